@@ -1,0 +1,31 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-empty': ['error', { allowEmptyCatch: true }],
+    },
+  },
+  {
+    files: ['src/services/**', 'src/commands/**', 'src/client/**', 'src/daemon/**'],
+    rules: {
+      // The seed's layering: business logic depends on the adapter interface, never on an implementation or on got.
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/adapters/on-premise/**', '**/adapters/cloud/**', '**/adapters/http/client*', 'got'], message: 'depend on GatewayAdapter (src/adapters/adapter.ts) only' },
+      ] }],
+    },
+  },
+  {
+    files: ['src/adapters/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/store/**'], message: 'adapters never touch the store' }] }],
+    },
+  },
+);

@@ -1,0 +1,22 @@
+/** Every migration, in order. Listed by hand so the bundle carries them and nothing scans files. */
+import { base } from './000_base.js';
+import { environments } from './001_environments.js';
+import { extendGateways } from './002_extend_gateways.js';
+import { gatewayEnvironmentMappings } from './003_gateway_environment_mappings.js';
+import { backfill } from './004_backfill.js';
+import { updatedAt } from './005_updated_at.js';
+import { gatewayOperations } from './006_gateway_operations.js';
+import type { Migration } from './types.js';
+
+export type { Migration } from './types.js';
+export { DEFAULT_ORGANIZATION_UUID } from './types.js';
+
+export const migrations: readonly Migration[] = [
+  base,
+  environments,
+  extendGateways,
+  gatewayEnvironmentMappings,
+  backfill,
+  updatedAt,
+  gatewayOperations,
+];

@@ -1,0 +1,184 @@
+/**
+ * The seed's IGatewayAdapter: the only way business logic reaches a gateway. Services depend on
+ * this file alone; implementations live one folder each (`on-premise/`, `cloud/`) or come from a
+ * module named in config (`custom`), and `createAdapter` in `factory.ts` picks exactly one.
+ *
+ * Adapters never touch the store: everything they need about a gateway arrives as a
+ * {@link GatewayTarget}, with its secrets already decrypted.
+ *
+ * @example
+ * const adapter = await createAdapter(config.gateway.adapter, context);
+ * const health = await adapter.checkHealth(target, { timeoutMs: 5000 });
+ */
+import type { AdapterType, GatewayStatus, GatewayType, HealthErrorClass } from '../domain/types.js';
+
+/** The kinds of the gateway-controller's management API. */
+export const RESOURCE_KINDS = ['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate'] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+export const RESOURCE_API_VERSION = 'gateway.api-platform.wso2.com/v1';
+
+/** A resource in the gateway-controller's own (Kubernetes-shaped) format. */
+export interface ResourceManifest {
+  apiVersion: string;
+  kind: ResourceKind;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+/** Credentials for a gateway, decrypted only inside the adapter call. */
+export interface GatewayCredentials {
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+/** Everything an adapter knows about one gateway. */
+export interface GatewayTarget {
+  uuid: string;
+  name: string;
+  type: GatewayType;
+  adapterType: AdapterType;
+  controlPlaneUrl: string | null;
+  endpoint: string | null;
+  region: string | null;
+  /** Adapter-specific, non-secret settings (URLs, TLS, region, tier, …). */
+  adapterConfig: Record<string, unknown>;
+  credentials: GatewayCredentials;
+  status: GatewayStatus;
+}
+
+/** A gateway about to be registered: no uuid yet. */
+export type RegistrationTarget = Omit<GatewayTarget, 'uuid' | 'status'> & { uuid?: string };
+
+/** What registration found out; the service stores it. */
+export interface RegistrationResult {
+  status: GatewayStatus;
+  endpoint: string | null;
+  controlPlaneUrl: string | null;
+  region: string | null;
+  /** Settings the adapter adds (e.g. a detected `apiBasePath`, a cloud gateway id). */
+  adapterConfig: Record<string, unknown>;
+  /** The health check made during registration, when one was made. */
+  health: HealthStatus | null;
+}
+
+export interface HealthStatus {
+  healthy: boolean;
+  /** Cloud gateways still being provisioned report this instead of healthy/unhealthy. */
+  provisioning?: boolean;
+  /** A failure that retrying cannot fix (401/403, TLS, 404 on the health path): ERROR, not INACTIVE. */
+  permanent?: boolean;
+  responseTimeMs: number | null;
+  errorClass: HealthErrorClass | null;
+  errorMessage: string | null;
+  checkedAt: Date;
+  /** Set when a provisioning cloud gateway got its endpoint. */
+  endpoint?: string | null;
+}
+
+/** A number the gateway could not give is null, with the reason in `unavailable`. */
+export interface GatewayMetrics {
+  resourceCount: number | null;
+  providerCount: number | null;
+  proxyCount: number | null;
+  mcpCount: number | null;
+  requestRate: number | null;
+  errorRate: number | null;
+  averageLatencyMs: number | null;
+  unavailable: Record<string, string>;
+  collectedAt: Date;
+}
+
+export interface GatewayInfo {
+  name: string;
+  version: string | null;
+  apiBasePath: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface DeployedResource {
+  kind: ResourceKind;
+  name: string;
+  /** What the gateway holds, so drift can be compared to the desired spec. */
+  manifest: ResourceManifest | null;
+}
+
+export interface DeploymentResult {
+  kind: ResourceKind;
+  name: string;
+  /** `created` for a new resource, `updated` for a replaced one. */
+  action: 'created' | 'updated';
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface GatewayAdapter {
+  readonly type: AdapterType;
+
+  /**
+   * Checks a gateway's adapterConfig and returns it normalised (URLs canonical, defaults set).
+   * Throws ValidationError naming the field. No network.
+   */
+  validateConfig(adapterConfig: Record<string, unknown>): Record<string, unknown>;
+
+  /** On-premise: reachability and health, before anything is stored. Cloud: starts provisioning. */
+  registerGateway(target: RegistrationTarget): Promise<RegistrationResult>;
+  /** Called when URLs or credentials changed: validates the new settings against the gateway. */
+  updateGateway(target: GatewayTarget): Promise<RegistrationResult>;
+  /** Cloud: deprovisions. On-premise: nothing to do on the gateway. */
+  deregisterGateway(target: GatewayTarget): Promise<void>;
+  getGatewayInfo(target: GatewayTarget, options?: CallOptions): Promise<GatewayInfo>;
+
+  /** One health check, never retried: the monitor's thresholds are the retry. */
+  checkHealth(target: GatewayTarget, options?: CallOptions): Promise<HealthStatus>;
+  getMetrics(target: GatewayTarget, options?: CallOptions): Promise<GatewayMetrics>;
+
+  /** Creates the resource, or replaces it when the gateway already holds one of that name. */
+  deployResource(target: GatewayTarget, manifest: ResourceManifest, options?: CallOptions): Promise<DeploymentResult>;
+  /** Removes a resource; a resource already gone is not an error. */
+  undeployResource(target: GatewayTarget, kind: ResourceKind, name: string, options?: CallOptions): Promise<void>;
+  getResource(target: GatewayTarget, kind: ResourceKind, name: string, options?: CallOptions): Promise<ResourceManifest | null>;
+  listResources(target: GatewayTarget, kind: ResourceKind, options?: CallOptions): Promise<DeployedResource[]>;
+
+  /** Releases sockets and timers. */
+  close(): Promise<void>;
+}
+
+/** What the factory hands every adapter besides its own options. */
+export interface AdapterContext {
+  logger: AdapterLogger;
+  /** Default timeouts and retry policy, from `gateway.adapter.onPremise` (shared by all adapters). */
+  http: OutboundHttpSettings;
+  network: EgressPolicySettings;
+}
+
+export interface AdapterLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoffMultiplier: number;
+  maxBackoffMs: number;
+}
+
+export interface OutboundHttpSettings {
+  defaultTimeoutMs: number;
+  healthCheckTimeoutMs: number;
+  retryPolicy: RetryPolicy;
+  maxResponseBytes: number;
+}
+
+export interface EgressPolicySettings {
+  /** CIDRs allowed even when a deny rule matches (never overrides the always-blocked ranges). */
+  allow: string[];
+  deny: string[];
+  denyLoopback: boolean;
+  denyPrivate: boolean;
+}

@@ -1,0 +1,63 @@
+/**
+ * The one way adapters talk to the outside world. Every request goes through the egress policy
+ * (checked on the address actually connected to), has a connect and a total timeout, never
+ * follows redirects, stops reading past a size cap, and is retried only when it is idempotent
+ * and the caller asked for retries (health checks never do).
+ *
+ * @example
+ * const http = createHttpClient(context.http, context.network, context.logger);
+ * const res = await http.request({ method: 'GET', url: 'http://gw:9092/api/admin/v1/health', timeoutMs: 5000, retry: false });
+ */
+
+export interface TlsOptions {
+  /** PEM text of a CA bundle to trust. */
+  caCert?: string;
+  /** PEM text of a client certificate and key, for mutual TLS. */
+  clientCert?: string;
+  clientKey?: string;
+  /** Skips certificate verification; logged as a warning each time a client is made with it. */
+  insecureSkipVerify?: boolean;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  url: string;
+  headers?: Record<string, string>;
+  /** A body to send as JSON. */
+  json?: unknown;
+  /** Total time for the whole exchange, including retries' waits. Defaults to defaultTimeoutMs. */
+  timeoutMs?: number;
+  /** Retry per the retry policy (only honoured for GET, HEAD, PUT, DELETE). */
+  retry?: boolean;
+  tls?: TlsOptions;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as text (capped at maxResponseBytes). */
+  body: string;
+  /** Milliseconds from sending to the last byte of the final attempt. */
+  elapsedMs: number;
+}
+
+/** Why a request failed before any HTTP status came back. */
+export type HttpFailureKind = 'timeout' | 'refused' | 'dns' | 'tls' | 'blocked' | 'too_large' | 'redirect' | 'network' | 'aborted';
+
+export class HttpFailure extends Error {
+  constructor(
+    readonly kind: HttpFailureKind,
+    message: string,
+    readonly url: string,
+  ) {
+    super(message);
+    this.name = 'HttpFailure';
+  }
+}
+
+export interface HttpClient {
+  /** Resolves with any HTTP status (4xx/5xx included); rejects with HttpFailure otherwise. */
+  request(request: HttpRequest): Promise<HttpResponse>;
+  close(): void;
+}

@@ -1,0 +1,196 @@
+/**
+ * Opens the store named by a database URL: `postgres://…` (postgres.js through
+ * kysely-postgres-js) or `sqlite:PATH` (better-sqlite3). Drivers are imported only here and only
+ * when needed, so commands that never touch a database do not pay for loading them.
+ *
+ * A `schema` query parameter on a PostgreSQL URL selects a schema (tests give each file its own).
+ *
+ * @example
+ * const store = await openStore('sqlite:/var/lib/agentgw/agentgw.sqlite');
+ * await store.db.selectFrom('gateways').selectAll().execute();
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { UnavailableError, UsageError } from '../domain/errors.js';
+import { postgresCodec, sqliteCodec, type Codec, type Dialect } from './codec.js';
+import type { Database } from './schema.js';
+
+export interface Store {
+  db: Kysely<Database>;
+  codec: Codec;
+  dialect: Dialect;
+  /** The URL with any password removed, fit for logs and messages. */
+  displayUrl: string;
+  /** The SQLite file, for SQLite stores. */
+  sqlitePath: string | null;
+  /** The PostgreSQL schema in use. */
+  schema: string | null;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  poolSize?: number;
+  /** Seconds to wait for a PostgreSQL connection. */
+  connectTimeoutSeconds?: number;
+}
+
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (url.startsWith('sqlite:')) return openSqlite(url);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
+  throw new UsageError(`unsupported database URL "${redactUrl(url)}"`, {
+    hint: 'use postgres://USER@HOST:PORT/DB or sqlite:PATH',
+  });
+}
+
+async function openSqlite(url: string): Promise<Store> {
+  const raw = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  if (raw === '') throw new UsageError('sqlite: URL needs a file path, e.g. sqlite:./agentgw.sqlite');
+  const path = raw === ':memory:' ? raw : resolve(raw);
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
+  let connection;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    connection = new BetterSqlite3(path);
+    connection.pragma('journal_mode = WAL');
+    connection.pragma('busy_timeout = 15000');
+    connection.pragma('foreign_keys = ON');
+    connection.pragma('synchronous = NORMAL');
+  } catch (error) {
+    throw new UnavailableError(`cannot open the SQLite database ${path}: ${(error as Error).message}`, {
+      hint: 'check that the directory exists and is writable, or pass --database',
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  return {
+    db,
+    codec: sqliteCodec,
+    dialect: 'sqlite',
+    displayUrl: `sqlite:${path}`,
+    sqlitePath: path,
+    schema: null,
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`malformed database URL "${redactUrl(url)}"`, { hint: 'use postgres://USER@HOST:PORT/DB' });
+  }
+  const schema = parsed.searchParams.get('schema');
+  parsed.searchParams.delete('schema');
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new UsageError(`schema "${schema}" in the database URL is not a plain lower-case identifier`);
+  }
+  const [{ default: postgres }, { PostgresJSDialect }] = await Promise.all([import('postgres'), import('kysely-postgres-js')]);
+  const client = postgres(parsed.toString(), {
+    max: options.poolSize ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    onnotice: () => {},
+    // Timestamps go in and out as Date; JSON goes through the codec.
+    ...(schema === null ? {} : { connection: { search_path: schema } }),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: client }) });
+  const displayUrl = redactUrl(url);
+  const store: Store = {
+    db,
+    codec: postgresCodec,
+    dialect: 'postgres',
+    displayUrl,
+    sqlitePath: null,
+    schema,
+    close: () => db.destroy(),
+  };
+  try {
+    if (schema !== null) await sql.raw(`create schema if not exists "${schema}"`).execute(db);
+    else await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy().catch(() => {});
+    throw databaseUnavailable(error, displayUrl);
+  }
+  return store;
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '3D000', // database does not exist
+  '28P01', // password authentication failed
+  '28000',
+]);
+
+/** True when an error means the database could not be reached, not that a query was wrong. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONNECTION_CODES.has(code);
+}
+
+/** An UnavailableError naming the database and the cause, without a stack trace. */
+export function databaseUnavailable(error: unknown, displayUrl: string): UnavailableError {
+  const cause = describeCause(error);
+  return new UnavailableError(`cannot reach the database at ${hostOf(displayUrl)}: ${cause}`, {
+    hint: 'check that the database is running and that --database / DATABASE_URL / database.url is right',
+  });
+}
+
+function describeCause(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = (error as Error | null)?.message ?? String(error);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name not found';
+    case 'CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case '3D000':
+      return message;
+    case '28P01':
+    case '28000':
+      return 'authentication failed';
+    default:
+      return message.split('\n')[0] ?? 'unknown error';
+  }
+}
+
+function hostOf(displayUrl: string): string {
+  try {
+    const url = new URL(displayUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return displayUrl;
+  }
+}
+
+/** The URL with its password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Applies the migrations in `migrations/` so that several processes starting at once apply each
+ * exactly once. All pending migrations run in one transaction behind a database lock:
+ * PostgreSQL takes a transaction-scoped advisory lock (DDL is transactional there); SQLite takes
+ * its write lock with BEGIN IMMEDIATE (DDL is transactional there too), and a second process
+ * waits on the busy timeout, then finds nothing left to do.
+ *
+ * @example
+ * const applied = await migrateToLatest(store);
+ */
+import { sql, type Kysely } from 'kysely';
+import { migrations as allMigrations, type Migration } from '../../migrations/index.js';
+import { AgentgwError, ExitCode } from '../domain/errors.js';
+import type { Store } from './database.js';
+
+const TABLE = 'agentgw_migrations';
+
+export interface MigrationState {
+  name: string;
+  appliedAt: Date | null;
+}
+
+/** Applies every pending migration; returns the names it applied (none when up to date). */
+export async function migrateToLatest(store: Store, migrations: readonly Migration[] = allMigrations): Promise<string[]> {
+  return withMigrationLock(store, async (db) => {
+    const applied = await appliedMigrations(db, store);
+    assertKnown(applied, migrations);
+    const pending = migrations.filter((m) => !applied.has(m.name));
+    for (const migration of pending) {
+      await migration.up(db, store.dialect);
+      await db
+        .insertInto(TABLE as never)
+        .values({ name: migration.name, applied_at: store.codec.time(new Date()) } as never)
+        .execute();
+    }
+    return pending.map((m) => m.name);
+  });
+}
+
+/** Every known migration and when it was applied (null: pending). */
+export async function migrationStatus(store: Store, migrations: readonly Migration[] = allMigrations): Promise<MigrationState[]> {
+  const applied = await appliedMigrations(store.db as unknown as Kysely<any>, store, false);
+  return migrations.map((m) => ({ name: m.name, appliedAt: applied.get(m.name) ?? null }));
+}
+
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  return (await migrationStatus(store)).filter((m) => m.appliedAt === null).map((m) => m.name);
+}
+
+/** Stops when the database was migrated by a newer agentgw than this one. */
+function assertKnown(applied: Map<string, Date>, migrations: readonly Migration[]): void {
+  const known = new Set(migrations.map((m) => m.name));
+  const unknown = [...applied.keys()].filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new AgentgwError(
+      'AGW_SCHEMA_TOO_NEW',
+      500,
+      ExitCode.failure,
+      `the database has migrations this version of agentgw does not know: ${unknown.join(', ')}`,
+      { hint: 'upgrade agentgw; downgrading a database is not supported' },
+    );
+  }
+}
+
+async function appliedMigrations(db: Kysely<any>, store: Store, create = true): Promise<Map<string, Date>> {
+  if (create) {
+    await db.schema
+      .createTable(TABLE)
+      .ifNotExists()
+      .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+      .addColumn('applied_at', store.dialect === 'postgres' ? 'timestamptz' : 'text', (c) => c.notNull())
+      .execute();
+  } else if (!(await tableExists(db, store))) {
+    return new Map();
+  }
+  const rows: Array<{ name: string; applied_at: unknown }> = await db.selectFrom(TABLE).select(['name', 'applied_at']).execute();
+  return new Map(rows.map((row) => [row.name, store.codec.readTime(row.applied_at)]));
+}
+
+async function tableExists(db: Kysely<any>, store: Store): Promise<boolean> {
+  if (store.dialect === 'postgres') {
+    const result = await sql<{ found: string | null }>`select to_regclass(${TABLE})::text as found`.execute(db);
+    return result.rows[0]?.found !== null && result.rows[0]?.found !== undefined;
+  }
+  const result = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name = ${TABLE}`.execute(db);
+  return result.rows.length > 0;
+}
+
+async function withMigrationLock<T>(store: Store, body: (db: Kysely<any>) => Promise<T>): Promise<T> {
+  if (store.dialect === 'postgres') {
+    return store.db.transaction().execute(async (trx) => {
+      // One lock per schema, so test schemas in one database do not wait for each other.
+      await sql`select pg_advisory_xact_lock(hashtext('agentgw_migrations:' || current_schema()))`.execute(trx);
+      return body(trx as unknown as Kysely<any>);
+    });
+  }
+  return store.db.connection().execute(async (connection) => {
+    await sql`begin immediate`.execute(connection);
+    try {
+      const result = await body(connection as unknown as Kysely<any>);
+      await sql`commit`.execute(connection);
+      return result;
+    } catch (error) {
+      await sql`rollback`.execute(connection);
+      throw error;
+    }
+  });
+}

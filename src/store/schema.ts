@@ -1,0 +1,81 @@
+/**
+ * The tables as Kysely sees them. Timestamps are `Date` on PostgreSQL and ISO strings on
+ * SQLite, JSON is `jsonb` or text: repositories go through the codec (`codec.ts`) and never
+ * rely on either form.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+export type Timestamp = ColumnType<Date | string, Date | string, Date | string>;
+export type Json = ColumnType<unknown, unknown, unknown>;
+
+export interface OrganizationTable {
+  uuid: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface EnvironmentTable {
+  uuid: string;
+  organization_uuid: string;
+  name: string;
+  display_name: string;
+  description: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface GatewayTable {
+  uuid: string;
+  organization_uuid: string;
+  name: string;
+  display_name: string;
+  gateway_type: string;
+  control_plane_url: string | null;
+  status: string;
+  region: string | null;
+  adapter_config: Json;
+  endpoint: string | null;
+  adapter_type: string;
+  metadata: Json;
+  /** AES-256-GCM envelope of the gateway's credentials, or null. */
+  credentials: string | null;
+  version: number;
+  status_changed_at: Timestamp;
+  last_heartbeat: Timestamp | null;
+  last_checked_at: Timestamp | null;
+  response_time_ms: number | null;
+  error_message: string | null;
+  error_class: string | null;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  next_check_at: Timestamp | null;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface GatewayEnvironmentMappingTable {
+  id: Generated<number>;
+  gateway_uuid: string;
+  environment_uuid: string;
+  created_at: Timestamp;
+}
+
+export interface GatewayStatusEventTable {
+  id: Generated<number>;
+  gateway_uuid: string;
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+  error_class: string | null;
+  occurred_at: Timestamp;
+}
+
+export interface Database {
+  organizations: OrganizationTable;
+  environments: EnvironmentTable;
+  gateways: GatewayTable;
+  gateway_environment_mappings: GatewayEnvironmentMappingTable;
+  gateway_status_events: GatewayStatusEventTable;
+}
