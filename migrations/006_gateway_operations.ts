@@ -4,7 +4,7 @@ import { columnTypes } from './types.js';
 
 /**
  * Beyond the seed: what running gateways needs. The adapter a gateway was registered with,
- * encrypted credentials, a version for optimistic concurrency, the health monitor's state
+ * encrypted credentials, versions for optimistic concurrency (gateways and environments), the health monitor's state
  * (heartbeat, streaks, schedule, lease) and a history of status transitions.
  */
 export const gatewayOperations: Migration = {
@@ -31,6 +31,7 @@ export const gatewayOperations: Migration = {
     await add('lease_owner', 'varchar(128)');
     await add('lease_until', t.timestamp);
     await db.updateTable('gateways').set({ adapter_config: dialect === 'postgres' ? sql`'{}'::jsonb` : '{}' }).where('adapter_config', 'is', null).execute();
+    await db.schema.alterTable('environments').addColumn('version', 'integer', (c) => c.notNull().defaultTo(1)).execute();
     await db.schema.createIndex('idx_gateways_next_check').on('gateways').column('next_check_at').execute();
 
     await db.schema

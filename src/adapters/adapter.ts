@@ -30,7 +30,12 @@ export interface ResourceManifest {
 export interface GatewayCredentials {
   username?: string;
   password?: string;
+  /** A bearer token, instead of username and password. */
   token?: string;
+  /** A cloud provider client secret, for gateways with their own. */
+  clientSecret?: string;
+  /** PEM private key for the TLS client certificate. */
+  clientKey?: string;
 }
 
 /** Everything an adapter knows about one gateway. */

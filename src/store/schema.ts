@@ -20,6 +20,7 @@ export interface EnvironmentTable {
   name: string;
   display_name: string;
   description: string | null;
+  version: number;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -1,0 +1,98 @@
+/**
+ * Request rate, error rate and mean latency from the policy engine's Prometheus counters, as
+ * rates between two scrapes. The previous scrape of each gateway is kept; when there is none
+ * (a fresh process, or one too old to mean "now") two scrapes are taken a moment apart.
+ */
+const REQUESTS = 'policy_engine_requests_total';
+const ERRORS = 'policy_engine_request_errors_total';
+const DURATION_SUM = 'policy_engine_request_duration_seconds_sum';
+const DURATION_COUNT = 'policy_engine_request_duration_seconds_count';
+
+/** How far apart the two scrapes of a cold start are. */
+const COLD_START_GAP_MS = 1000;
+/** A previous sample older than this is not used. */
+const MAX_SAMPLE_AGE_MS = 10 * 60_000;
+
+interface Sample {
+  at: number;
+  requests: number;
+  errors: number;
+  durationSum: number;
+  durationCount: number;
+}
+
+export interface Rates {
+  requestRate: number | null;
+  /** Percent of requests that failed. */
+  errorRate: number | null;
+  averageLatencyMs: number | null;
+  unavailable: Record<string, string>;
+}
+
+/** Sums every series of each metric (all routes, all statuses) in Prometheus text format. */
+export function parsePrometheus(text: string, at: number): Sample {
+  const totals = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const value = Number(match[3]);
+    if (!Number.isFinite(value)) continue;
+    totals.set(match[1]!, (totals.get(match[1]!) ?? 0) + value);
+  }
+  return {
+    at,
+    requests: totals.get(REQUESTS) ?? Number.NaN,
+    errors: totals.get(ERRORS) ?? 0,
+    durationSum: totals.get(DURATION_SUM) ?? Number.NaN,
+    durationCount: totals.get(DURATION_COUNT) ?? Number.NaN,
+  };
+}
+
+export class PrometheusRates {
+  readonly #previous = new Map<string, Sample>();
+
+  constructor(private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {}
+
+  async measure(key: string, scrape: () => Promise<string>): Promise<Rates> {
+    let previous = this.#previous.get(key);
+    if (previous === undefined || Date.now() - previous.at > MAX_SAMPLE_AGE_MS) {
+      previous = parsePrometheus(await scrape(), Date.now());
+      await this.sleep(COLD_START_GAP_MS);
+    }
+    const current = parsePrometheus(await scrape(), Date.now());
+    this.#previous.set(key, current);
+    return rates(previous, current);
+  }
+
+  forget(key: string): void {
+    this.#previous.delete(key);
+  }
+}
+
+export function rates(previous: Sample, current: Sample): Rates {
+  const unavailable: Record<string, string> = {};
+  const seconds = (current.at - previous.at) / 1000;
+  const requests = current.requests - previous.requests;
+  // A counter that went down means the gateway restarted: this interval says nothing.
+  if (Number.isNaN(current.requests)) {
+    for (const field of ['requestRate', 'errorRate', 'averageLatency']) unavailable[field] = `the gateway exposes no ${REQUESTS}`;
+    return { requestRate: null, errorRate: null, averageLatencyMs: null, unavailable };
+  }
+  if (requests < 0 || seconds <= 0) {
+    for (const field of ['requestRate', 'errorRate', 'averageLatency']) unavailable[field] = 'the gateway restarted between scrapes; try again';
+    return { requestRate: null, errorRate: null, averageLatencyMs: null, unavailable };
+  }
+  const requestRate = round(requests / seconds);
+  const errorRate = requests === 0 ? 0 : round(((current.errors - previous.errors) / requests) * 100);
+  const count = current.durationCount - previous.durationCount;
+  let averageLatencyMs: number | null = null;
+  if (Number.isNaN(count)) unavailable.averageLatency = 'the gateway exposes no policy_engine_request_duration_seconds histogram';
+  else if (count <= 0) unavailable.averageLatency = 'no requests between the two scrapes';
+  else averageLatencyMs = round(((current.durationSum - previous.durationSum) / count) * 1000);
+  return { requestRate, errorRate, averageLatencyMs, unavailable };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

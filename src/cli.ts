@@ -1,0 +1,252 @@
+/**
+ * The commander tree, and nothing else: every action imports its command module when it runs,
+ * so `agentgw --version` loads commander and this file only.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { AgentgwError, ExitCode } from './domain/errors.js';
+import type { GlobalOptions } from './commands/context.js';
+
+const VERSION = '0.1.0';
+
+type Action = (globals: GlobalOptions, ...args: any[]) => Promise<void>;
+
+/** Wraps a lazily imported action so it receives the global options first. */
+function lazy(load: () => Promise<Action>) {
+  return async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const action = await load();
+    await action(command.optsWithGlobals() as GlobalOptions, ...args.slice(0, -1));
+  };
+}
+
+function examples(command: Command, lines: string[]): Command {
+  return command.addHelpText('after', `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`);
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command('agentgw')
+    .description('Control plane for AI gateways: register, group, health-check, deploy to and decommission gateways')
+    .version(VERSION, '-v, --version')
+    .option('--database <url>', 'run in this process against this database (postgres://… or sqlite:PATH)')
+    .option('--server <url>', 'send commands to this agentgw daemon (or AGENTGW_SERVER)')
+    .option('--token <token>', 'API token for --server (or AGENTGW_TOKEN)')
+    .option('--config <file>', 'config file to use instead of searching for one')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml', 'name']))
+    .option('--no-color', 'no colour in output (also NO_COLOR=1)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .exitOverride();
+
+  // environments
+  const env = program.command('env').alias('environment').description('manage environments (development, staging, production, …)');
+  examples(
+    env
+      .command('create <name>')
+      .description('create an environment')
+      .option('--display-name <text>', 'human-readable name (default: the name)')
+      .option('--description <text>', 'what the environment is for')
+      .action(lazy(async () => (await import('./commands/env.js')).createEnvironment)),
+    ['agentgw env create staging --display-name "Staging"'],
+  );
+  examples(
+    env.command('list').alias('ls').description('list environments').action(lazy(async () => (await import('./commands/env.js')).listEnvironments)),
+    ['agentgw env list', 'agentgw env list -o json'],
+  );
+  examples(
+    env.command('get <env>').description('show one environment (by name or uuid)').action(lazy(async () => (await import('./commands/env.js')).getEnvironment)),
+    ['agentgw env get production -o yaml'],
+  );
+  examples(
+    env
+      .command('update <env>')
+      .description('change an environment’s display name or description')
+      .option('--display-name <text>', 'new display name')
+      .option('--description <text>', 'new description')
+      .action(lazy(async () => (await import('./commands/env.js')).updateEnvironment)),
+    ['agentgw env update staging --description "pre-production checks"'],
+  );
+  examples(
+    env
+      .command('delete <env>')
+      .alias('rm')
+      .description('delete an environment (refused while gateways are in it, unless --force)')
+      .option('--force', 'remove its gateway mappings first')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .action(lazy(async () => (await import('./commands/env.js')).deleteEnvironment)),
+    ['agentgw env delete staging --yes', 'agentgw env delete staging --force --yes'],
+  );
+  examples(
+    env.command('gateways <env>').description('list the gateways of an environment').action(lazy(async () => (await import('./commands/env.js')).environmentGateways)),
+    ['agentgw env gateways production -o wide'],
+  );
+
+  // gateways
+  const gateway = program.command('gateway').alias('gw').description('manage gateways');
+  examples(
+    gateway
+      .command('register <name>')
+      .description('register a gateway; its connectivity and health are checked before it is stored')
+      .option('--control-plane-url <url>', 'gateway-controller management URL (on-premise)')
+      .option('--admin-url <url>', 'gateway-controller admin URL, for health (default: the control-plane URL)')
+      .option('--metrics-url <url>', 'Prometheus endpoint of the gateway, for request metrics')
+      .option('--endpoint <url>', 'the gateway’s traffic endpoint, when it differs')
+      .option('--api-base-path <path>', 'management API base path: auto, /api/management/v1 or "" (legacy)')
+      .addOption(new Option('--type <type>', 'EGRESS (AI traffic) or INGRESS (APIs)').default('EGRESS'))
+      .option('--env <env>', 'environment to put it in (repeatable)', collect)
+      .option('--display-name <text>', 'human-readable name (default: the name)')
+      .option('--username <user>', 'management API user')
+      .option('--password <password>', 'management API password (prefer --password-stdin: arguments show in ps)')
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--ca-cert <file>', 'PEM file of the CA that signed the gateway’s certificate')
+      .option('--client-cert <file>', 'PEM client certificate, for mutual TLS')
+      .option('--client-key <file>', 'PEM client key, for mutual TLS')
+      .option('--insecure-skip-verify', 'do not verify the gateway’s TLS certificate (logged)')
+      .option('--region <region>', 'cloud region')
+      .option('--tier <tier>', 'cloud tier')
+      .option('--min-instances <n>', 'cloud autoscaling minimum')
+      .option('--max-instances <n>', 'cloud autoscaling maximum')
+      .option('--set <key=value>', 'any other adapterConfig setting (repeatable)', collect)
+      .option('--no-wait', 'return at once while a cloud gateway is provisioning')
+      .action(lazy(async () => (await import('./commands/gateway.js')).registerGateway)),
+    [
+      'agentgw gateway register prod-gw-1 --control-plane-url http://gw-1.internal:9090 --type EGRESS --env production',
+      'printf %s "$PW" | agentgw gateway register gw-2 --control-plane-url https://gw-2:9090 --username admin --password-stdin --ca-cert ca.pem',
+    ],
+  );
+  examples(
+    gateway
+      .command('list')
+      .alias('ls')
+      .description('list gateways, filtered as the seed’s environment query')
+      .option('--env <env>', 'only gateways in this environment (name or uuid)')
+      .option('--type <type>', 'only EGRESS or INGRESS gateways')
+      .option('--status <status>', 'only ACTIVE, INACTIVE, PROVISIONING or ERROR gateways')
+      .action(lazy(async () => (await import('./commands/gateway.js')).listGateways)),
+    ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name'],
+  );
+  examples(
+    gateway.command('get <gateway>').description('show one gateway (by name or uuid)').action(lazy(async () => (await import('./commands/gateway.js')).getGateway)),
+    ['agentgw gateway get prod-gw-1 -o json'],
+  );
+  examples(
+    gateway
+      .command('update <gateway>')
+      .description('change a gateway’s display name or adapter settings (a changed URL is checked again)')
+      .option('--display-name <text>', 'new display name')
+      .option('--control-plane-url <url>', 'new management URL')
+      .option('--admin-url <url>', 'new admin URL')
+      .option('--metrics-url <url>', 'new Prometheus URL')
+      .option('--endpoint <url>', 'new traffic endpoint')
+      .option('--username <user>', 'new management API user')
+      .option('--password <password>', 'new password (prefer --password-stdin)')
+      .option('--password-stdin', 'read the new password from standard input')
+      .option('--ca-cert <file>', 'PEM file of the CA')
+      .option('--client-cert <file>', 'PEM client certificate')
+      .option('--client-key <file>', 'PEM client key')
+      .option('--insecure-skip-verify', 'do not verify the gateway’s TLS certificate (logged)')
+      .option('--set <key=value>', 'any other adapterConfig setting (repeatable)', collect)
+      .action(lazy(async () => (await import('./commands/gateway.js')).updateGateway)),
+    ['agentgw gateway update prod-gw-1 --control-plane-url http://gw-1.new:9090', 'printf %s "$NEW" | agentgw gateway update prod-gw-1 --password-stdin'],
+  );
+  examples(
+    gateway
+      .command('delete <gateway>')
+      .alias('rm')
+      .description('decommission a gateway')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .action(lazy(async () => (await import('./commands/gateway.js')).deleteGateway)),
+    ['agentgw gateway delete old-gw --yes'],
+  );
+  examples(
+    gateway.command('health <gateway>').description('check a gateway’s health now').action(lazy(async () => (await import('./commands/gateway.js')).gatewayHealth)),
+    ['agentgw gateway health prod-gw-1'],
+  );
+  examples(
+    gateway.command('metrics <gateway>').description('resource counts and request rates of a gateway').action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
+    ['agentgw gateway metrics prod-gw-1 -o json'],
+  );
+  const gatewayEnv = gateway.command('env').description('a gateway’s environments');
+  examples(
+    gatewayEnv.command('add <gateway> <env>').description('put a gateway in an environment').action(lazy(async () => (await import('./commands/gateway.js')).addGatewayEnvironment)),
+    ['agentgw gateway env add prod-gw-1 staging'],
+  );
+  examples(
+    gatewayEnv.command('remove <gateway> <env>').alias('rm').description('take a gateway out of an environment').action(lazy(async () => (await import('./commands/gateway.js')).removeGatewayEnvironment)),
+    ['agentgw gateway env remove prod-gw-1 staging'],
+  );
+  examples(
+    gatewayEnv.command('list <gateway>').alias('ls').description('list a gateway’s environments').action(lazy(async () => (await import('./commands/gateway.js')).listGatewayEnvironments)),
+    ['agentgw gateway env list prod-gw-1'],
+  );
+
+  // database
+  const migrate = program.command('migrate').description('database schema migrations');
+  examples(
+    migrate.command('status').description('list migrations and whether each is applied').action(lazy(async () => (await import('./commands/migrate.js')).migrationStatusCommand)),
+    ['agentgw migrate status --database postgres://postgres@127.0.0.1:5432/agentgw'],
+  );
+  examples(
+    migrate.command('up').description('apply pending migrations (safe when several processes run it at once)').action(lazy(async () => (await import('./commands/migrate.js')).migrateUpCommand)),
+    ['agentgw migrate up --database postgres://postgres@127.0.0.1:5432/agentgw'],
+  );
+
+  // config
+  const config = program.command('config').description('configuration');
+  examples(
+    config.command('show').description('the effective configuration, where each value came from, secrets redacted').action(lazy(async () => (await import('./commands/config.js')).showConfig)),
+    ['agentgw config show', 'agentgw config show -o json'],
+  );
+
+  // development tools
+  const dev = program.command('dev').description('tools for trying agentgw without real gateways');
+  examples(
+    dev
+      .command('gateway-sim')
+      .description('run simulated gateway-controllers on one port (each under /gateways/NAME)')
+      .option('--port <n>', 'port to listen on (0: any free port)', '9090')
+      .option('--host <ip>', 'address to listen on', '127.0.0.1')
+      .option('--count <n>', 'how many gateways (gw-1 … gw-N)', '1')
+      .option('--name <name>', 'a gateway name (repeatable; instead of --count)', collect)
+      .option('--legacy', 'speak the legacy (2026-02) controller API')
+      .option('--username <user>', 'require HTTP Basic auth with this user')
+      .option('--password <password>', '… and this password')
+      .option('--latency <ms>', 'added latency per response', '0')
+      .option('--single', 'serve one gateway at the root, like a real controller')
+      .action(lazy(async () => (await import('./commands/dev.js')).gatewaySim)),
+    ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
+  );
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; they already printed.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (error instanceof AgentgwError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    for (const field of error.errors ?? []) {
+      if (!error.message.includes(field.message)) process.stderr.write(`  ${field.path}: ${field.message}\n`);
+    }
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: unexpected failure: ${message}\n`);
+  if (process.env.AGENTGW_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  return ExitCode.failure;
+}

@@ -1,0 +1,46 @@
+/** The in-process client: the services, called directly, against the configured database. */
+import type { Runtime } from '../runtime/runtime.js';
+import { EnvironmentService } from '../services/environments.js';
+import { GatewayService } from '../services/gateways.js';
+import type { Client, ClientDescription } from './client.js';
+
+export class LocalClient implements Client {
+  readonly environments: Client['environments'];
+  readonly gateways: Client['gateways'];
+
+  constructor(private readonly runtime: Runtime) {
+    const environments = () => new EnvironmentService(runtime.context());
+    const gateways = () => new GatewayService(runtime.context());
+    this.environments = {
+      create: (input) => environments().create(input),
+      list: () => environments().list(),
+      get: (ref) => environments().get(ref),
+      update: (ref, input, options) => environments().update(ref, input, options),
+      delete: (ref, options) => environments().delete(ref, options),
+      gateways: (ref) => environments().gateways(ref),
+    };
+    this.gateways = {
+      register: (input) => gateways().register(input),
+      list: (filter) => gateways().list(filter),
+      listPage: (filter, page) => gateways().listPage(filter, page),
+      get: (ref) => gateways().get(ref),
+      update: (ref, input, options) => gateways().update(ref, input, options),
+      delete: (ref, options) => gateways().delete(ref, options),
+      health: (ref) => gateways().health(ref),
+      metrics: (ref) => gateways().metrics(ref),
+      environments: (ref) => gateways().environmentsOf(ref),
+      addEnvironment: async (ref, environmentRef) => {
+        await gateways().addEnvironment(ref, environmentRef);
+      },
+      removeEnvironment: (ref, environmentRef) => gateways().removeEnvironment(ref, environmentRef),
+    };
+  }
+
+  describe(): ClientDescription {
+    return { mode: 'local', target: this.runtime.store.displayUrl, adapter: this.runtime.adapter.type };
+  }
+
+  close(): Promise<void> {
+    return this.runtime.close();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The client of a running daemon. Every call maps onto one REST endpoint of the seed; errors
+ * come back as problem+json and are rebuilt into the same AgentgwError the services would have
+ * thrown in-process, so remote mode prints the same message and exits with the same code.
+ */
+import { fromProblem, UnavailableError, type AgentgwError, type ProblemDocument } from '../domain/errors.js';
+import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page } from '../domain/types.js';
+import type { Client, ClientDescription, WriteOptions } from './client.js';
+
+const REQUEST_TIMEOUT_MS = 120_000;
+const LIST_PAGE_SIZE = 1000;
+
+interface Exchange {
+  status: number;
+  body: unknown;
+  etag: string | null;
+}
+
+export class RemoteClient implements Client {
+  readonly environments: Client['environments'];
+  readonly gateways: Client['gateways'];
+  #adapter: string | null = null;
+
+  private constructor(
+    private readonly baseUrl: string,
+    private readonly token: string | null,
+  ) {
+    const id = encodeURIComponent;
+    this.environments = {
+      create: (input) => this.json<Environment>('POST', '/api/v1/environments', input),
+      list: async () => (await this.json<{ environments: Environment[] }>('GET', '/api/v1/environments')).environments,
+      get: (ref) => this.json<Environment>('GET', `/api/v1/environments/${id(ref)}`),
+      update: (ref, input, options) => this.json<Environment>('PUT', `/api/v1/environments/${id(ref)}`, input, options),
+      delete: async (ref, options) => {
+        await this.send('DELETE', `/api/v1/environments/${id(ref)}${options?.force ? '?force=true' : ''}`, undefined, options);
+      },
+      gateways: async (ref) => (await this.json<{ gateways: Gateway[] }>('GET', `/api/v1/environments/${id(ref)}/gateways`)).gateways,
+    };
+    this.gateways = {
+      register: (input) => this.json<Gateway>('POST', '/api/v1/gateways', input),
+      list: (filter = {}) => this.listAll(filter),
+      listPage: (filter, page) => this.listPage(filter, page),
+      get: (ref) => this.json<Gateway>('GET', `/api/v1/gateways/${id(ref)}`),
+      update: (ref, input, options) => this.json<Gateway>('PUT', `/api/v1/gateways/${id(ref)}`, input, options),
+      delete: async (ref, options) => {
+        await this.send('DELETE', `/api/v1/gateways/${id(ref)}`, undefined, options);
+      },
+      health: (ref) => this.json<GatewayHealth>('GET', `/api/v1/gateways/${id(ref)}/health`),
+      metrics: (ref) => this.json<GatewayMetricsReport>('GET', `/api/v1/gateways/${id(ref)}/metrics`),
+      environments: async (ref) => (await this.json<{ environments: Environment[] }>('GET', `/api/v1/gateways/${id(ref)}/environments`)).environments,
+      addEnvironment: async (ref, environmentRef) => {
+        await this.send('POST', `/api/v1/gateways/${id(ref)}/environments/${id(environmentRef)}`);
+      },
+      removeEnvironment: async (ref, environmentRef) => {
+        await this.send('DELETE', `/api/v1/gateways/${id(ref)}/environments/${id(environmentRef)}`);
+      },
+    };
+  }
+
+  /** A client of the daemon at `url`, which must answer its health probe. */
+  static async connect(url: string, token: string | null): Promise<RemoteClient> {
+    const client = new RemoteClient(url.replace(/\/+$/, ''), token);
+    const health = await client.json<{ adapter?: string }>('GET', '/healthz');
+    client.#adapter = typeof health.adapter === 'string' ? health.adapter : null;
+    return client;
+  }
+
+  describe(): ClientDescription {
+    return { mode: 'remote', target: this.baseUrl, adapter: this.#adapter };
+  }
+
+  async close(): Promise<void> {}
+
+  private async listPage(filter: GatewayFilter, page: { limit?: number; cursor?: string }): Promise<Page<Gateway>> {
+    const query = new URLSearchParams();
+    if (filter.type) query.set('type', filter.type);
+    if (filter.environment) query.set('environment', filter.environment);
+    if (filter.status) query.set('status', filter.status);
+    if (page.limit !== undefined) query.set('limit', String(page.limit));
+    if (page.cursor !== undefined) query.set('cursor', page.cursor);
+    const body = await this.json<{ gateways: Gateway[]; nextCursor?: string | null }>('GET', `/api/v1/gateways?${query}`);
+    return { items: body.gateways, nextCursor: body.nextCursor ?? null };
+  }
+
+  private async listAll(filter: GatewayFilter): Promise<Gateway[]> {
+    const all: Gateway[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listPage(filter, { limit: LIST_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) });
+      all.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return all;
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, options?: WriteOptions): Promise<T> {
+    return (await this.send(method, path, body, options)).body as T;
+  }
+
+  private async send(method: string, path: string, body?: unknown, options?: WriteOptions): Promise<Exchange> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token !== null) headers.authorization = `Bearer ${this.token}`;
+    if (options?.ifVersion !== undefined) headers['if-match'] = `"v${options.ifVersion}"`;
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw unreachable(this.baseUrl, error);
+    }
+    const text = await response.text();
+    const parsed = text === '' ? undefined : safeJson(text);
+    if (response.ok) return { status: response.status, body: parsed, etag: response.headers.get('etag') };
+    throw problemOf(response.status, parsed, this.baseUrl);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function problemOf(status: number, body: unknown, baseUrl: string): AgentgwError {
+  const problem = body as Partial<ProblemDocument> | undefined;
+  if (problem && typeof problem === 'object' && typeof problem.code === 'string' && typeof problem.detail === 'string') {
+    return fromProblem({ type: '', title: problem.code, status, ...problem } as ProblemDocument);
+  }
+  return fromProblem({
+    type: 'about:blank',
+    title: 'AGW_BAD_RESPONSE',
+    status,
+    code: 'AGW_BAD_RESPONSE',
+    detail: `the daemon at ${baseUrl} answered HTTP ${status} without a problem document`,
+  });
+}
+
+function unreachable(baseUrl: string, error: unknown): UnavailableError {
+  const cause = (error as { cause?: { code?: string } } | null)?.cause?.code;
+  const reason =
+    cause === 'ECONNREFUSED'
+      ? 'connection refused'
+      : cause === 'ENOTFOUND'
+        ? 'host name not found'
+        : (error as Error).name === 'TimeoutError'
+          ? 'no answer in time'
+          : (error as Error).message;
+  return new UnavailableError(`cannot reach the agentgw daemon at ${baseUrl}: ${reason}`, {
+    hint: 'start it with: agentgw serve, or check --server / AGENTGW_SERVER',
+  });
+}

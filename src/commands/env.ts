@@ -1,0 +1,75 @@
+/** `agentgw env …`: environments. */
+import type { Environment } from '../domain/types.js';
+import { printList, printResource, type Column } from '../output/format.js';
+import type { GlobalOptions } from './context.js';
+import { GATEWAY_COLUMNS } from './gateway-columns.js';
+import { confirm, withContext } from './run.js';
+
+const COLUMNS: Column<Environment>[] = [
+  { header: 'NAME', value: (e) => e.name },
+  { header: 'DISPLAY NAME', value: (e) => e.displayName },
+  { header: 'DESCRIPTION', value: (e) => e.description ?? '' },
+  { header: 'UUID', value: (e) => e.uuid, wide: true },
+  { header: 'CREATED', value: (e) => e.createdAt, wide: true },
+];
+
+const FIELDS: Column<Environment>[] = [
+  { header: 'Name', value: (e) => e.name },
+  { header: 'Display name', value: (e) => e.displayName },
+  { header: 'Description', value: (e) => e.description ?? '' },
+  { header: 'UUID', value: (e) => e.uuid },
+  { header: 'Created', value: (e) => e.createdAt },
+  { header: 'Updated', value: (e) => e.updatedAt },
+];
+
+export async function createEnvironment(globals: GlobalOptions, name: string, options: { displayName?: string; description?: string }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const client = await context.client();
+    const created = await client.environments.create({
+      name,
+      ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
+      ...(options.description === undefined ? {} : { description: options.description }),
+    });
+    await printResource(context.output, created, FIELDS);
+  });
+}
+
+export async function listEnvironments(globals: GlobalOptions): Promise<void> {
+  await withContext(globals, async (context) => {
+    const environments = await (await context.client()).environments.list();
+    await printList(context.output, environments, COLUMNS, { environments });
+  });
+}
+
+export async function getEnvironment(globals: GlobalOptions, ref: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    await printResource(context.output, await (await context.client()).environments.get(ref), FIELDS);
+  });
+}
+
+export async function updateEnvironment(globals: GlobalOptions, ref: string, options: { displayName?: string; description?: string }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const updated = await (await context.client()).environments.update(ref, {
+      ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
+      ...(options.description === undefined ? {} : { description: options.description }),
+    });
+    await printResource(context.output, updated, FIELDS);
+  });
+}
+
+export async function deleteEnvironment(globals: GlobalOptions, ref: string, options: { force?: boolean; yes?: boolean }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const client = await context.client();
+    const environment = await client.environments.get(ref);
+    await confirm(`delete environment "${environment.name}"${options.force ? ' and remove its gateway mappings' : ''}?`, options.yes);
+    await client.environments.delete(environment.uuid, { force: options.force === true });
+    context.stderr(`environment "${environment.name}" deleted`);
+  });
+}
+
+export async function environmentGateways(globals: GlobalOptions, ref: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    const gateways = await (await context.client()).environments.gateways(ref);
+    await printList(context.output, gateways, GATEWAY_COLUMNS, { gateways });
+  });
+}

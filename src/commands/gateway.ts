@@ -1,0 +1,242 @@
+/** `agentgw gateway …`: gateways, their environments, health and metrics. */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../domain/errors.js';
+import type { Environment, GatewayHealth, GatewayMetricsReport } from '../domain/types.js';
+import { parseGatewayStatus, parseGatewayType } from '../domain/validation.js';
+import { printDocument, printList, printResource, type Column } from '../output/format.js';
+import type { GlobalOptions } from './context.js';
+import { GATEWAY_COLUMNS, GATEWAY_FIELDS } from './gateway-columns.js';
+import { confirm, readStdin, withContext } from './run.js';
+
+interface ConnectionFlags {
+  controlPlaneUrl?: string;
+  adminUrl?: string;
+  metricsUrl?: string;
+  endpoint?: string;
+  apiBasePath?: string;
+  username?: string;
+  password?: string;
+  passwordStdin?: boolean;
+  caCert?: string;
+  clientCert?: string;
+  clientKey?: string;
+  insecureSkipVerify?: boolean;
+  region?: string;
+  tier?: string;
+  minInstances?: string;
+  maxInstances?: string;
+  set?: string[];
+}
+
+interface RegisterFlags extends ConnectionFlags {
+  type: string;
+  env?: string[];
+  displayName?: string;
+  wait?: boolean;
+}
+
+/** The adapterConfig the flags describe; files are read here so the daemon never reads paths. */
+async function adapterConfigFrom(flags: ConnectionFlags): Promise<Record<string, unknown>> {
+  if (flags.password !== undefined && flags.passwordStdin) throw new UsageError('use --password or --password-stdin, not both');
+  const config: Record<string, unknown> = {};
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) config[key] = value;
+  };
+  set('controlPlaneUrl', flags.controlPlaneUrl);
+  set('adminUrl', flags.adminUrl);
+  set('metricsUrl', flags.metricsUrl);
+  set('endpoint', flags.endpoint);
+  set('apiBasePath', flags.apiBasePath);
+  set('username', flags.username);
+  set('password', flags.passwordStdin ? await readStdin('--password-stdin') : flags.password);
+  set('caCert', flags.caCert === undefined ? undefined : await readPem(flags.caCert, '--ca-cert'));
+  set('clientCert', flags.clientCert === undefined ? undefined : await readPem(flags.clientCert, '--client-cert'));
+  set('clientKey', flags.clientKey === undefined ? undefined : await readPem(flags.clientKey, '--client-key'));
+  if (flags.insecureSkipVerify) config.insecureSkipVerify = true;
+  set('region', flags.region);
+  set('tier', flags.tier);
+  if (flags.minInstances !== undefined || flags.maxInstances !== undefined) {
+    config.autoScaling = {
+      ...(flags.minInstances === undefined ? {} : { minInstances: wholeNumber(flags.minInstances, '--min-instances') }),
+      ...(flags.maxInstances === undefined ? {} : { maxInstances: wholeNumber(flags.maxInstances, '--max-instances') }),
+    };
+  }
+  for (const pair of flags.set ?? []) {
+    const index = pair.indexOf('=');
+    if (index <= 0) throw new UsageError(`--set "${pair}": expected key=value`);
+    config[pair.slice(0, index)] = pair.slice(index + 1);
+  }
+  return config;
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${flag} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
+
+function wholeNumber(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: expected a whole number, got "${value}"`);
+  return Number(value);
+}
+
+export async function registerGateway(globals: GlobalOptions, name: string, flags: RegisterFlags): Promise<void> {
+  await withContext(globals, async (context) => {
+    const client = await context.client();
+    const adapterConfig = await adapterConfigFrom(flags);
+    const spinner = await startSpinner(context.output.isTTY, `registering ${name}: checking the gateway…`);
+    try {
+      let gateway = await client.gateways.register({
+        name,
+        gatewayType: parseGatewayType(flags.type, '--type'),
+        environmentIds: flags.env ?? [],
+        adapterConfig,
+        ...(flags.displayName === undefined ? {} : { displayName: flags.displayName }),
+      });
+      if (gateway.status === 'PROVISIONING' && flags.wait !== false) {
+        spinner.text(`provisioning ${name}…`);
+        gateway = await waitWhileProvisioning(() => client.gateways.health(gateway.uuid).then(() => client.gateways.get(gateway.uuid)));
+      }
+      spinner.stop();
+      await printResource(context.output, gateway, GATEWAY_FIELDS);
+    } finally {
+      spinner.stop();
+    }
+  });
+}
+
+async function waitWhileProvisioning<T extends { status: string }>(poll: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const current = await poll();
+    if (current.status !== 'PROVISIONING') return current;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+export async function listGateways(globals: GlobalOptions, flags: { env?: string; type?: string; status?: string }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const filter = {
+      ...(flags.env === undefined ? {} : { environment: flags.env }),
+      ...(flags.type === undefined ? {} : { type: parseGatewayType(flags.type, '--type') }),
+      ...(flags.status === undefined ? {} : { status: parseGatewayStatus(flags.status, '--status') }),
+    };
+    const gateways = await (await context.client()).gateways.list(filter);
+    await printList(context.output, gateways, GATEWAY_COLUMNS, { gateways });
+  });
+}
+
+export async function getGateway(globals: GlobalOptions, ref: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    await printResource(context.output, await (await context.client()).gateways.get(ref), GATEWAY_FIELDS);
+  });
+}
+
+export async function updateGateway(globals: GlobalOptions, ref: string, flags: ConnectionFlags & { displayName?: string }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const adapterConfig = await adapterConfigFrom(flags);
+    if (flags.displayName === undefined && Object.keys(adapterConfig).length === 0) {
+      throw new UsageError('nothing to update', { hint: 'pass --display-name, --control-plane-url, --password-stdin, …' });
+    }
+    const updated = await (await context.client()).gateways.update(ref, {
+      ...(flags.displayName === undefined ? {} : { displayName: flags.displayName }),
+      ...(Object.keys(adapterConfig).length === 0 ? {} : { adapterConfig }),
+    });
+    await printResource(context.output, updated, GATEWAY_FIELDS);
+  });
+}
+
+export async function deleteGateway(globals: GlobalOptions, ref: string, flags: { yes?: boolean }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const client = await context.client();
+    const gateway = await client.gateways.get(ref);
+    await confirm(`decommission gateway "${gateway.name}"?`, flags.yes);
+    await client.gateways.delete(gateway.uuid);
+    context.stderr(`gateway "${gateway.name}" deleted`);
+  });
+}
+
+export async function gatewayHealth(globals: GlobalOptions, ref: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    const health: GatewayHealth = await (await context.client()).gateways.health(ref);
+    await printDocument(context.output, health, () =>
+      [
+        `Status:         ${health.status}`,
+        `Response time:  ${health.responseTime ?? '-'}`,
+        `Last heartbeat: ${health.lastHeartbeat ?? '-'}`,
+        `Checked at:     ${health.checkedAt}`,
+        ...(health.errorMessage === null ? [] : [`Error:          ${health.errorMessage}${health.errorClass ? ` (${health.errorClass})` : ''}`]),
+        '',
+      ].join('\n'),
+    );
+  });
+}
+
+export async function gatewayMetrics(globals: GlobalOptions, ref: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    const metrics: GatewayMetricsReport = await (await context.client()).gateways.metrics(ref);
+    const show = (field: keyof GatewayMetricsReport & string, value: unknown) =>
+      value === null ? `- (${metrics.unavailable[field] ?? metrics.unavailable[field.replace(/Ms$/, '')] ?? 'unavailable'})` : String(value);
+    await printDocument(context.output, metrics, () =>
+      [
+        `Resources:     ${show('resourceCount', metrics.resourceCount)}`,
+        `Providers:     ${show('providerCount', metrics.providerCount)}`,
+        `Proxies:       ${show('proxyCount', metrics.proxyCount)}`,
+        `MCP proxies:   ${show('mcpCount', metrics.mcpCount)}`,
+        `Request rate:  ${show('requestRate', metrics.requestRate === null ? null : `${metrics.requestRate}/s`)}`,
+        `Error rate:    ${show('errorRate', metrics.errorRate === null ? null : `${metrics.errorRate}%`)}`,
+        `Avg latency:   ${show('averageLatency', metrics.averageLatency)}`,
+        `Timestamp:     ${metrics.timestamp}`,
+        '',
+      ].join('\n'),
+    );
+  });
+}
+
+const ENVIRONMENT_COLUMNS: Column<Environment>[] = [
+  { header: 'NAME', value: (e) => e.name },
+  { header: 'DISPLAY NAME', value: (e) => e.displayName },
+  { header: 'UUID', value: (e) => e.uuid, wide: true },
+];
+
+export async function addGatewayEnvironment(globals: GlobalOptions, ref: string, environment: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    await (await context.client()).gateways.addEnvironment(ref, environment);
+    context.stderr(`gateway "${ref}" is in environment "${environment}"`);
+  });
+}
+
+export async function removeGatewayEnvironment(globals: GlobalOptions, ref: string, environment: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    await (await context.client()).gateways.removeEnvironment(ref, environment);
+    context.stderr(`gateway "${ref}" removed from environment "${environment}"`);
+  });
+}
+
+export async function listGatewayEnvironments(globals: GlobalOptions, ref: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    const environments = await (await context.client()).gateways.environments(ref);
+    await printList(context.output, environments, ENVIRONMENT_COLUMNS, { environments });
+  });
+}
+
+interface Spinner {
+  text(message: string): void;
+  stop(): void;
+}
+
+/** A spinner on stderr when a person is watching; nothing otherwise. */
+async function startSpinner(isTTY: boolean, message: string): Promise<Spinner> {
+  if (!isTTY || !process.stderr.isTTY) return { text: () => {}, stop: () => {} };
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text: message, stream: process.stderr }).start();
+  return {
+    text: (next) => {
+      spinner.text = next;
+    },
+    stop: () => {
+      if (spinner.isSpinning) spinner.stop();
+    },
+  };
+}

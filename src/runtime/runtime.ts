@@ -1,0 +1,96 @@
+/**
+ * Assembles what the services run on — store (migrated), the one active adapter, the secret box,
+ * the clock — from a loaded config. The CLI's local mode and the daemon both start here, so they
+ * run the same code against the same adapter factory.
+ */
+import { dirname } from 'node:path';
+import { createAdapter } from '../adapters/factory.js';
+import type { AdapterLogger, GatewayAdapter } from '../adapters/adapter.js';
+import { defaultDatabaseUrl } from '../config/paths.js';
+import type { AgentgwConfig } from '../config/schema.js';
+import { AgentgwError, ExitCode } from '../domain/errors.js';
+import { lazySecretBox } from '../secrets/key-source.js';
+import type { ServiceContext, ServiceDependencies } from '../services/context.js';
+import { openStore, type Store } from '../store/database.js';
+import { migrateToLatest, pendingMigrations } from '../store/migrator.js';
+import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
+
+export interface Runtime {
+  deps: ServiceDependencies;
+  store: Store;
+  adapter: GatewayAdapter;
+  /** Services scoped to one organization (the default one unless a token says otherwise). */
+  context(organizationId?: string): ServiceContext;
+  close(): Promise<void>;
+}
+
+export interface OpenRuntimeOptions {
+  config: AgentgwConfig;
+  logger: AdapterLogger;
+  /** Apply pending migrations instead of refusing to run on an old schema. */
+  migrate: boolean;
+  /** Where a relative custom adapter module is resolved from. */
+  configDir?: string;
+  clock?: () => Date;
+}
+
+export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
+  const { config, logger } = options;
+  const url = config.database.url ?? defaultDatabaseUrl();
+  const store = await openStore(url, { poolSize: config.database.poolSize });
+  try {
+    await prepareSchema(store, options.migrate || store.dialect === 'sqlite');
+    const adapter = await createAdapter(config, logger, options.configDir ?? process.cwd());
+    const deps: ServiceDependencies = {
+      store,
+      adapter,
+      secrets: lazySecretBox({
+        configuredKey: config.secrets.key,
+        sqlitePath: store.sqlitePath,
+        warn: (message) => logger.warn(message),
+      }),
+      clock: options.clock ?? (() => new Date()),
+      health: {
+        unhealthyThreshold: config.gateway.adapter.onPremise.healthCheck.unhealthyThreshold,
+        healthyThreshold: config.gateway.adapter.onPremise.healthCheck.healthyThreshold,
+        timeoutMs: config.gateway.adapter.onPremise.healthCheck.timeout,
+      },
+      logger,
+    };
+    return {
+      deps,
+      store,
+      adapter,
+      context: (organizationId = DEFAULT_ORGANIZATION_UUID) => ({ ...deps, organizationId }),
+      async close() {
+        await adapter.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * The embedded SQLite store migrates itself on first use. A PostgreSQL store is shared, so the
+ * CLI does not change its schema behind an operator's back: `agentgw migrate up` (or `serve`) does.
+ */
+async function prepareSchema(store: Store, migrate: boolean): Promise<void> {
+  if (migrate) {
+    await migrateToLatest(store);
+    return;
+  }
+  const pending = await pendingMigrations(store);
+  if (pending.length > 0) {
+    throw new AgentgwError('AGW_SCHEMA_PENDING', 503, ExitCode.failure, `the database at ${store.displayUrl} has ${pending.length} pending migration(s): ${pending.join(', ')}`, {
+      hint: `run: agentgw migrate up --database '${store.displayUrl}'`,
+    });
+  }
+}
+
+export function configDirOf(files: string[]): string | undefined {
+  const last = files.at(-1);
+  return last === undefined ? undefined : dirname(last);
+}

@@ -1,0 +1,22 @@
+/**
+ * What every service needs, built once per process (or per request, for the organization):
+ * the store, the one active adapter, the secret box, a clock and the health thresholds.
+ */
+import type { AdapterLogger, GatewayAdapter } from '../adapters/adapter.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import type { Store } from '../store/database.js';
+import type { HealthThresholds } from './health-state.js';
+
+export interface ServiceDependencies {
+  store: Store;
+  adapter: GatewayAdapter;
+  /** Resolves the encryption key on first use: most calls never need it. */
+  secrets: () => SecretBox;
+  clock: () => Date;
+  health: HealthThresholds & { timeoutMs: number };
+  logger: AdapterLogger;
+}
+
+export interface ServiceContext extends ServiceDependencies {
+  organizationId: string;
+}

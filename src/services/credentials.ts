@@ -1,0 +1,81 @@
+/**
+ * Secrets in a gateway's adapterConfig (passwords, tokens, client secrets, TLS keys) are split
+ * off before anything is stored: the sealed envelope keeps the values, and the stored config
+ * keeps only `{set: true}` where a secret is. Reads can then return the config as stored.
+ */
+import { ValidationError } from '../domain/errors.js';
+import type { GatewayCredentials, GatewayTarget } from '../adapters/adapter.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import type { GatewayRecord } from '../store/repositories/gateways.js';
+
+export const SECRET_FIELDS = ['password', 'token', 'clientSecret', 'clientKey'] as const;
+type SecretField = (typeof SECRET_FIELDS)[number];
+export type SecretValues = Partial<Record<SecretField, string>>;
+
+const SET = Object.freeze({ set: true as const });
+
+function isPresenceMarker(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && (value as { set?: unknown }).set === true && Object.keys(value).length === 1;
+}
+
+/**
+ * Merges a config patch into the stored config and secrets. A secret given as a string replaces
+ * the stored one, `null` removes it, and `{set: true}` (what a read returned) keeps it, so a
+ * read-edit-write round trip never loses a password. Other keys: a value replaces, null removes.
+ */
+export function mergeAdapterConfig(
+  stored: { config: Record<string, unknown>; secrets: SecretValues },
+  patch: Record<string, unknown>,
+): { config: Record<string, unknown>; secrets: SecretValues } {
+  const config = { ...stored.config };
+  const secrets = { ...stored.secrets };
+  for (const [key, value] of Object.entries(patch)) {
+    if ((SECRET_FIELDS as readonly string[]).includes(key)) {
+      const field = key as SecretField;
+      if (value === null) delete secrets[field];
+      else if (typeof value === 'string') secrets[field] = value;
+      else if (!isPresenceMarker(value)) {
+        throw ValidationError.field(`adapterConfig.${key}`, 'must be a string (or null to remove it)');
+      }
+      continue;
+    }
+    if (value === null) delete config[key];
+    else config[key] = value;
+  }
+  for (const field of SECRET_FIELDS) {
+    if (secrets[field] !== undefined) config[field] = SET;
+    else delete config[field];
+  }
+  return { config, secrets };
+}
+
+export function sealSecrets(secrets: SecretValues, box: () => SecretBox): string | null {
+  return Object.keys(secrets).length === 0 ? null : box().seal(secrets);
+}
+
+export function openSecrets(envelope: string | null, box: () => SecretBox): SecretValues {
+  return envelope === null ? {} : box().open<SecretValues>(envelope);
+}
+
+/** What an adapter sees: the config without presence markers, the secrets as credentials. */
+export function adapterView(config: Record<string, unknown>, secrets: SecretValues): { adapterConfig: Record<string, unknown>; credentials: GatewayCredentials } {
+  const adapterConfig = Object.fromEntries(Object.entries(config).filter(([key]) => !(SECRET_FIELDS as readonly string[]).includes(key)));
+  const username = typeof config.username === 'string' ? config.username : undefined;
+  return { adapterConfig, credentials: { ...secrets, ...(username === undefined ? {} : { username }) } };
+}
+
+export function toTarget(record: GatewayRecord, box: () => SecretBox): GatewayTarget {
+  const { adapterConfig, credentials } = adapterView(record.adapterConfig, openSecrets(record.credentials, box));
+  return {
+    uuid: record.uuid,
+    name: record.name,
+    type: record.type,
+    adapterType: record.adapterType,
+    controlPlaneUrl: record.controlPlaneUrl,
+    endpoint: record.endpoint,
+    region: record.region,
+    adapterConfig,
+    credentials,
+    status: record.status,
+  };
+}

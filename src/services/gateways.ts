@@ -1,0 +1,324 @@
+/**
+ * Gateway management: register (connectivity checked through the adapter before anything is
+ * stored), read, list with the seed's filters, update, delete, environment mappings, health and
+ * metrics on demand. Business logic only: every gateway call goes through `GatewayAdapter`.
+ */
+import { AdapterMismatchError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
+import type {
+  Environment,
+  Gateway,
+  GatewayFilter,
+  GatewayHealth,
+  GatewayMetricsReport,
+  GatewayType,
+  Page,
+} from '../domain/types.js';
+import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
+import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
+import { gatewayExists, GatewayRepository, type GatewayRecord } from '../store/repositories/gateways.js';
+import { MappingRepository } from '../store/repositories/mappings.js';
+import type { ServiceContext } from './context.js';
+import { adapterView, mergeAdapterConfig, openSecrets, sealSecrets, toTarget } from './credentials.js';
+import type { WriteOptions } from './environments.js';
+import { nextHealthState } from './health-state.js';
+import { rejectUnknownFields } from './input.js';
+import { presentEnvironment, presentGateway } from './present.js';
+import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
+
+export interface RegisterGatewayInput {
+  name: string;
+  displayName?: string;
+  gatewayType: GatewayType;
+  environmentIds?: string[];
+  adapterConfig?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+}
+
+export interface UpdateGatewayInput {
+  displayName?: string;
+  adapterConfig?: Record<string, unknown>;
+}
+
+export interface ListGatewaysOptions {
+  limit?: number;
+  cursor?: string;
+}
+
+export class GatewayService {
+  private readonly gateways: GatewayRepository;
+  private readonly environments: EnvironmentRepository;
+  private readonly mappings: MappingRepository;
+
+  constructor(private readonly context: ServiceContext) {
+    this.gateways = new GatewayRepository(context.store, context.organizationId);
+    this.environments = new EnvironmentRepository(context.store, context.organizationId);
+    this.mappings = new MappingRepository(context.store);
+  }
+
+  async register(input: RegisterGatewayInput): Promise<Gateway> {
+    rejectUnknownFields(input, ['name', 'displayName', 'gatewayType', 'environmentIds', 'adapterConfig', 'metadata'], 'gateway');
+    const errors = new FieldErrors();
+    checkName(errors, 'name', input.name);
+    if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
+    checkGatewayType(errors, 'gatewayType', input.gatewayType);
+    const environmentIds = input.environmentIds ?? [];
+    if (!Array.isArray(environmentIds) || environmentIds.some((id) => typeof id !== 'string')) {
+      errors.add('environmentIds', 'must be a list of environment ids or names');
+    }
+    if (input.adapterConfig !== undefined && !isPlainObject(input.adapterConfig)) errors.add('adapterConfig', 'must be an object');
+    if (input.metadata !== undefined && !isPlainObject(input.metadata)) errors.add('metadata', 'must be an object');
+    errors.throwIfAny('gateway');
+
+    const environments = await this.resolveEnvironments(environmentIds);
+    // Checked early so a duplicate fails before a slow connectivity check; the unique
+    // constraint still decides races.
+    if (await this.gateways.find(input.name)) throw gatewayExists(input.name);
+    const { adapter } = this.context;
+    const merged = mergeAdapterConfig({ config: {}, secrets: {} }, input.adapterConfig ?? {});
+    const validated = adapter.validateConfig(adapterView(merged.config, merged.secrets).adapterConfig);
+    const view = adapterView({ ...merged.config, ...validated }, merged.secrets);
+    const result = await adapter.registerGateway({
+      name: input.name,
+      type: input.gatewayType,
+      adapterType: adapter.type,
+      controlPlaneUrl: stringOrNull(view.adapterConfig.controlPlaneUrl),
+      endpoint: stringOrNull(view.adapterConfig.endpoint),
+      region: stringOrNull(view.adapterConfig.region),
+      adapterConfig: view.adapterConfig,
+      credentials: view.credentials,
+    });
+    const storedConfig = { ...merged.config, ...validated, ...result.adapterConfig };
+    const record = await this.gateways.insert(
+      {
+        name: input.name,
+        displayName: input.displayName ?? input.name,
+        type: input.gatewayType,
+        status: result.status,
+        controlPlaneUrl: result.controlPlaneUrl,
+        endpoint: result.endpoint,
+        region: result.region,
+        adapterType: adapter.type,
+        adapterConfig: storedConfig,
+        metadata: input.metadata ?? {},
+        credentials: sealSecrets(merged.secrets, this.context.secrets),
+        lastHeartbeat: result.health?.healthy ? result.health.checkedAt : null,
+        responseTimeMs: result.health?.responseTimeMs ?? null,
+      },
+      environments.map((e) => e.uuid),
+      this.context.clock(),
+    );
+    return this.present(record);
+  }
+
+  async get(ref: string): Promise<Gateway> {
+    return this.present(await this.require(ref));
+  }
+
+  async version(ref: string): Promise<number> {
+    return (await this.require(ref)).version;
+  }
+
+  async list(filter: GatewayFilter = {}): Promise<Gateway[]> {
+    return this.presentMany(await this.gateways.list(filter));
+  }
+
+  async listPage(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Gateway>> {
+    const limit = parseLimit(options.limit);
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const records = await this.gateways.list(filter, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+    const page = records.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: await this.presentMany(page),
+      nextCursor: records.length > limit && last ? encodeCursor(last.name) : null,
+    };
+  }
+
+  /**
+   * Updates the display name and/or merges adapterConfig. When anything the adapter connects
+   * with changed (URLs, credentials, TLS), the new settings are checked against the gateway
+   * before they are stored.
+   */
+  async update(ref: string, input: UpdateGatewayInput, options: WriteOptions = {}): Promise<Gateway> {
+    rejectUnknownFields(input, ['displayName', 'adapterConfig'], 'gateway update');
+    const errors = new FieldErrors();
+    if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
+    if (input.adapterConfig !== undefined && !isPlainObject(input.adapterConfig)) errors.add('adapterConfig', 'must be an object');
+    errors.throwIfAny('gateway update');
+    const current = await this.require(ref);
+    if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
+
+    const changes: Parameters<GatewayRepository['update']>[1] = {};
+    if (input.displayName !== undefined) changes.displayName = input.displayName;
+    if (input.adapterConfig !== undefined && Object.keys(input.adapterConfig).length > 0) {
+      this.assertAdapter(current);
+      const merged = mergeAdapterConfig(
+        { config: current.adapterConfig, secrets: openSecrets(current.credentials, this.context.secrets) },
+        input.adapterConfig,
+      );
+      const validated = this.context.adapter.validateConfig(adapterView(merged.config, merged.secrets).adapterConfig);
+      const view = adapterView({ ...merged.config, ...validated }, merged.secrets);
+      const result = await this.context.adapter.updateGateway({
+        ...toTarget(current, this.context.secrets),
+        controlPlaneUrl: stringOrNull(view.adapterConfig.controlPlaneUrl) ?? current.controlPlaneUrl,
+        adapterConfig: view.adapterConfig,
+        credentials: view.credentials,
+      });
+      changes.adapterConfig = { ...merged.config, ...validated, ...result.adapterConfig };
+      changes.controlPlaneUrl = result.controlPlaneUrl;
+      changes.endpoint = result.endpoint;
+      changes.region = result.region;
+      changes.credentials = sealSecrets(merged.secrets, this.context.secrets);
+    }
+    const updated = await this.gateways.update(current.uuid, changes, this.context.clock(), options.ifVersion ?? current.version);
+    if (!updated) throw await this.writeConflict(ref, options.ifVersion ?? current.version);
+    return this.present(updated);
+  }
+
+  /** Deletes a gateway; a cloud gateway is deprovisioned first, so nothing is left running unseen. */
+  async delete(ref: string, options: WriteOptions = {}): Promise<void> {
+    const current = await this.require(ref);
+    if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
+    this.assertAdapter(current);
+    await this.context.adapter.deregisterGateway(toTarget(current, this.context.secrets));
+    if (!(await this.gateways.delete(current.uuid))) throw new NotFoundError('gateway', ref);
+  }
+
+  async environmentsOf(ref: string): Promise<Environment[]> {
+    const gateway = await this.require(ref);
+    const summaries = (await this.mappings.environmentsOf([gateway.uuid])).get(gateway.uuid) ?? [];
+    const records = await this.environments.findMany(summaries.map((s) => s.uuid));
+    return summaries.flatMap((s) => {
+      const record = records.get(s.uuid);
+      return record ? [presentEnvironment(record)] : [];
+    });
+  }
+
+  /** Maps a gateway to an environment; true when the mapping is new. */
+  async addEnvironment(ref: string, environmentRef: string): Promise<boolean> {
+    const gateway = await this.require(ref);
+    const [environment] = await this.resolveEnvironments([environmentRef], 'environment');
+    return this.mappings.add(gateway.uuid, environment!.uuid, this.context.clock());
+  }
+
+  async removeEnvironment(ref: string, environmentRef: string): Promise<void> {
+    const gateway = await this.require(ref);
+    const environment = await this.environments.find(environmentRef);
+    if (!environment) throw new NotFoundError('environment', environmentRef);
+    if (!(await this.mappings.remove(gateway.uuid, environment.uuid))) {
+      throw new NotFoundError('mapping', `${gateway.name} → ${environment.name}`, {
+        hint: `gateway "${gateway.name}" is not in environment "${environment.name}"`,
+      });
+    }
+  }
+
+  /** Checks a gateway now, through the adapter, and records the result like the monitor does. */
+  async health(ref: string): Promise<GatewayHealth> {
+    const current = await this.require(ref);
+    this.assertAdapter(current);
+    const check = await this.context.adapter.checkHealth(toTarget(current, this.context.secrets), {
+      timeoutMs: this.context.health.timeoutMs,
+    });
+    const decision = nextHealthState(current, check, this.context.health);
+    await this.gateways.recordHealth(current.uuid, {
+      ...decision,
+      previousStatus: current.status,
+      checkedAt: check.checkedAt,
+      healthy: check.healthy,
+      responseTimeMs: check.responseTimeMs,
+      errorMessage: check.errorMessage,
+      errorClass: check.errorClass,
+      ...(check.endpoint === undefined ? {} : { endpoint: check.endpoint }),
+    });
+    return {
+      gatewayId: current.uuid,
+      status: decision.status,
+      lastHeartbeat: (check.healthy ? check.checkedAt : current.lastHeartbeat)?.toISOString() ?? null,
+      responseTime: check.responseTimeMs === null ? null : `${check.responseTimeMs}ms`,
+      responseTimeMs: check.responseTimeMs,
+      errorMessage: check.errorMessage,
+      errorClass: check.errorClass,
+      checkedAt: check.checkedAt.toISOString(),
+    };
+  }
+
+  async metrics(ref: string): Promise<GatewayMetricsReport> {
+    const current = await this.require(ref);
+    this.assertAdapter(current);
+    const metrics = await this.context.adapter.getMetrics(toTarget(current, this.context.secrets), {
+      timeoutMs: this.context.health.timeoutMs,
+    });
+    return {
+      gatewayId: current.uuid,
+      resourceCount: metrics.resourceCount,
+      providerCount: metrics.providerCount,
+      proxyCount: metrics.proxyCount,
+      mcpCount: metrics.mcpCount,
+      requestRate: metrics.requestRate,
+      errorRate: metrics.errorRate,
+      averageLatency: metrics.averageLatencyMs === null ? null : `${Math.round(metrics.averageLatencyMs)}ms`,
+      averageLatencyMs: metrics.averageLatencyMs,
+      unavailable: metrics.unavailable,
+      timestamp: metrics.collectedAt.toISOString(),
+    };
+  }
+
+  async require(ref: string): Promise<GatewayRecord> {
+    const found = await this.gateways.find(ref);
+    if (!found) throw new NotFoundError('gateway', ref, { hint: 'list gateways with: agentgw gateway list' });
+    return found;
+  }
+
+  /** A gateway registered under another adapter cannot be reached by the active one. */
+  private assertAdapter(record: GatewayRecord): void {
+    if (record.adapterType !== this.context.adapter.type) {
+      throw new AdapterMismatchError(record.name, record.adapterType, this.context.adapter.type);
+    }
+  }
+
+  private async resolveEnvironments(refs: readonly string[], path = 'environmentIds'): Promise<EnvironmentRecord[]> {
+    const unique = [...new Set(refs)];
+    const found = await this.environments.findMany(unique);
+    const missing = unique.filter((ref) => !found.has(ref));
+    if (missing.length > 0) {
+      throw new ValidationError(
+        `unknown environment${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}`,
+        missing.map((ref) => ({ path, message: `environment "${ref}" does not exist` })),
+        { hint: 'list environments with: agentgw env list, or create one with: agentgw env create NAME' },
+      );
+    }
+    const byUuid = new Map<string, EnvironmentRecord>();
+    for (const record of found.values()) byUuid.set(record.uuid, record);
+    return [...byUuid.values()];
+  }
+
+  private async writeConflict(ref: string, ifVersion: number | undefined): Promise<Error> {
+    const now = await this.gateways.find(ref);
+    if (!now) return new NotFoundError('gateway', ref);
+    return new PreconditionFailedError(`gateway "${now.name}" changed since version ${ifVersion}; it is now at version ${now.version}`, {
+      hint: 'read it again and retry',
+    });
+  }
+
+  private async present(record: GatewayRecord): Promise<Gateway> {
+    const environments = await this.mappings.environmentsOf([record.uuid]);
+    return presentGateway(record, environments.get(record.uuid) ?? []);
+  }
+
+  private async presentMany(records: GatewayRecord[]): Promise<Gateway[]> {
+    const environments = await this.mappings.environmentsOf(records.map((r) => r.uuid));
+    return records.map((record) => presentGateway(record, environments.get(record.uuid) ?? []));
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? canonicalUrlIfUrl(value) : null;
+}
+
+function canonicalUrlIfUrl(value: string): string {
+  return /^https?:\/\//.test(value) ? canonicalUrl(value) : value;
+}
