@@ -90,7 +90,10 @@ async function findProjectFile(cwd: string): Promise<string | undefined> {
     const found = await explorer.search(cwd);
     return found?.filepath;
   } catch (error) {
-    throw new ConfigError(`cannot read the project config: ${(error as Error).message}`);
+    // cosmiconfig parses what it finds; a broken file surfaces here.
+    const message = (error as Error).message;
+    const parsed = /Error in (.+?):\n(.+)/.exec(message);
+    throw new ConfigError(parsed ? `${parsed[1]}: cannot parse: ${parsed[2]}` : `cannot read the project config: ${firstLine(message)}`);
   }
 }
 

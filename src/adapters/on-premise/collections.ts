@@ -12,15 +12,21 @@ interface Collection {
   path: string;
   legacyPath: string;
   listKey: string;
+  /** Legacy listings use snake_case keys and return summaries (`id`), not full resources. */
+  legacyListKey: string;
 }
 
 export const COLLECTIONS: Record<ResourceKind, Collection> = {
-  LlmProvider: { path: '/llm-providers', legacyPath: '/llm-providers', listKey: 'providers' },
-  LlmProxy: { path: '/llm-proxies', legacyPath: '/llm-proxies', listKey: 'proxies' },
-  Mcp: { path: '/mcp-proxies', legacyPath: '/mcp-proxies', listKey: 'mcpProxies' },
-  RestApi: { path: '/rest-apis', legacyPath: '/apis', listKey: 'apis' },
-  LlmProviderTemplate: { path: '/llm-provider-templates', legacyPath: '/llm-provider-templates', listKey: 'templates' },
+  LlmProvider: { path: '/llm-providers', legacyPath: '/llm-providers', listKey: 'providers', legacyListKey: 'providers' },
+  LlmProxy: { path: '/llm-proxies', legacyPath: '/llm-proxies', listKey: 'proxies', legacyListKey: 'proxies' },
+  Mcp: { path: '/mcp-proxies', legacyPath: '/mcp-proxies', listKey: 'mcpProxies', legacyListKey: 'mcp_proxies' },
+  RestApi: { path: '/rest-apis', legacyPath: '/apis', listKey: 'apis', legacyListKey: 'apis' },
+  LlmProviderTemplate: { path: '/llm-provider-templates', legacyPath: '/llm-provider-templates', listKey: 'templates', legacyListKey: 'templates' },
 };
+
+export function listKey(kind: ResourceKind, apiBasePath: string): string {
+  return apiBasePath === LEGACY_API_BASE_PATH ? COLLECTIONS[kind].legacyListKey : COLLECTIONS[kind].listKey;
+}
 
 export function collectionPath(kind: ResourceKind, apiBasePath: string): string {
   const collection = COLLECTIONS[kind];

@@ -27,7 +27,7 @@ import type {
 import { RESOURCE_KINDS } from '../adapter.js';
 import { createHttpClient } from '../http/client.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse, type TlsOptions } from '../http/types.js';
-import { COLLECTIONS, collectionPath, CURRENT_API_BASE_PATH, LEGACY_API_BASE_PATH } from './collections.js';
+import { collectionPath, CURRENT_API_BASE_PATH, LEGACY_API_BASE_PATH, listKey } from './collections.js';
 import { PrometheusRates } from './prometheus.js';
 
 const COUNT_FIELDS = ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount'] as const;
@@ -210,11 +210,15 @@ export class OnPremiseAdapter implements GatewayAdapter {
     const response = await this.request(target, { method: 'GET', url: this.collectionUrl(target, kind), retry: true, ...timeout(options) });
     if (response.status !== 200) throw this.failure(target, `list ${kind} resources`, response);
     const body = parseJson(response.body) as Record<string, unknown> | undefined;
-    const items = body?.[COLLECTIONS[kind].listKey];
-    if (!Array.isArray(items)) throw new GatewayError('AGW_GATEWAY_BAD_RESPONSE', `${target.name}: list ${kind} returned no "${COLLECTIONS[kind].listKey}" array`);
-    return items.flatMap((item) => {
+    const key = listKey(kind, this.apiBasePath(target));
+    const items = body?.[key];
+    if (!Array.isArray(items)) throw new GatewayError('AGW_GATEWAY_BAD_RESPONSE', `${target.name}: list ${kind} returned no "${key}" array`);
+    return items.flatMap((item): DeployedResource[] => {
       const manifest = toManifest(item, kind);
-      return manifest ? [{ kind, name: manifest.metadata.name, manifest }] : [];
+      if (manifest) return [{ kind, name: manifest.metadata.name, manifest }];
+      // Legacy controllers list summaries: the name, without the spec.
+      const id = (item as { id?: unknown } | null)?.id;
+      return typeof id === 'string' ? [{ kind, name: id, manifest: null }] : [];
     });
   }
 
@@ -291,10 +295,13 @@ export class OnPremiseAdapter implements GatewayAdapter {
   }
 
   private collectionUrl(target: GatewayTarget, kind: ResourceKind): string {
-    const settings = this.settings(target);
-    // A gateway stored before detection ran is treated as current.
-    const basePath = settings.apiBasePath === 'auto' ? CURRENT_API_BASE_PATH : settings.apiBasePath;
-    return `${settings.controlPlaneUrl}${collectionPath(kind, basePath)}`;
+    return `${this.settings(target).controlPlaneUrl}${collectionPath(kind, this.apiBasePath(target))}`;
+  }
+
+  /** The detected base path; a gateway stored before detection ran is treated as current. */
+  private apiBasePath(target: GatewayTarget): string {
+    const basePath = this.settings(target).apiBasePath;
+    return basePath === 'auto' ? CURRENT_API_BASE_PATH : basePath;
   }
 
   private async scrape(target: GatewayTarget, metricsUrl: string, options: CallOptions): Promise<string> {

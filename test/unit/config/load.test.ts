@@ -1,0 +1,96 @@
+/** Config loading: layers and precedence, interpolation, durations, and errors naming file and key. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { parseDuration } from '../../../src/config/duration.js';
+import { ConfigError } from '../../../src/domain/errors.js';
+
+function workspace(files: Record<string, string>) {
+  const root = mkdtempSync(join(tmpdir(), 'agentgw-config-'));
+  const project = join(root, 'project');
+  const user = join(root, 'user');
+  mkdirSync(project);
+  mkdirSync(user);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(name.startsWith('user:') ? user : project, name.replace(/^user:/, '')), text);
+  return { project, user, env: { AGENTGW_CONFIG_DIR: user } as NodeJS.ProcessEnv };
+}
+
+describe('loadConfig', () => {
+  it('gives the seed’s defaults with no files', async () => {
+    const ws = workspace({});
+    const { config, origins } = await loadConfig({ cwd: ws.project, env: ws.env });
+    expect(config.gateway.adapter.type).toBe('on-premise');
+    expect(config.gateway.adapter.onPremise).toMatchObject({
+      defaultTimeout: 30_000,
+      retryPolicy: { maxAttempts: 3, backoffMultiplier: 2, maxBackoff: 30_000 },
+      healthCheck: { interval: 30_000, timeout: 5_000 },
+    });
+    expect(origins.get('gateway.adapter.type')).toBe('default');
+  });
+
+  it('layers flags > env > project file > user file > defaults', async () => {
+    const ws = workspace({
+      'user:config.yaml': 'gateway:\n  adapter:\n    onPremise:\n      defaultTimeout: 10s\n      healthCheck:\n        interval: 1m\nlogging:\n  level: warn\n',
+      'agentgw.config.yaml': 'gateway:\n  adapter:\n    onPremise:\n      defaultTimeout: 20s\nlogging:\n  level: debug\n',
+    });
+    const { config, origins } = await loadConfig({
+      cwd: ws.project,
+      env: { ...ws.env, AGENTGW_LOG_LEVEL: 'error', DATABASE_URL: 'sqlite:/tmp/from-env.sqlite' },
+      flags: { 'database.url': 'sqlite:/tmp/from-flag.sqlite' },
+    });
+    expect(config.gateway.adapter.onPremise.healthCheck.interval).toBe(60_000);
+    expect(origins.get('gateway.adapter.onPremise.healthCheck.interval')).toBe(join(ws.user, 'config.yaml'));
+    expect(config.gateway.adapter.onPremise.defaultTimeout).toBe(20_000);
+    expect(config.logging.level).toBe('error');
+    expect(origins.get('logging.level')).toBe('env AGENTGW_LOG_LEVEL');
+    expect(config.database.url).toBe('sqlite:/tmp/from-flag.sqlite');
+    expect(origins.get('database.url')).toBe('flag');
+  });
+
+  it('interpolates ${VAR} and ${VAR:-default}', async () => {
+    const ws = workspace({
+      'agentgw.config.yaml': 'gateway:\n  adapter:\n    type: cloud\n    cloud:\n      apiEndpoint: ${CLOUD_URL:-https://api.example.test/v1}\n      authentication:\n        clientId: ${CLOUD_CLIENT_ID}\n        clientSecret: ${CLOUD_CLIENT_SECRET}\n',
+    });
+    const { config } = await loadConfig({ cwd: ws.project, env: { ...ws.env, CLOUD_CLIENT_ID: 'id-1', CLOUD_CLIENT_SECRET: 's3cret' } });
+    expect(config.gateway.adapter.cloud.apiEndpoint).toBe('https://api.example.test/v1');
+    expect(config.gateway.adapter.cloud.authentication).toMatchObject({ clientId: 'id-1', clientSecret: 's3cret' });
+  });
+
+  it.each([
+    ['a bad duration', 'gateway:\n  adapter:\n    onPremise:\n      healthCheck:\n        timeout: fast\n', 'gateway.adapter.onPremise.healthCheck.timeout: expected a duration'],
+    ['an unknown key', 'gateway:\n  adaptr:\n    type: cloud\n', 'gateway.adaptr: unknown key'],
+    ['an unknown adapter type', 'gateway:\n  adapter:\n    type: serverless\n', 'gateway.adapter.type: expected one of on-premise, cloud, custom'],
+    ['a bad CIDR', 'network:\n  deny: [10.0.0.0/33]\n', 'network.deny: expected a list of CIDRs'],
+    ['a bad database URL', 'database:\n  url: mysql://x\n', 'database.url: expected a postgres://'],
+    ['a scalar where a mapping belongs', 'gateway: on-premise\n', 'gateway: expected a mapping'],
+    ['YAML that does not parse', 'gateway: [\n', 'cannot parse'],
+  ])('rejects %s, naming the file and the key path', async (_label, text, message) => {
+    const ws = workspace({ 'agentgw.config.yaml': text });
+    const error = await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(2);
+    expect((error as ConfigError).message).toContain(join(ws.project, 'agentgw.config.yaml'));
+    expect((error as ConfigError).message).toContain(message);
+  });
+
+  it('never shows a secret’s value in an error', async () => {
+    const ws = workspace({ 'agentgw.config.yaml': 'secrets:\n  key: [zebra-canary-1]\n' });
+    const error = (await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain('secrets.key');
+    expect(error.message).not.toContain('zebra-canary-1');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1m30s', 90_000],
+    ['1.5s', 1500],
+  ])('%s → %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each(['', '30', 's', '3 s', '-1s', 'abc'])('rejects %j', (text) => expect(parseDuration(text)).toBeNull());
+});
