@@ -15,7 +15,7 @@ export interface TlsOptions {
   /** PEM text of a client certificate and key, for mutual TLS. */
   clientCert?: string;
   clientKey?: string;
-  /** Skips certificate verification; logged as a warning each time a client is made with it. */
+  /** Skips certificate verification; logged as a warning once per client and origin. */
   insecureSkipVerify?: boolean;
 }
 
@@ -45,6 +45,10 @@ export interface HttpResponse {
 /** Why a request failed before any HTTP status came back. */
 export type HttpFailureKind = 'timeout' | 'refused' | 'dns' | 'tls' | 'blocked' | 'too_large' | 'redirect' | 'network' | 'aborted';
 
+/**
+ * `message` reads `<url>: <cause>`; `url` is the request URL without userinfo, query string or
+ * fragment. Neither ever holds a password, a header value or a body.
+ */
 export class HttpFailure extends Error {
   constructor(
     readonly kind: HttpFailureKind,
@@ -57,7 +61,11 @@ export class HttpFailure extends Error {
 }
 
 export interface HttpClient {
-  /** Resolves with any HTTP status (4xx/5xx included); rejects with HttpFailure otherwise. */
+  /**
+   * Resolves with any HTTP status (4xx/5xx included); rejects with HttpFailure otherwise.
+   * A 3xx is such a status: it resolves with its Location header and is never followed.
+   */
   request(request: HttpRequest): Promise<HttpResponse>;
+  /** Destroys the client's sockets; later requests fail with kind `aborted`. */
   close(): void;
 }

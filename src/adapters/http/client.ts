@@ -1,0 +1,348 @@
+/**
+ * The HttpClient every adapter uses, on got 14. What it guarantees, beyond speaking HTTP:
+ *
+ * - **Egress policy** on the URL's IP literal before anything happens, and on the address
+ *   actually connected to: the keep-alive agents (`guarded-agents.ts`) judge literals and resolve
+ *   hostnames through a lookup that drops refused addresses, so `metadata.example` resolving to
+ *   169.254.169.254 never gets a SYN.
+ * - **No redirects.** A 3xx resolves like any other status, Location header included; following it
+ *   is the caller's decision (and its target would go through the policy again).
+ * - **Timeouts**: each attempt's TCP and TLS handshakes are capped by `connectTimeoutMs`; the
+ *   request's `timeoutMs` bounds everything, retries and the waits between them included.
+ * - **Size cap**: a declared Content-Length over `maxResponseBytes`, or a body that grows past it
+ *   (after decompression), ends the request with `too_large`.
+ * - **Retries** only when asked for and the method is idempotent, on network failures and
+ *   429/502/503/504, with capped exponential backoff and full jitter (see `retry.ts`).
+ * - **Errors** are HttpFailure with a kind and a message naming the redacted URL and the cause.
+ *   They carry no `cause`: got's errors hold the request options, Authorization header included,
+ *   and a logger serialising the chain would print it.
+ *
+ * @example
+ * const http = createHttpClient(context.http, context.network, context.logger);
+ * const res = await http.request({ method: 'GET', url: 'https://gw:9443/health', tls: { caCert } });
+ * http.close();
+ */
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import got, { TimeoutError } from 'got';
+import type { Response as GotResponse, StreamOptions } from 'got';
+
+import type { AdapterLogger, EgressPolicySettings, OutboundHttpSettings } from '../adapter.js';
+import { createEgressPolicy } from './egress-policy.js';
+import { EgressBlockedError, createGuardedAgents } from './guarded-agents.js';
+import type { Resolver } from './guarded-agents.js';
+import { redactUrl } from './redact-url.js';
+import { IDEMPOTENT_METHODS, RETRYABLE_STATUSES, backoffDelayMs, parseRetryAfterMs } from './retry.js';
+import { HttpFailure } from './types.js';
+import type { HttpClient, HttpFailureKind, HttpRequest, HttpResponse, TlsOptions } from './types.js';
+
+export interface HttpClientOptions {
+  /** Source of backoff jitter, uniform in [0, 1). Tests pass a constant. */
+  random?: () => number;
+  /** Cap on each attempt's TCP handshake and, separately, its TLS handshake. Default 10 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Resolves a hostname to every address it has; the egress policy then judges each one.
+   * Defaults to the system resolver (`dns.lookup`, so /etc/hosts counts).
+   */
+  resolve?: Resolver;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+const USER_AGENT = 'agentgw';
+
+const TLS_ERROR_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
+]);
+
+const NETWORK_MESSAGES: Record<string, string> = {
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed by the server while sending',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EHOSTDOWN: 'host is down',
+  ECONNABORTED: 'connection aborted',
+  EADDRNOTAVAIL: 'no local address to connect from',
+};
+
+/** Raised by the body reader; kept apart from got's errors so it maps to `too_large`. */
+class ResponseTooLargeError extends Error {}
+
+type AttemptOutcome =
+  | { ok: true; response: HttpResponse }
+  | { ok: false; failure: HttpFailure; retryable: boolean };
+
+interface AttemptContext {
+  totalMs: number;
+  attempts: number;
+  /** This attempt's cap on the TCP and on the TLS handshake: connectTimeoutMs, or less when the budget is nearly spent. */
+  handshakeMs: number;
+}
+
+function codesOf(error: unknown, seen = new Set<unknown>()): string[] {
+  if (typeof error !== 'object' || error === null || seen.has(error)) return [];
+  seen.add(error);
+  const record = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof record.code === 'string' ? [record.code] : [];
+  const nested = Array.isArray(record.errors) ? record.errors.flatMap((inner) => codesOf(inner, seen)) : [];
+  return [...own, ...codesOf(record.cause, seen), ...nested];
+}
+
+function findInChain<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth += 1) {
+    if (current instanceof type) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function isTlsCode(code: string): boolean {
+  return TLS_ERROR_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.includes('CERT');
+}
+
+/**
+ * What must never appear in a message even if a lower layer echoed it: the URL's password and
+ * header values (Authorization, API keys). Short values are skipped: scrubbing "gw" or "1" would
+ * mangle the message without protecting anything.
+ */
+function secretsOf(request: HttpRequest): string[] {
+  const secrets = Object.values(request.headers ?? {}).filter((value) => value.length >= 8);
+  try {
+    const password = new URL(request.url).password;
+    if (password.length >= 4) {
+      secrets.push(password);
+      // Last: a malformed escape throws, and the raw form is already in.
+      secrets.push(decodeURIComponent(password));
+    }
+  } catch {}
+  return secrets;
+}
+
+function scrub(message: string, secrets: string[]): string {
+  return secrets.reduce((text, secret) => text.split(secret).join('***'), message);
+}
+
+/**
+ * OpenSSL errors arrive as `<hex>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>`;
+ * only the reason means anything to a user, and a few reasons have a likely cause worth naming.
+ */
+function describeTlsError(message: string): string {
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message;
+  if (/wrong version number|packet length too long|http request/i.test(reason)) return `${reason} (the server may not speak TLS on this port)`;
+  if (/certificate required/i.test(reason)) return `${reason} (the server wants a client certificate)`;
+  if (/bad certificate|unknown ca|certificate unknown/i.test(reason)) return `${reason} (the server refused the client certificate)`;
+  return reason;
+}
+
+function failureKindOf(codes: string[]): HttpFailureKind {
+  if (codes.includes('ECONNREFUSED')) return 'refused';
+  if (codes.includes('ENOTFOUND') || codes.includes('EAI_AGAIN') || codes.includes('EAI_FAIL') || codes.includes('ENODATA')) return 'dns';
+  if (codes.includes('ETIMEDOUT')) return 'timeout';
+  if (codes.some(isTlsCode)) return 'tls';
+  return 'network';
+}
+
+/**
+ * Creates a client with its own keep-alive agents; call `close()` when done with it.
+ * Throws ConfigError when a CIDR in the network settings cannot be parsed.
+ */
+export function createHttpClient(
+  settings: OutboundHttpSettings,
+  network: EgressPolicySettings,
+  logger: AdapterLogger,
+  options: HttpClientOptions = {},
+): HttpClient {
+  const policy = createEgressPolicy(network);
+  const random = options.random ?? Math.random;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const agents = createGuardedAgents(policy, options.resolve);
+  const warnedInsecureOrigins = new Set<string>();
+  let closed = false;
+
+  function warnIfInsecure(url: URL, tls: TlsOptions | undefined): void {
+    if (tls?.insecureSkipVerify !== true || url.protocol !== 'https:' || warnedInsecureOrigins.has(url.origin)) return;
+    warnedInsecureOrigins.add(url.origin);
+    logger.warn(`TLS certificate verification is disabled for ${url.origin} (insecureSkipVerify): the connection can be intercepted`, {
+      origin: url.origin,
+    });
+  }
+
+  function gotOptions(request: HttpRequest, remainingMs: number, handshakeMs: number): StreamOptions {
+    const tls = request.tls;
+    return {
+      method: request.method,
+      headers: { 'user-agent': USER_AGENT, ...request.headers },
+      json: request.json,
+      // Only with a body: got otherwise holds a GET open waiting for one to be written.
+      allowGetBody: request.json !== undefined,
+      agent: agents,
+      https: {
+        certificateAuthority: tls?.caCert,
+        certificate: tls?.clientCert,
+        key: tls?.clientKey,
+        rejectUnauthorized: tls?.insecureSkipVerify !== true,
+      },
+      followRedirect: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      timeout: { connect: handshakeMs, secureConnect: handshakeMs, request: Math.max(1, remainingMs) },
+      signal: request.signal,
+    };
+  }
+
+  function toFailure(error: unknown, request: HttpRequest, context: AttemptContext): { failure: HttpFailure; retryable: boolean } {
+    const shown = redactUrl(request.url);
+    const fail = (kind: HttpFailureKind, cause: string, retryable: boolean) => ({
+      failure: new HttpFailure(kind, scrub(`${shown}: ${cause}`, secretsOf(request)), shown),
+      retryable,
+    });
+    if (request.signal?.aborted === true) return fail('aborted', 'aborted by the caller', false);
+    const blocked = findInChain(error, EgressBlockedError);
+    if (blocked !== undefined) return fail('blocked', `blocked by the egress policy: ${blocked.message}`, false);
+    const tooLarge = findInChain(error, ResponseTooLargeError);
+    if (tooLarge !== undefined) return fail('too_large', tooLarge.message, false);
+    const attempts = context.attempts > 1 ? ` (${context.attempts} attempts)` : '';
+    if (error instanceof TimeoutError) {
+      // A handshake cut short by what was left of the total budget is the total timeout.
+      const fullHandshake = context.handshakeMs >= connectTimeoutMs;
+      if (error.event === 'connect' && fullHandshake) return fail('timeout', `connection timed out after ${connectTimeoutMs} ms${attempts}`, true);
+      if (error.event === 'secureConnect' && fullHandshake) return fail('timeout', `TLS handshake timed out after ${connectTimeoutMs} ms${attempts}`, true);
+      return fail('timeout', `timed out after ${context.totalMs} ms${attempts}`, false);
+    }
+    const codes = codesOf(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const kind = failureKindOf(codes);
+    switch (kind) {
+      case 'refused':
+        return fail('refused', 'connection refused', true);
+      case 'dns': {
+        const host = new URL(request.url).hostname;
+        const temporary = codes.includes('EAI_AGAIN');
+        return fail('dns', temporary ? `temporary failure resolving ${host}` : `cannot resolve host ${host}`, temporary);
+      }
+      case 'timeout':
+        return fail('timeout', 'connection timed out', true);
+      case 'tls':
+        return fail('tls', `TLS error: ${describeTlsError(message)}`, false);
+      default: {
+        const known = codes.map((code) => NETWORK_MESSAGES[code]).find((text) => text !== undefined);
+        const malformed = codes.some((code) => code.startsWith('HPE_')) ? `malformed HTTP response (${message})` : undefined;
+        const closed = /socket hang up/i.test(message) ? 'connection closed before a response' : undefined;
+        const cause = known ?? malformed ?? closed ?? `network error: ${message}`;
+        return fail('network', cause, true);
+      }
+    }
+  }
+
+  async function attempt(request: HttpRequest, remainingMs: number, totalMs: number, attempts: number): Promise<AttemptOutcome> {
+    const started = performance.now();
+    const maxBytes = settings.maxResponseBytes;
+    const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)) };
+    try {
+      const stream = got.stream(request.url, gotOptions(request, remainingMs, context.handshakeMs));
+      // Errors are read through `once` and the async iterator; this listener only stops an error
+      // emitted between the two from being unhandled.
+      stream.on('error', () => {});
+      // got ends a GET or a request with a body itself; any other method waits for its body.
+      if (request.json === undefined && request.method !== 'GET' && request.method !== 'HEAD') stream.end();
+      const [response] = (await once(stream, 'response')) as [GotResponse];
+      const declared = Number(response.headers['content-length']);
+      if (request.method !== 'HEAD' && Number.isFinite(declared) && declared > maxBytes) {
+        stream.destroy();
+        throw new ResponseTooLargeError(`response of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          stream.destroy();
+          throw new ResponseTooLargeError(`response exceeds the ${maxBytes}-byte limit`);
+        }
+        chunks.push(chunk);
+      }
+      return {
+        ok: true,
+        response: {
+          status: response.statusCode,
+          headers: { ...response.headers },
+          body: Buffer.concat(chunks).toString('utf8'),
+          elapsedMs: Math.round(performance.now() - started),
+        },
+      };
+    } catch (error) {
+      return { ok: false, ...toFailure(error, request, context) };
+    }
+  }
+
+  function settle(outcome: AttemptOutcome): HttpResponse {
+    if (outcome.ok) return outcome.response;
+    throw outcome.failure;
+  }
+
+  async function request(request: HttpRequest): Promise<HttpResponse> {
+    const shown = redactUrl(request.url);
+    if (closed) throw new HttpFailure('aborted', `${shown}: the HTTP client is closed`, shown);
+    policy.checkUrl(request.url);
+    if (request.signal?.aborted === true) throw new HttpFailure('aborted', `${shown}: aborted by the caller`, shown);
+    warnIfInsecure(new URL(request.url), request.tls);
+
+    const totalMs = request.timeoutMs ?? settings.defaultTimeoutMs;
+    const deadline = performance.now() + totalMs;
+    const retryPolicy = settings.retryPolicy;
+    const maxAttempts = request.retry === true && IDEMPOTENT_METHODS.has(request.method) ? Math.max(1, retryPolicy.maxAttempts) : 1;
+
+    for (let attempts = 1; ; attempts += 1) {
+      const outcome = await attempt(request, deadline - performance.now(), totalMs, attempts);
+      const retryable = outcome.ok ? RETRYABLE_STATUSES.has(outcome.response.status) : outcome.retryable;
+      if (!retryable || attempts >= maxAttempts) return settle(outcome);
+
+      let waitMs = backoffDelayMs(attempts, retryPolicy, random);
+      if (outcome.ok && (outcome.response.status === 429 || outcome.response.status === 503)) {
+        const retryAfterMs = parseRetryAfterMs(outcome.response.headers['retry-after'], Date.now());
+        // Coming back before the server said so is pointless; waiting longer than the cap is
+        // not ours to do. Either way the caller gets the server's answer.
+        if (retryAfterMs !== undefined && retryAfterMs > retryPolicy.maxBackoffMs) return settle(outcome);
+        if (retryAfterMs !== undefined) waitMs = retryAfterMs;
+      }
+      // A wait that would use up the whole budget only turns the last answer into a timeout.
+      if (performance.now() + waitMs >= deadline) return settle(outcome);
+
+      logger.debug(`retrying ${request.method} ${shown}`, {
+        attempt: attempts + 1,
+        waitMs,
+        reason: outcome.ok ? `status ${outcome.response.status}` : outcome.failure.kind,
+      });
+      try {
+        await sleep(waitMs, undefined, request.signal === undefined ? undefined : { signal: request.signal });
+      } catch {
+        throw new HttpFailure('aborted', `${shown}: aborted by the caller`, shown);
+      }
+    }
+  }
+
+  return {
+    request,
+    close(): void {
+      closed = true;
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}

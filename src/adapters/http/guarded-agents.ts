@@ -1,0 +1,119 @@
+/**
+ * The keep-alive agents behind the HTTP client, with the egress policy at the socket layer:
+ * the last point before a SYN is sent. Whatever produced the request (got, a redirect the
+ * caller chose to follow, plain `http.get`), an address the policy refuses is never dialled.
+ *
+ * - IP literals are judged in `createConnection` (Node skips `lookup` for them).
+ * - Hostnames are resolved by a lookup that drops refused addresses, so the policy sees the
+ *   addresses actually connected to, at connect time: DNS rebinding cannot slip past a check
+ *   made earlier.
+ *
+ * @example
+ * const agents = createGuardedAgents(createEgressPolicy(settings.network));
+ * http.get('http://169.254.169.254/', { agent: agents.http }).on('error', (e) => e.code); // 'ERR_EGRESS_BLOCKED'
+ */
+import { promises as dns } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+
+import type { EgressPolicy } from './egress-policy.js';
+
+/** Resolves a hostname to all of its addresses. */
+export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
+
+/** Raised inside the socket layer when the policy refuses the address about to be connected to. */
+export class EgressBlockedError extends Error {
+  readonly code = 'ERR_EGRESS_BLOCKED';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'EgressBlockedError';
+  }
+}
+
+/**
+ * Per origin (host:port). A simulator hosting many gateways on one port, checked at concurrency
+ * 100, must never queue behind a socket limit; the cap only stops a runaway from exhausting
+ * file descriptors.
+ */
+export const MAX_SOCKETS_PER_ORIGIN = 1024;
+const MAX_IDLE_SOCKETS_PER_ORIGIN = 256;
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type Lookup = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
+
+function familyOf(option: LookupOptions['family']): 0 | 4 | 6 {
+  if (option === 4 || option === 'IPv4') return 4;
+  if (option === 6 || option === 'IPv6') return 6;
+  return 0;
+}
+
+/**
+ * A `net.connect` lookup that hands the socket only addresses the policy allows. With mixed
+ * answers the allowed ones are used (the socket can only reach what was vetted); with none, the
+ * connection fails with the reason for the first refused address.
+ */
+function createGuardedLookup(policy: EgressPolicy, resolve: Resolver | undefined): Lookup {
+  return (hostname, options, callback) => {
+    const family = familyOf(options.family);
+    const answer = resolve === undefined ? dns.lookup(hostname, { ...options, all: true }) : resolve(hostname);
+    answer.then(
+      (addresses) => {
+        const candidates = family === 0 ? addresses : addresses.filter((entry) => entry.family === family);
+        let refusal: string | undefined;
+        const allowed = candidates.filter((entry) => {
+          const verdict = policy.checkAddress(entry.address);
+          if (!verdict.allowed) refusal ??= verdict.reason;
+          return verdict.allowed;
+        });
+        const first = allowed[0];
+        if (first === undefined) {
+          const reason = refusal === undefined ? 'it has no address of the requested family' : `it resolves to ${refusal}`;
+          callback(new EgressBlockedError(`${hostname} is blocked: ${reason}`), '');
+        } else if (options.all === true) {
+          callback(null, allowed);
+        } else {
+          callback(null, first.address, first.family);
+        }
+      },
+      (error: NodeJS.ErrnoException) => callback(error, ''),
+    );
+  };
+}
+
+function guard<T extends http.Agent>(agent: T, policy: EgressPolicy, lookup: Lookup): T {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const host = options.host ?? options.hostname ?? 'localhost';
+    if (net.isIP(host) !== 0) {
+      const verdict = policy.checkAddress(host);
+      if (!verdict.allowed) {
+        // A socket that was never connected, failing on the next tick: the request reports the
+        // error through its usual path and no packet leaves the machine.
+        const socket = new net.Socket();
+        process.nextTick(() => socket.destroy(new EgressBlockedError(verdict.reason)));
+        return socket;
+      }
+    }
+    return create({ ...options, lookup }, callback);
+  };
+  return agent;
+}
+
+/** One keep-alive agent per scheme; `destroy()` both when done. */
+export function createGuardedAgents(policy: EgressPolicy, resolve?: Resolver): { http: http.Agent; https: https.Agent } {
+  const lookup = createGuardedLookup(policy, resolve);
+  const options = {
+    keepAlive: true,
+    maxSockets: MAX_SOCKETS_PER_ORIGIN,
+    maxFreeSockets: MAX_IDLE_SOCKETS_PER_ORIGIN,
+    // Reusing the most recently used socket lets the others idle out instead of all going stale.
+    scheduling: 'lifo' as const,
+  };
+  return {
+    http: guard(new http.Agent(options), policy, lookup),
+    https: guard(new https.Agent(options), policy, lookup),
+  };
+}
