@@ -380,12 +380,15 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Single-resource answers may wrap the resource; listings never do. */
+/**
+ * Current controllers answer a GET with the resource itself; legacy ones wrap it as
+ * `{status, api|provider|proxy|mcp|template: {id, configuration}}`.
+ */
 function unwrapItem(body: unknown): unknown {
   if (body !== null && typeof body === 'object' && 'kind' in body) return body;
-  for (const key of ['data', 'resource', 'item']) {
-    const inner = (body as Record<string, unknown> | undefined)?.[key];
-    if (inner !== null && typeof inner === 'object') return inner;
+  for (const key of ['api', 'provider', 'proxy', 'mcp', 'template']) {
+    const inner = (body as Record<string, unknown> | undefined)?.[key] as { configuration?: unknown } | undefined;
+    if (inner !== null && typeof inner === 'object' && inner.configuration !== undefined) return inner.configuration;
   }
   return body;
 }
