@@ -6,6 +6,7 @@ import { gatewayEnvironmentMappings } from './003_gateway_environment_mappings.j
 import { backfill } from './004_backfill.js';
 import { updatedAt } from './005_updated_at.js';
 import { gatewayOperations } from './006_gateway_operations.js';
+import { apiTokens } from './007_api_tokens.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   backfill,
   updatedAt,
   gatewayOperations,
+  apiTokens,
 ];

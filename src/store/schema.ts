@@ -73,7 +73,22 @@ export interface GatewayStatusEventTable {
   occurred_at: Timestamp;
 }
 
+export interface ApiTokenTable {
+  uuid: string;
+  organization_uuid: string;
+  name: string;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  token_digest: string;
+  /** The granted scope: read, write or admin (each includes the ones before it). */
+  scopes: string;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
 export interface Database {
+  api_tokens: ApiTokenTable;
   organizations: OrganizationTable;
   environments: EnvironmentTable;
   gateways: GatewayTable;
