@@ -26,3 +26,19 @@ export async function gatewaySim(
     single: flags.single === true,
   });
 }
+
+export async function cloudSim(
+  _globals: GlobalOptions,
+  flags: { port: string; host: string; clientId: string; clientSecret: string; delay: string; tokenTtl: string; failRegion?: string[] },
+): Promise<void> {
+  const { runCloudSimulator } = await import('../simulators/cloud-provider/index.js');
+  await runCloudSimulator({
+    port: port(flags.port, '--port'),
+    host: flags.host,
+    clientId: flags.clientId,
+    clientSecret: flags.clientSecret,
+    delay: flags.delay,
+    tokenTtl: flags.tokenTtl,
+    ...(flags.failRegion === undefined ? {} : { failRegion: flags.failRegion }),
+  });
+}

@@ -1,6 +1,7 @@
 /** `agentgw gateway …`: gateways, their environments, health and metrics. */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../domain/errors.js';
+import { AgentgwError, ExitCode, UsageError } from '../domain/errors.js';
+import { formatDuration } from '../config/duration.js';
 import type { Environment, GatewayHealth, GatewayMetricsReport } from '../domain/types.js';
 import { parseGatewayStatus, parseGatewayType } from '../domain/validation.js';
 import { printDocument, printList, printResource, type Column } from '../output/format.js';
@@ -97,7 +98,9 @@ export async function registerGateway(globals: GlobalOptions, name: string, flag
       });
       if (gateway.status === 'PROVISIONING' && flags.wait !== false) {
         spinner.text(`provisioning ${name}…`);
-        gateway = await waitWhileProvisioning(() => client.gateways.health(gateway.uuid).then(() => client.gateways.get(gateway.uuid)));
+        const { timeout, pollInterval } = context.loaded.config.gateway.adapter.cloud.provisioning;
+        const uuid = gateway.uuid;
+        gateway = await waitWhileProvisioning(name, () => client.gateways.health(uuid).then(() => client.gateways.get(uuid)), timeout, pollInterval);
       }
       spinner.stop();
       await printResource(context.output, gateway, GATEWAY_FIELDS);
@@ -107,11 +110,18 @@ export async function registerGateway(globals: GlobalOptions, name: string, flag
   });
 }
 
-async function waitWhileProvisioning<T extends { status: string }>(poll: () => Promise<T>): Promise<T> {
+/** Polls a provisioning gateway (each poll is a recorded health check) until it settles or the deadline passes. */
+async function waitWhileProvisioning<T extends { status: string }>(name: string, poll: () => Promise<T>, timeoutMs: number, intervalMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const current = await poll();
     if (current.status !== 'PROVISIONING') return current;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (Date.now() + intervalMs > deadline) {
+      throw new AgentgwError('AGW_PROVISIONING_TIMEOUT', 504, ExitCode.failure, `gateway "${name}" is still provisioning after ${formatDuration(timeoutMs)}`, {
+        hint: `it stays registered as PROVISIONING and the monitor keeps following it; check it with: agentgw gateway get ${name}`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

@@ -88,7 +88,7 @@ export class GatewayService {
       credentials: view.credentials,
     });
     const storedConfig = { ...merged.config, ...validated, ...result.adapterConfig };
-    const record = await this.gateways.insert(
+    const record = await this.insertRegistered(
       {
         name: input.name,
         displayName: input.displayName ?? input.name,
@@ -105,9 +105,25 @@ export class GatewayService {
         responseTimeMs: result.health?.responseTimeMs ?? null,
       },
       environments.map((e) => e.uuid),
-      this.context.clock(),
     );
     return this.present(record);
+  }
+
+  /**
+   * Stores a gateway the adapter has just registered. If storing fails (a name taken by a
+   * concurrent registration, an environment deleted meanwhile), the registration is undone, so a
+   * provisioned cloud gateway is not left running unknown to the control plane.
+   */
+  private async insertRegistered(input: Parameters<GatewayRepository['insert']>[0], environmentUuids: string[]): Promise<GatewayRecord> {
+    try {
+      return await this.gateways.insert(input, environmentUuids, this.context.clock());
+    } catch (error) {
+      const { adapterConfig, credentials } = adapterView(input.adapterConfig, {});
+      await this.context.adapter
+        .deregisterGateway({ ...input, uuid: '', adapterConfig, credentials: { ...credentials } })
+        .catch((undo: unknown) => this.context.logger.warn(`could not undo the registration of ${input.name}: ${(undo as Error).message}`));
+      throw error;
+    }
   }
 
   async get(ref: string): Promise<Gateway> {
