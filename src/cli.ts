@@ -5,8 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AgentgwError, ExitCode } from './domain/errors.js';
 import type { GlobalOptions } from './commands/context.js';
-
-const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 type Action = (globals: GlobalOptions, ...args: any[]) => Promise<void>;
 
@@ -179,6 +178,43 @@ export function buildProgram(): Command {
   examples(
     gatewayEnv.command('list <gateway>').alias('ls').description('list a gateway’s environments').action(lazy(async () => (await import('./commands/gateway.js')).listGatewayEnvironments)),
     ['agentgw gateway env list prod-gw-1'],
+  );
+
+  // daemon
+  examples(
+    program
+      .command('serve')
+      .description('run the daemon: the REST API on 127.0.0.1:8080 (migrates the database first)')
+      .option('--host <ip>', 'address to listen on (beyond loopback only with server.auth.required: true)')
+      .option('--port <n>', 'port to listen on (0: any free port)')
+      .action(lazy(async () => (await import('./commands/serve.js')).serveCommand)),
+    [
+      'agentgw serve --database postgres://postgres@127.0.0.1:5432/agentgw',
+      'AGENTGW_SECRET_KEY=$(cat key) agentgw serve --port 9000',
+      'agentgw --server http://127.0.0.1:8080 gateway list',
+    ],
+  );
+  const token = program.command('token').description('API tokens for the daemon (local mode: they work on the database)');
+  examples(
+    token
+      .command('create <name>')
+      .description('create a token; it is printed once, only its digest is stored')
+      .addOption(new Option('--scope <scope>', 'read (GET), write (changes) or admin').choices(['read', 'write', 'admin']).default('read'))
+      .option('--expires <duration>', 'lifetime, e.g. 30d, 2w, 12h (default: until revoked)')
+      .action(lazy(async () => (await import('./commands/token.js')).createToken)),
+    ['agentgw token create ci --scope write --expires 30d', 'export AGENTGW_TOKEN=$(agentgw token create dashboard)'],
+  );
+  examples(
+    token.command('list').alias('ls').description('list tokens (never the tokens themselves)').action(lazy(async () => (await import('./commands/token.js')).listTokens)),
+    ['agentgw token list', 'agentgw token list -o json'],
+  );
+  examples(
+    token
+      .command('revoke <name>')
+      .description('revoke a token at once')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .action(lazy(async () => (await import('./commands/token.js')).revokeToken)),
+    ['agentgw token revoke ci --yes'],
   );
 
   // database

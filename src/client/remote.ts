@@ -3,7 +3,7 @@
  * come back as problem+json and are rebuilt into the same AgentgwError the services would have
  * thrown in-process, so remote mode prints the same message and exits with the same code.
  */
-import { fromProblem, UnavailableError, type AgentgwError, type ProblemDocument } from '../domain/errors.js';
+import { AgentgwError, ExitCode, fromProblem, UnavailableError, type ProblemDocument } from '../domain/errors.js';
 import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page } from '../domain/types.js';
 import type { Client, ClientDescription, WriteOptions } from './client.js';
 
@@ -60,8 +60,17 @@ export class RemoteClient implements Client {
   /** A client of the daemon at `url`, which must answer its health probe. */
   static async connect(url: string, token: string | null): Promise<RemoteClient> {
     const client = new RemoteClient(url.replace(/\/+$/, ''), token);
-    const health = await client.json<{ adapter?: string }>('GET', '/healthz');
-    client.#adapter = typeof health.adapter === 'string' ? health.adapter : null;
+    let health: unknown;
+    try {
+      health = await client.json<unknown>('GET', '/healthz');
+    } catch (error) {
+      // Something answered, but not an agentgw daemon's health probe.
+      if ((error as AgentgwError).code === 'AGW_BAD_RESPONSE' || (error as AgentgwError).code === 'AGW_ROUTE_NOT_FOUND') throw notADaemon(client.baseUrl);
+      throw error;
+    }
+    const adapter = (health as { adapter?: unknown } | null)?.adapter;
+    if (typeof adapter !== 'string') throw notADaemon(client.baseUrl);
+    client.#adapter = adapter;
     return client;
   }
 
@@ -130,9 +139,18 @@ function safeJson(text: string): unknown {
 }
 
 function problemOf(status: number, body: unknown, baseUrl: string): AgentgwError {
-  const problem = body as Partial<ProblemDocument> | undefined;
+  const problem = body as (Partial<ProblemDocument> & { exitCode?: unknown }) | undefined;
   if (problem && typeof problem === 'object' && typeof problem.code === 'string' && typeof problem.detail === 'string') {
-    return fromProblem({ type: '', title: problem.code, status, ...problem } as ProblemDocument);
+    const rebuilt = fromProblem({ type: '', title: problem.code, status, ...problem } as ProblemDocument);
+    // The daemon says which exit code the error has in-process (a status alone cannot: a config
+    // error is a 500 but exits 2), so both modes end the same way.
+    const exitCode = problem.exitCode;
+    if (typeof exitCode !== 'number' || exitCode === rebuilt.exitCode || !(Object.values(ExitCode) as number[]).includes(exitCode)) return rebuilt;
+    return new AgentgwError(rebuilt.code, rebuilt.status, exitCode as ExitCode, rebuilt.message, {
+      ...(rebuilt.hint === undefined ? {} : { hint: rebuilt.hint }),
+      ...(rebuilt.errors === undefined ? {} : { errors: rebuilt.errors }),
+      ...(rebuilt.details === undefined ? {} : { details: rebuilt.details }),
+    });
   }
   return fromProblem({
     type: 'about:blank',
@@ -140,6 +158,12 @@ function problemOf(status: number, body: unknown, baseUrl: string): AgentgwError
     status,
     code: 'AGW_BAD_RESPONSE',
     detail: `the daemon at ${baseUrl} answered HTTP ${status} without a problem document`,
+  });
+}
+
+function notADaemon(baseUrl: string): UnavailableError {
+  return new UnavailableError(`${baseUrl} is not an agentgw daemon: its /healthz did not answer like one`, {
+    hint: 'check --server / AGENTGW_SERVER: it is the URL `agentgw serve` printed when it started',
   });
 }
 

@@ -1,0 +1,56 @@
+/**
+ * `agentgw serve`: runs the daemon. Migrates the database first (under the migration lock, so
+ * several replicas may start at once), says on stderr where it listens, which database and which
+ * adapter, logs JSON to stdout, and on SIGTERM/SIGINT stops accepting, drains in-flight
+ * requests, closes the database and exits 0. Losing the database while running is not fatal:
+ * requests get 503 problems until it is back.
+ */
+import { loadConfig } from '../config/load.js';
+import { configDirOf } from '../runtime/runtime.js';
+import { ExitCode, UsageError } from '../domain/errors.js';
+import { VERSION } from '../version.js';
+import type { GlobalOptions } from './context.js';
+
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+}
+
+export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): Promise<void> {
+  if (globals.server !== undefined) {
+    throw new UsageError('serve runs a daemon; it does not talk to one', { hint: 'drop --server; pass --database to choose the database it serves' });
+  }
+  const loaded = await loadConfig({
+    ...(globals.config === undefined ? {} : { configFile: globals.config }),
+    flags: { 'database.url': globals.database, 'server.host': flags.host, 'server.port': flags.port },
+  });
+  const { startDaemon } = await import('../daemon/server.js');
+  const configDir = configDirOf(loaded.files);
+  const daemon = await startDaemon({ config: loaded.config, ...(configDir === undefined ? {} : { configDir }) });
+  const { log } = daemon;
+
+  // A stray rejection (a driver's, a background task's) is logged, never fatal: the daemon
+  // must outlive a database restart.
+  const onRejection = (reason: unknown) => log?.error({ err: reason }, 'unhandled rejection');
+  process.on('unhandledRejection', onRejection);
+
+  const auth = daemon.authRequired ? 'auth required' : 'auth off (loopback only)';
+  process.stderr.write(
+    `agentgw ${VERSION} listening on ${daemon.url} · database ${daemon.runtime.store.displayUrl} · adapter ${daemon.runtime.adapter.type} · ${auth}\n`,
+  );
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  // A second signal while draining means "now".
+  const force = () => process.exit(ExitCode.interrupted);
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  log?.info({ signal }, 'shutting down: draining in-flight requests');
+  await daemon.close();
+  log?.info('stopped');
+  process.off('unhandledRejection', onRejection);
+  // Whatever a library left scheduled must not keep a stopped daemon alive.
+  setTimeout(() => process.exit(process.exitCode ?? ExitCode.ok), 2000).unref();
+}

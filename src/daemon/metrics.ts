@@ -1,0 +1,76 @@
+/**
+ * The daemon's Prometheus metrics: HTTP requests (count and duration by route and status),
+ * on-demand gateway health checks (duration by outcome), process metrics, and the gateways of
+ * the caller's organization by status and type (counted from the database at scrape time).
+ * Each daemon has its own registry, so several daemons in one process (tests) do not collide.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { GATEWAY_STATUSES, GATEWAY_TYPES } from '../domain/types.js';
+import type { Store } from '../store/database.js';
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly durations: Histogram<'method' | 'route' | 'status'>;
+  private readonly healthChecks: Histogram<'outcome'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'agentgw_' });
+    this.requests = new Counter({
+      name: 'agentgw_http_requests_total',
+      help: 'HTTP requests answered, by method, route and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.durations = new Histogram({
+      name: 'agentgw_http_request_duration_seconds',
+      help: 'HTTP request durations, by method, route and status code',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.healthChecks = new Histogram({
+      name: 'agentgw_gateway_health_check_duration_seconds',
+      help: 'Durations of on-demand gateway health checks (GET /api/v1/gateways/{id}/health), by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+  }
+
+  /** `route` is the route pattern (e.g. /api/v1/gateways/:id), never the raw URL: bounded labels. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.requests.inc(labels);
+    this.durations.observe(labels, seconds);
+  }
+
+  observeHealthCheck(outcome: 'healthy' | 'unhealthy' | 'error', seconds: number): void {
+    this.healthChecks.observe({ outcome }, seconds);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text, with the gateways of `organizationId` counted now. */
+  async render(store: Store, organizationId: string): Promise<string> {
+    const rows = await store.db
+      .selectFrom('gateways')
+      .select((eb) => ['status', 'gateway_type', eb.fn.countAll().as('n')])
+      .where('organization_uuid', '=', organizationId)
+      .groupBy(['status', 'gateway_type'])
+      .execute();
+    const scrape = new Registry();
+    const gauge = new Gauge({
+      name: 'agentgw_gateways',
+      help: 'Gateways of the caller’s organization, by status and type',
+      labelNames: ['status', 'type'],
+      registers: [scrape],
+    });
+    // Every combination is reported, zero included, so a series does not vanish when it empties.
+    for (const status of GATEWAY_STATUSES) for (const type of GATEWAY_TYPES) gauge.set({ status, type }, 0);
+    for (const row of rows) gauge.set({ status: row.status, type: row.gateway_type }, store.codec.count(row.n));
+    return (await this.registry.metrics()) + (await scrape.metrics());
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Every error the daemon answers with is `application/problem+json` (RFC 9457) built from an
+ * AgentgwError, so the remote client can rebuild the very error the services threw. Fastify's own
+ * errors (bad JSON, body too large, wrong content type) get stable codes too; a lost database is
+ * a 503; anything unexpected is a 500 without a stack trace (the stack goes to the log).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AgentgwError, ExitCode, InternalError, isAgentgwError, toProblem, ValidationError, type ProblemDocument } from '../domain/errors.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../store/database.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** The error as the API reports it; `databaseUrl` names the database in a 503 (redacted). */
+export function httpErrorOf(error: unknown, databaseUrl: string, bodyLimit: number): AgentgwError {
+  if (isAgentgwError(error)) return error;
+  const unavailable = findInChain(error, isDatabaseUnavailable);
+  if (unavailable !== undefined) return databaseUnavailable(unavailable, databaseUrl);
+  const fastify = error as Partial<FastifyError> | null;
+  switch (fastify?.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AgentgwError('AGW_PAYLOAD_TOO_LARGE', 413, ExitCode.usage, `the request body is larger than the daemon's limit of ${bodyLimit} bytes`, {
+        hint: 'send less, or raise server.bodyLimit in the daemon’s config',
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AgentgwError('AGW_UNSUPPORTED_MEDIA_TYPE', 415, ExitCode.usage, 'the request body must be JSON (Content-Type: application/json)');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ValidationError('the request body is empty, but its Content-Type says JSON', [{ path: '', message: 'expected a JSON document' }]);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ValidationError('the Content-Length header does not match the body', [{ path: '', message: 'bad Content-Length' }]);
+  }
+  if (typeof fastify?.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
+    // JSON syntax errors and prototype-poisoning attempts arrive here as plain 400s.
+    if (fastify.statusCode === 400) {
+      return new ValidationError(`the request body is not valid JSON: ${firstLine(fastify.message ?? '')}`, [{ path: '', message: 'invalid JSON' }]);
+    }
+    return new AgentgwError('AGW_BAD_REQUEST', fastify.statusCode, ExitCode.usage, firstLine(fastify.message ?? 'bad request'));
+  }
+  // PostgreSQL "data exception" (class 22): a value the database cannot hold, e.g. a NUL byte.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
+    return new ValidationError(`a value in the request cannot be stored: ${firstLine((error as Error).message)}`, [{ path: '', message: 'unstorable value' }]);
+  }
+  return new InternalError('internal error', { hint: 'the daemon’s log has the details' });
+}
+
+export function problemDocument(error: AgentgwError): ProblemDocument & { exitCode: number } {
+  return { ...toProblem(error), exitCode: error.exitCode };
+}
+
+export function sendProblem(reply: FastifyReply, error: AgentgwError): FastifyReply {
+  if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="agentgw"');
+  if (error.status === 503) reply.header('retry-after', '1');
+  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problemDocument(error)));
+}
+
+/** Installs the error and not-found handlers on an instance. */
+export function registerProblemHandlers(app: FastifyInstance, options: { databaseUrl: string; bodyLimit: number }): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = httpErrorOf(error, options.databaseUrl, options.bodyLimit);
+    if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, problem.message);
+    else request.log.info({ code: problem.code }, problem.message);
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      new AgentgwError('AGW_ROUTE_NOT_FOUND', 404, ExitCode.failure, `no route ${request.method} ${request.url.split('?')[0]}`, {
+        hint: 'the API is under /api/v1; see GET /openapi.json',
+      }),
+    ),
+  );
+}
+
+function findInChain(error: unknown, test: (candidate: unknown) => boolean): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5 && current !== null && current !== undefined; depth++) {
+    if (test(current)) return current;
+    if (current instanceof AggregateError && current.errors.some(test)) return current.errors.find(test);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}

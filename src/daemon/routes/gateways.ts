@@ -1,0 +1,201 @@
+/**
+ * The seed's gateway endpoints (`/api/v1/gateways…`): registration, the filtered and paginated
+ * list, read, update, delete, environment mappings, health and metrics. `{id}` and `{envId}`
+ * are uuids or names.
+ */
+import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayFilter } from '../../domain/types.js';
+import { etag, ifMatchVersion, servicesFor, type RouteOptions } from '../http.js';
+import type { DaemonMetrics } from '../metrics.js';
+import {
+  EnvironmentListSchema,
+  GatewayHealthSchema,
+  GatewayListSchema,
+  GatewayMetricsSchema,
+  GatewaySchema,
+  IdParams,
+  ListGatewaysQuery,
+  MappingCreatedSchema,
+  MappingParams,
+  problemResponses,
+  RegisterGatewayBody,
+  UpdateGatewayBody,
+} from '../schemas.js';
+
+const tags = ['gateways'];
+
+export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics }: RouteOptions & { metrics: DaemonMetrics }): Promise<void> {
+  app.post<{ Body: Static<typeof RegisterGatewayBody> }>(
+    '/gateways',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Register a gateway (its connectivity is checked through the adapter first)',
+        body: RegisterGatewayBody,
+        response: { 201: GatewaySchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const gateway = await servicesFor(runtime, request).gateways.register(request.body);
+      void reply.code(201).header('etag', etag(gateway.version)).header('location', `/api/v1/gateways/${gateway.uuid}`);
+      return gateway;
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListGatewaysQuery> }>(
+    '/gateways',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'List gateways, filtered by type, environment and status, a page at a time',
+        querystring: ListGatewaysQuery,
+        response: { 200: GatewayListSchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { type, environment, status, limit, cursor } = request.query;
+      const filter: GatewayFilter = {
+        ...(type === undefined ? {} : { type }),
+        ...(environment === undefined ? {} : { environment }),
+        ...(status === undefined ? {} : { status }),
+      };
+      const page = await servicesFor(runtime, request).gateways.listPage(filter, {
+        ...(limit === undefined ? {} : { limit }),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      return { gateways: page.items, nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/gateways/:id',
+    {
+      config: { scope: 'read' },
+      schema: { tags, summary: 'Get a gateway', params: IdParams, response: { 200: GatewaySchema, ...problemResponses } },
+    },
+    async (request, reply) => {
+      const gateway = await servicesFor(runtime, request).gateways.get(request.params.id);
+      void reply.header('etag', etag(gateway.version));
+      return gateway;
+    },
+  );
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateGatewayBody> }>(
+    '/gateways/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Update a gateway’s display name or adapter settings (If-Match honoured)',
+        params: IdParams,
+        body: UpdateGatewayBody,
+        response: { 200: GatewaySchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const ifVersion = ifMatchVersion(request);
+      const gateway = await servicesFor(runtime, request).gateways.update(request.params.id, request.body, ifVersion === undefined ? {} : { ifVersion });
+      void reply.header('etag', etag(gateway.version));
+      return gateway;
+    },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/gateways/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Decommission a gateway (If-Match honoured)',
+        params: IdParams,
+        response: { 204: { type: 'null', description: 'deleted' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const ifVersion = ifMatchVersion(request);
+      await servicesFor(runtime, request).gateways.delete(request.params.id, ifVersion === undefined ? {} : { ifVersion });
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: Static<typeof MappingParams> }>(
+    '/gateways/:id/environments/:envId',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Put a gateway in an environment (201; 200 when it already was)',
+        params: MappingParams,
+        response: { 200: MappingCreatedSchema, 201: MappingCreatedSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { gateways } = servicesFor(runtime, request);
+      const created = await gateways.addEnvironment(request.params.id, request.params.envId);
+      void reply.code(created ? 201 : 200).header('location', `/api/v1/gateways/${encodeURIComponent(request.params.id)}/environments`);
+      return { environments: await gateways.environmentsOf(request.params.id) };
+    },
+  );
+
+  app.delete<{ Params: Static<typeof MappingParams> }>(
+    '/gateways/:id/environments/:envId',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Take a gateway out of an environment',
+        params: MappingParams,
+        response: { 204: { type: 'null', description: 'removed' }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      await servicesFor(runtime, request).gateways.removeEnvironment(request.params.id, request.params.envId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/gateways/:id/environments',
+    {
+      config: { scope: 'read' },
+      schema: { tags, summary: 'List a gateway’s environments', params: IdParams, response: { 200: EnvironmentListSchema, ...problemResponses } },
+    },
+    async (request) => ({ environments: await servicesFor(runtime, request).gateways.environmentsOf(request.params.id) }),
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/gateways/:id/health',
+    {
+      config: { scope: 'read' },
+      schema: { tags, summary: 'Check a gateway’s health now', params: IdParams, response: { 200: GatewayHealthSchema, ...problemResponses } },
+    },
+    async (request) => {
+      const started = performance.now();
+      try {
+        const health = await servicesFor(runtime, request).gateways.health(request.params.id);
+        metrics.observeHealthCheck(health.errorMessage === null ? 'healthy' : 'unhealthy', (performance.now() - started) / 1000);
+        return health;
+      } catch (error) {
+        metrics.observeHealthCheck('error', (performance.now() - started) / 1000);
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/gateways/:id/metrics',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'Resource counts and request rates of a gateway',
+        params: IdParams,
+        response: { 200: GatewayMetricsSchema, ...problemResponses },
+      },
+    },
+    async (request) => servicesFor(runtime, request).gateways.metrics(request.params.id),
+  );
+}

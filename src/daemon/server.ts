@@ -1,0 +1,234 @@
+/**
+ * The agentgw daemon: the seed's REST API over the same services the CLI runs in-process.
+ * Fastify 5, schemas in TypeBox (validation and `/openapi.json` from one source), problem+json
+ * errors, bearer-token authentication, Prometheus metrics, and a drain on close.
+ *
+ * @example
+ * const daemon = await startDaemon({ config, port: 0, logger: false });
+ * await fetch(`${daemon.url}/api/v1/gateways`);
+ * await daemon.close();
+ */
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import { pino, type Logger, type LoggerOptions } from 'pino';
+import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
+import type { AdapterLogger } from '../adapters/adapter.js';
+import type { AgentgwConfig } from '../config/schema.js';
+import { AgentgwError, ExitCode, UnavailableError, ValidationError } from '../domain/errors.js';
+import { openRuntime, type Runtime } from '../runtime/runtime.js';
+import { TokenVerifier } from '../services/tokens.js';
+import { VERSION } from '../version.js';
+import { assertSafeBind, registerAuth } from './auth.js';
+import { findNul } from './http.js';
+import { DaemonMetrics } from './metrics.js';
+import { httpErrorOf, problemDocument, PROBLEM_CONTENT_TYPE, registerProblemHandlers, sendProblem } from './problem.js';
+import { environmentRoutes } from './routes/environments.js';
+import { gatewayRoutes } from './routes/gateways.js';
+import { systemRoutes } from './routes/system.js';
+import { typeboxValidatorCompiler } from './validator.js';
+
+export interface StartDaemonOptions {
+  config: AgentgwConfig;
+  /** Services to serve; without one, a runtime is opened from `config` (migrating the database) and closed with the daemon. */
+  runtime?: Runtime;
+  /** Default: config.server.host (127.0.0.1). */
+  host?: string;
+  /** Default: config.server.port; 0 picks a free port. */
+  port?: number;
+  /** pino options (level, destination via `stream`), or false for no logs. Default: JSON at config.logging.level to stdout. */
+  logger?: LoggerOptions | false;
+  /** A destination for the JSON logs other than stdout (tests). */
+  logStream?: NodeJS.WritableStream;
+  /** Where a relative custom adapter module is resolved from. */
+  configDir?: string;
+}
+
+export interface Daemon {
+  url: string;
+  host: string;
+  port: number;
+  runtime: Runtime;
+  /** Whether every /api/v1 request needs a bearer token. */
+  authRequired: boolean;
+  /** The daemon's logger (null when logging is off). */
+  log: Logger | null;
+  /** Stops accepting, drains in-flight requests, then closes the runtime if the daemon opened it. */
+  close(): Promise<void>;
+}
+
+/** Secrets never reach the log, wherever they appear in a logged object. */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  ...['password', 'token', 'clientSecret', 'clientKey', 'authorization', 'secret'].flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]),
+];
+
+/** One line per request (method, URL, status, time) instead of Fastify's two. */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
+    else reply.log.info(fields, 'request completed');
+  }
+}
+
+export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> {
+  const { config } = options;
+  const host = options.host ?? config.server.host;
+  const port = options.port ?? config.server.port;
+  const authRequired = config.server.auth.required;
+  assertSafeBind(host, authRequired);
+
+  const log: Logger | null =
+    options.logger === false
+      ? null
+      : pino(
+          { level: config.logging.level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' }, ...options.logger },
+          ...(options.logStream === undefined ? [] : [options.logStream]),
+        );
+  const ownsRuntime = options.runtime === undefined;
+  const runtime =
+    options.runtime ??
+    (await openRuntime({ config, logger: adapterLogger(log), migrate: true, ...(options.configDir === undefined ? {} : { configDir: options.configDir }) }));
+
+  let app: FastifyInstance | undefined;
+  try {
+    app = await buildApp({ config, runtime, log, authRequired });
+    await app.listen({ host, port });
+  } catch (error) {
+    await app?.close().catch(() => {});
+    if (ownsRuntime) await runtime.close().catch(() => {});
+    throw listenError(error, host, port);
+  }
+  const server = app;
+  const address = server.server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    host,
+    port: boundPort,
+    runtime,
+    authRequired,
+    log,
+    close() {
+      closed ??= (async () => {
+        closingApps.add(server);
+        await server.close();
+        if (ownsRuntime) await runtime.close();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Instances that are draining: new requests on kept-alive connections get a 503 problem. */
+const closingApps = new WeakSet<FastifyInstance>();
+
+interface BuildOptions {
+  config: AgentgwConfig;
+  runtime: Runtime;
+  log: Logger | null;
+  authRequired: boolean;
+}
+
+async function buildApp({ config, runtime, log, authRequired }: BuildOptions): Promise<FastifyInstance> {
+  const databaseUrl = runtime.store.displayUrl;
+  const bodyLimit = config.server.bodyLimit;
+  const app = Fastify({
+    ...(log === null ? { logger: false } : { loggerInstance: log }),
+    logController: new AccessLog(),
+    bodyLimit,
+    routerOptions: { maxParamLength: 1024 },
+    // Draining is answered by our own hook, as problem+json.
+    return503OnClosing: false,
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, httpErrorOf(error, databaseUrl, bodyLimit));
+    },
+    clientErrorHandler: (error, socket) => writeClientError(error, socket),
+  }) as unknown as FastifyInstance;
+  const metrics = new DaemonMetrics();
+  const isClosing = () => closingApps.has(app);
+
+  app.setValidatorCompiler(typeboxValidatorCompiler);
+  // Resources are sent exactly as the services built them (the same JSON as local mode's -o json);
+  // the response schemas document them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.removeContentTypeParser('text/plain');
+  registerProblemHandlers(app, { databaseUrl, bodyLimit });
+
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!isClosing()) return;
+    void reply.header('connection', 'close');
+    throw new UnavailableError('the daemon is shutting down', { hint: 'retry in a moment (against another replica, if there is one)' });
+  });
+  registerAuth(app, {
+    required: authRequired,
+    verifier: new TokenVerifier(runtime.store, runtime.deps.clock),
+    defaultOrganizationId: DEFAULT_ORGANIZATION_UUID,
+  });
+  app.addHook('preValidation', async (request) => {
+    const path = findNul(request.params, 'path') ?? findNul(request.query, 'query') ?? findNul(request.body, 'body');
+    if (path !== null) throw ValidationError.field(path, 'must not contain NUL characters');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'agentgw',
+        version: VERSION,
+        description: 'Control plane for AI gateways: the REST API of the seed’s "API Surface". Errors are application/problem+json (RFC 9457).',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from: agentgw token create NAME' } } },
+      ...(authRequired ? { security: [{ bearer: [] }] } : {}),
+      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'operations' }],
+    },
+  });
+  await app.register(systemRoutes, { runtime, metrics, isClosing });
+  await app.register(environmentRoutes, { runtime, prefix: '/api/v1' });
+  await app.register(gatewayRoutes, { runtime, metrics, prefix: '/api/v1' });
+  return app;
+}
+
+function adapterLogger(log: Logger | null): AdapterLogger {
+  if (log === null) return { warn: () => {}, info: () => {}, debug: () => {} };
+  return {
+    warn: (message, fields) => log.warn(fields ?? {}, message),
+    info: (message, fields) => log.info(fields ?? {}, message),
+    debug: (message, fields) => log.debug(fields ?? {}, message),
+  };
+}
+
+/** A malformed HTTP request (bad header, header too large): answered as problem+json too. */
+function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const problem = new ValidationError(status === 431 ? 'the request headers are too large' : status === 408 ? 'the request took too long to arrive' : 'malformed HTTP request');
+  const body = JSON.stringify({ ...problemDocument(problem), status, title: problem.code });
+  socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+    `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: string } | null)?.code;
+  const reasons: Record<string, [string, string]> = {
+    EADDRINUSE: ['the address is already in use', 'stop the other process, or pass --port'],
+    EADDRNOTAVAIL: ['no such address on this machine', 'pass --host 127.0.0.1'],
+    EACCES: ['permission denied', 'ports below 1024 need privileges; pass --port 8080'],
+  };
+  const reason = code === undefined ? undefined : reasons[code];
+  if (reason === undefined) return error;
+  return new AgentgwError('AGW_LISTEN_FAILED', 500, ExitCode.failure, `cannot listen on ${host}:${port}: ${reason[0]}`, { hint: reason[1] });
+}
