@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
 import type { AdapterType, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
+import type { Codec } from '../codec.js';
 import type { Store } from '../database.js';
 import type { Database } from '../schema.js';
 import { isUuid } from './refs.js';
@@ -292,35 +293,42 @@ export class GatewayRepository {
     return Number(result.numDeletedRows) > 0;
   }
 
-  private toRecord(row: Record<(typeof COLUMNS)[number] extends `g.${infer C}` ? C : never, unknown>): GatewayRecord {
-    const { codec } = this.store;
-    return {
-      uuid: row.uuid as string,
-      organizationId: row.organization_uuid as string,
-      name: row.name as string,
-      displayName: row.display_name as string,
-      type: row.gateway_type as GatewayType,
-      status: row.status as GatewayStatus,
-      statusChangedAt: codec.readTime(row.status_changed_at),
-      controlPlaneUrl: row.control_plane_url as string | null,
-      endpoint: row.endpoint as string | null,
-      region: row.region as string | null,
-      adapterType: row.adapter_type as AdapterType,
-      adapterConfig: codec.readJson<Record<string, unknown> | null>(row.adapter_config) ?? {},
-      metadata: codec.readJson<Record<string, unknown> | null>(row.metadata) ?? {},
-      credentials: row.credentials as string | null,
-      version: Number(row.version),
-      lastHeartbeat: codec.readTimeOrNull(row.last_heartbeat),
-      lastCheckedAt: codec.readTimeOrNull(row.last_checked_at),
-      responseTimeMs: row.response_time_ms === null ? null : Number(row.response_time_ms),
-      errorMessage: row.error_message as string | null,
-      errorClass: row.error_class as HealthErrorClass | null,
-      consecutiveFailures: Number(row.consecutive_failures),
-      consecutiveSuccesses: Number(row.consecutive_successes),
-      createdAt: codec.readTime(row.created_at),
-      updatedAt: codec.readTime(row.updated_at),
-    };
+  private toRecord(row: GatewayRow): GatewayRecord {
+    return toGatewayRecord(this.store.codec, row);
   }
+}
+
+/** The columns a {@link GatewayRecord} is read from (aliased `g`), for queries outside this class. */
+export const GATEWAY_COLUMNS = COLUMNS;
+export type GatewayRow = Record<(typeof COLUMNS)[number] extends `g.${infer C}` ? C : never, unknown>;
+
+export function toGatewayRecord(codec: Codec, row: GatewayRow): GatewayRecord {
+  return {
+    uuid: row.uuid as string,
+    organizationId: row.organization_uuid as string,
+    name: row.name as string,
+    displayName: row.display_name as string,
+    type: row.gateway_type as GatewayType,
+    status: row.status as GatewayStatus,
+    statusChangedAt: codec.readTime(row.status_changed_at),
+    controlPlaneUrl: row.control_plane_url as string | null,
+    endpoint: row.endpoint as string | null,
+    region: row.region as string | null,
+    adapterType: row.adapter_type as AdapterType,
+    adapterConfig: codec.readJson<Record<string, unknown> | null>(row.adapter_config) ?? {},
+    metadata: codec.readJson<Record<string, unknown> | null>(row.metadata) ?? {},
+    credentials: row.credentials as string | null,
+    version: Number(row.version),
+    lastHeartbeat: codec.readTimeOrNull(row.last_heartbeat),
+    lastCheckedAt: codec.readTimeOrNull(row.last_checked_at),
+    responseTimeMs: row.response_time_ms === null ? null : Number(row.response_time_ms),
+    errorMessage: row.error_message as string | null,
+    errorClass: row.error_class as HealthErrorClass | null,
+    consecutiveFailures: Number(row.consecutive_failures),
+    consecutiveSuccesses: Number(row.consecutive_successes),
+    createdAt: codec.readTime(row.created_at),
+    updatedAt: codec.readTime(row.updated_at),
+  };
 }
 
 export function gatewayExists(name: string): ConflictError {

@@ -1,0 +1,75 @@
+/**
+ * When the health monitor checks a gateway next, and the clock it reads time from.
+ *
+ * Cadences, from the gateway's state after a check:
+ * - settled ACTIVE: every `interval`;
+ * - unsettled (a streak is building towards a transition — an ACTIVE gateway that failed, an
+ *   INACTIVE or ERROR one that answered — or PROVISIONING): every `interval / 3`, so a status
+ *   flips after a few seconds of evidence instead of a few intervals;
+ * - settled INACTIVE or ERROR: every `4 × interval`, never above 5 minutes unless the interval
+ *   itself is, so dead gateways cannot crowd live ones out of the concurrency slots.
+ * Each delay is jittered by ±10% so checks that once coincided drift apart.
+ *
+ * @example
+ * const cadence = cadenceOf(30_000);
+ * const delayMs = nextCheckDelay({ status: 'ACTIVE', consecutiveFailures: 1, consecutiveSuccesses: 0 }, cadence, Math.random); // ≈ 10 s
+ */
+import { setTimeout as sleepTimer } from 'node:timers/promises';
+import type { HealthCounters } from './health-state.js';
+
+export interface Cadence {
+  intervalMs: number;
+  /** Unsettled gateways: a failure on an ACTIVE one, a success on a dead one, provisioning. */
+  recheckMs: number;
+  /** Settled INACTIVE and ERROR gateways. */
+  slowMs: number;
+}
+
+/** The slow cadence never exceeds this, unless the interval itself is longer. */
+export const SLOW_CADENCE_CAP_MS = 5 * 60_000;
+export const JITTER = 0.1;
+
+export function cadenceOf(intervalMs: number): Cadence {
+  return {
+    intervalMs,
+    recheckMs: Math.max(1, Math.round(intervalMs / 3)),
+    slowMs: Math.max(intervalMs, Math.min(4 * intervalMs, SLOW_CADENCE_CAP_MS)),
+  };
+}
+
+/** The un-jittered delay before the next check of a gateway in this state. */
+export function baseDelay(state: HealthCounters, cadence: Cadence): number {
+  switch (state.status) {
+    case 'PROVISIONING':
+      return cadence.recheckMs;
+    case 'ACTIVE':
+      return state.consecutiveFailures > 0 ? cadence.recheckMs : cadence.intervalMs;
+    case 'INACTIVE':
+    case 'ERROR':
+      return state.consecutiveSuccesses > 0 ? cadence.recheckMs : cadence.slowMs;
+  }
+}
+
+/** `baseDelay` with ±10% jitter; `random` is uniform in [0, 1). */
+export function nextCheckDelay(state: HealthCounters, cadence: Cadence, random: () => number): number {
+  return jittered(baseDelay(state, cadence), random);
+}
+
+export function jittered(ms: number, random: () => number): number {
+  return Math.max(1, Math.round(ms * (1 - JITTER + 2 * JITTER * random())));
+}
+
+/**
+ * Where the monitor reads the time and waits. Tests pass a manual clock so intervals, timeouts and
+ * leases of minutes run in milliseconds.
+ */
+export interface MonitorClock {
+  now(): Date;
+  /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: MonitorClock = {
+  now: () => new Date(),
+  sleep: (ms, signal) => sleepTimer(ms, undefined, signal === undefined ? {} : { signal }).catch(() => undefined),
+};

@@ -1,0 +1,247 @@
+/**
+ * The health monitor's queries: lease the gateways that are due, then store a batch of check
+ * results and release their leases, fenced by the lease owner.
+ *
+ * Several daemons on one PostgreSQL split the work through these leases: a claim takes due rows
+ * nobody holds (`FOR UPDATE SKIP LOCKED`, so two claims never wait on or take the same row), and
+ * marks them `lease_owner = me` until `lease_until`. A completion only touches rows still leased
+ * to the writer, so a daemon that stalled past its lease cannot overwrite the daemon that took
+ * the gateway over; a killed daemon's rows become claimable again when their lease runs out.
+ * SQLite serves a single daemon, so its claim is a plain due query.
+ *
+ * Times are the application's (the monitor's clock), not the database's: daemons are expected to
+ * keep NTP time, and the lease TTL absorbs small skews.
+ *
+ * @example
+ * const leases = new HealthLeaseRepository(store);
+ * const due = await leases.claim({ owner: 'host:42', now, dueBy: now, leaseUntil, limit: 200, adapterType: 'on-premise' });
+ * await leases.complete('host:42', results);
+ */
+import { sql } from 'kysely';
+import type { AdapterType } from '../../domain/types.js';
+import type { Store } from '../database.js';
+import { GATEWAY_COLUMNS, toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
+
+export interface ClaimRequest {
+  owner: string;
+  now: Date;
+  /** Rows whose next check is at or before this time (or was never scheduled). */
+  dueBy: Date;
+  leaseUntil: Date;
+  limit: number;
+  /** Only gateways the active adapter can reach. */
+  adapterType: AdapterType;
+}
+
+/** One check's result, as the state machine decided it, and when to check again. */
+export interface CheckResult extends HealthRecord {
+  uuid: string;
+  nextCheckAt: Date;
+}
+
+export interface CompletionReport {
+  /** Stored, with a status event when the status changed. */
+  applied: string[];
+  /** The status changed meanwhile (an on-demand check, another writer): lease released, result dropped. */
+  superseded: string[];
+  /** Neither: the lease was lost (expired and taken over) or the gateway was deleted. */
+  lost: string[];
+}
+
+export class HealthLeaseRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Leases up to `limit` due gateways, oldest due first, and returns them. */
+  async claim(request: ClaimRequest): Promise<GatewayRecord[]> {
+    if (request.limit <= 0) return [];
+    const { codec, db } = this.store;
+    let due = db
+      .selectFrom('gateways')
+      .select('uuid')
+      .where('adapter_type', '=', request.adapterType)
+      .where((eb) => eb.or([eb('next_check_at', '<=', codec.time(request.dueBy)), eb('next_check_at', 'is', null)]))
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', codec.time(request.now))]))
+      .orderBy('next_check_at')
+      .limit(request.limit);
+    if (this.store.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    const leased = await db
+      .updateTable('gateways')
+      .set({ lease_owner: request.owner, lease_until: codec.time(request.leaseUntil) })
+      .where('uuid', 'in', due)
+      .returning('uuid')
+      .execute();
+    if (leased.length === 0) return [];
+    // Read back separately: SQLite's RETURNING cannot name the columns through the `g` alias the
+    // shared column list uses. The rows are ours until the lease ends, so nothing moves between.
+    const rows = await db
+      .selectFrom('gateways as g')
+      .select(GATEWAY_COLUMNS)
+      .where('g.uuid', 'in', leased.map((row) => row.uuid))
+      .where('g.lease_owner', '=', request.owner)
+      .execute();
+    return rows.map((row) => toGatewayRecord(codec, row));
+  }
+
+  /**
+   * Stores a batch of results in one statement (PostgreSQL) or one transaction (SQLite). Per row:
+   * written only while the writer still holds the lease and the status is still the one the
+   * decision started from; a status change adds an event row; the lease is released and the next
+   * check scheduled even when the status moved on.
+   */
+  async complete(owner: string, results: readonly CheckResult[]): Promise<CompletionReport> {
+    if (results.length === 0) return { applied: [], superseded: [], lost: [] };
+    const outcome = this.store.dialect === 'postgres' ? await this.completePostgres(owner, results) : await this.completeSqlite(owner, results);
+    const applied = new Set(outcome.applied);
+    const superseded = new Set(outcome.superseded);
+    return {
+      applied: outcome.applied,
+      superseded: outcome.superseded,
+      lost: results.filter((r) => !applied.has(r.uuid) && !superseded.has(r.uuid)).map((r) => r.uuid),
+    };
+  }
+
+  /** Gives leased gateways back unchecked (a stopping monitor's queue); their schedule is kept. */
+  async release(owner: string, uuids: readonly string[]): Promise<void> {
+    if (uuids.length === 0) return;
+    await this.store.db
+      .updateTable('gateways')
+      .set({ lease_owner: null, lease_until: null })
+      .where('uuid', 'in', [...uuids])
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  /**
+   * The initial jitter: gateways whose schedule is stale (never set, or overdue by more than an
+   * interval — nobody has been checking them) get a next check spread uniformly over the coming
+   * interval, instead of all being due in the same instant. Returns how many were spread.
+   */
+  async spreadStale(now: Date, intervalMs: number, adapterType: AdapterType): Promise<number> {
+    const { codec, db } = this.store;
+    const stale = new Date(now.getTime() - intervalMs);
+    const spread =
+      this.store.dialect === 'postgres'
+        ? sql<Date>`${codec.time(now)}::timestamptz + random() * ${intervalMs}::integer * interval '1 millisecond'`
+        : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${codec.time(now)}, '+' || ((abs(random()) % ${intervalMs}) / 1000.0) || ' seconds')`;
+    const result = await db
+      .updateTable('gateways')
+      .set({ next_check_at: spread })
+      .where('adapter_type', '=', adapterType)
+      .where((eb) => eb.or([eb('next_check_at', 'is', null), eb('next_check_at', '<', codec.time(stale))]))
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', codec.time(now))]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  private async completePostgres(owner: string, results: readonly CheckResult[]): Promise<{ applied: string[]; superseded: string[] }> {
+    const rows = sql.join(
+      results.map(
+        (r) =>
+          sql`(${r.uuid}::uuid, ${r.previousStatus}::varchar, ${r.status}::varchar, ${r.checkedAt}::timestamptz, ${r.healthy ? r.checkedAt : null}::timestamptz, ${r.responseTimeMs}::integer, ${r.errorMessage}::text, ${r.errorClass}::varchar, ${r.consecutiveFailures}::integer, ${r.consecutiveSuccesses}::integer, ${r.endpoint === undefined ? 0 : 1}::integer, ${r.endpoint ?? null}::text, ${r.transitionReason}::text, ${r.nextCheckAt}::timestamptz)`,
+      ),
+    );
+    // Both updates read the same snapshot, so they touch disjoint rows. When another writer changes
+    // a row's status between that snapshot and the update, neither applies: the lease then simply
+    // runs out and the gateway is checked again.
+    const { rows: written } = await sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
+      with v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,
+              failures, successes, set_endpoint, endpoint, reason, next_check_at) as (values ${rows}),
+      applied as (
+        update gateways as g set
+          status = v.status,
+          status_changed_at = case when v.status <> v.prev_status then v.checked_at else g.status_changed_at end,
+          last_heartbeat = coalesce(v.heartbeat, g.last_heartbeat),
+          endpoint = case when v.set_endpoint = 1 then v.endpoint else g.endpoint end,
+          last_checked_at = v.checked_at,
+          response_time_ms = v.response_time_ms,
+          error_message = v.error_message,
+          error_class = v.error_class,
+          consecutive_failures = v.failures,
+          consecutive_successes = v.successes,
+          next_check_at = v.next_check_at,
+          lease_owner = null,
+          lease_until = null
+        from v
+        where g.uuid = v.uuid and g.lease_owner = ${owner} and g.status = v.prev_status
+        returning g.uuid
+      ),
+      superseded as (
+        update gateways as g set next_check_at = v.next_check_at, lease_owner = null, lease_until = null
+        from v
+        where g.uuid = v.uuid and g.lease_owner = ${owner} and g.status <> v.prev_status
+        returning g.uuid
+      ),
+      events as (
+        insert into gateway_status_events (gateway_uuid, from_status, to_status, reason, error_class, occurred_at)
+        select v.uuid, v.prev_status, v.status, v.reason, v.error_class, v.checked_at
+        from v join applied on applied.uuid = v.uuid
+        where v.status <> v.prev_status
+      )
+      select uuid::text as uuid, 'applied' as outcome from applied
+      union all
+      select uuid::text as uuid, 'superseded' as outcome from superseded
+    `.execute(this.store.db);
+    return {
+      applied: written.filter((w) => w.outcome === 'applied').map((w) => w.uuid),
+      superseded: written.filter((w) => w.outcome === 'superseded').map((w) => w.uuid),
+    };
+  }
+
+  private async completeSqlite(owner: string, results: readonly CheckResult[]): Promise<{ applied: string[]; superseded: string[] }> {
+    const { codec } = this.store;
+    const applied: string[] = [];
+    const superseded: string[] = [];
+    // One local transaction: the statements cost no round trips, only the commit's fsync.
+    await this.store.db.transaction().execute(async (trx) => {
+      for (const r of results) {
+        const changed = r.status !== r.previousStatus;
+        const stored = await trx
+          .updateTable('gateways')
+          .set({
+            status: r.status,
+            ...(changed ? { status_changed_at: codec.time(r.checkedAt) } : {}),
+            ...(r.healthy ? { last_heartbeat: codec.time(r.checkedAt) } : {}),
+            ...(r.endpoint === undefined ? {} : { endpoint: r.endpoint }),
+            last_checked_at: codec.time(r.checkedAt),
+            response_time_ms: r.responseTimeMs,
+            error_message: r.errorMessage,
+            error_class: r.errorClass,
+            consecutive_failures: r.consecutiveFailures,
+            consecutive_successes: r.consecutiveSuccesses,
+            next_check_at: codec.time(r.nextCheckAt),
+            lease_owner: null,
+            lease_until: null,
+          })
+          .where('uuid', '=', r.uuid)
+          .where('lease_owner', '=', owner)
+          .where('status', '=', r.previousStatus)
+          .executeTakeFirst();
+        if (Number(stored.numUpdatedRows) > 0) {
+          applied.push(r.uuid);
+          if (changed) {
+            await trx
+              .insertInto('gateway_status_events')
+              .values({
+                gateway_uuid: r.uuid,
+                from_status: r.previousStatus,
+                to_status: r.status,
+                reason: r.transitionReason,
+                error_class: r.errorClass,
+                occurred_at: codec.time(r.checkedAt),
+              })
+              .execute();
+          }
+          continue;
+        }
+        const released = await trx
+          .updateTable('gateways')
+          .set({ next_check_at: codec.time(r.nextCheckAt), lease_owner: null, lease_until: null })
+          .where('uuid', '=', r.uuid)
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst();
+        if (Number(released.numUpdatedRows) > 0) superseded.push(r.uuid);
+      }
+    });
+    return { applied, superseded };
+  }
+}
