@@ -52,15 +52,19 @@ export function parsePrometheus(text: string, at: number): Sample {
 export class PrometheusRates {
   readonly #previous = new Map<string, Sample>();
 
-  constructor(private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {}
+  /** Tests pass a `sleep` that advances their `clock`, so a cold start costs no real second. */
+  constructor(
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   async measure(key: string, scrape: () => Promise<string>): Promise<Rates> {
     let previous = this.#previous.get(key);
-    if (previous === undefined || Date.now() - previous.at > MAX_SAMPLE_AGE_MS) {
-      previous = parsePrometheus(await scrape(), Date.now());
+    if (previous === undefined || this.clock() - previous.at > MAX_SAMPLE_AGE_MS) {
+      previous = parsePrometheus(await scrape(), this.clock());
       await this.sleep(COLD_START_GAP_MS);
     }
-    const current = parsePrometheus(await scrape(), Date.now());
+    const current = parsePrometheus(await scrape(), this.clock());
     this.#previous.set(key, current);
     return rates(previous, current);
   }
@@ -72,17 +76,16 @@ export class PrometheusRates {
 
 export function rates(previous: Sample, current: Sample): Rates {
   const unavailable: Record<string, string> = {};
+  const none = (reason: string): Rates => {
+    for (const field of ['requestRate', 'errorRate', 'averageLatency']) unavailable[field] = reason;
+    return { requestRate: null, errorRate: null, averageLatencyMs: null, unavailable };
+  };
   const seconds = (current.at - previous.at) / 1000;
   const requests = current.requests - previous.requests;
-  // A counter that went down means the gateway restarted: this interval says nothing.
-  if (Number.isNaN(current.requests)) {
-    for (const field of ['requestRate', 'errorRate', 'averageLatency']) unavailable[field] = `the gateway exposes no ${REQUESTS}`;
-    return { requestRate: null, errorRate: null, averageLatencyMs: null, unavailable };
-  }
-  if (requests < 0 || seconds <= 0) {
-    for (const field of ['requestRate', 'errorRate', 'averageLatency']) unavailable[field] = 'the gateway restarted between scrapes; try again';
-    return { requestRate: null, errorRate: null, averageLatencyMs: null, unavailable };
-  }
+  if (Number.isNaN(current.requests)) return none(`the gateway exposes no ${REQUESTS}`);
+  // A counter that went down (or only just appeared) means the gateway restarted: this interval says nothing.
+  if (Number.isNaN(previous.requests) || requests < 0) return none('the gateway restarted between scrapes; try again');
+  if (seconds <= 0) return none('the two scrapes carry the same time; try again');
   const requestRate = round(requests / seconds);
   const errorRate = requests === 0 ? 0 : round(((current.errors - previous.errors) / requests) * 100);
   const count = current.durationCount - previous.durationCount;
