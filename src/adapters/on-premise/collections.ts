@@ -1,7 +1,7 @@
 /**
  * Where each resource kind lives in the gateway-controller's management API, for the current
- * API (`/api/management/v1`) and the legacy one (no prefix, `/apis` for REST APIs), and under
- * which key a listing returns its items.
+ * API (`/api/management/v1`) and the legacy one (no prefix, `/apis` for REST APIs), under
+ * which key a listing returns its items, and under which key a legacy detail answer wraps one.
  */
 import type { ResourceKind } from '../adapter.js';
 
@@ -14,14 +14,22 @@ interface Collection {
   listKey: string;
   /** Legacy listings use snake_case keys and return summaries (`id`), not full resources. */
   legacyListKey: string;
+  /** Legacy GET by id answers `{status, <key>: {id, configuration, metadata}}`. */
+  legacyDetailKey: string;
 }
 
 export const COLLECTIONS: Record<ResourceKind, Collection> = {
-  LlmProvider: { path: '/llm-providers', legacyPath: '/llm-providers', listKey: 'providers', legacyListKey: 'providers' },
-  LlmProxy: { path: '/llm-proxies', legacyPath: '/llm-proxies', listKey: 'proxies', legacyListKey: 'proxies' },
-  Mcp: { path: '/mcp-proxies', legacyPath: '/mcp-proxies', listKey: 'mcpProxies', legacyListKey: 'mcp_proxies' },
-  RestApi: { path: '/rest-apis', legacyPath: '/apis', listKey: 'apis', legacyListKey: 'apis' },
-  LlmProviderTemplate: { path: '/llm-provider-templates', legacyPath: '/llm-provider-templates', listKey: 'templates', legacyListKey: 'templates' },
+  LlmProvider: { path: '/llm-providers', legacyPath: '/llm-providers', listKey: 'providers', legacyListKey: 'providers', legacyDetailKey: 'provider' },
+  LlmProxy: { path: '/llm-proxies', legacyPath: '/llm-proxies', listKey: 'proxies', legacyListKey: 'proxies', legacyDetailKey: 'proxy' },
+  Mcp: { path: '/mcp-proxies', legacyPath: '/mcp-proxies', listKey: 'mcpProxies', legacyListKey: 'mcp_proxies', legacyDetailKey: 'mcp' },
+  RestApi: { path: '/rest-apis', legacyPath: '/apis', listKey: 'apis', legacyListKey: 'apis', legacyDetailKey: 'api' },
+  LlmProviderTemplate: {
+    path: '/llm-provider-templates',
+    legacyPath: '/llm-provider-templates',
+    listKey: 'templates',
+    legacyListKey: 'templates',
+    legacyDetailKey: 'template',
+  },
 };
 
 export function listKey(kind: ResourceKind, apiBasePath: string): string {

@@ -24,14 +24,16 @@ import type {
   ResourceKind,
   ResourceManifest,
 } from '../adapter.js';
-import { RESOURCE_KINDS } from '../adapter.js';
+import { RESOURCE_API_VERSION, RESOURCE_KINDS } from '../adapter.js';
 import { createHttpClient } from '../http/client.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse, type TlsOptions } from '../http/types.js';
-import { collectionPath, CURRENT_API_BASE_PATH, LEGACY_API_BASE_PATH, listKey } from './collections.js';
+import { COLLECTIONS, collectionPath, CURRENT_API_BASE_PATH, LEGACY_API_BASE_PATH, listKey } from './collections.js';
+import { fromLegacyManifest, toLegacyManifest } from './legacy-shape.js';
 import { PrometheusRates } from './prometheus.js';
 
 const COUNT_FIELDS = ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount'] as const;
 const RATE_FIELDS = ['requestRate', 'errorRate', 'averageLatency'] as const;
+const ADMIN_API_PREFIX = '/api/admin/v1';
 
 const CONFIG_KEYS = [
   'controlPlaneUrl',
@@ -54,13 +56,26 @@ interface OnPremiseSettings {
   tls: TlsOptions | undefined;
 }
 
+export interface OnPremiseAdapterOptions {
+  /** Milliseconds since the epoch, for the time between two Prometheus scrapes. */
+  clock?: () => number;
+  /** How a cold start waits between its two scrapes; tests pass one that advances their clock. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
 export class OnPremiseAdapter implements GatewayAdapter {
   readonly type = 'on-premise' as const;
   readonly #http: HttpClient;
-  readonly #rates = new PrometheusRates();
+  readonly #rates: PrometheusRates;
+  /** API layouts detected for gateways whose stored apiBasePath is still `auto`, by controlPlaneUrl. */
+  readonly #detected = new Map<string, Promise<string>>();
 
-  constructor(private readonly context: AdapterContext) {
+  constructor(
+    private readonly context: AdapterContext,
+    options: OnPremiseAdapterOptions = {},
+  ) {
     this.#http = createHttpClient(context.http, context.network, context.logger);
+    this.#rates = new PrometheusRates(options.sleep, options.clock);
   }
 
   validateConfig(adapterConfig: Record<string, unknown>): Record<string, unknown> {
@@ -109,10 +124,14 @@ export class OnPremiseAdapter implements GatewayAdapter {
 
   async getGatewayInfo(target: GatewayTarget, options: CallOptions = {}): Promise<GatewayInfo> {
     const settings = this.settings(target);
-    const health = await this.request(target, { method: 'GET', url: this.healthUrl(settings), retry: true, ...timeout(options) });
+    const health = await this.probeHealth(target, settings, options.timeoutMs ?? this.context.http.defaultTimeoutMs, options).catch((error: unknown) => {
+      throw toGatewayError(target, error);
+    });
+    if (health.status < 200 || health.status >= 300) throw this.failure(target, 'read the health endpoint', health);
     const body = parseJson(health.body) as Record<string, unknown> | undefined;
     const version = typeof body?.version === 'string' ? body.version : null;
-    return { name: target.name, version, apiBasePath: settings.apiBasePath, details: body ?? {} };
+    const apiBasePath = await this.apiBasePath(target, options);
+    return { name: target.name, version, apiBasePath, details: body ?? {} };
   }
 
   async checkHealth(target: GatewayTarget, options: CallOptions = {}): Promise<HealthStatus> {
@@ -120,11 +139,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
     const timeoutMs = options.timeoutMs ?? this.context.http.healthCheckTimeoutMs;
     const started = performance.now();
     try {
-      let response = await this.send(target, { method: 'GET', url: this.healthUrl(settings), timeoutMs, retry: false, ...signal(options) });
-      // An admin URL given without its API prefix may belong to an older controller that only has /health.
-      if (response.status === 404 && settings.adminUrl !== null) {
-        response = await this.send(target, { method: 'GET', url: `${settings.adminUrl}/health`, timeoutMs, retry: false, ...signal(options) });
-      }
+      const response = await this.probeHealth(target, settings, timeoutMs, options);
       const responseTimeMs = Math.round(performance.now() - started);
       if (response.status >= 200 && response.status < 300) {
         return { healthy: true, responseTimeMs, errorClass: null, errorMessage: null, checkedAt: new Date() };
@@ -135,7 +150,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
         permanent,
         responseTimeMs,
         errorClass: response.status === 401 || response.status === 403 ? 'auth' : response.status >= 500 ? 'http_5xx' : 'http_4xx',
-        errorMessage: `health endpoint answered HTTP ${response.status}`,
+        errorMessage: healthFailureMessage(response, settings),
         checkedAt: new Date(),
       };
     } catch (error) {
@@ -181,44 +196,57 @@ export class OnPremiseAdapter implements GatewayAdapter {
   }
 
   async deployResource(target: GatewayTarget, manifest: ResourceManifest, options: CallOptions = {}): Promise<DeploymentResult> {
-    const base = this.collectionUrl(target, manifest.kind);
+    const apiBasePath = await this.apiBasePath(target, options);
+    const base = this.collectionUrl(target, manifest.kind, apiBasePath);
     const name = manifest.metadata.name;
-    const created = await this.request(target, { method: 'POST', url: base, json: manifest, retry: false, ...timeout(options) });
+    const body = apiBasePath === LEGACY_API_BASE_PATH ? toLegacyManifest(manifest) : manifest;
+    const created = await this.request(target, { method: 'POST', url: base, json: body, retry: false, ...timeout(options) });
     if (created.status === 201 || created.status === 200) return { kind: manifest.kind, name, action: 'created' };
     if (created.status !== 409) throw this.failure(target, `deploy ${manifest.kind} "${name}"`, created);
-    const replaced = await this.request(target, { method: 'PUT', url: `${base}/${encodeURIComponent(name)}`, json: manifest, retry: true, ...timeout(options) });
+    const replaced = await this.request(target, { method: 'PUT', url: `${base}/${encodeURIComponent(name)}`, json: body, retry: true, ...timeout(options) });
     if (replaced.status === 200 || replaced.status === 201) return { kind: manifest.kind, name, action: 'updated' };
+    // The conflict was not with a resource of this name (controllers also refuse a second
+    // display name + version): the 409 is the answer that explains it.
+    if (replaced.status === 404) throw this.failure(target, `deploy ${manifest.kind} "${name}"`, created);
     throw this.failure(target, `update ${manifest.kind} "${name}"`, replaced);
   }
 
   async undeployResource(target: GatewayTarget, kind: ResourceKind, name: string, options: CallOptions = {}): Promise<void> {
-    const url = `${this.collectionUrl(target, kind)}/${encodeURIComponent(name)}`;
+    const url = `${this.collectionUrl(target, kind, await this.apiBasePath(target, options))}/${encodeURIComponent(name)}`;
     const response = await this.request(target, { method: 'DELETE', url, retry: true, ...timeout(options) });
     if (response.status === 200 || response.status === 204 || response.status === 404) return;
     throw this.failure(target, `undeploy ${kind} "${name}"`, response);
   }
 
   async getResource(target: GatewayTarget, kind: ResourceKind, name: string, options: CallOptions = {}): Promise<ResourceManifest | null> {
-    const url = `${this.collectionUrl(target, kind)}/${encodeURIComponent(name)}`;
+    const apiBasePath = await this.apiBasePath(target, options);
+    const url = `${this.collectionUrl(target, kind, apiBasePath)}/${encodeURIComponent(name)}`;
     const response = await this.request(target, { method: 'GET', url, retry: true, ...timeout(options) });
     if (response.status === 404) return null;
     if (response.status !== 200) throw this.failure(target, `read ${kind} "${name}"`, response);
-    return toManifest(unwrapItem(parseJson(response.body)), kind);
+    const body = parseJson(response.body);
+    if (apiBasePath !== LEGACY_API_BASE_PATH) return this.readManifest(target, body, kind, `read ${kind} "${name}"`);
+    // Legacy controllers wrap the resource: {status, provider: {id, configuration, metadata}}.
+    const wrapped = (body as Record<string, { configuration?: unknown } | undefined> | undefined)?.[COLLECTIONS[kind].legacyDetailKey];
+    return fromLegacyManifest(this.readManifest(target, wrapped?.configuration, kind, `read ${kind} "${name}"`));
   }
 
   async listResources(target: GatewayTarget, kind: ResourceKind, options: CallOptions = {}): Promise<DeployedResource[]> {
-    const response = await this.request(target, { method: 'GET', url: this.collectionUrl(target, kind), retry: true, ...timeout(options) });
+    const apiBasePath = await this.apiBasePath(target, options);
+    const response = await this.request(target, { method: 'GET', url: this.collectionUrl(target, kind, apiBasePath), retry: true, ...timeout(options) });
     if (response.status !== 200) throw this.failure(target, `list ${kind} resources`, response);
     const body = parseJson(response.body) as Record<string, unknown> | undefined;
-    const key = listKey(kind, this.apiBasePath(target));
+    const key = listKey(kind, apiBasePath);
     const items = body?.[key];
     if (!Array.isArray(items)) throw new GatewayError('AGW_GATEWAY_BAD_RESPONSE', `${target.name}: list ${kind} returned no "${key}" array`);
     return items.flatMap((item): DeployedResource[] => {
+      // Legacy controllers list summaries: the id, without the spec.
+      if (apiBasePath === LEGACY_API_BASE_PATH) {
+        const id = (item as { id?: unknown } | null)?.id;
+        return typeof id === 'string' ? [{ kind, name: id, manifest: null }] : [];
+      }
       const manifest = toManifest(item, kind);
-      if (manifest) return [{ kind, name: manifest.metadata.name, manifest }];
-      // Legacy controllers list summaries: the name, without the spec.
-      const id = (item as { id?: unknown } | null)?.id;
-      return typeof id === 'string' ? [{ kind, name: id, manifest: null }] : [];
+      return manifest === null ? [] : [{ kind, name: manifest.metadata.name, manifest }];
     });
   }
 
@@ -236,6 +264,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
         details: { errorClass: health.errorClass },
       });
     }
+    // Detected afresh: the URL may now point at another controller than the cached answer's.
     const apiBasePath = settings.apiBasePath === 'auto' ? await this.detectApiBasePath(target) : settings.apiBasePath;
     // A listing proves the credentials work (the health endpoint is unauthenticated).
     const probe = await this.request(target, {
@@ -260,11 +289,15 @@ export class OnPremiseAdapter implements GatewayAdapter {
   }
 
   /** Current controllers answer under /api/management/v1; older ones at the root. */
-  private async detectApiBasePath(target: GatewayTarget): Promise<string> {
+  private async detectApiBasePath(target: GatewayTarget, options: CallOptions = {}): Promise<string> {
     const base = this.settings(target).controlPlaneUrl;
-    const current = await this.request(target, { method: 'GET', url: `${base}${CURRENT_API_BASE_PATH}/llm-providers`, retry: true });
+    const current = await this.request(target, { method: 'GET', url: `${base}${CURRENT_API_BASE_PATH}/llm-providers`, retry: true, ...timeout(options) });
+    // A 404 says "not here"; a 5xx says nothing about the layout, and guessing would send every
+    // later call to the wrong paths.
+    if (current.status >= 500) throw this.failure(target, 'detect the management API layout', current);
     if (current.status !== 404) return CURRENT_API_BASE_PATH;
-    const legacy = await this.request(target, { method: 'GET', url: `${base}/llm-providers`, retry: true });
+    const legacy = await this.request(target, { method: 'GET', url: `${base}/llm-providers`, retry: true, ...timeout(options) });
+    if (legacy.status >= 500) throw this.failure(target, 'detect the management API layout', legacy);
     if (legacy.status !== 404) return LEGACY_API_BASE_PATH;
     throw new GatewayError('AGW_GATEWAY_NOT_A_CONTROLLER', `${base} does not serve the gateway-controller management API (HTTP 404 on both API layouts)`, {
       hint: 'check that controlPlaneUrl points at the management port (9090 by default)',
@@ -289,19 +322,43 @@ export class OnPremiseAdapter implements GatewayAdapter {
     };
   }
 
-  private healthUrl(settings: OnPremiseSettings): string {
-    if (settings.adminUrl === null) return `${settings.controlPlaneUrl}/health`;
-    return settings.adminUrl.endsWith('/api/admin/v1') ? `${settings.adminUrl}/health` : `${settings.adminUrl}/api/admin/v1/health`;
+  /**
+   * GET on the health endpoint: the admin API's `/api/admin/v1/health`, falling back to the
+   * `/health` alias that older controllers serve instead, within one time budget; without an
+   * adminUrl, `/health` on the management port (where 2026-02 controllers serve it).
+   */
+  private async probeHealth(target: GatewayTarget, settings: OnPremiseSettings, timeoutMs: number, options: CallOptions): Promise<HttpResponse> {
+    const deadline = performance.now() + timeoutMs;
+    if (settings.adminUrl === null) {
+      return this.send(target, { method: 'GET', url: `${settings.controlPlaneUrl}/health`, timeoutMs, retry: false, ...signal(options) });
+    }
+    const adminBase = adminBaseUrl(settings.adminUrl);
+    const response = await this.send(target, { method: 'GET', url: `${adminBase}${ADMIN_API_PREFIX}/health`, timeoutMs, retry: false, ...signal(options) });
+    if (response.status !== 404) return response;
+    const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
+    return this.send(target, { method: 'GET', url: `${adminBase}/health`, timeoutMs: remainingMs, retry: false, ...signal(options) });
   }
 
-  private collectionUrl(target: GatewayTarget, kind: ResourceKind): string {
-    return `${this.settings(target).controlPlaneUrl}${collectionPath(kind, this.apiBasePath(target))}`;
+  private collectionUrl(target: GatewayTarget, kind: ResourceKind, apiBasePath: string): string {
+    return `${this.settings(target).controlPlaneUrl}${collectionPath(kind, apiBasePath)}`;
   }
 
-  /** The detected base path; a gateway stored before detection ran is treated as current. */
-  private apiBasePath(target: GatewayTarget): string {
-    const basePath = this.settings(target).apiBasePath;
-    return basePath === 'auto' ? CURRENT_API_BASE_PATH : basePath;
+  /**
+   * The gateway's API layout. A gateway whose stored setting is still `auto` (stored before
+   * detection ran, or configured so by hand) is detected once per process rather than assumed
+   * to be current: a legacy controller would answer every call with 404.
+   */
+  private async apiBasePath(target: GatewayTarget, options: CallOptions = {}): Promise<string> {
+    const settings = this.settings(target);
+    if (settings.apiBasePath !== 'auto') return settings.apiBasePath;
+    let detected = this.#detected.get(settings.controlPlaneUrl);
+    if (detected === undefined) {
+      detected = this.detectApiBasePath(target, options);
+      this.#detected.set(settings.controlPlaneUrl, detected);
+      // A failed detection (gateway down, bad credentials) is tried again next time.
+      detected.catch(() => this.#detected.delete(settings.controlPlaneUrl));
+    }
+    return detected;
   }
 
   private async scrape(target: GatewayTarget, metricsUrl: string, options: CallOptions): Promise<string> {
@@ -317,24 +374,39 @@ export class OnPremiseAdapter implements GatewayAdapter {
     });
   }
 
-  /** A request with the gateway's credentials and TLS settings; transport failures are HttpFailures. */
+  /**
+   * A request with the gateway's TLS settings, and its credentials when it goes to the
+   * management API's origin: a metricsUrl or adminUrl elsewhere (a Prometheus endpoint, a
+   * sidecar) needs none and must not be handed them. Transport failures are HttpFailures.
+   */
   private send(target: GatewayTarget, request: HttpRequest): Promise<HttpResponse> {
+    const settings = this.settings(target);
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
-    const { username, password, token } = target.credentials;
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    else if (username !== undefined && password !== undefined) {
-      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    }
-    const tls = this.settings(target).tls;
-    return this.#http.request({ ...request, headers, ...(tls === undefined ? {} : { tls }) });
+    const authorization = authorizationOf(target);
+    if (authorization !== undefined && sameOrigin(request.url, settings.controlPlaneUrl)) headers.authorization = authorization;
+    return this.#http.request({ ...request, headers, ...(settings.tls === undefined ? {} : { tls: settings.tls }) });
   }
 
-  /** An error for an unexpected answer: the status and the controller's own message, never the raw body. */
+  /** A manifest from a controller's answer, or AGW_GATEWAY_BAD_RESPONSE when it holds none. */
+  private readManifest(target: GatewayTarget, item: unknown, kind: ResourceKind, action: string): ResourceManifest {
+    const manifest = toManifest(item, kind);
+    if (manifest === null) throw new GatewayError('AGW_GATEWAY_BAD_RESPONSE', `${target.name}: ${action} returned no ${kind} resource`);
+    return manifest;
+  }
+
+  /**
+   * An error for an unexpected answer: the status and the controller's own message, never the
+   * raw body. A controller may echo what it was sent, so the gateway's credentials are cut out.
+   */
   private failure(target: GatewayTarget, action: string, response: HttpResponse): GatewayError {
-    const body = parseJson(response.body) as { message?: unknown; errors?: Array<{ field?: unknown; message?: unknown }> } | undefined;
-    const message = typeof body?.message === 'string' ? `: ${body.message.slice(0, 300)}` : '';
+    const body = parseJson(response.body) as { message?: unknown; errors?: unknown } | undefined;
+    const clean = (text: unknown): string => scrubSecrets(String(text ?? '').slice(0, 300), target);
+    const message = typeof body?.message === 'string' ? `: ${clean(body.message)}` : '';
     const fieldErrors = Array.isArray(body?.errors)
-      ? body.errors.slice(0, 10).map((e) => ({ path: String(e.field ?? ''), message: String(e.message ?? '').slice(0, 300) }))
+      ? body.errors
+          .slice(0, 10)
+          .map((e: { field?: unknown; message?: unknown } | null) => ({ path: clean(e?.field), message: clean(e?.message) }))
+          .filter((e) => e.path !== '' || e.message !== '')
       : [];
     const code = response.status === 401 || response.status === 403 ? 'AGW_GATEWAY_AUTH' : response.status === 409 ? 'AGW_GATEWAY_CONFLICT' : response.status < 500 ? 'AGW_GATEWAY_REJECTED' : 'AGW_GATEWAY_FAILED';
     return new GatewayError(code, `${target.name}: ${action} failed with HTTP ${response.status}${message}`, {
@@ -380,28 +452,65 @@ function parseJson(text: string): unknown {
   }
 }
 
-/**
- * Current controllers answer a GET with the resource itself; legacy ones wrap it as
- * `{status, api|provider|proxy|mcp|template: {id, configuration}}`.
- */
-function unwrapItem(body: unknown): unknown {
-  if (body !== null && typeof body === 'object' && 'kind' in body) return body;
-  for (const key of ['api', 'provider', 'proxy', 'mcp', 'template']) {
-    const inner = (body as Record<string, unknown> | undefined)?.[key] as { configuration?: unknown } | undefined;
-    if (inner !== null && typeof inner === 'object' && inner.configuration !== undefined) return inner.configuration;
-  }
-  return body;
-}
-
 function toManifest(item: unknown, kind: ResourceKind): ResourceManifest | null {
   if (item === null || typeof item !== 'object') return null;
   const record = item as Record<string, unknown>;
-  const metadata = record.metadata as { name?: unknown } | undefined;
+  const metadata = record.metadata as { name?: unknown; labels?: unknown; annotations?: unknown } | undefined;
   if (typeof metadata?.name !== 'string') return null;
+  // Labels and annotations are part of what was applied: dropping them would show drift that is not there.
+  const kept: ResourceManifest['metadata'] = { name: metadata.name };
+  if (isStringMap(metadata.labels)) kept.labels = metadata.labels;
+  if (isStringMap(metadata.annotations)) kept.annotations = metadata.annotations;
   return {
-    apiVersion: typeof record.apiVersion === 'string' ? record.apiVersion : 'gateway.api-platform.wso2.com/v1',
+    apiVersion: typeof record.apiVersion === 'string' ? record.apiVersion : RESOURCE_API_VERSION,
     kind,
-    metadata: { name: metadata.name },
+    metadata: kept,
     spec: (record.spec as Record<string, unknown> | undefined) ?? {},
   };
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+/** The admin server's root, whether adminUrl was given as it, as its API base or as a health URL. */
+function adminBaseUrl(adminUrl: string): string {
+  for (const suffix of [`${ADMIN_API_PREFIX}/health`, ADMIN_API_PREFIX, '/health']) {
+    if (adminUrl.endsWith(suffix)) return adminUrl.slice(0, -suffix.length);
+  }
+  return adminUrl;
+}
+
+function healthFailureMessage(response: HttpResponse, settings: OnPremiseSettings): string {
+  const reported = (parseJson(response.body) as { status?: unknown } | undefined)?.status;
+  // The controller's own word for its state ("degraded"), when it gave one.
+  const said = typeof reported === 'string' && /^[\w -]{1,40}$/.test(reported) ? ` (status "${reported}")` : '';
+  if (response.status === 404 && settings.adminUrl === null) {
+    return 'health endpoint answered HTTP 404: controllers newer than 2026-02 serve health on the admin port only; set adminUrl (e.g. http://HOST:9092)';
+  }
+  return `health endpoint answered HTTP ${response.status}${said}`;
+}
+
+function authorizationOf(target: GatewayTarget): string | undefined {
+  const { username, password, token } = target.credentials;
+  if (token !== undefined) return `Bearer ${token}`;
+  if (username !== undefined && password !== undefined) return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  return undefined;
+}
+
+function sameOrigin(url: string, reference: string): boolean {
+  try {
+    return new URL(url).origin === new URL(reference).origin;
+  } catch {
+    return false;
+  }
+}
+
+/** Cuts the gateway's password, token and Authorization value out of text a controller wrote. */
+function scrubSecrets(text: string, target: GatewayTarget): string {
+  const { password, token } = target.credentials;
+  const basic = authorizationOf(target)?.replace(/^\S+ /, '');
+  // Very short values would mangle the message without protecting anything.
+  const secrets = [basic, token, password].filter((value): value is string => value !== undefined && value.length >= 4);
+  return secrets.reduce((result, secret) => result.split(secret).join('***'), text);
 }
