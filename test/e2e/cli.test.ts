@@ -148,6 +148,19 @@ describe('the embedded default (SQLite in the data dir)', () => {
     });
   });
 
+  it('documents the exit codes, and completes commands for bash, zsh and fish', async () => {
+    const codes = await cli.run(['help', 'exit-codes']);
+    expect(codes.exitCode).toBe(0);
+    for (const code of ['0', '1', '2', '3', '4', '5', '130']) expect(codes.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const script = await cli.run(['completion', shell]);
+      expect(script.exitCode).toBe(0);
+      expect(script.stdout).toContain('register');
+      expect(script.stdout).toContain('control-plane-url');
+    }
+    expect((await cli.run(['completion', 'tcsh'])).exitCode).toBe(2);
+  });
+
   it('ends every command’s help with examples', async () => {
     for (const command of [['gateway', 'register'], ['gateway', 'list'], ['env', 'create'], ['migrate', 'up']]) {
       const help = await cli.run([...command, '--help']);
