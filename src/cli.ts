@@ -217,6 +217,18 @@ export function buildProgram(): Command {
     ['agentgw token revoke ci --yes'],
   );
 
+  // dashboard
+  examples(
+    program
+      .command('dashboard')
+      .description('interactive view of the gateways: status, response times, metrics, environments (needs a terminal)')
+      .option('--env <env>', 'start filtered to this environment (name or uuid; `e` changes it)')
+      .option('--readonly', 'disable decommissioning from the dashboard')
+      .option('--refresh <duration>', 'how often to poll (default: config dashboard.refresh, 2s)')
+      .action(lazy(async () => (await import('./commands/dashboard.js')).dashboard)),
+    ['agentgw dashboard', 'agentgw dashboard --env production --readonly', 'agentgw dashboard --server http://127.0.0.1:8080 --refresh 5s'],
+  );
+
   // database
   const migrate = program.command('migrate').description('database schema migrations');
   examples(

@@ -1,0 +1,58 @@
+/**
+ * `agentgw dashboard`: the interactive fleet view. Ink and React are imported here, by this
+ * command only, so every other command starts without them.
+ *
+ * AGENTGW_DASHBOARD_FIRST_FRAME_EXIT=1 renders until the first poll's data is on screen, then
+ * exits 0 — with or without a terminal. It exists for the start-up benchmark
+ * (bench/dashboard.mjs), which times it against `node -e 0`.
+ */
+import { parseDuration } from '../config/duration.js';
+import { AgentgwError, ExitCode, UsageError } from '../domain/errors.js';
+import type { EnvironmentSummary } from '../domain/types.js';
+import type { GlobalOptions } from './context.js';
+import { withContext } from './run.js';
+
+export interface DashboardFlags {
+  env?: string;
+  readonly?: boolean;
+  refresh?: string;
+}
+
+/** Faster than this, the dashboard would be the heaviest client of the daemon. */
+const MIN_REFRESH_MS = 250;
+
+export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): Promise<void> {
+  const exitAfterFirstPoll = process.env.AGENTGW_DASHBOARD_FIRST_FRAME_EXIT === '1';
+  if (!exitAfterFirstPoll && (!process.stdin.isTTY || !process.stdout.isTTY)) {
+    throw new UsageError('the dashboard needs an interactive terminal', {
+      hint: 'to follow gateways from a script or a pipe, use: agentgw gateway list --watch',
+    });
+  }
+  const flagRefresh = flags.refresh === undefined ? undefined : refreshOf(flags.refresh);
+  let ended: NodeJS.Signals | null = null;
+  await withContext(globals, async (context) => {
+    // Ink and React load while the client connects.
+    const [{ runDashboard }, client] = await Promise.all([import('../tui/run.js'), context.client()]);
+    let environment: EnvironmentSummary | null = null;
+    if (flags.env !== undefined) {
+      const found = await client.environments.get(flags.env);
+      environment = { uuid: found.uuid, name: found.name, displayName: found.displayName };
+    }
+    ended = await runDashboard({
+      client,
+      refreshMs: flagRefresh ?? context.loaded.config.dashboard.refresh,
+      readonly: flags.readonly === true,
+      environment,
+      exitAfterFirstPoll,
+    });
+  });
+  if (ended !== null) throw new AgentgwError('AGW_INTERRUPTED', 499, ExitCode.interrupted, `dashboard stopped by ${ended}`);
+}
+
+function refreshOf(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null || ms < MIN_REFRESH_MS) {
+    throw new UsageError(`--refresh "${text}": expected a duration of at least ${MIN_REFRESH_MS}ms, like 2s or 500ms`);
+  }
+  return ms;
+}

@@ -1,0 +1,94 @@
+/**
+ * Polls the fleet: gateways and environments, every `refreshMs`, never two polls at once (the next
+ * one is scheduled when the previous one ends, so a slow source is not piled on). A failed poll
+ * keeps the last good data and records the error, which the header shows as "stale".
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Client } from '../client/client.js';
+import { AgentgwError } from '../domain/errors.js';
+import type { Environment, Gateway } from '../domain/types.js';
+
+export interface FleetError {
+  message: string;
+  hint: string | null;
+  /** When polls started failing: the data is stale since then. */
+  since: Date;
+}
+
+export interface Fleet {
+  gateways: Gateway[] | null;
+  environments: Environment[] | null;
+  /** When the last good poll finished. */
+  updatedAt: Date | null;
+  error: FleetError | null;
+  loading: boolean;
+  /** How many polls have finished, good or not. */
+  polls: number;
+}
+
+export interface FleetOptions {
+  refreshMs: number;
+  paused: boolean;
+  now: () => Date;
+}
+
+export const EMPTY_FLEET: Fleet = { gateways: null, environments: null, updatedAt: null, error: null, loading: true, polls: 0 };
+
+export function useFleet(client: Client, options: FleetOptions): Fleet & { refresh: () => void } {
+  const [fleet, setFleet] = useState<Fleet>(EMPTY_FLEET);
+  const inFlight = useRef(false);
+  const again = useRef(false);
+  const timer = useRef<NodeJS.Timeout | undefined>(undefined);
+  const mounted = useRef(true);
+  const settings = useRef(options);
+  settings.current = options;
+
+  const poll = useCallback(async (): Promise<void> => {
+    if (inFlight.current) {
+      again.current = true;
+      return;
+    }
+    inFlight.current = true;
+    clearTimeout(timer.current);
+    setFleet((f) => (f.loading ? f : { ...f, loading: true }));
+    try {
+      const gateways = await client.gateways.list();
+      const environments = await client.environments.list();
+      if (!mounted.current) return;
+      setFleet((f) => ({ gateways, environments, updatedAt: settings.current.now(), error: null, loading: false, polls: f.polls + 1 }));
+    } catch (error) {
+      if (!mounted.current) return;
+      const message = error instanceof Error ? error.message : String(error);
+      const hint = error instanceof AgentgwError ? (error.hint ?? null) : null;
+      setFleet((f) => ({ ...f, loading: false, error: { message, hint, since: f.error?.since ?? settings.current.now() }, polls: f.polls + 1 }));
+    } finally {
+      inFlight.current = false;
+      if (mounted.current) {
+        if (again.current) {
+          again.current = false;
+          void poll();
+        } else if (!settings.current.paused) {
+          timer.current = setTimeout(() => void poll(), settings.current.refreshMs);
+        }
+      }
+    }
+  }, [client]);
+
+  useEffect(() => {
+    mounted.current = true;
+    void poll();
+    return () => {
+      mounted.current = false;
+      clearTimeout(timer.current);
+    };
+  }, [poll]);
+
+  // Pausing stops the schedule; resuming polls at once rather than a whole interval later.
+  useEffect(() => {
+    if (options.paused) clearTimeout(timer.current);
+    else if (!inFlight.current && timer.current !== undefined) void poll();
+  }, [options.paused, poll]);
+
+  const refresh = useCallback(() => void poll(), [poll]);
+  return { ...fleet, refresh };
+}
