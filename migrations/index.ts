@@ -7,6 +7,7 @@ import { backfill } from './004_backfill.js';
 import { updatedAt } from './005_updated_at.js';
 import { gatewayOperations } from './006_gateway_operations.js';
 import { apiTokens } from './007_api_tokens.js';
+import { resourcesDeployments } from './008_resources_deployments.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   updatedAt,
   gatewayOperations,
   apiTokens,
+  resourcesDeployments,
 ];

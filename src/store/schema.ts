@@ -52,6 +52,8 @@ export interface GatewayTable {
   next_check_at: Timestamp | null;
   lease_owner: string | null;
   lease_until: Timestamp | null;
+  /** Set while a delete is in progress: deploys refuse the gateway until then. */
+  decommissioning_until: Timestamp | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -87,6 +89,48 @@ export interface ApiTokenTable {
   revoked_at: Timestamp | null;
 }
 
+/** A gateway-controller manifest: its latest revision (older ones are in resource_revisions). */
+export interface ResourceTable {
+  uuid: string;
+  organization_uuid: string;
+  kind: string;
+  name: string;
+  api_version: string;
+  /** `{labels?, annotations?}` of the manifest. */
+  metadata: Json;
+  spec: Json;
+  revision: number;
+  /** SHA-256 of the canonical JSON of apiVersion, metadata and spec. */
+  spec_digest: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ResourceRevisionTable {
+  resource_uuid: string;
+  revision: number;
+  metadata: Json;
+  spec: Json;
+  spec_digest: string;
+  created_at: Timestamp;
+}
+
+/** One resource on one gateway; the foreign keys are ON DELETE RESTRICT. */
+export interface DeploymentTable {
+  uuid: string;
+  resource_uuid: string;
+  gateway_uuid: string;
+  revision: number;
+  deployed_revision: number | null;
+  status: string;
+  operation: string;
+  error_message: string | null;
+  attempt_id: string | null;
+  attempt_owner: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   api_tokens: ApiTokenTable;
   organizations: OrganizationTable;
@@ -94,4 +138,7 @@ export interface Database {
   gateways: GatewayTable;
   gateway_environment_mappings: GatewayEnvironmentMappingTable;
   gateway_status_events: GatewayStatusEventTable;
+  resources: ResourceTable;
+  resource_revisions: ResourceRevisionTable;
+  deployments: DeploymentTable;
 }
