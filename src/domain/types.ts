@@ -86,6 +86,8 @@ export interface GatewayMetricsReport {
   /** For every field that is null: why (source not configured, unreachable, first scrape). */
   unavailable: Record<string, string>;
   timestamp: string;
+  /** The control plane's own view: resources its deployment records say the gateway holds. */
+  deploymentCount?: number;
 }
 
 export interface Page<T> {

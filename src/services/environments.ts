@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
 import type { Environment, Gateway } from '../domain/types.js';
 import { checkDescription, checkDisplayName, checkName, FieldErrors } from '../domain/validation.js';
+import { DeploymentRepository } from '../store/repositories/deployments.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
 import type { ServiceContext } from './context.js';
@@ -91,6 +92,13 @@ export class EnvironmentService {
     const current = await this.require(ref);
     if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
     const deleted = await this.context.store.db.transaction().execute(async (trx) => {
+      const live = await new DeploymentRepository(this.context.store, this.context.organizationId).liveOnEnvironment(trx, current.uuid);
+      if (live.length > 0) {
+        throw new ConflictError('AGW_ENVIRONMENT_HAS_DEPLOYMENTS', `environment "${current.name}" has ${live.length} active deployment(s): ${live.slice(0, 10).join(', ')}${live.length > 10 ? ', …' : ''}`, {
+          hint: `undeploy them first: agentgw undeploy RESOURCE --env ${current.name}`,
+          details: { deployments: live },
+        });
+      }
       if (options.force) {
         await trx.deleteFrom('gateway_environment_mappings').where('environment_uuid', '=', current.uuid).execute();
       }

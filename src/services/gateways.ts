@@ -19,6 +19,7 @@ import { gatewayExists, GatewayRepository, type GatewayRecord } from '../store/r
 import { MappingRepository } from '../store/repositories/mappings.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, mergeAdapterConfig, openSecrets, sealSecrets, toTarget } from './credentials.js';
+import { DeploymentService } from './deployments.js';
 import type { WriteOptions } from './environments.js';
 import { nextHealthState } from './health-state.js';
 import { rejectUnknownFields } from './input.js';
@@ -37,6 +38,11 @@ export interface RegisterGatewayInput {
 export interface UpdateGatewayInput {
   displayName?: string;
   adapterConfig?: Record<string, unknown>;
+}
+
+export interface DeleteGatewayOptions extends WriteOptions {
+  /** Undeploy every resource from the gateway first, instead of refusing to delete it. */
+  drain?: boolean;
 }
 
 export interface ListGatewaysOptions {
@@ -191,13 +197,18 @@ export class GatewayService {
     return this.present(updated);
   }
 
-  /** Deletes a gateway; a cloud gateway is deprovisioned first, so nothing is left running unseen. */
-  async delete(ref: string, options: WriteOptions = {}): Promise<void> {
+  /**
+   * Deletes a gateway; a cloud gateway is deprovisioned first, so nothing is left running unseen.
+   * Refused (409) while deployments may still be on it, unless `drain` undeploys them first.
+   */
+  async delete(ref: string, options: DeleteGatewayOptions = {}): Promise<void> {
     const current = await this.require(ref);
     if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
     this.assertAdapter(current);
-    await this.context.adapter.deregisterGateway(toTarget(current, this.context.secrets));
-    if (!(await this.gateways.delete(current.uuid))) throw new NotFoundError('gateway', ref);
+    await new DeploymentService(this.context).decommissionGateway(current, {
+      drain: options.drain === true,
+      deregister: () => this.context.adapter.deregisterGateway(toTarget(current, this.context.secrets)),
+    });
   }
 
   async environmentsOf(ref: string): Promise<Environment[]> {
@@ -276,6 +287,7 @@ export class GatewayService {
       averageLatencyMs: metrics.averageLatencyMs,
       unavailable: metrics.unavailable,
       timestamp: metrics.collectedAt.toISOString(),
+      deploymentCount: await new DeploymentService(this.context).countDeployed(current.uuid),
     };
   }
 

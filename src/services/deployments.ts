@@ -1,0 +1,680 @@
+/**
+ * Deployments: resources put on gateways, one row per (resource, gateway).
+ *
+ * - **Deploy** fans out to every gateway of an environment that fits the kind (AI kinds to
+ *   EGRESS gateways, RestApi to INGRESS) or to one gateway, at most `concurrency` at a time.
+ *   Each gateway's row is written PENDING before the call and settled DEPLOYED or FAILED after
+ *   it. A row already DEPLOYED at the latest revision is checked against the gateway and left
+ *   alone when the gateway holds it, so re-running converges and touches only what differs.
+ * - **Crash safety**: PENDING/UNDEPLOYING rows whose process is gone (same host, dead pid) or
+ *   whose lease lapsed (another host) are settled by asking the gateway what it holds: at the
+ *   start of every deploy, and when the daemon starts.
+ * - **Safe decommission**: a gateway (or resource) with rows other than UNDEPLOYED is not
+ *   deleted; the delete runs in a transaction that holds the gateway row, and the RESTRICT
+ *   foreign keys refuse it should anything slip through. A delete takes a short lease on the
+ *   gateway first, so deploys that arrive while it deprovisions are refused, told why.
+ * - **What runs where**: listings, a resource × gateway matrix, and drift between the rows and
+ *   what each gateway actually lists.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { RESOURCE_KINDS, type DeployedResource, type GatewayTarget, type ResourceManifest } from '../adapters/adapter.js';
+import { AdapterMismatchError, ConflictError, GatewayError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { parseResourceRef, specMatches } from '../domain/manifests.js';
+import {
+  gatewayTypeFor,
+  type Deployment,
+  type DeploymentFilter,
+  type DeploymentMatrix,
+  type DeployReport,
+  type DeployRequest,
+  type DriftItem,
+  type DriftKind,
+  type DriftReport,
+  type TargetResult,
+  type UndeployRequest,
+} from '../domain/resources.js';
+import { DeploymentRepository, type Attempt, type DeploymentQuery, type DeploymentRow } from '../store/repositories/deployments.js';
+import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
+import { GatewayRepository, type GatewayRecord } from '../store/repositories/gateways.js';
+import { isUuid } from '../store/repositories/refs.js';
+import { manifestOf, ResourceRepository, type ResourceRecord, type RevisionRecord } from '../store/repositories/resources.js';
+import type { ServiceContext } from './context.js';
+import { toTarget } from './credentials.js';
+import { rejectUnknownFields } from './input.js';
+import { forEachLimit } from './pool.js';
+
+export const DEFAULT_DEPLOY_CONCURRENCY = 32;
+export const MAX_DEPLOY_CONCURRENCY = 1000;
+/**
+ * How long an in-flight row of a process on another machine is trusted to be in progress. Longer
+ * than any one gateway call can take with its timeout and retries.
+ */
+export const DEPLOY_LEASE_MS = 10 * 60_000;
+const RECONCILE_CONCURRENCY = 16;
+const LISTED_BLOCKERS = 10;
+
+/** This process, as written in attempt_owner: host, pid and a per-process id (pids get reused). */
+export const ATTEMPT_OWNER = `${hostname()}/${process.pid}/${randomUUID()}`;
+
+export interface DeployProgress {
+  done: number;
+  total: number;
+  result: TargetResult;
+}
+
+export interface DeployOptions {
+  /** Called after each gateway, in completion order. */
+  onProgress?: (progress: DeployProgress) => void;
+}
+
+export interface DecommissionOptions {
+  /** Undeploy everything from the gateway first, instead of refusing. */
+  drain: boolean;
+  /** The adapter's part (a cloud gateway is deprovisioned), run once nothing can deploy to it. */
+  deregister: () => Promise<void>;
+}
+
+interface Targets {
+  fitting: GatewayRecord[];
+  skipped: TargetResult[];
+  target: DeployReport['target'];
+}
+
+export class DeploymentService {
+  private readonly deployments: DeploymentRepository;
+  private readonly resources: ResourceRepository;
+  private readonly gateways: GatewayRepository;
+  private readonly environments: EnvironmentRepository;
+
+  constructor(private readonly context: ServiceContext) {
+    this.deployments = new DeploymentRepository(context.store, context.organizationId);
+    this.resources = new ResourceRepository(context.store, context.organizationId);
+    this.gateways = new GatewayRepository(context.store, context.organizationId);
+    this.environments = new EnvironmentRepository(context.store, context.organizationId);
+  }
+
+  /** Deploys the resource's latest revision to every target that does not hold it yet. */
+  async deploy(request: DeployRequest, options: DeployOptions = {}): Promise<DeployReport> {
+    rejectUnknownFields(request, ['resource', 'environment', 'gateway', 'dryRun', 'concurrency'], 'deploy request');
+    const concurrency = checkConcurrency(request.concurrency);
+    const dryRun = request.dryRun === true;
+    const resource = await resolveResource(this.resources, request.resource);
+    const targets = await this.targets(resource, request, true);
+    if (!dryRun) await this.reconcile();
+    const rows = byGateway(await this.deployments.list({ resourceUuid: resource.uuid, gatewayUuids: targets.fitting.map((g) => g.uuid) }));
+    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
+    const results = await this.fanOut(targets, concurrency, options, (gateway) =>
+      dryRun ? this.planOne(resource, gateway, rows.get(gateway.uuid)) : this.deployOne(resource, gateway, rows.get(gateway.uuid), attempt),
+    );
+    return report(resource, targets.target, 'deploy', dryRun, concurrency, results);
+  }
+
+  /** Takes the resource off every target that has it (by the control plane's records). */
+  async undeploy(request: UndeployRequest, options: DeployOptions = {}): Promise<DeployReport> {
+    rejectUnknownFields(request, ['resource', 'environment', 'gateway', 'concurrency'], 'undeploy request');
+    const concurrency = checkConcurrency(request.concurrency);
+    const resource = await resolveResource(this.resources, request.resource);
+    const targets = await this.targets(resource, request, false);
+    await this.reconcile();
+    const rows = byGateway(await this.deployments.list({ resourceUuid: resource.uuid, gatewayUuids: targets.fitting.map((g) => g.uuid) }));
+    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
+    const now = this.context.clock();
+    const claimable = [...rows.values()].filter((row) => row.status !== 'UNDEPLOYED' && !this.inProgress(row, now));
+    await this.deployments.claimUndeploy(
+      claimable.map((row) => row.uuid),
+      attempt,
+      now,
+    );
+    const claimed = new Set(claimable.map((row) => row.uuid));
+    const results = await this.fanOut(targets, concurrency, options, async (gateway) => {
+      const row = rows.get(gateway.uuid);
+      const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: row?.revision ?? resource.revision };
+      if (row === undefined || row.status === 'UNDEPLOYED') {
+        return { ...base, action: 'no-op', status: row?.status ?? null, ok: true, error: null, detail: 'not deployed here' };
+      }
+      if (!claimed.has(row.uuid)) {
+        return { ...base, action: 'remove', status: row.status, ok: false, error: 'a deploy of this resource to the gateway is in progress; retry when it ends', detail: null };
+      }
+      return this.undeployOne(resource, gateway, row, attempt);
+    });
+    return report(resource, targets.target, 'undeploy', false, concurrency, results);
+  }
+
+  async list(filter: DeploymentFilter = {}): Promise<Deployment[]> {
+    rejectUnknownFields(filter, ['environment', 'gateway', 'resource'], 'deployment filter');
+    const query: DeploymentQuery = {};
+    if (filter.environment !== undefined) query.environmentUuid = (await this.requireEnvironment(filter.environment)).uuid;
+    if (filter.gateway !== undefined) query.gatewayUuids = [(await this.requireGateway(filter.gateway)).uuid];
+    if (filter.resource !== undefined) query.resourceUuid = (await resolveResource(this.resources, filter.resource)).uuid;
+    return (await this.deployments.list(query)).map(presentDeployment);
+  }
+
+  /** Resources × gateways of an environment: one row per resource deployed to any of them. */
+  async matrix(environmentRef: string): Promise<DeploymentMatrix> {
+    const environment = await this.requireEnvironment(environmentRef);
+    const gateways = await this.gateways.list({ environment: environment.uuid });
+    const rows = await this.deployments.list({ environmentUuid: environment.uuid });
+    const resources = new Map<string, DeploymentMatrix['resources'][number]>();
+    for (const row of rows) {
+      let entry = resources.get(row.resourceUuid);
+      if (entry === undefined) {
+        entry = {
+          uuid: row.resourceUuid,
+          kind: row.resourceKind,
+          name: row.resourceName,
+          revision: row.resourceRevision,
+          cells: Object.fromEntries(gateways.map((g) => [g.name, null])),
+        };
+        resources.set(row.resourceUuid, entry);
+      }
+      entry.cells[row.gatewayName] = {
+        status: row.status,
+        revision: row.revision,
+        deployedRevision: row.deployedRevision,
+        current: row.deployedRevision === row.resourceRevision,
+      };
+    }
+    return {
+      environment: { uuid: environment.uuid, name: environment.name },
+      gateways: gateways.map((g) => ({ uuid: g.uuid, name: g.name, type: g.type, status: g.status })),
+      resources: [...resources.values()],
+    };
+  }
+
+  /** Desired state (the rows) against what each gateway of the environment lists. */
+  async drift(environmentRef: string): Promise<DriftReport> {
+    const environment = await this.requireEnvironment(environmentRef);
+    const gateways = await this.gateways.list({ environment: environment.uuid });
+    const rows = await this.deployments.list({ environmentUuid: environment.uuid });
+    const revisions = await this.resources.revisions([...new Set(rows.map((r) => r.resourceUuid))]);
+    const known = new Map((await this.resources.list()).map((r) => [`${r.kind}/${r.name}`, r]));
+    const rowsByGateway = new Map<string, DeploymentRow[]>();
+    for (const row of rows) rowsByGateway.set(row.gatewayUuid, [...(rowsByGateway.get(row.gatewayUuid) ?? []), row]);
+    const items: DriftItem[] = [];
+    await forEachLimit(gateways, DEFAULT_DEPLOY_CONCURRENCY, async (gateway) => {
+      items.push(...(await this.driftOf(gateway, rowsByGateway.get(gateway.uuid) ?? [], revisions, known)));
+    });
+    items.sort((a, b) => a.gateway.localeCompare(b.gateway) || `${a.kind}/${a.name}`.localeCompare(`${b.kind}/${b.name}`));
+    const summary: Record<DriftKind, number> = { missing: 0, unexpected: 0, outdated: 0, modified: 0, unreachable: 0 };
+    for (const item of items) summary[item.drift]++;
+    return { environment: { uuid: environment.uuid, name: environment.name }, inSync: items.length === 0, gatewaysChecked: gateways.length, items, summary };
+  }
+
+  /**
+   * Settles in-flight rows abandoned by a process that is gone: the gateway is asked whether it
+   * holds the resource, and at which revision. Rows of live processes are left alone. Returns
+   * how many rows it settled.
+   */
+  async reconcile(): Promise<number> {
+    const now = this.context.clock();
+    const everyone = new DeploymentRepository(this.context.store, null);
+    const abandoned = (await everyone.inFlight()).filter((row) => !this.inProgress(row, now));
+    let settled = 0;
+    await forEachLimit(abandoned, RECONCILE_CONCURRENCY, async (row) => {
+      try {
+        settled += await this.reconcileOne(everyone, row);
+      } catch (error) {
+        this.context.logger.warn(`could not reconcile deployment ${row.resourceKind}/${row.resourceName}@${row.gatewayName}: ${messageOf(error)}`);
+      }
+    });
+    if (settled > 0) this.context.logger.info(`reconciled ${settled} interrupted deployment(s)`);
+    return settled;
+  }
+
+  /** How many resources the control plane believes a gateway holds. */
+  async countDeployed(gatewayUuid: string): Promise<number> {
+    return this.deployments.countDeployed(gatewayUuid);
+  }
+
+  /**
+   * Deletes a gateway safely: refused (409, listing them) while deployments may still be on it,
+   * unless `drain` undeploys them first. The final delete holds the gateway row and is backed by
+   * the RESTRICT key, so a deploy racing it can never leave a deployment behind.
+   */
+  async decommissionGateway(gateway: GatewayRecord, options: DecommissionOptions): Promise<void> {
+    if (!options.drain) await this.confirmFailed(await this.deployments.list({ gatewayUuids: [gateway.uuid], statuses: ['FAILED'] }));
+    const now = this.context.clock();
+    const mark = await this.deployments.markDecommissioning(gateway.uuid, new Date(now.getTime() + DEPLOY_LEASE_MS), now, options.drain);
+    if (!mark.marked) {
+      if (mark.reason === 'gone') throw new NotFoundError('gateway', gateway.name);
+      if (mark.reason === 'busy') {
+        throw new ConflictError('AGW_GATEWAY_DECOMMISSIONING', `gateway "${gateway.name}" is already being deleted`, {
+          hint: `wait for that delete to finish (its lease ends at ${mark.until.toISOString()})`,
+        });
+      }
+      throw hasDeployments('gateway', gateway.name, mark.blocking);
+    }
+    try {
+      if (options.drain) await this.drain(gateway);
+      await options.deregister();
+      const result = await this.deployments.deleteGateway(gateway.uuid);
+      if (!result.deleted) {
+        if (result.blocking.length > 0) throw hasDeployments('gateway', gateway.name, result.blocking);
+        throw new NotFoundError('gateway', gateway.name);
+      }
+    } catch (error) {
+      await this.deployments.clearDecommissioning(gateway.uuid).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Deletes a resource and its revisions; refused while it may still be on a gateway. */
+  async deleteResource(resource: ResourceRecord): Promise<void> {
+    await this.confirmFailed(await this.deployments.list({ resourceUuid: resource.uuid, statuses: ['FAILED'] }));
+    const result = await this.deployments.deleteResource(resource.uuid);
+    if (result.deleted) return;
+    if (result.blocking.length > 0) throw hasDeployments('resource', `${resource.kind}/${resource.name}`, result.blocking);
+    throw new NotFoundError('resource', `${resource.kind}/${resource.name}`);
+  }
+
+  // ------------------------------------------------------------------ one gateway
+
+  private async deployOne(resource: ResourceRecord, gateway: GatewayRecord, row: DeploymentRow | undefined, attempt: Attempt): Promise<TargetResult> {
+    const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: resource.revision };
+    let action: 'create' | 'update' = row?.deployedRevision === null || row === undefined ? 'create' : 'update';
+    try {
+      const target = this.target(gateway);
+      if (row?.status === 'DEPLOYED' && row.deployedRevision === resource.revision) {
+        const held = await this.context.adapter.getResource(target, resource.kind, resource.name).catch(() => undefined);
+        if (held && specMatches(resource.spec, held.spec, false)) {
+          return { ...base, action: 'no-op', status: 'DEPLOYED', ok: true, error: null, detail: `already at revision ${resource.revision}` };
+        }
+        // Gone, changed, or not answering: deploy again (a gateway that is down fails the call).
+        if (held !== undefined) action = held === null ? 'create' : 'update';
+      }
+      const claim = (await this.deployments.claimDeploy(resource.uuid, resource.revision, [gateway.uuid], attempt, this.context.clock())).get(gateway.uuid);
+      if (!claim?.claimed) {
+        const reason = claim?.reason === 'decommissioning' ? 'is being decommissioned' : 'was deleted';
+        return { ...base, action, status: row?.status ?? null, ok: false, error: `gateway "${gateway.name}" ${reason}; nothing was sent to it`, detail: null };
+      }
+      try {
+        const outcome = await this.context.adapter.deployResource(target, manifestOf(resource));
+        await this.deployments.settle([claim.deploymentUuid], attempt.id, { status: 'DEPLOYED', deployedRevision: resource.revision, errorMessage: null }, this.context.clock());
+        return { ...base, action: outcome.action === 'created' ? 'create' : 'update', status: 'DEPLOYED', ok: true, error: null, detail: null };
+      } catch (error) {
+        const message = messageOf(error);
+        await this.deployments.settle([claim.deploymentUuid], attempt.id, { status: 'FAILED', errorMessage: message }, this.context.clock());
+        return { ...base, action, status: 'FAILED', ok: false, error: message, detail: null };
+      }
+    } catch (error) {
+      // The adapter could not be used for it, or the outcome could not be recorded (the row
+      // then stays PENDING and is reconciled later).
+      return { ...base, action, status: row?.status ?? null, ok: false, error: messageOf(error), detail: null };
+    }
+  }
+
+  /** Dry run: what deploying would do on one gateway, asking the gateway what it holds. */
+  private async planOne(resource: ResourceRecord, gateway: GatewayRecord, row: DeploymentRow | undefined): Promise<TargetResult> {
+    const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: resource.revision, status: row?.status ?? null };
+    const recorded = row?.status === 'DEPLOYED' && row.deployedRevision === resource.revision;
+    let held: ResourceManifest | null;
+    try {
+      held = await this.context.adapter.getResource(this.target(gateway), resource.kind, resource.name);
+    } catch (error) {
+      const action = recorded ? 'no-op' : row?.deployedRevision === null || row === undefined ? 'create' : 'update';
+      return { ...base, action, reachable: false, ok: false, error: `unreachable: ${messageOf(error)}`, detail: null };
+    }
+    if (held === null) return { ...base, action: 'create', reachable: true, ok: true, error: null, detail: null };
+    if (recorded && specMatches(resource.spec, held.spec, false)) {
+      return { ...base, action: 'no-op', reachable: true, ok: true, error: null, detail: `already at revision ${resource.revision}` };
+    }
+    return { ...base, action: 'update', reachable: true, ok: true, error: null, detail: null };
+  }
+
+  private async undeployOne(resource: Pick<ResourceRecord, 'kind' | 'name'>, gateway: GatewayRecord, row: DeploymentRow, attempt: Attempt): Promise<TargetResult> {
+    const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: row.revision, action: 'remove' as const };
+    try {
+      await this.context.adapter.undeployResource(this.target(gateway), resource.kind, resource.name);
+      await this.deployments.settle([row.uuid], attempt.id, { status: 'UNDEPLOYED', deployedRevision: null, errorMessage: null }, this.context.clock());
+      return { ...base, status: 'UNDEPLOYED', ok: true, error: null, detail: null };
+    } catch (error) {
+      const message = messageOf(error);
+      await this.deployments.settle([row.uuid], attempt.id, { status: 'FAILED', errorMessage: message }, this.context.clock()).catch(() => 0);
+      return { ...base, status: 'FAILED', ok: false, error: message, detail: null };
+    }
+  }
+
+  /** What one gateway holds against what its rows say it should. */
+  private async driftOf(
+    gateway: GatewayRecord,
+    rows: DeploymentRow[],
+    revisions: Map<string, RevisionRecord[]>,
+    known: Map<string, ResourceRecord>,
+  ): Promise<DriftItem[]> {
+    const item = (drift: DriftKind, fields: Partial<DriftItem> & { detail: string }): DriftItem => ({
+      gateway: gateway.name,
+      gatewayId: gateway.uuid,
+      drift,
+      kind: null,
+      name: null,
+      expectedRevision: null,
+      actualRevision: null,
+      ...fields,
+    });
+    let target: GatewayTarget;
+    const held = new Map<string, DeployedResource>();
+    try {
+      target = this.target(gateway);
+      const listings = await Promise.all(RESOURCE_KINDS.map((kind) => this.context.adapter.listResources(target, kind)));
+      for (const resource of listings.flat()) held.set(`${resource.kind}/${resource.name}`, resource);
+    } catch (error) {
+      return [item('unreachable', { detail: `cannot list what the gateway holds: ${messageOf(error)}` })];
+    }
+    const items: DriftItem[] = [];
+    const wanted = new Set<string>();
+    for (const row of rows) {
+      if (row.operation !== 'deploy' || row.status === 'UNDEPLOYED') continue;
+      const key = `${row.resourceKind}/${row.resourceName}`;
+      wanted.add(key);
+      const fields = { kind: row.resourceKind, name: row.resourceName, expectedRevision: row.resourceRevision };
+      const found = held.get(key);
+      if (found === undefined) {
+        const why = row.status === 'FAILED' ? `the last deploy failed: ${row.errorMessage ?? 'unknown error'}` : `recorded ${row.status} at revision ${row.revision}`;
+        items.push(item('missing', { ...fields, detail: `not on the gateway (${why})` }));
+        continue;
+      }
+      const spec = found.manifest?.spec ?? (await this.context.adapter.getResource(target, row.resourceKind, row.resourceName).catch(() => null))?.spec;
+      if (spec === undefined) continue; // the gateway lists names only and would not show this one: presence is all we know
+      const actual = matchRevision(spec, revisions.get(row.resourceUuid) ?? []);
+      if (actual === row.resourceRevision) continue;
+      if (actual !== null) {
+        items.push(item('outdated', { ...fields, actualRevision: actual, detail: `holds revision ${actual}; the latest is ${row.resourceRevision}` }));
+      } else {
+        items.push(item('modified', { ...fields, detail: 'holds a spec that matches no revision (changed on the gateway?)' }));
+      }
+    }
+    for (const [key, resource] of held) {
+      if (wanted.has(key)) continue;
+      const record = known.get(key);
+      const row = rows.find((r) => `${r.resourceKind}/${r.resourceName}` === key);
+      const detail =
+        row !== undefined
+          ? `agentgw recorded it ${row.status}${row.operation === 'undeploy' ? ' (undeployed)' : ''}, but the gateway holds it`
+          : record !== undefined
+            ? 'known to agentgw but never deployed to this gateway'
+            : 'unknown to agentgw';
+      items.push(item('unexpected', { kind: resource.kind, name: resource.name, expectedRevision: record?.revision ?? null, detail }));
+    }
+    return items;
+  }
+
+  /** Settles one abandoned row from what the gateway holds; returns 1 when it settled it. */
+  private async reconcileOne(everyone: DeploymentRepository, row: DeploymentRow): Promise<number> {
+    const gateway = await new GatewayRepository(this.context.store, row.organizationId).find(row.gatewayUuid);
+    if (gateway === undefined || row.attemptId === null) return 0;
+    const now = () => this.context.clock();
+    let held: ResourceManifest | null;
+    try {
+      held = await this.context.adapter.getResource(this.target(gateway), row.resourceKind, row.resourceName);
+    } catch (error) {
+      return everyone.settle([row.uuid], row.attemptId, { status: 'FAILED', errorMessage: `interrupted; the gateway could not be asked what it holds: ${messageOf(error)}` }, now());
+    }
+    if (held === null) {
+      if (row.operation === 'undeploy') return everyone.settle([row.uuid], row.attemptId, { status: 'UNDEPLOYED', deployedRevision: null, errorMessage: null }, now());
+      return everyone.settle([row.uuid], row.attemptId, { status: 'FAILED', deployedRevision: null, errorMessage: 'interrupted before the gateway took it; deploy again' }, now());
+    }
+    const revisions = (await new ResourceRepository(this.context.store, row.organizationId).revisions([row.resourceUuid])).get(row.resourceUuid) ?? [];
+    const actual = matchRevision(held.spec, revisions);
+    if (row.operation === 'deploy' && actual === row.revision) {
+      return everyone.settle([row.uuid], row.attemptId, { status: 'DEPLOYED', deployedRevision: actual, errorMessage: null }, now());
+    }
+    const holds = actual === null ? 'a spec matching no revision' : `revision ${actual}`;
+    const what = row.operation === 'undeploy' ? 'undeploy interrupted' : 'deploy interrupted';
+    return everyone.settle([row.uuid], row.attemptId, { status: 'FAILED', deployedRevision: actual, errorMessage: `${what}; the gateway holds ${holds}` }, now());
+  }
+
+  /**
+   * FAILED rows may or may not be on their gateway. Asks each gateway; the ones it does not hold
+   * become UNDEPLOYED and stop standing in the way. Unanswered ones stay FAILED (and in the way).
+   */
+  private async confirmFailed(rows: DeploymentRow[]): Promise<void> {
+    await forEachLimit(rows, RECONCILE_CONCURRENCY, async (row) => {
+      if (row.attemptId === null) return;
+      const gateway = await this.gateways.find(row.gatewayUuid);
+      if (gateway === undefined) return;
+      try {
+        const held = await this.context.adapter.getResource(this.target(gateway), row.resourceKind, row.resourceName);
+        if (held === null) {
+          await this.deployments.settle([row.uuid], row.attemptId, { status: 'UNDEPLOYED', deployedRevision: null, errorMessage: null }, this.context.clock());
+        }
+      } catch {
+        // Unknown: it stays FAILED, which keeps the gateway from being deleted.
+      }
+    });
+  }
+
+  /** Undeploys every resource of a gateway being decommissioned; throws when any stays. */
+  private async drain(gateway: GatewayRecord): Promise<void> {
+    const now = this.context.clock();
+    const rows = (await this.deployments.list({ gatewayUuids: [gateway.uuid] })).filter((row) => row.status !== 'UNDEPLOYED');
+    const busy = rows.filter((row) => this.inProgress(row, now));
+    if (busy.length > 0) {
+      throw new ConflictError('AGW_DEPLOY_IN_PROGRESS', `gateway "${gateway.name}" has ${busy.length} deployment(s) in progress: ${busy.map(label).join(', ')}`, {
+        hint: 'retry when they have finished',
+      });
+    }
+    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
+    await this.deployments.claimUndeploy(
+      rows.map((row) => row.uuid),
+      attempt,
+      now,
+    );
+    const failures: string[] = [];
+    await forEachLimit(rows, DEFAULT_DEPLOY_CONCURRENCY, async (row) => {
+      const result = await this.undeployOne({ kind: row.resourceKind, name: row.resourceName }, gateway, row, attempt);
+      if (!result.ok) failures.push(`${label(row)}: ${result.error ?? 'failed'}`);
+    });
+    if (failures.length > 0) {
+      throw new GatewayError('AGW_GATEWAY_DRAIN_FAILED', `could not undeploy ${failures.length} resource(s) from gateway "${gateway.name}"; it was not deleted: ${failures.slice(0, LISTED_BLOCKERS).join('; ')}`, {
+        hint: 'bring the gateway back and retry, or undeploy them one by one',
+        details: { failures },
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private async fanOut(
+    targets: Targets,
+    concurrency: number,
+    options: DeployOptions,
+    work: (gateway: GatewayRecord) => Promise<TargetResult>,
+  ): Promise<TargetResult[]> {
+    const results: TargetResult[] = [...targets.skipped];
+    const total = targets.fitting.length;
+    let done = 0;
+    await forEachLimit(targets.fitting, concurrency, async (gateway) => {
+      const result = await work(gateway);
+      results.push(result);
+      options.onProgress?.({ done: ++done, total, result });
+    });
+    return results.sort((a, b) => a.gateway.localeCompare(b.gateway));
+  }
+
+  /** The gateways a request names; with `fitOnly`, those of another type are skipped (env) or refused (gateway). */
+  private async targets(resource: ResourceRecord, request: { environment?: string; gateway?: string }, fitOnly: boolean): Promise<Targets> {
+    const hasEnvironment = request.environment !== undefined && request.environment !== null;
+    const hasGateway = request.gateway !== undefined && request.gateway !== null;
+    if (hasEnvironment === hasGateway) {
+      throw new ValidationError('name exactly one target: an environment or a gateway', [{ path: 'environment', message: 'give environment or gateway, not both or neither' }], {
+        hint: 'pass --env NAME (every fitting gateway of it) or --gateway NAME',
+      });
+    }
+    const wanted = gatewayTypeFor(resource.kind);
+    if (hasGateway) {
+      const gateway = await this.requireGateway(request.gateway!);
+      if (fitOnly && gateway.type !== wanted) {
+        throw ValidationError.field('gateway', `gateway "${gateway.name}" is ${gateway.type}; ${resource.kind} resources go to ${wanted} gateways`);
+      }
+      return { fitting: [gateway], skipped: [], target: { gateway: gateway.name } };
+    }
+    const environment = await this.requireEnvironment(request.environment!);
+    const all = await this.gateways.list({ environment: environment.uuid });
+    const fitting = fitOnly ? all.filter((g) => g.type === wanted) : all;
+    const skipped: TargetResult[] = all
+      .filter((g) => !fitting.includes(g))
+      .map((g) => ({
+        gateway: g.name,
+        gatewayId: g.uuid,
+        action: 'skip',
+        status: null,
+        revision: resource.revision,
+        ok: true,
+        error: null,
+        detail: `${g.type} gateway; ${resource.kind} resources go to ${wanted} gateways`,
+      }));
+    return { fitting, skipped, target: { environment: environment.name } };
+  }
+
+  /** A row some live process is working on right now (its gateway call may still land). */
+  private inProgress(row: DeploymentRow, now: Date): boolean {
+    if (row.status !== 'PENDING' && row.status !== 'UNDEPLOYING') return false;
+    return !isAbandoned(row, now);
+  }
+
+  private target(gateway: GatewayRecord): GatewayTarget {
+    if (gateway.adapterType !== this.context.adapter.type) throw new AdapterMismatchError(gateway.name, gateway.adapterType, this.context.adapter.type);
+    return toTarget(gateway, this.context.secrets);
+  }
+
+  private async requireGateway(ref: string): Promise<GatewayRecord> {
+    const found = await this.gateways.find(ref);
+    if (!found) throw new NotFoundError('gateway', ref, { hint: 'list gateways with: agentgw gateway list' });
+    return found;
+  }
+
+  private async requireEnvironment(ref: string): Promise<EnvironmentRecord> {
+    const found = await this.environments.find(ref);
+    if (!found) throw new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
+    return found;
+  }
+}
+
+/** By `Kind/name`, by a name only one kind has, or by uuid. */
+export async function resolveResource(resources: ResourceRepository, ref: unknown): Promise<ResourceRecord> {
+  if (typeof ref !== 'string' || ref === '') throw ValidationError.field('resource', 'is required: Kind/name, or a name');
+  if (isUuid(ref)) {
+    const found = await resources.findByUuid(ref);
+    if (found) return found;
+  }
+  const { kind, name } = parseResourceRef(ref);
+  const found = await resources.findByName(name, kind);
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) {
+    throw new NotFoundError('resource', ref, { hint: 'list resources with: agentgw resource list, or add one with: agentgw apply -f FILE' });
+  }
+  const names = found.map((r) => `${r.kind}/${r.name}`);
+  throw new ValidationError(`resource name "${name}" is ambiguous: ${names.join(', ')}`, [{ path: 'resource', message: 'ambiguous; name it as Kind/name' }], {
+    hint: `e.g. ${names[0]}`,
+  });
+}
+
+export function presentDeployment(row: DeploymentRow): Deployment {
+  return {
+    uuid: row.uuid,
+    name: label(row),
+    resource: { uuid: row.resourceUuid, kind: row.resourceKind, name: row.resourceName, revision: row.resourceRevision },
+    gateway: { uuid: row.gatewayUuid, name: row.gatewayName },
+    status: row.status,
+    operation: row.operation,
+    revision: row.revision,
+    deployedRevision: row.deployedRevision,
+    errorMessage: row.errorMessage,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Whether an in-flight row's process is gone: its lease lapsed, or it ran on this host and its
+ * process no longer exists (or had our pid: we are its successor).
+ */
+function isAbandoned(row: DeploymentRow, now: Date): boolean {
+  if (now.getTime() - row.updatedAt.getTime() > DEPLOY_LEASE_MS) return true;
+  const owner = row.attemptOwner;
+  if (owner === null) return true;
+  if (owner === ATTEMPT_OWNER) return false;
+  const parts = owner.split('/');
+  const pid = Number(parts.at(-2));
+  if (parts.slice(0, -2).join('/') !== hostname()) return false;
+  if (pid === process.pid) return true;
+  return !processAlive(pid);
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The newest revision whose spec the gateway's copy matches, exactly first, then tolerating defaults. */
+function matchRevision(spec: Record<string, unknown>, revisions: RevisionRecord[]): number | null {
+  return (
+    revisions.find((r) => specMatches(r.spec, spec, true))?.revision ?? revisions.find((r) => specMatches(r.spec, spec, false))?.revision ?? null
+  );
+}
+
+function checkConcurrency(value: unknown): number {
+  if (value === undefined || value === null) return DEFAULT_DEPLOY_CONCURRENCY;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_DEPLOY_CONCURRENCY) {
+    throw ValidationError.field('concurrency', `must be a whole number from 1 to ${MAX_DEPLOY_CONCURRENCY}`);
+  }
+  return value;
+}
+
+function byGateway(rows: DeploymentRow[]): Map<string, DeploymentRow> {
+  return new Map(rows.map((row) => [row.gatewayUuid, row]));
+}
+
+function report(
+  resource: ResourceRecord,
+  target: DeployReport['target'],
+  operation: DeployReport['operation'],
+  dryRun: boolean,
+  concurrency: number,
+  results: TargetResult[],
+): DeployReport {
+  const count = (test: (r: TargetResult) => boolean) => results.filter(test).length;
+  return {
+    resource: { uuid: resource.uuid, kind: resource.kind, name: resource.name, revision: resource.revision },
+    target,
+    operation,
+    dryRun,
+    concurrency,
+    results,
+    summary: {
+      total: results.length,
+      changed: count((r) => r.ok && (r.action === 'create' || r.action === 'update' || r.action === 'remove')),
+      unchanged: count((r) => r.ok && r.action === 'no-op'),
+      skipped: count((r) => r.action === 'skip'),
+      failed: count((r) => !r.ok),
+    },
+  };
+}
+
+function hasDeployments(what: 'gateway' | 'resource', name: string, blocking: DeploymentRow[]): ConflictError {
+  const listed = blocking.slice(0, LISTED_BLOCKERS).map((row) => `${label(row)} (${row.status})`);
+  const more = blocking.length > LISTED_BLOCKERS ? ` and ${blocking.length - LISTED_BLOCKERS} more` : '';
+  const code = what === 'gateway' ? 'AGW_GATEWAY_HAS_DEPLOYMENTS' : 'AGW_RESOURCE_HAS_DEPLOYMENTS';
+  const hint =
+    what === 'gateway'
+      ? `undeploy them first (agentgw undeploy RESOURCE --gateway ${name}), or delete with --drain to undeploy everything and then delete`
+      : `undeploy it first: agentgw undeploy ${name} --env NAME (or --gateway NAME)`;
+  return new ConflictError(code, `${what} "${name}" has ${blocking.length} active deployment(s): ${listed.join(', ')}${more}`, {
+    hint,
+    details: { deployments: blocking.map(presentDeployment) },
+  });
+}
+
+function label(row: DeploymentRow): string {
+  return `${row.resourceKind}/${row.resourceName}@${row.gatewayName}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

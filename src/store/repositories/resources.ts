@@ -1,0 +1,220 @@
+/**
+ * Resources of one organization and their revisions. An apply of several manifests is one
+ * transaction: either every manifest is stored or none is.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { ResourceKind, ResourceManifest } from '../../adapters/adapter.js';
+import { ConflictError } from '../../domain/errors.js';
+import type { Store } from '../database.js';
+import type { Database, ResourceTable } from '../schema.js';
+import { isUuid } from './refs.js';
+
+export interface ResourceRecord {
+  uuid: string;
+  organizationId: string;
+  kind: ResourceKind;
+  name: string;
+  apiVersion: string;
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+  revision: number;
+  specDigest: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RevisionRecord {
+  revision: number;
+  spec: Record<string, unknown>;
+  specDigest: string;
+}
+
+export interface ApplyOutcome {
+  record: ResourceRecord;
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+/** How many times an apply that lost a race to another apply of the same resource is retried. */
+const APPLY_ATTEMPTS = 3;
+
+export class ResourceRepository {
+  constructor(
+    private readonly store: Store,
+    private readonly organizationId: string,
+  ) {}
+
+  /** Stores each manifest: new, a new revision when its digest changed, or left as it is. */
+  async apply(manifests: ReadonlyArray<{ manifest: ResourceManifest; digest: string }>, now: Date): Promise<ApplyOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.db.transaction().execute(async (trx) => {
+          const outcomes: ApplyOutcome[] = [];
+          for (const item of manifests) outcomes.push(await this.applyOne(trx, item.manifest, item.digest, now));
+          return outcomes;
+        });
+      } catch (error) {
+        const raced = error instanceof RevisionRace || this.store.codec.isUniqueViolation(error);
+        if (!raced) throw error;
+        if (attempt >= APPLY_ATTEMPTS) {
+          throw new ConflictError('AGW_RESOURCE_CONFLICT', 'the resource was changed by another apply at the same time', { hint: 'apply again' });
+        }
+      }
+    }
+  }
+
+  private async applyOne(trx: Kysely<Database>, manifest: ResourceManifest, digest: string, now: Date): Promise<ApplyOutcome> {
+    const { codec } = this.store;
+    const current = await trx
+      .selectFrom('resources')
+      .selectAll()
+      .where('organization_uuid', '=', this.organizationId)
+      .where('kind', '=', manifest.kind)
+      .where('name', '=', manifest.metadata.name)
+      .executeTakeFirst();
+    const metadata = metadataOf(manifest);
+    if (current === undefined) {
+      const uuid = randomUUID();
+      await trx
+        .insertInto('resources')
+        .values({
+          uuid,
+          organization_uuid: this.organizationId,
+          kind: manifest.kind,
+          name: manifest.metadata.name,
+          api_version: manifest.apiVersion,
+          metadata: codec.json(metadata),
+          spec: codec.json(manifest.spec),
+          revision: 1,
+          spec_digest: digest,
+          created_at: codec.time(now),
+          updated_at: codec.time(now),
+        })
+        .execute();
+      await this.insertRevision(trx, uuid, 1, manifest, digest, now);
+      return { record: await this.read(trx, uuid), action: 'created' };
+    }
+    if (current.spec_digest === digest) return { record: this.toRecord(current), action: 'unchanged' };
+    const revision = Number(current.revision) + 1;
+    const result = await trx
+      .updateTable('resources')
+      .set({
+        api_version: manifest.apiVersion,
+        metadata: codec.json(metadata),
+        spec: codec.json(manifest.spec),
+        revision,
+        spec_digest: digest,
+        updated_at: codec.time(now),
+      })
+      .where('uuid', '=', current.uuid)
+      .where('revision', '=', current.revision)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw new RevisionRace();
+    await this.insertRevision(trx, current.uuid, revision, manifest, digest, now);
+    return { record: await this.read(trx, current.uuid), action: 'updated' };
+  }
+
+  private async insertRevision(trx: Kysely<Database>, uuid: string, revision: number, manifest: ResourceManifest, digest: string, now: Date): Promise<void> {
+    const { codec } = this.store;
+    await trx
+      .insertInto('resource_revisions')
+      .values({
+        resource_uuid: uuid,
+        revision,
+        metadata: codec.json(metadataOf(manifest)),
+        spec: codec.json(manifest.spec),
+        spec_digest: digest,
+        created_at: codec.time(now),
+      })
+      .execute();
+  }
+
+  private async read(db: Kysely<Database>, uuid: string): Promise<ResourceRecord> {
+    return this.toRecord(await db.selectFrom('resources').selectAll().where('uuid', '=', uuid).executeTakeFirstOrThrow());
+  }
+
+  async findByUuid(uuid: string): Promise<ResourceRecord | undefined> {
+    if (!isUuid(uuid)) return undefined;
+    const row = await this.store.db
+      .selectFrom('resources')
+      .selectAll()
+      .where('organization_uuid', '=', this.organizationId)
+      .where('uuid', '=', uuid)
+      .executeTakeFirst();
+    return row && this.toRecord(row);
+  }
+
+  /** Resources of that name (one per kind at most), or of that kind and name. */
+  async findByName(name: string, kind: ResourceKind | null): Promise<ResourceRecord[]> {
+    let query = this.store.db.selectFrom('resources').selectAll().where('organization_uuid', '=', this.organizationId).where('name', '=', name);
+    if (kind !== null) query = query.where('kind', '=', kind);
+    return (await query.orderBy('kind').execute()).map((row) => this.toRecord(row));
+  }
+
+  async list(filter: { kind?: ResourceKind } = {}): Promise<ResourceRecord[]> {
+    let query = this.store.db.selectFrom('resources').selectAll().where('organization_uuid', '=', this.organizationId);
+    if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+    return (await query.orderBy('kind').orderBy('name').execute()).map((row) => this.toRecord(row));
+  }
+
+  async findMany(uuids: readonly string[]): Promise<Map<string, ResourceRecord>> {
+    if (uuids.length === 0) return new Map();
+    const rows = await this.store.db
+      .selectFrom('resources')
+      .selectAll()
+      .where('organization_uuid', '=', this.organizationId)
+      .where('uuid', 'in', [...new Set(uuids)])
+      .execute();
+    return new Map(rows.map((row) => [row.uuid, this.toRecord(row)]));
+  }
+
+  /** Every revision of each resource, newest first. */
+  async revisions(uuids: readonly string[]): Promise<Map<string, RevisionRecord[]>> {
+    const result = new Map<string, RevisionRecord[]>(uuids.map((uuid) => [uuid, []]));
+    if (uuids.length === 0) return result;
+    const rows = await this.store.db
+      .selectFrom('resource_revisions')
+      .select(['resource_uuid', 'revision', 'spec', 'spec_digest'])
+      .where('resource_uuid', 'in', [...new Set(uuids)])
+      .orderBy('revision', 'desc')
+      .execute();
+    for (const row of rows) {
+      result.get(row.resource_uuid)?.push({
+        revision: Number(row.revision),
+        spec: this.store.codec.readJson<Record<string, unknown>>(row.spec),
+        specDigest: row.spec_digest,
+      });
+    }
+    return result;
+  }
+
+  private toRecord(row: Selectable<ResourceTable>): ResourceRecord {
+    const { codec } = this.store;
+    return {
+      uuid: row.uuid,
+      organizationId: row.organization_uuid,
+      kind: row.kind as ResourceKind,
+      name: row.name,
+      apiVersion: row.api_version,
+      metadata: codec.readJson<ResourceRecord['metadata'] | null>(row.metadata) ?? {},
+      spec: codec.readJson<Record<string, unknown>>(row.spec),
+      revision: Number(row.revision),
+      specDigest: row.spec_digest,
+      createdAt: codec.readTime(row.created_at),
+      updatedAt: codec.readTime(row.updated_at),
+    };
+  }
+}
+
+/** Another apply moved the revision on between our read and our write. */
+class RevisionRace extends Error {}
+
+function metadataOf(manifest: ResourceManifest): ResourceRecord['metadata'] {
+  const { labels, annotations } = manifest.metadata;
+  return { ...(labels === undefined ? {} : { labels }), ...(annotations === undefined ? {} : { annotations }) };
+}
+
+/** The manifest of a resource's latest revision, as it is sent to gateways. */
+export function manifestOf(record: ResourceRecord): ResourceManifest {
+  return { apiVersion: record.apiVersion, kind: record.kind, metadata: { name: record.name, ...record.metadata }, spec: record.spec };
+}
