@@ -13,6 +13,19 @@ import type {
 } from '../domain/types.js';
 import type { CreateEnvironmentInput, UpdateEnvironmentInput } from '../services/environments.js';
 import type { RegisterGatewayInput, UpdateGatewayInput } from '../services/gateways.js';
+import type {
+  AppliedResource,
+  Deployment,
+  DeploymentFilter,
+  DeploymentMatrix,
+  DeployReport,
+  DeployRequest,
+  DriftReport,
+  Resource,
+  UndeployRequest,
+} from '../domain/resources.js';
+import type { DeployOptions } from '../services/deployments.js';
+import type { ResourceFilter } from '../services/resources.js';
 
 export type { CreateEnvironmentInput, UpdateEnvironmentInput, RegisterGatewayInput, UpdateGatewayInput };
 
@@ -43,7 +56,8 @@ export interface GatewaysApi {
   listPage(filter: GatewayFilter, page: { limit?: number; cursor?: string }): Promise<Page<Gateway>>;
   get(ref: string): Promise<Gateway>;
   update(ref: string, input: UpdateGatewayInput, options?: WriteOptions): Promise<Gateway>;
-  delete(ref: string, options?: WriteOptions): Promise<void>;
+  /** With `drain`, undeploys everything from the gateway first instead of refusing (409). */
+  delete(ref: string, options?: WriteOptions & { drain?: boolean }): Promise<void>;
   health(ref: string): Promise<GatewayHealth>;
   metrics(ref: string): Promise<GatewayMetricsReport>;
   environments(ref: string): Promise<Environment[]>;
@@ -51,9 +65,29 @@ export interface GatewaysApi {
   removeEnvironment(ref: string, environmentRef: string): Promise<void>;
 }
 
+export interface ResourcesApi {
+  /** One manifest or a list; all are validated before any is stored. */
+  apply(manifests: unknown): Promise<AppliedResource[]>;
+  list(filter?: ResourceFilter): Promise<Resource[]>;
+  /** `Kind/name`, a name only one kind has, or a uuid. */
+  get(ref: string): Promise<Resource>;
+  delete(ref: string): Promise<void>;
+}
+
+export interface DeploymentsApi {
+  /** Progress is reported in local mode only; a daemon answers when the deploy is done. */
+  deploy(request: DeployRequest, options?: DeployOptions): Promise<DeployReport>;
+  undeploy(request: UndeployRequest, options?: DeployOptions): Promise<DeployReport>;
+  list(filter?: DeploymentFilter): Promise<Deployment[]>;
+  matrix(environment: string): Promise<DeploymentMatrix>;
+  drift(environment: string): Promise<DriftReport>;
+}
+
 export interface Client {
   describe(): ClientDescription;
   environments: EnvironmentsApi;
   gateways: GatewaysApi;
+  resources: ResourcesApi;
+  deployments: DeploymentsApi;
   close(): Promise<void>;
 }

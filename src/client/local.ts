@@ -1,16 +1,22 @@
 /** The in-process client: the services, called directly, against the configured database. */
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
+import { DeploymentService } from '../services/deployments.js';
 import { GatewayService } from '../services/gateways.js';
+import { ResourceService } from '../services/resources.js';
 import type { Client, ClientDescription } from './client.js';
 
 export class LocalClient implements Client {
   readonly environments: Client['environments'];
   readonly gateways: Client['gateways'];
+  readonly resources: Client['resources'];
+  readonly deployments: Client['deployments'];
 
   constructor(private readonly runtime: Runtime) {
     const environments = () => new EnvironmentService(runtime.context());
     const gateways = () => new GatewayService(runtime.context());
+    const resources = () => new ResourceService(runtime.context());
+    const deployments = () => new DeploymentService(runtime.context());
     this.environments = {
       create: (input) => environments().create(input),
       list: () => environments().list(),
@@ -33,6 +39,19 @@ export class LocalClient implements Client {
         await gateways().addEnvironment(ref, environmentRef);
       },
       removeEnvironment: (ref, environmentRef) => gateways().removeEnvironment(ref, environmentRef),
+    };
+    this.resources = {
+      apply: (manifests) => resources().apply(manifests),
+      list: (filter) => resources().list(filter),
+      get: (ref) => resources().get(ref),
+      delete: (ref) => resources().delete(ref),
+    };
+    this.deployments = {
+      deploy: (request, options) => deployments().deploy(request, options),
+      undeploy: (request, options) => deployments().undeploy(request, options),
+      list: (filter) => deployments().list(filter),
+      matrix: (environment) => deployments().matrix(environment),
+      drift: (environment) => deployments().drift(environment),
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import { AgentgwError, ExitCode, fromProblem, UnavailableError, type ProblemDocument } from '../domain/errors.js';
 import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page } from '../domain/types.js';
+import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
 import type { Client, ClientDescription, WriteOptions } from './client.js';
 
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -19,6 +20,8 @@ interface Exchange {
 export class RemoteClient implements Client {
   readonly environments: Client['environments'];
   readonly gateways: Client['gateways'];
+  readonly resources: Client['resources'];
+  readonly deployments: Client['deployments'];
   #adapter: string | null = null;
 
   private constructor(
@@ -43,7 +46,7 @@ export class RemoteClient implements Client {
       get: (ref) => this.json<Gateway>('GET', `/api/v1/gateways/${id(ref)}`),
       update: (ref, input, options) => this.json<Gateway>('PUT', `/api/v1/gateways/${id(ref)}`, input, options),
       delete: async (ref, options) => {
-        await this.send('DELETE', `/api/v1/gateways/${id(ref)}`, undefined, options);
+        await this.send('DELETE', `/api/v1/gateways/${id(ref)}${options?.drain ? '?drain=true' : ''}`, undefined, options);
       },
       health: (ref) => this.json<GatewayHealth>('GET', `/api/v1/gateways/${id(ref)}/health`),
       metrics: (ref) => this.json<GatewayMetricsReport>('GET', `/api/v1/gateways/${id(ref)}/metrics`),
@@ -54,6 +57,29 @@ export class RemoteClient implements Client {
       removeEnvironment: async (ref, environmentRef) => {
         await this.send('DELETE', `/api/v1/gateways/${id(ref)}/environments/${id(environmentRef)}`);
       },
+    };
+    // `Kind/name` addresses /resources/{kind}/{name}; a bare name or uuid, /resources/{ref}.
+    const resourcePath = (ref: string) => `/api/v1/resources/${ref.split('/').map(id).join('/')}`;
+    const query = (params: Record<string, string | number | undefined>) => {
+      const search = new URLSearchParams();
+      for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+      const text = search.toString();
+      return text === '' ? '' : `?${text}`;
+    };
+    this.resources = {
+      apply: async (manifests) => (await this.json<{ resources: AppliedResource[] }>('POST', '/api/v1/resources', manifests)).resources,
+      list: async (filter = {}) => (await this.json<{ resources: Resource[] }>('GET', `/api/v1/resources${query({ ...filter })}`)).resources,
+      get: (ref) => this.json<Resource>('GET', resourcePath(ref)),
+      delete: async (ref) => {
+        await this.send('DELETE', resourcePath(ref));
+      },
+    };
+    this.deployments = {
+      deploy: (request) => this.json<DeployReport>('POST', '/api/v1/deployments', request),
+      undeploy: (request) => this.json<DeployReport>('DELETE', `/api/v1/deployments${query({ ...request })}`),
+      list: async (filter = {}) => (await this.json<{ deployments: Deployment[] }>('GET', `/api/v1/deployments${query({ ...filter })}`)).deployments,
+      matrix: (environment) => this.json<DeploymentMatrix>('GET', `/api/v1/deployments/matrix${query({ environment })}`),
+      drift: (environment) => this.json<DriftReport>('GET', `/api/v1/drift${query({ environment })}`),
     };
   }
 

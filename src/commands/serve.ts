@@ -34,6 +34,12 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   const onRejection = (reason: unknown) => log?.error({ err: reason }, 'unhandled rejection');
   process.on('unhandledRejection', onRejection);
 
+  // Deployments a killed predecessor left in flight are settled by asking their gateways.
+  const { DeploymentService } = await import('../services/deployments.js');
+  void new DeploymentService(daemon.runtime.context())
+    .reconcile()
+    .catch((error: unknown) => log?.warn({ err: error }, 'could not reconcile interrupted deployments'));
+
   const auth = daemon.authRequired ? 'auth required' : 'auth off (loopback only)';
   process.stderr.write(
     `agentgw ${VERSION} listening on ${daemon.url} · database ${daemon.runtime.store.displayUrl} · adapter ${daemon.runtime.adapter.type} · ${auth}\n`,

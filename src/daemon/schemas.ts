@@ -114,6 +114,7 @@ export const GatewayMetricsSchema = Type.Object(
     averageLatencyMs: rate,
     unavailable: Type.Record(Type.String(), Type.String(), { description: 'for each null field: why it is unavailable' }),
     timestamp: Timestamp,
+    deploymentCount: Type.Optional(Type.Integer({ minimum: 0, description: 'the control plane’s view: resources its deployment records say the gateway holds' })),
   }
 );
 
@@ -166,6 +167,11 @@ export const UpdateEnvironmentBody = Type.Object(
 
 export const ListEnvironmentsQuery = Type.Object(
   { organizationId: Type.Optional(Type.String({ format: 'uuid', description: 'must be the caller’s organization' })) },
+  { additionalProperties: false },
+);
+
+export const DeleteGatewayQuery = Type.Object(
+  { drain: Type.Optional(Type.Boolean({ description: 'undeploy every resource from the gateway first, instead of refusing with 409' })) },
   { additionalProperties: false },
 );
 

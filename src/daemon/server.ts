@@ -23,6 +23,7 @@ import { assertSafeBind, registerAuth } from './auth.js';
 import { findNul } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { httpErrorOf, problemDocument, PROBLEM_CONTENT_TYPE, registerProblemHandlers, sendProblem } from './problem.js';
+import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { systemRoutes } from './routes/system.js';
@@ -190,12 +191,13 @@ async function buildApp({ config, runtime, log, authRequired }: BuildOptions): P
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from: agentgw token create NAME' } } },
       ...(authRequired ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'operations' }],
+      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }],
     },
   });
   await app.register(systemRoutes, { runtime, metrics, isClosing });
   await app.register(environmentRoutes, { runtime, prefix: '/api/v1' });
   await app.register(gatewayRoutes, { runtime, metrics, prefix: '/api/v1' });
+  await app.register(deploymentRoutes, { runtime, prefix: '/api/v1' });
   return app;
 }
 

@@ -9,6 +9,7 @@ import type { GatewayFilter } from '../../domain/types.js';
 import { etag, ifMatchVersion, servicesFor, type RouteOptions } from '../http.js';
 import type { DaemonMetrics } from '../metrics.js';
 import {
+  DeleteGatewayQuery,
   EnvironmentListSchema,
   GatewayHealthSchema,
   GatewayListSchema,
@@ -103,20 +104,24 @@ export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics }: 
     },
   );
 
-  app.delete<{ Params: Static<typeof IdParams> }>(
+  app.delete<{ Params: Static<typeof IdParams>; Querystring: Static<typeof DeleteGatewayQuery> }>(
     '/gateways/:id',
     {
       config: { scope: 'write' },
       schema: {
         tags,
-        summary: 'Decommission a gateway (If-Match honoured)',
+        summary: 'Decommission a gateway (If-Match honoured; 409 while it has deployments, unless drain=true)',
         params: IdParams,
+        querystring: DeleteGatewayQuery,
         response: { 204: { type: 'null', description: 'deleted' }, ...problemResponses },
       },
     },
     async (request, reply) => {
       const ifVersion = ifMatchVersion(request);
-      await servicesFor(runtime, request).gateways.delete(request.params.id, ifVersion === undefined ? {} : { ifVersion });
+      await servicesFor(runtime, request).gateways.delete(request.params.id, {
+        ...(ifVersion === undefined ? {} : { ifVersion }),
+        drain: request.query.drain === true,
+      });
       return reply.code(204).send();
     },
   );
