@@ -3,7 +3,7 @@
  * a random loopback port: output formats, exit codes, error messages, and that a rejected
  * command leaves the stored data as it was.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
@@ -123,6 +123,7 @@ describe('the embedded default (SQLite in the data dir)', () => {
     const missing = await cli.run(['gateway', 'list'], { cwd: cli.env.HOME! });
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('AGENTGW_TEST_UNSET_VARIABLE is not set');
+    rmSync(file);
   });
 
   it('exits 3 naming the host when the database cannot be reached, without a stack trace', async () => {

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
 import { openStore } from '../../src/store/database.js';
 import { migrateToLatest, migrationStatus } from '../../src/store/migrator.js';
+import { BIN } from '../support/cli.js';
 import { createTestSchema } from '../support/postgres.js';
 
 const run = promisify(execFile);
@@ -28,7 +29,7 @@ function sqliteUrl(): string {
 async function migrateConcurrently(url: string, processes: number): Promise<string[][]> {
   const results = await Promise.all(
     Array.from({ length: processes }, () =>
-      run(process.execPath, ['bin/agentgw.js', 'migrate', 'up', '--database', url, '-o', 'json'], {
+      run(process.execPath, [BIN, 'migrate', 'up', '--database', url, '-o', 'json'], {
         env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', AGENTGW_CONFIG_DIR: '/nonexistent' },
       }).catch((error: { stderr?: string }) => {
         throw new Error(`a migrating process failed: ${error.stderr}`);

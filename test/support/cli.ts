@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 
-export const BIN = resolve('bin/agentgw.js');
+/** The test run's own build (see test/global-setup.ts), or the repository's. */
+export const BIN = process.env.AGENTGW_TEST_BIN ?? resolve('bin/agentgw.js');
 
 export interface CliResult {
   exitCode: number;
@@ -39,6 +40,7 @@ export function cliEnvironment(extra: Record<string, string> = {}): CliEnvironme
         env: { ...env, ...options.env },
         extendEnv: false,
         reject: false,
+        stripFinalNewline: false,
         cwd: options.cwd ?? home,
         ...(options.input === undefined ? { stdin: 'ignore' } : { input: options.input }),
         timeout: 60_000,
