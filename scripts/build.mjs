@@ -22,10 +22,13 @@ const dashboardBundle = {
   },
 };
 
-await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// `node scripts/build.mjs DIR` builds elsewhere: each test run builds its own copy, so one run
+// never deletes the files another is executing.
+const outdir = process.argv[2] ?? 'dist';
+await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { cli: 'src/cli.ts' },
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true,
   format: 'esm',
