@@ -115,10 +115,13 @@ export class UnavailableError extends AgentgwError {
   }
 }
 
-/** A gateway (or cloud provider) could not be reached or answered badly: HTTP 502. */
+/**
+ * A gateway (or cloud provider) could not be reached or answered badly: HTTP 502. When it
+ * refused agentgw's credentials the CLI exits 4, like any other authentication failure.
+ */
 export class GatewayError extends AgentgwError {
   constructor(code: string, message: string, options: ErrorOptions = {}) {
-    super(code, 502, ExitCode.failure, message, options);
+    super(code, 502, code === 'AGW_GATEWAY_AUTH' ? ExitCode.auth : ExitCode.failure, message, options);
   }
 }
 
