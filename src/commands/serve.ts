@@ -30,9 +30,21 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   const { log } = daemon;
 
   // A stray rejection (a driver's, a background task's) is logged, never fatal: the daemon
-  // must outlive a database restart.
+  // must outlive a database restart. So is the one known driver exception thrown outside any
+  // request (see postgres-driver.ts); any other uncaught exception still ends the process.
+  const { isPostgresNullSocketWrite } = await import('../store/postgres-driver.js');
   const onRejection = (reason: unknown) => log?.error({ err: reason }, 'unhandled rejection');
+  const onException = (error: Error) => {
+    if (isPostgresNullSocketWrite(error)) {
+      log?.warn({ err: error }, 'database connection lost while writing; the connection pool was replaced');
+      return;
+    }
+    log?.fatal({ err: error }, 'uncaught exception');
+    process.stderr.write(`error: unexpected failure: ${error.stack ?? error.message}\n`);
+    process.exit(ExitCode.failure);
+  };
   process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
 
   // Deployments a killed predecessor left in flight are settled by asking their gateways.
   const { DeploymentService } = await import('../services/deployments.js');
@@ -57,6 +69,7 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   await daemon.close();
   log?.info('stopped');
   process.off('unhandledRejection', onRejection);
+  process.off('uncaughtException', onException);
   // Whatever a library left scheduled must not keep a stopped daemon alive.
   setTimeout(() => process.exit(process.exitCode ?? ExitCode.ok), 2000).unref();
 }

@@ -1,6 +1,6 @@
 /**
- * Opens the store named by a database URL: `postgres://…` (postgres.js through
- * kysely-postgres-js) or `sqlite:PATH` (better-sqlite3). Drivers are imported only here and only
+ * Opens the store named by a database URL: `postgres://…` (postgres.js, through the driver in
+ * postgres-driver.ts) or `sqlite:PATH` (better-sqlite3). Drivers are imported only here and only
  * when needed, so commands that never touch a database do not pay for loading them.
  *
  * A `schema` query parameter on a PostgreSQL URL selects a schema (tests give each file its own).
@@ -85,15 +85,18 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new UsageError(`schema "${schema}" in the database URL is not a plain lower-case identifier`);
   }
-  const [{ default: postgres }, { PostgresJSDialect }] = await Promise.all([import('postgres'), import('kysely-postgres-js')]);
-  const client = postgres(parsed.toString(), {
-    max: options.poolSize ?? 10,
-    connect_timeout: options.connectTimeoutSeconds ?? 5,
-    onnotice: () => {},
-    // Timestamps go in and out as Date; JSON goes through the codec.
-    ...(schema === null ? {} : { connection: { search_path: schema } }),
-  });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: client }) });
+  const [{ default: postgres }, { ResilientPostgresDialect }] = await Promise.all([import('postgres'), import('./postgres-driver.js')]);
+  const connect = () =>
+    postgres(parsed.toString(), {
+      max: options.poolSize ?? 10,
+      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      onnotice: () => {},
+      // Timestamps go in and out as Date; JSON goes through the codec.
+      ...(schema === null ? {} : { connection: { search_path: schema } }),
+    });
+  // Not kysely-postgres-js: it hands a reserved connection that lost its database back to the
+  // postgres.js pool, where the next query on it crashes the process (see postgres-driver.ts).
+  const db = new Kysely<Database>({ dialect: new ResilientPostgresDialect({ connect, isConnectionLoss: isDatabaseUnavailable }) });
   const displayUrl = redactUrl(url);
   const store: Store = {
     db,

@@ -1,0 +1,244 @@
+/**
+ * Kysely over postgres.js, built to outlive a database restart.
+ *
+ * Like kysely-postgres-js, every Kysely connection is a reserved postgres.js connection (so
+ * `db.connection()` and transactions keep one session). Unlike it, a reserved connection that
+ * lost its database is never released: postgres.js 3.4.9 would put the dead connection back in
+ * its open queue, and the next query on it writes to a null socket from a setImmediate — an
+ * uncatchable TypeError that kills the process (porsager/postgres#1154 and #1208, open). And a
+ * connection closed while a write was buffered keeps a stale write timer, so after reconnecting
+ * it never sends again. So:
+ *
+ * - a connection whose query failed with a connection loss is marked lost: no rollback (the
+ *   server ended the session, and the transaction with it), no release, no further queries;
+ * - after any connection loss the whole client is replaced by a fresh one, and the old one is
+ *   ended with a timeout, so a connection poisoned inside postgres.js cannot linger.
+ *
+ * (The one remaining window, a connection closing while idle inside a transaction, is covered
+ * by `isPostgresNullSocketWrite`, which the daemon uses to survive that TypeError.)
+ *
+ * @example
+ * const db = new Kysely<Database>({ dialect: new ResilientPostgresDialect({ connect: () => postgres(url), isConnectionLoss }) });
+ */
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  PostgresDriver,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+} from 'kysely';
+import type { ReservedSql, Sql } from 'postgres';
+
+export interface ResilientPostgresOptions {
+  /** Creates a postgres.js client; called at start and after each connection loss. */
+  connect: () => Sql;
+  /** True for errors that mean the database connection was lost (not a bad query). */
+  isConnectionLoss: (error: unknown) => boolean;
+  /** Seconds the replaced client gets to finish its in-flight queries. */
+  drainSeconds?: number;
+  /** How long a query may wait for a free connection before it fails as unavailable. */
+  acquireTimeoutMs?: number;
+}
+
+export class ResilientPostgresDialect implements Dialect {
+  constructor(private readonly options: ResilientPostgresOptions) {}
+
+  createAdapter() {
+    return new PostgresAdapter();
+  }
+
+  createDriver(): Driver {
+    return new ResilientPostgresDriver(this.options);
+  }
+
+  createIntrospector(db: Kysely<any>) {
+    return new PostgresIntrospector(db);
+  }
+
+  createQueryCompiler() {
+    return new PostgresQueryCompiler();
+  }
+}
+
+/** While the database is away every query fails; replacing the client once a second is enough. */
+const MIN_CLIENT_AGE_MS = 1000;
+
+class ResilientPostgresDriver extends PostgresDriver {
+  #client: Sql | undefined;
+  #clientSince = 0;
+  /** Requests waiting for a connection of a client, failed at once when it is replaced. */
+  #waiters = new Map<Sql, Set<(error: Error) => void>>();
+
+  constructor(private readonly options: ResilientPostgresOptions) {
+    super({} as never);
+  }
+
+  override async init(): Promise<void> {
+    this.#client = this.options.connect();
+    this.#clientSince = Date.now();
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = new ReservedConnection(this.client, this);
+    await connection.reserve();
+    return connection;
+  }
+
+  /** A transaction whose connection died was rolled back by the server when the session ended. */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if ((connection as ReservedConnection).lost) return;
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  override async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as ReservedConnection).release();
+  }
+
+  /** Replaced clients are not awaited: they finish (or are cut off) on their own timer. */
+  override async destroy(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end({ timeout: this.options.drainSeconds ?? 5 });
+  }
+
+  get client(): Sql {
+    if (this.#client === undefined) throw new Error('the database driver is closed');
+    return this.#client;
+  }
+
+  /** Called when a query on `client` lost its connection: later queries get a fresh client. */
+  connectionLost(client: Sql): void {
+    if (this.#client !== client || Date.now() - this.#clientSince < MIN_CLIENT_AGE_MS) return;
+    this.#client = this.options.connect();
+    this.#clientSince = Date.now();
+    for (const fail of this.#waiters.get(client) ?? []) fail(new AcquireTimeoutError('the database connection was lost while waiting for it'));
+    this.#waiters.delete(client);
+    void client.end({ timeout: this.options.drainSeconds ?? 5 }).catch(() => {});
+  }
+
+  /** Registers a waiter for a connection of `client`; returns its removal. */
+  onReplaced(client: Sql, fail: (error: Error) => void): () => void {
+    let waiting = this.#waiters.get(client);
+    if (waiting === undefined) this.#waiters.set(client, (waiting = new Set()));
+    waiting.add(fail);
+    return () => {
+      waiting.delete(fail);
+      if (waiting.size === 0 && this.#waiters.get(client) === waiting) this.#waiters.delete(client);
+    };
+  }
+
+  isConnectionLoss(error: unknown): boolean {
+    return error instanceof AcquireTimeoutError || this.options.isConnectionLoss(error);
+  }
+
+  get acquireTimeoutMs(): number {
+    return this.options.acquireTimeoutMs ?? 10_000;
+  }
+}
+
+class ReservedConnection implements DatabaseConnection {
+  #reserved: ReservedSql | null = null;
+  lost = false;
+
+  constructor(
+    private readonly client: Sql,
+    private readonly driver: ResilientPostgresDriver,
+  ) {}
+
+  /**
+   * Waits for a connection, but not forever: a client replaced while requests waited for one
+   * of its connections never hands them one (postgres.js ends it without failing its waiters).
+   */
+  async reserve(): Promise<void> {
+    const pending = this.client.reserve();
+    let timer: NodeJS.Timeout | undefined;
+    let forget = () => {};
+    const abandoned = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AcquireTimeoutError()), this.driver.acquireTimeoutMs);
+      forget = this.driver.onReplaced(this.client, reject);
+    });
+    try {
+      this.#reserved = await this.guard(() => Promise.race([pending, abandoned]));
+    } catch (error) {
+      // Should the connection come after all, it goes straight back.
+      pending.then((late) => late.release(), () => {});
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      forget();
+    }
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const reserved = this.#reserved;
+    if (this.lost || reserved === null) throw new ConnectionLostError();
+    const result = await this.guard(() => reserved.unsafe(compiledQuery.sql, [...compiledQuery.parameters] as never[]));
+    const { command, count } = result;
+    return {
+      ...(command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE' ? { numAffectedRows: BigInt(count) } : {}),
+      rows: Array.from(result.values()) as R[],
+    };
+  }
+
+  // eslint-disable-next-line require-yield
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming queries are not supported by this driver');
+  }
+
+  release(): void {
+    // A connection that lost its database must not go back to the pool's open queue: the pool
+    // has already moved it to its closed queue, and reconnects it from there.
+    if (this.#reserved !== null && !this.lost) this.#reserved.release();
+    this.#reserved = null;
+  }
+
+  private async guard<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (this.driver.isConnectionLoss(error)) {
+        this.lost = true;
+        this.driver.connectionLost(this.client);
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * The TypeError postgres.js 3.4.9 throws from a setImmediate when a connection writes after its
+ * socket closed. Nothing awaits it, so it surfaces as an uncaught exception; the connection it
+ * came from is already closed, its client is replaced, and its query is rejected when the old
+ * client is ended — so a daemon may log it and go on.
+ */
+export function isPostgresNullSocketWrite(error: unknown): boolean {
+  return (
+    error instanceof TypeError &&
+    /reading 'write'|evaluating 'socket\.write'/.test(error.message) &&
+    /nextWrite/.test(error.stack ?? '') &&
+    /postgres[\\/](cjs[\\/])?src[\\/]connection\.js/.test(error.stack ?? '')
+  );
+}
+
+/** A query on a connection that already lost its database; carries a connection-loss code. */
+class ConnectionLostError extends Error {
+  readonly code = 'CONNECTION_CLOSED';
+
+  constructor() {
+    super('the database connection was lost');
+  }
+}
+
+/** No connection came in time; reported like a connection timeout (a 503, not a 500). */
+class AcquireTimeoutError extends Error {
+  readonly code = 'CONNECT_TIMEOUT';
+
+  constructor(message = 'no database connection became available in time') {
+    super(message);
+  }
+}
