@@ -57,7 +57,9 @@ export function sendProblem(reply: FastifyReply, error: AgentgwError): FastifyRe
 export function registerProblemHandlers(app: FastifyInstance, options: { databaseUrl: string; bodyLimit: number }): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const problem = httpErrorOf(error, options.databaseUrl, options.bodyLimit);
-    if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, problem.message);
+    // A lost database is an outage to watch, not a bug: no stack for it.
+    if (problem.status === 503) request.log.warn({ code: problem.code }, problem.message);
+    else if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, problem.message);
     else request.log.info({ code: problem.code }, problem.message);
     return sendProblem(reply, problem);
   });
