@@ -122,8 +122,9 @@ export function buildProgram(): Command {
       .option('--env <env>', 'only gateways in this environment (name or uuid)')
       .option('--type <type>', 'only EGRESS or INGRESS gateways')
       .option('--status <status>', 'only ACTIVE, INACTIVE, PROVISIONING or ERROR gateways')
+      .option('-w, --watch', 'poll every 2s until Ctrl-C: redraw the table on a terminal, else one JSON line per changed gateway')
       .action(lazy(async () => (await import('./commands/gateway.js')).listGateways)),
-    ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name'],
+    ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name', 'agentgw gateway list --watch | jq -c \'{name, status}\''],
   );
   examples(
     gateway.command('get <gateway>').description('show one gateway (by name or uuid)').action(lazy(async () => (await import('./commands/gateway.js')).getGateway)),
@@ -159,8 +160,13 @@ export function buildProgram(): Command {
     ['agentgw gateway delete old-gw --yes'],
   );
   examples(
-    gateway.command('health <gateway>').description('check a gateway’s health now').action(lazy(async () => (await import('./commands/gateway.js')).gatewayHealth)),
-    ['agentgw gateway health prod-gw-1'],
+    gateway
+      .command('health <gateway>')
+      .description('check a gateway’s health now; or follow the status the health monitor records, or list its transitions')
+      .option('--history', 'status transitions, newest first')
+      .option('-w, --watch', 'after checking, print each change of the recorded status until Ctrl-C')
+      .action(lazy(async () => (await import('./commands/gateway.js')).gatewayHealth)),
+    ['agentgw gateway health prod-gw-1', 'agentgw gateway health prod-gw-1 --history -o json', 'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch'],
   );
   examples(
     gateway.command('metrics <gateway>').description('resource counts and request rates of a gateway').action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
@@ -187,6 +193,7 @@ export function buildProgram(): Command {
       .description('run the daemon: the REST API on 127.0.0.1:8080 (migrates the database first)')
       .option('--host <ip>', 'address to listen on (beyond loopback only with server.auth.required: true)')
       .option('--port <n>', 'port to listen on (0: any free port)')
+      .option('--no-monitor', 'do not health-check gateways in the background')
       .action(lazy(async () => (await import('./commands/serve.js')).serveCommand)),
     [
       'agentgw serve --database postgres://postgres@127.0.0.1:5432/agentgw',

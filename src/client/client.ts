@@ -26,6 +26,7 @@ import type {
 } from '../domain/resources.js';
 import type { DeployOptions } from '../services/deployments.js';
 import type { ResourceFilter } from '../services/resources.js';
+import type { GatewayHealthHistory, HealthHistoryOptions } from '../services/health-history.js';
 
 export type { CreateEnvironmentInput, UpdateEnvironmentInput, RegisterGatewayInput, UpdateGatewayInput };
 
@@ -59,6 +60,8 @@ export interface GatewaysApi {
   /** With `drain`, undeploys everything from the gateway first instead of refusing (409). */
   delete(ref: string, options?: WriteOptions & { drain?: boolean }): Promise<void>;
   health(ref: string): Promise<GatewayHealth>;
+  /** Status transitions, newest first. */
+  healthHistory(ref: string, options?: HealthHistoryOptions): Promise<GatewayHealthHistory>;
   metrics(ref: string): Promise<GatewayMetricsReport>;
   environments(ref: string): Promise<Environment[]>;
   addEnvironment(ref: string, environmentRef: string): Promise<void>;

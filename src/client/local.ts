@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
 import { DeploymentService } from '../services/deployments.js';
 import { GatewayService } from '../services/gateways.js';
+import { HealthHistoryService } from '../services/health-history.js';
 import { ResourceService } from '../services/resources.js';
 import type { Client, ClientDescription } from './client.js';
 
@@ -33,6 +34,7 @@ export class LocalClient implements Client {
       update: (ref, input, options) => gateways().update(ref, input, options),
       delete: (ref, options) => gateways().delete(ref, options),
       health: (ref) => gateways().health(ref),
+      healthHistory: (ref, options) => new HealthHistoryService(runtime.context()).history(ref, options),
       metrics: (ref) => gateways().metrics(ref),
       environments: (ref) => gateways().environmentsOf(ref),
       addEnvironment: async (ref, environmentRef) => {

@@ -5,6 +5,7 @@
  */
 import { AgentgwError, ExitCode, fromProblem, UnavailableError, type ProblemDocument } from '../domain/errors.js';
 import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page } from '../domain/types.js';
+import type { GatewayHealthHistory } from '../services/health-history.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
 import type { Client, ClientDescription, WriteOptions } from './client.js';
 
@@ -49,6 +50,8 @@ export class RemoteClient implements Client {
         await this.send('DELETE', `/api/v1/gateways/${id(ref)}${options?.drain ? '?drain=true' : ''}`, undefined, options);
       },
       health: (ref) => this.json<GatewayHealth>('GET', `/api/v1/gateways/${id(ref)}/health`),
+      healthHistory: (ref, options) =>
+        this.json<GatewayHealthHistory>('GET', `/api/v1/gateways/${id(ref)}/health/history${options?.limit === undefined ? '' : `?limit=${options.limit}`}`),
       metrics: (ref) => this.json<GatewayMetricsReport>('GET', `/api/v1/gateways/${id(ref)}/metrics`),
       environments: async (ref) => (await this.json<{ environments: Environment[] }>('GET', `/api/v1/gateways/${id(ref)}/environments`)).environments,
       addEnvironment: async (ref, environmentRef) => {

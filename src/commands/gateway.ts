@@ -125,13 +125,14 @@ async function waitWhileProvisioning<T extends { status: string }>(name: string,
   }
 }
 
-export async function listGateways(globals: GlobalOptions, flags: { env?: string; type?: string; status?: string }): Promise<void> {
+export async function listGateways(globals: GlobalOptions, flags: { env?: string; type?: string; status?: string; watch?: boolean }): Promise<void> {
   await withContext(globals, async (context) => {
     const filter = {
       ...(flags.env === undefined ? {} : { environment: flags.env }),
       ...(flags.type === undefined ? {} : { type: parseGatewayType(flags.type, '--type') }),
       ...(flags.status === undefined ? {} : { status: parseGatewayStatus(flags.status, '--status') }),
     };
+    if (flags.watch) return (await import('./gateway-watch.js')).watchGatewayList(context, filter);
     const gateways = await (await context.client()).gateways.list(filter);
     await printList(context.output, gateways, GATEWAY_COLUMNS, { gateways });
   });
@@ -167,8 +168,11 @@ export async function deleteGateway(globals: GlobalOptions, ref: string, flags: 
   });
 }
 
-export async function gatewayHealth(globals: GlobalOptions, ref: string): Promise<void> {
+export async function gatewayHealth(globals: GlobalOptions, ref: string, flags: { history?: boolean; watch?: boolean } = {}): Promise<void> {
   await withContext(globals, async (context) => {
+    if (flags.history && flags.watch) throw new UsageError('use --history or --watch, not both');
+    if (flags.history) return (await import('./gateway-watch.js')).printHealthHistory(context, await context.client(), ref);
+    if (flags.watch) return (await import('./gateway-watch.js')).watchGatewayHealth(context, ref);
     const health: GatewayHealth = await (await context.client()).gateways.health(ref);
     await printDocument(context.output, health, () =>
       [

@@ -6,6 +6,7 @@
  * requests get 503 problems until it is back.
  */
 import { loadConfig } from '../config/load.js';
+import { defaultDatabaseUrl } from '../config/paths.js';
 import { configDirOf } from '../runtime/runtime.js';
 import { ExitCode, UsageError } from '../domain/errors.js';
 import { VERSION } from '../version.js';
@@ -14,6 +15,8 @@ import type { GlobalOptions } from './context.js';
 export interface ServeFlags {
   host?: string;
   port?: string;
+  /** `--no-monitor`: serve the API without checking gateways in the background. */
+  monitor?: boolean;
 }
 
 export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): Promise<void> {
@@ -24,6 +27,10 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
     ...(globals.config === undefined ? {} : { configFile: globals.config }),
     flags: { 'database.url': globals.database, 'server.host': flags.host, 'server.port': flags.port },
   });
+  // One daemon per SQLite file (see instance-lock.ts); PostgreSQL takes any number of them.
+  const { lockSqliteDatabase, sqlitePathOf } = await import('../daemon/instance-lock.js');
+  const sqlitePath = sqlitePathOf(loaded.config.database.url ?? defaultDatabaseUrl());
+  const lock = sqlitePath === null ? null : await lockSqliteDatabase(sqlitePath);
   const { startDaemon } = await import('../daemon/server.js');
   const configDir = configDirOf(loaded.files);
   const daemon = await startDaemon({ config: loaded.config, ...(configDir === undefined ? {} : { configDir }) });
@@ -52,9 +59,14 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
     .reconcile()
     .catch((error: unknown) => log?.warn({ err: error }, 'could not reconcile interrupted deployments'));
 
+  const { createHealthMonitor } = await import('../services/health-monitor.js');
+  const monitor = flags.monitor === false ? null : createHealthMonitor(daemon.runtime.deps, loaded.config);
+  monitor?.start();
+
   const auth = daemon.authRequired ? 'auth required' : 'auth off (loopback only)';
+  const checks = monitor === null ? 'health monitor off' : `health checks every ${loaded.config.gateway.adapter.onPremise.healthCheck.interval / 1000}s`;
   process.stderr.write(
-    `agentgw ${VERSION} listening on ${daemon.url} · database ${daemon.runtime.store.displayUrl} · adapter ${daemon.runtime.adapter.type} · ${auth}\n`,
+    `agentgw ${VERSION} listening on ${daemon.url} · database ${daemon.runtime.store.displayUrl} · adapter ${daemon.runtime.adapter.type} · ${auth} · ${checks}\n`,
   );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -66,7 +78,10 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   process.once('SIGTERM', force);
   process.once('SIGINT', force);
   log?.info({ signal }, 'shutting down: draining in-flight requests');
+  // Checks in flight finish and are stored while the database is still open.
+  await monitor?.stop();
   await daemon.close();
+  lock?.release();
   log?.info('stopped');
   process.off('unhandledRejection', onRejection);
   process.off('uncaughtException', onException);

@@ -26,6 +26,7 @@ import { httpErrorOf, problemDocument, PROBLEM_CONTENT_TYPE, registerProblemHand
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gatewayRoutes } from './routes/gateways.js';
+import { healthRoutes } from './routes/health.js';
 import { systemRoutes } from './routes/system.js';
 import { typeboxValidatorCompiler } from './validator.js';
 
@@ -198,6 +199,7 @@ async function buildApp({ config, runtime, log, authRequired }: BuildOptions): P
   await app.register(environmentRoutes, { runtime, prefix: '/api/v1' });
   await app.register(gatewayRoutes, { runtime, metrics, prefix: '/api/v1' });
   await app.register(deploymentRoutes, { runtime, prefix: '/api/v1' });
+  await app.register(healthRoutes, { runtime, prefix: '/api/v1' });
   return app;
 }
 

@@ -182,7 +182,7 @@ describe('three daemons on one PostgreSQL', () => {
     expect(seen).toEqual(['ACTIVE', 'ACTIVE', 'INACTIVE']);
     expect(c.sim.stats('gw-007').healthChecks - before).toBe(3);
 
-    c.sim.setFaults('gw-007', { down: null });
+    c.sim.setFaults('gw-007', { down: undefined });
     // Dead gateways wait 4 intervals: the next three rounds check everything but gw-007.
     for (let i = 0; i < 3; i++) {
       c.clock.advance(ROUND);
