@@ -151,7 +151,7 @@ describe('bearer tokens on a daemon with auth required', () => {
     const remote = ['--server', t.url];
     expect((await cli.run(['env', 'create', 'from-cli', ...remote, '--token', token])).exitCode).toBe(0);
     const viaEnv = await cli.run(['env', 'get', 'from-cli', '-o', 'name', ...remote], { env: { AGENTGW_TOKEN: token } });
-    expect(viaEnv.stdout).toBe('from-cli');
+    expect(viaEnv.stdout.trim()).toBe('from-cli');
     const anonymous = await cli.run(['env', 'list', ...remote]);
     expect(anonymous.exitCode).toBe(4);
     expect(anonymous.stderr).toContain('authentication required');
