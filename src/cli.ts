@@ -154,10 +154,11 @@ export function buildProgram(): Command {
     gateway
       .command('delete <gateway>')
       .alias('rm')
-      .description('decommission a gateway')
+      .description('decommission a gateway (refused while resources are deployed to it, unless --drain)')
+      .option('--drain', 'undeploy every resource from the gateway first, then delete it')
       .option('-y, --yes', 'do not ask for confirmation')
       .action(lazy(async () => (await import('./commands/gateway.js')).deleteGateway)),
-    ['agentgw gateway delete old-gw --yes'],
+    ['agentgw gateway delete old-gw --yes', 'agentgw gateway delete old-gw --drain --yes'],
   );
   examples(
     gateway
@@ -234,6 +235,84 @@ export function buildProgram(): Command {
       .option('--refresh <duration>', 'how often to poll (default: config dashboard.refresh, 2s)')
       .action(lazy(async () => (await import('./commands/dashboard.js')).dashboard)),
     ['agentgw dashboard', 'agentgw dashboard --env production --readonly', 'agentgw dashboard --server http://127.0.0.1:8080 --refresh 5s'],
+  );
+
+  // resources and deployments
+  examples(
+    program
+      .command('apply')
+      .description('add or update resources from gateway-controller manifests (YAML or JSON, one or many documents); a changed manifest is a new revision')
+      .option('-f, --filename <file>', 'manifest file, or - for standard input (repeatable)', collect)
+      .action(lazy(async () => (await import('./commands/apply.js')).applyCommand)),
+    ['agentgw apply -f openai-template.yaml -f openai-provider.yaml', 'cat resources.yaml | agentgw apply -f - -o json'],
+  );
+  const resource = program.command('resource').description('resources kept by the control plane (add them with: agentgw apply)');
+  examples(
+    resource
+      .command('list')
+      .alias('ls')
+      .description('list resources and their latest revisions')
+      .option('--kind <kind>', 'only this kind: LlmProvider, LlmProxy, Mcp, RestApi or LlmProviderTemplate')
+      .action(lazy(async () => (await import('./commands/apply.js')).listResources)),
+    ['agentgw resource list', 'agentgw resource list --kind LlmProvider -o name'],
+  );
+  examples(
+    resource.command('get <resource>').description('show a resource (Kind/name, or a name only one kind has)').action(lazy(async () => (await import('./commands/apply.js')).getResource)),
+    ['agentgw resource get LlmProvider/openai-provider -o yaml'],
+  );
+  examples(
+    resource
+      .command('delete <resource>')
+      .alias('rm')
+      .description('delete a resource and its revisions (refused while it is deployed)')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .action(lazy(async () => (await import('./commands/apply.js')).deleteResource)),
+    ['agentgw resource delete LlmProvider/old-provider --yes'],
+  );
+  examples(
+    program
+      .command('deploy <resource>')
+      .description('deploy a resource (Kind/name) to every fitting gateway of an environment, or to one gateway; only what differs is sent')
+      .option('--env <env>', 'every gateway of this environment that fits the kind (AI kinds: EGRESS, RestApi: INGRESS)')
+      .option('--gateway <gateway>', 'this gateway only')
+      .option('--dry-run', 'print the plan (create, update, no-op, unreachable) and change nothing')
+      .option('--concurrency <n>', 'gateways called at once (default 32)')
+      .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand)),
+    [
+      'agentgw deploy LlmProvider/openai-provider --env staging',
+      'agentgw deploy openai-provider --env production --dry-run',
+      'agentgw deploy RestApi/echo --gateway edge-1 -o json',
+    ],
+  );
+  examples(
+    program
+      .command('undeploy <resource>')
+      .description('take a resource off every gateway of an environment, or off one gateway')
+      .option('--env <env>', 'every gateway of this environment')
+      .option('--gateway <gateway>', 'this gateway only')
+      .option('--concurrency <n>', 'gateways called at once (default 32)')
+      .action(lazy(async () => (await import('./commands/deploy.js')).undeployCommand)),
+    ['agentgw undeploy LlmProvider/openai-provider --env staging'],
+  );
+  examples(
+    program
+      .command('deployments')
+      .description('which resources are deployed to which gateways')
+      .option('--env <env>', 'on the gateways of this environment')
+      .option('--gateway <gateway>', 'on this gateway')
+      .option('--resource <resource>', 'of this resource (Kind/name)')
+      .option('--matrix', 'a gateway × resource table of an environment (needs --env)')
+      .action(lazy(async () => (await import('./commands/deployments.js')).deploymentsCommand)),
+    ['agentgw deployments --env production', 'agentgw deployments --matrix --env production', 'agentgw deployments --gateway prod-gw-1 -o json'],
+  );
+  examples(
+    program
+      .command('diff')
+      .description('drift: what the gateways of an environment hold against what agentgw deployed there')
+      .requiredOption('--env <env>', 'the environment to check')
+      .option('--exit-code', 'exit 2 when there is drift (for CI)')
+      .action(lazy(async () => (await import('./commands/diff.js')).diffCommand)),
+    ['agentgw diff --env production', 'agentgw diff --env production --exit-code -o json'],
   );
 
   // database

@@ -158,13 +158,13 @@ export async function updateGateway(globals: GlobalOptions, ref: string, flags: 
   });
 }
 
-export async function deleteGateway(globals: GlobalOptions, ref: string, flags: { yes?: boolean }): Promise<void> {
+export async function deleteGateway(globals: GlobalOptions, ref: string, flags: { yes?: boolean; drain?: boolean }): Promise<void> {
   await withContext(globals, async (context) => {
     const client = await context.client();
     const gateway = await client.gateways.get(ref);
-    await confirm(`decommission gateway "${gateway.name}"?`, flags.yes);
-    await client.gateways.delete(gateway.uuid);
-    context.stderr(`gateway "${gateway.name}" deleted`);
+    await confirm(`decommission gateway "${gateway.name}"${flags.drain ? ', undeploying everything from it first' : ''}?`, flags.yes);
+    await client.gateways.delete(gateway.uuid, { drain: flags.drain === true });
+    context.stderr(`gateway "${gateway.name}" ${flags.drain ? 'drained and ' : ''}deleted`);
   });
 }
 

@@ -1,0 +1,69 @@
+/** `agentgw deployments [--env|--gateway|--resource] [--matrix]`: what runs where. */
+import { UsageError } from '../domain/errors.js';
+import type { Deployment, DeploymentMatrix, MatrixCell } from '../domain/resources.js';
+import { age } from '../output/age.js';
+import { printList, type Column } from '../output/format.js';
+import type { GlobalOptions } from './context.js';
+import { withContext } from './run.js';
+
+interface DeploymentsFlags {
+  env?: string;
+  gateway?: string;
+  resource?: string;
+  matrix?: boolean;
+}
+
+export async function deploymentsCommand(globals: GlobalOptions, flags: DeploymentsFlags): Promise<void> {
+  if (flags.matrix) {
+    if (flags.env === undefined) throw new UsageError('--matrix needs --env NAME', { hint: 'agentgw deployments --matrix --env production' });
+    if (flags.gateway !== undefined || flags.resource !== undefined) throw new UsageError('--matrix shows a whole environment: drop --gateway and --resource');
+    const environment = flags.env;
+    await withContext(globals, async (context) => {
+      const matrix = await (await context.client()).deployments.matrix(environment);
+      const rows = matrix.gateways.map((g) => ({ ...g, cells: matrix.resources.map((r) => r.cells[g.name] ?? null) }));
+      await printList(context.output, rows, matrixColumns(matrix), matrix);
+    });
+    return;
+  }
+  await withContext(globals, async (context) => {
+    const deployments = await (await context.client()).deployments.list({
+      ...(flags.env === undefined ? {} : { environment: flags.env }),
+      ...(flags.gateway === undefined ? {} : { gateway: flags.gateway }),
+      ...(flags.resource === undefined ? {} : { resource: flags.resource }),
+    });
+    await printList(context.output, deployments, COLUMNS, { deployments });
+  });
+}
+
+const COLUMNS: Column<Deployment>[] = [
+  { header: 'RESOURCE', value: (d) => `${d.resource.kind}/${d.resource.name}` },
+  { header: 'GATEWAY', value: (d) => d.gateway.name },
+  { header: 'STATUS', value: (d) => d.status },
+  { header: 'REVISION', value: (d) => revision(d.deployedRevision, d.resource.revision) },
+  { header: 'UPDATED', value: (d) => `${age(d.updatedAt)} ago` },
+  { header: 'ERROR', value: (d) => d.errorMessage ?? '', wide: true },
+  { header: 'UUID', value: (d) => d.uuid, wide: true },
+];
+
+/** "2" when the gateway holds the latest, "1 (latest 2)" when it lags, "-" when it holds none. */
+function revision(deployed: number | null, latest: number): string {
+  if (deployed === null) return '-';
+  return deployed === latest ? String(deployed) : `${deployed} (latest ${latest})`;
+}
+
+type MatrixRow = DeploymentMatrix['gateways'][number] & { cells: Array<MatrixCell | null> };
+
+/** One row per gateway, one column per resource (resources are few, gateways many). */
+function matrixColumns(matrix: DeploymentMatrix): Column<MatrixRow>[] {
+  return [
+    { header: 'GATEWAY', value: (g) => g.name },
+    { header: 'TYPE', value: (g) => g.type, wide: true },
+    ...matrix.resources.map((resource, i) => ({ header: `${resource.kind}/${resource.name}`, value: (g: MatrixRow) => cell(g.cells[i] ?? null) })),
+  ];
+}
+
+function cell(value: MatrixCell | null): string {
+  if (value === null || value.status === 'UNDEPLOYED') return '-';
+  if (value.status === 'DEPLOYED') return value.current ? `r${value.deployedRevision}` : `r${value.deployedRevision} (old)`;
+  return value.status;
+}

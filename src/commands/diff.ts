@@ -1,0 +1,41 @@
+/**
+ * `agentgw diff --env NAME [--exit-code]`: what the gateways of an environment hold against what
+ * the control plane wants there. With --exit-code, drift ends the command with exit 2 (for CI).
+ */
+import { AgentgwError, ExitCode } from '../domain/errors.js';
+import type { DriftItem } from '../domain/resources.js';
+import { printList, type Column } from '../output/format.js';
+import type { GlobalOptions } from './context.js';
+import { withContext } from './run.js';
+
+export async function diffCommand(globals: GlobalOptions, flags: { env: string; exitCode?: boolean }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const report = await (await context.client()).deployments.drift(flags.env);
+    const rows = report.items.map((item) => ({ ...item, resource: item.kind === null ? '-' : `${item.kind}/${item.name}`, name: item.kind === null ? item.gateway : `${item.kind}/${item.name}@${item.gateway}` }));
+    await printList(context.output, rows, COLUMNS, report);
+    if (report.inSync) {
+      context.stderr(`environment ${report.environment.name} is in sync (${report.gatewaysChecked} gateway(s) checked)`);
+      return;
+    }
+    const counts = Object.entries(report.summary)
+      .filter(([, n]) => n > 0)
+      .map(([kind, n]) => `${n} ${kind}`)
+      .join(', ');
+    const gateways = new Set(report.items.map((i) => i.gateway)).size;
+    context.stderr(`drift in environment ${report.environment.name} on ${gateways} of ${report.gatewaysChecked} gateway(s): ${counts}`);
+    if (flags.exitCode) {
+      throw new AgentgwError('AGW_DRIFT', 409, ExitCode.usage, `environment ${report.environment.name} has drifted (${counts})`, {
+        hint: `re-deploy what is missing or outdated: agentgw deploy RESOURCE --env ${report.environment.name}`,
+      });
+    }
+  });
+}
+
+const COLUMNS: Column<DriftItem & { name: string; resource: string }>[] = [
+  { header: 'GATEWAY', value: (i) => i.gateway },
+  { header: 'DRIFT', value: (i) => i.drift },
+  { header: 'RESOURCE', value: (i) => i.resource },
+  { header: 'DETAIL', value: (i) => i.detail },
+  { header: 'WANTED', value: (i) => (i.expectedRevision === null ? '-' : String(i.expectedRevision)), wide: true },
+  { header: 'HELD', value: (i) => (i.actualRevision === null ? '-' : String(i.actualRevision)), wide: true },
+];
