@@ -15,10 +15,11 @@
  *    next results gather, so a sweep over thousands of gateways costs a few hundred statements.
  *    A write is fenced by the lease and conditional on the status the decision started from.
  *
- * The lease TTL must outlast a gateway's wait in the queue (at most one timeout: the queue is no
- * longer than the slots) plus its check (one timeout) plus the write; the default is
- * `2 × timeout + 10 s`. A daemon killed mid-check leaves leases that expire after that TTL, and
- * the others take the gateways over on their next poll.
+ * The lease TTL should outlast a gateway's wait in the queue (at most one timeout: the queue is
+ * no longer than the slots) plus its check (one timeout) plus the write; the default is
+ * `2 × timeout + min(10 s, interval)`. A write that still comes too late is refused by the fence
+ * and costs one extra check, nothing else. A daemon killed mid-check leaves leases that expire
+ * after that TTL, and the others take the gateways over on their next poll.
  *
  * @example
  * const monitor = new HealthMonitor({ deps: runtime.deps, intervalMs: 30_000, timeoutMs: 5_000, concurrency: 200, thresholds, logger });
@@ -51,7 +52,7 @@ export interface HealthMonitorOptions {
   intervalMs: number;
   timeoutMs: number;
   concurrency: number;
-  /** Default: 2 × timeout + 10 s (see the module comment). */
+  /** Default: 2 × timeout + min(10 s, interval) (see the module comment). */
   leaseTtlMs?: number;
   thresholds: HealthThresholds;
   logger: AdapterLogger;
@@ -94,8 +95,8 @@ export interface RoundReport {
 const TIMEOUT_GRACE_MS = 1000;
 const DEFAULT_MAX_BATCH = 500;
 
-export function defaultLeaseTtl(timeoutMs: number): number {
-  return 2 * timeoutMs + 10_000;
+export function defaultLeaseTtl(timeoutMs: number, intervalMs: number): number {
+  return 2 * timeoutMs + Math.min(10_000, intervalMs);
 }
 
 export class HealthMonitor {
@@ -126,7 +127,7 @@ export class HealthMonitor {
     if (options.intervalMs <= 0 || options.timeoutMs <= 0) throw new RangeError('interval and timeout must be positive');
     this.#options = options;
     this.ownerId = (options.ownerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`).slice(0, 128);
-    this.leaseTtlMs = options.leaseTtlMs ?? defaultLeaseTtl(options.timeoutMs);
+    this.leaseTtlMs = options.leaseTtlMs ?? defaultLeaseTtl(options.timeoutMs, options.intervalMs);
     this.#leases = new HealthLeaseRepository(options.deps.store);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
