@@ -18,6 +18,9 @@ export interface DashboardFlags {
   refresh?: string;
 }
 
+/** How long requests left in flight may hold the process after the dashboard has closed. */
+const LINGER_MS = 200;
+
 /** Faster than this, the dashboard would be the heaviest client of the daemon. */
 const MIN_REFRESH_MS = 250;
 
@@ -30,6 +33,9 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
   }
   const flagRefresh = flags.refresh === undefined ? undefined : refreshOf(flags.refresh);
   let ended: NodeJS.Signals | null = null;
+  // Once the terminal is restored the user expects the prompt back, but a request still in
+  // flight (metrics of a hung gateway wait for their timeout) would hold the process open.
+  const leave = () => setTimeout(() => process.exit(), LINGER_MS).unref();
   await withContext(globals, async (context) => {
     // Ink and React load while the client connects.
     const [{ runDashboard }, client] = await Promise.all([import('../tui/run.js'), context.client()]);
@@ -45,7 +51,7 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
       environment,
       exitAfterFirstPoll,
     });
-  });
+  }).finally(leave);
   if (ended !== null) throw new AgentgwError('AGW_INTERRUPTED', 499, ExitCode.interrupted, `dashboard stopped by ${ended}`);
 }
 

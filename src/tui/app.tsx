@@ -125,7 +125,8 @@ export function Dashboard(props: DashboardProps) {
   const onScreen = gateways.slice(top.current, top.current + tableHeight);
 
   const metrics = useRowMetrics(client, view.kind === 'gateways' ? onScreen : [], { ttlMs: metricsTtlMs, paused, now });
-  const rows: GatewayRow[] = gateways.map((gateway) => ({ gateway, metrics: metrics.get(gateway.uuid)?.report ?? null }));
+  // A gateway that is not ACTIVE is not asked for metrics; its last ones would mislead.
+  const rows: GatewayRow[] = gateways.map((gateway) => ({ gateway, metrics: gateway.status === 'ACTIVE' ? (metrics.get(gateway.uuid)?.report ?? null) : null }));
   const columns = fitColumns(GATEWAY_TABLE, rows.slice(top.current, top.current + tableHeight), size.columns, clock);
 
   const detailGateway = view.kind === 'detail' ? fleet.gateways?.find((g) => g.uuid === view.uuid) : undefined;
@@ -260,7 +261,7 @@ export function Dashboard(props: DashboardProps) {
     for (const character of characters) onKey(character, keyOf(character));
   };
 
-  useInput(onInput, { isActive: isRawModeSupported });
+  useInput(onInput, { isActive: isRawModeSupported === true });
 
   const hints =
     overlay?.kind === 'filter'

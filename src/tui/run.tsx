@@ -29,6 +29,9 @@ export async function runDashboard(options: RunDashboardOptions): Promise<NodeJS
   const stdin = options.stdin ?? process.stdin;
   const fullScreen = stdout.isTTY === true;
   if (fullScreen) stdout.write(ENTER_ALTERNATE_SCREEN);
+  // Off a terminal (only with AGENTGW_DASHBOARD_FIRST_FRAME_EXIT) Ink would spawn `tput` and
+  // friends to guess a width; the other commands' width off a terminal is 120 columns.
+  else stdout.columns ||= 120;
   let restored = false;
   const restore = () => {
     if (restored || !fullScreen) return;
