@@ -280,6 +280,14 @@ describe('decommission', () => {
 });
 
 describe('metrics per row', () => {
+  it('are not held up by a gateway that never answers', async () => {
+    const client = fleet();
+    client.hangingMetrics.add('api-1');
+    const app = mount(client);
+    await app.until((f) => /\s7\s+12\.5\s+0\.8/.test(rowOf(f, 'edge-1')) && /\s7\s+12\.5\s+0\.8/.test(rowOf(f, 'edge-2')));
+    expect(rowOf(app.frame(), 'api-1')).toMatch(/-\s+-\s+-\s*$/);
+  });
+
   it('are fetched for the rows on screen only, once per TTL', async () => {
     const many = Array.from({ length: 60 }, (_, i) => gateway(`gw-${String(i).padStart(2, '0')}`));
     const client = new FakeClient({ gateways: many, environments: [] });

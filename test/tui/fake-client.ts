@@ -72,6 +72,8 @@ export class FakeClient implements Client {
   environmentList: Environment[];
   /** When set, every call fails as an unreachable daemon would. */
   unreachable: string | null = null;
+  /** Gateways whose metrics never answer, like a hung gateway's. */
+  hangingMetrics = new Set<string>();
   /** Delay of `gateways.list`, to see whether polls overlap. */
   listDelayMs = 0;
   deploymentList: Deployment[] = [];
@@ -172,6 +174,7 @@ export class FakeClient implements Client {
       this.check();
       const found = this.find(ref);
       this.calls.metrics.push(found.name);
+      if (this.hangingMetrics.has(found.name)) await new Promise(() => {});
       return {
         gatewayId: found.uuid,
         resourceCount: 7,

@@ -1,0 +1,162 @@
+/**
+ * The real `agentgw dashboard`, built, in a real terminal (tmux), over a real daemon whose health
+ * monitor checks three simulated gateways. One gateway goes down during the test; the screen must
+ * show it, and keys must work as a person would press them. Skipped where tmux is not installed.
+ *
+ * `UPDATE_FIXTURES=1` saves the screen with the gateway down to fixtures/captured-screen.txt.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const SOCKET = `agentgw-dashboard-e2e-${process.pid}`;
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'captured-screen.txt');
+
+const tmux = (...args: string[]) => execa('tmux', ['-L', SOCKET, ...args], { reject: false });
+const screen = async () => (await tmux('capture-pane', '-p', '-t', 'dash')).stdout;
+const press = async (...keys: string[]) => {
+  for (const key of keys) {
+    await tmux('send-keys', '-t', 'dash', key);
+    // A lone ESC becomes a key only once no sequence follows it.
+    await new Promise((resolve) => setTimeout(resolve, key === 'Escape' ? 150 : 60));
+  }
+};
+
+/** Waits for the screen to satisfy `predicate`; fails with the last screen. */
+async function waitForScreen(predicate: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await screen();
+    if (predicate(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the screen never showed what was expected; last screen:\n${last}`);
+}
+
+const row = (text: string, name: string) => text.split('\n').find((line) => line.slice(2).startsWith(`${name} `)) ?? '';
+
+describe.skipIf(!hasTmux)('agentgw dashboard in tmux, over a daemon with simulated gateways', () => {
+  let sim: SimulatorProcess;
+  let cli: CliEnvironment;
+  let daemon: ResultPromise;
+  let server = '';
+  let daemonLog = '';
+
+  beforeAll(async () => {
+    sim = await startSimulatorProcess(['--count', '3']);
+    cli = cliEnvironment();
+    const home = cli.env.HOME!;
+    // `serve` does not create the data directory itself (the CLI's local mode does).
+    mkdirSync(cli.dataDir, { recursive: true });
+    // Checks every second, INACTIVE after two failures: the test sees the monitor act in seconds.
+    writeFileSync(
+      join(home, 'agentgw.config.yaml'),
+      ['gateway:', '  adapter:', '    onPremise:', '      healthCheck:', '        interval: 1s', '        timeout: 1s', '        unhealthyThreshold: 2', ''].join('\n'),
+    );
+    daemon = execa(process.execPath, [BIN, 'serve', '--port', '0'], { env: { ...cli.env, AGENTGW_LOG_LEVEL: 'warn' }, extendEnv: false, cwd: home, reject: false });
+    server = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${daemonLog}`)), 30_000);
+      daemon.stderr!.on('data', (chunk: Buffer) => {
+        daemonLog += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(daemonLog);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      void daemon.then((result) => reject(new Error(`serve exited ${result.exitCode}: ${daemonLog}`)));
+    });
+    const remote = ['--server', server];
+    expect((await cli.run(['env', 'create', 'staging', ...remote])).exitCode).toBe(0);
+    for (const [name, sim_, extra] of [
+      ['prod-gw-1', 'gw-1', ['--env', 'production']],
+      ['prod-gw-2', 'gw-2', ['--env', 'production', '--env', 'staging']],
+      ['api-gw-1', 'gw-3', ['--type', 'INGRESS', '--env', 'staging']],
+    ] as const) {
+      const url = sim.urls.get(sim_)!;
+      const result = await cli.run(['gateway', 'register', name, '--control-plane-url', url, '--metrics-url', `${url}/metrics`, ...extra, ...remote]);
+      expect(result.stderr).toBe('');
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await tmux('kill-server');
+    if (daemon && daemon.exitCode === null) daemon.kill('SIGTERM');
+    await daemon?.catch(() => {});
+    await sim?.stop();
+  });
+
+  it('shows the fleet, follows a gateway going down, answers keys and restores the terminal on q', async () => {
+    const env = { PATH: process.env.PATH ?? '', HOME: cli.env.HOME!, AGENTGW_CONFIG_DIR: cli.env.AGENTGW_CONFIG_DIR!, TERM: 'xterm-256color', LANG: 'C.UTF-8', NO_COLOR: '1' };
+    const command = [
+      'printf "shell before the dashboard\\n";',
+      `env -i ${Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ')}`,
+      `'${process.execPath}' '${BIN}' dashboard --server ${server} --refresh 500ms;`,
+      'echo "dashboard exited with $?"; sleep 600',
+    ].join(' ');
+    expect((await tmux('new-session', '-d', '-s', 'dash', '-x', '160', '-y', '40', command)).exitCode).toBe(0);
+
+    // First frame: the source, all three gateways ACTIVE, metrics filled in for the rows on screen.
+    let text = await waitForScreen((s) => /3 gateways\s+ACTIVE 3/.test(s) && /\d+\.\d\s+\d+\.\d\s*$/.test(row(s, 'prod-gw-2')));
+    expect(text).toContain(`server ${server}`);
+    expect(text).toContain('adapter on-premise');
+    expect(text).toMatch(/NAME\s+TYPE\s+ENVIRONMENTS\s+STATUS\s+RESPONSE\s+RESOURCES\s+REQ\/S\s+ERR%/);
+    expect(row(text, 'api-gw-1')).toMatch(/INGRESS\s+staging\s+ACTIVE \d+s\s+\d+ms/);
+    expect(text).not.toContain('shell before the dashboard');
+
+    // gw-2 stops answering; the daemon's monitor marks it INACTIVE; the dashboard shows it.
+    const fault = await fetch(`${sim.baseUrl}/__sim/gateways/gw-2/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
+    expect(fault.status).toBe(200);
+    text = await waitForScreen((s) => /INACTIVE since \d+s/.test(row(s, 'prod-gw-2')) && /3 gateways\s+ACTIVE 2\s+INACTIVE 1/.test(s));
+    expect(row(text, 'prod-gw-2')).toMatch(/prod-gw-2\s+EGRESS\s+production,staging\s+INACTIVE since \d+s\s+-\s+-\s+-\s+-\s*$/);
+    // NO_COLOR: not one colour or text attribute on the screen.
+    expect((await tmux('capture-pane', '-p', '-e', '-t', 'dash')).stdout).not.toContain('\u001B[');
+    if (process.env.UPDATE_FIXTURES) {
+      mkdirSync(join(import.meta.dirname, 'fixtures'), { recursive: true });
+      writeFileSync(FIXTURE, `${text.trimEnd()}\n`);
+    }
+
+    // Details of the gateway that went down: the monitor's transition and the error.
+    await press('j', 'j', 'Enter');
+    text = await waitForScreen((s) => s.includes('Status history') && /ACTIVE → INACTIVE/.test(s));
+    expect(text).toMatch(/^prod-gw-2\s+EGRESS\s+INACTIVE since/m);
+    expect(text).toMatch(/Error\s+\S+/);
+    expect(text).toContain('Deployed resources');
+    expect(text).toMatch(/Environments\s+production \(Production\), staging/);
+    await press('Escape');
+    await waitForScreen((s) => s.includes('NAME') && s.split('\n').some((line) => line.startsWith('> prod-gw-2')));
+
+    // Filter, type and environment.
+    await press('/', 'p', 'r', 'o', 'd', 'Enter');
+    await waitForScreen((s) => s.includes('filter /prod') && s.includes('2 of 3 gateways') && row(s, 'api-gw-1') === '');
+    await press('Escape', 't', 't');
+    await waitForScreen((s) => s.includes('type INGRESS') && s.includes('1 of 3 gateways') && row(s, 'api-gw-1') !== '');
+    await press('t', 'e', 'j', 'j', 'Enter');
+    await waitForScreen((s) => s.includes('env staging') && s.includes('2 of 3 gateways') && row(s, 'prod-gw-1') === '');
+
+    // Environments view.
+    await press('Tab');
+    text = await waitForScreen((s) => s.includes('Gateways in production'));
+    expect(text).toMatch(/production\s+Production\s+2\s+1\s+1/);
+    await press('Escape');
+
+    // The daemon goes away: the last data stays, under a STALE banner.
+    daemon.kill('SIGTERM');
+    await daemon;
+    text = await waitForScreen((s) => s.includes('STALE'));
+    expect(text).toMatch(/STALE\s+showing data from \d+s ago, retrying every 500ms/);
+    expect(text).toContain(`cannot reach the agentgw daemon at ${server}`);
+    expect(row(text, 'prod-gw-2')).toContain('INACTIVE since');
+
+    // q leaves the alternate screen: the shell's own output is back, the dashboard is gone.
+    await press('q');
+    text = await waitForScreen((s) => s.includes('dashboard exited with 0'), 5000);
+    expect(text).toContain('shell before the dashboard');
+    expect(text).not.toContain('NAME');
+  });
+});
