@@ -57,5 +57,8 @@ export const sqliteCodec: Codec = {
   json: (value) => JSON.stringify(value),
   readJson: <T>(value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as T,
   isUniqueViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' || errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
-  isForeignKeyViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+  // An ON DELETE RESTRICT key fails as SQLITE_CONSTRAINT_TRIGGER, not as a FOREIGNKEY error.
+  isForeignKeyViolation: (error) =>
+    errorCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
+    (errorCode(error) === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY constraint failed/.test((error as Error).message)),
 };
