@@ -213,7 +213,8 @@ export class DeploymentService {
     let settled = 0;
     await forEachLimit(abandoned, RECONCILE_CONCURRENCY, async (row) => {
       try {
-        settled += await this.reconcileOne(everyone, row);
+        const count = await this.reconcileOne(everyone, row);
+        settled += count;
       } catch (error) {
         this.context.logger.warn(`could not reconcile deployment ${row.resourceKind}/${row.resourceName}@${row.gatewayName}: ${messageOf(error)}`);
       }
