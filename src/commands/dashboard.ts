@@ -19,7 +19,7 @@ export interface DashboardFlags {
 }
 
 /** How long requests left in flight may hold the process after the dashboard has closed. */
-const LINGER_MS = 200;
+const LINGER_MS = 20;
 
 /** Faster than this, the dashboard would be the heaviest client of the daemon. */
 const MIN_REFRESH_MS = 250;
@@ -32,13 +32,15 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
     });
   }
   const flagRefresh = flags.refresh === undefined ? undefined : refreshOf(flags.refresh);
+  // Ink and React load while the config is read and the client connects.
+  const tui = import('../tui/run.js');
+  tui.catch(() => {}); // awaited below; a failure there is reported, not an unhandled rejection
   let ended: NodeJS.Signals | null = null;
   // Once the terminal is restored the user expects the prompt back, but a request still in
   // flight (metrics of a hung gateway wait for their timeout) would hold the process open.
   const leave = () => setTimeout(() => process.exit(), LINGER_MS).unref();
   await withContext(globals, async (context) => {
-    // Ink and React load while the client connects.
-    const [{ runDashboard }, client] = await Promise.all([import('../tui/run.js'), context.client()]);
+    const [{ runDashboard }, client] = await Promise.all([tui, context.client()]);
     let environment: EnvironmentSummary | null = null;
     if (flags.env !== undefined) {
       const found = await client.environments.get(flags.env);

@@ -119,8 +119,15 @@ export function Dashboard(props: DashboardProps) {
   const stale = fleet.error !== null;
   const bodyHeight = Math.max(3, size.rows - chromeLines(stale));
   const tableHeight = Math.max(1, bodyHeight - 2);
-  const selectedIn = (list: Gateway[], uuid: string | null) => Math.max(0, list.findIndex((g) => g.uuid === uuid));
+  // The selection follows its gateway; when that one goes (decommissioned, filtered out) it stays
+  // at the same height instead of jumping to the top.
+  const lastIndex = useRef(0);
+  const selectedIn = (list: Gateway[], uuid: string | null) => {
+    const found = list.findIndex((g) => g.uuid === uuid);
+    return found !== -1 ? found : Math.max(0, Math.min(lastIndex.current, list.length - 1));
+  };
   const selected = selectedIn(gateways, ui.current.selectedUuid);
+  lastIndex.current = selected;
   top.current = scrollWindow(top.current, selected, tableHeight, gateways.length);
   const onScreen = gateways.slice(top.current, top.current + tableHeight);
 

@@ -249,6 +249,8 @@ describe('decommission', () => {
     await app.press('d', 'y');
     await app.until((f) => f.includes('edge-1 decommissioned') && f.includes('3 gateways'));
     expect(client.calls.delete).toEqual(['edge-1']);
+    // The selection stays where it was, on the next gateway.
+    expect(selectedRow(app.frame())).toContain('edge-2');
   });
 
   it('shows why the source refused, and keeps the gateway', async () => {

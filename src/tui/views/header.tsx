@@ -37,7 +37,8 @@ export function Header(props: HeaderProps) {
         {selection.text === '' ? '' : `  filter /${selection.text}`}
       </Text>
       <Text wrap="truncate-end">
-        {props.shown === props.total ? `${props.total} gateways` : `${props.shown} of ${props.total} gateways`}
+        {props.shown === props.total ? '' : `${props.shown} of `}
+        {`${props.total} gateway${props.total === 1 ? '' : 's'}`}
         {GATEWAY_STATUSES.filter((s) => s === 'ACTIVE' || counts[s] > 0).map((status) => (
           <Text key={status}>
             {'  '}
