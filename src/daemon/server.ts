@@ -44,6 +44,8 @@ export interface StartDaemonOptions {
   logStream?: NodeJS.WritableStream;
   /** Where a relative custom adapter module is resolved from. */
   configDir?: string;
+  /** How long `close()` lets in-flight requests finish before cutting their connections (default 10 s). */
+  drainTimeoutMs?: number;
 }
 
 export interface Daemon {
@@ -121,7 +123,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     close() {
       closed ??= (async () => {
         closingApps.add(server);
-        await server.close();
+        // Requests still running after the grace period are cut off: a stop must end.
+        const deadline = setTimeout(() => server.server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+        try {
+          await server.close();
+        } finally {
+          clearTimeout(deadline);
+        }
         if (ownsRuntime) await runtime.close();
       })();
       return closed;
@@ -168,6 +176,11 @@ async function buildApp({ config, runtime, log, authRequired }: BuildOptions): P
     if (!isClosing()) return;
     void reply.header('connection', 'close');
     throw new UnavailableError('the daemon is shutting down', { hint: 'retry in a moment (against another replica, if there is one)' });
+  });
+  // A request that finishes while draining closes its connection, or a kept-alive client would
+  // hold the stop open until its own idle timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (isClosing()) void reply.header('connection', 'close');
   });
   registerAuth(app, {
     required: authRequired,

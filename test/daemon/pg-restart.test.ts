@@ -113,6 +113,8 @@ describe.skipIf(!canRun)('PostgreSQL restarted during 1,000 requests', () => {
       reject: false,
       env: { NO_COLOR: '1', AGENTGW_SECRET_KEY: SECRET_KEY, AGENTGW_LOG_LEVEL: 'warn', AGENTGW_CONFIG_DIR: join(pg.dir, 'no-config') },
       extendEnv: false,
+      // A busy machine may need more than execa's default 5 s to see the drain through.
+      forceKillAfterDelay: 30_000,
     });
     url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
