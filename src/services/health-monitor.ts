@@ -4,10 +4,12 @@
  * `timeout`; results go through the state machine (`health-state.ts`) and are stored in batches.
  *
  * How the work flows:
- * 1. **Claim.** Due gateways are leased from the store (`health-leases.ts`) in batches of up to
- *    `concurrency`, oldest due first, into a local queue that never holds more than
- *    `concurrency` gateways. With several daemons on one PostgreSQL, each claims different rows
- *    (SKIP LOCKED), so each gateway is checked by exactly one of them per cadence.
+ * 1. **Claim.** Due gateways are leased from the store (`health-leases.ts`), oldest due first,
+ *    into a local queue that is topped up to `2 × concurrency` whenever it falls to
+ *    `concurrency`: deep enough that the slots never wait on a claim's round trip, short enough
+ *    to bound how long a leased gateway waits. With several daemons on one PostgreSQL, each
+ *    claims different rows (SKIP LOCKED), so each gateway is checked by exactly one of them per
+ *    cadence.
  * 2. **Check.** A free slot takes the next queued gateway at once. A hanging gateway holds one
  *    slot for at most `timeout` (the adapter's own timeout, with a safety net here for adapters
  *    that ignore it); the other slots carry on.
@@ -15,9 +17,9 @@
  *    next results gather, so a sweep over thousands of gateways costs a few hundred statements.
  *    A write is fenced by the lease and conditional on the status the decision started from.
  *
- * The lease TTL should outlast a gateway's wait in the queue (at most one timeout: the queue is
- * no longer than the slots) plus its check (one timeout) plus the write; the default is
- * `2 × timeout + min(10 s, interval)`. A write that still comes too late is refused by the fence
+ * The lease TTL should outlast a gateway's wait in the queue (at most two timeouts: the queue
+ * holds two slots' worth) plus its check (one timeout) plus the write; the default is
+ * `3 × timeout + min(10 s, interval)`. A write that still comes too late is refused by the fence
  * and costs one extra check, nothing else. A daemon killed mid-check leaves leases that expire
  * after that TTL, and the others take the gateways over on their next poll.
  *
@@ -52,7 +54,7 @@ export interface HealthMonitorOptions {
   intervalMs: number;
   timeoutMs: number;
   concurrency: number;
-  /** Default: 2 × timeout + min(10 s, interval) (see the module comment). */
+  /** Default: 3 × timeout + min(10 s, interval) (see the module comment). */
   leaseTtlMs?: number;
   thresholds: HealthThresholds;
   logger: AdapterLogger;
@@ -96,7 +98,7 @@ const TIMEOUT_GRACE_MS = 1000;
 const DEFAULT_MAX_BATCH = 500;
 
 export function defaultLeaseTtl(timeoutMs: number, intervalMs: number): number {
-  return 2 * timeoutMs + Math.min(10_000, intervalMs);
+  return 3 * timeoutMs + Math.min(10_000, intervalMs);
 }
 
 export class HealthMonitor {
@@ -110,7 +112,7 @@ export class HealthMonitor {
   readonly #pollMs: number;
   readonly #maxBatch: number;
 
-  /** Claimed gateways waiting for a slot; never longer than `concurrency`. */
+  /** Claimed gateways waiting for a slot; never longer than `2 × concurrency`. */
   #queue: GatewayRecord[] = [];
   readonly #inFlight = new Map<string, Promise<void>>();
   #pending: Array<{ result: CheckResult; name: string }> = [];
@@ -176,7 +178,7 @@ export class HealthMonitor {
           await this.#waitForWork();
           continue;
         }
-        const limit = this.#options.concurrency - this.#queue.length;
+        const limit = 2 * this.#options.concurrency - this.#queue.length;
         const claimed = await this.#claim(limit, dueBy);
         if (claimed < limit) break;
       }
@@ -200,7 +202,7 @@ export class HealthMonitor {
         await this.#waitForWork();
         continue;
       }
-      const limit = this.#options.concurrency - this.#queue.length;
+      const limit = 2 * this.#options.concurrency - this.#queue.length;
       let claimed: number;
       try {
         claimed = await this.#claim(limit, this.#clock.now());
@@ -209,10 +211,10 @@ export class HealthMonitor {
         failures += 1;
         // Once per outage, not once per poll.
         if (failures === 1) this.#options.logger.warn('health monitor: cannot claim gateways to check; retrying', { error: describe(error) });
-        await this.#clock.sleep(Math.min(this.#options.intervalMs, this.#pollMs * 2 ** Math.min(failures, 6)), this.#stopSignal.signal);
+        await this.#sleep(Math.min(this.#options.intervalMs, this.#pollMs * 2 ** Math.min(failures, 6)));
         continue;
       }
-      if (claimed < limit) await this.#clock.sleep(this.#pollMs, this.#stopSignal.signal);
+      if (claimed < limit) await this.#sleep(this.#pollMs);
     }
   }
 
@@ -236,9 +238,9 @@ export class HealthMonitor {
     return claimed.length;
   }
 
-  /** Below this the queue is refilled: half the slots' worth of gateways. */
+  /** At or below this the queue is topped up: one slots' worth of gateways. */
   #lowWater(): number {
-    return Math.floor(this.#options.concurrency / 2);
+    return this.#options.concurrency;
   }
 
   #dispatch(): void {
@@ -257,6 +259,21 @@ export class HealthMonitor {
     const wake = this.#wake;
     this.#wake = null;
     wake?.();
+  }
+
+  /** Waits `ms` on the monitor's clock, or until it stops. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.#stopSignal.signal;
+      if (signal.aborted) return resolve();
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        cancel();
+        resolve();
+      };
+      const cancel = this.#clock.schedule(ms, done);
+      signal.addEventListener('abort', done);
+    });
   }
 
   #waitForWork(): Promise<void> {
@@ -313,20 +330,22 @@ export class HealthMonitor {
     const { adapter, secrets } = this.#options.deps;
     const { timeoutMs } = this.#options;
     const abort = new AbortController();
-    const safetyNet = new AbortController();
+    let cancelSafetyNet = () => {};
+    const timedOut = new Promise<HealthStatus>((resolve) => {
+      cancelSafetyNet = this.#clock.schedule(timeoutMs + TIMEOUT_GRACE_MS, () => {
+        abort.abort();
+        resolve(failure(`no answer within ${timeoutMs} ms`, 'timeout', false));
+      });
+    });
     try {
       const target = toTarget(record, secrets);
-      const timedOut = this.#clock.sleep(timeoutMs + TIMEOUT_GRACE_MS, safetyNet.signal).then(() => {
-        abort.abort();
-        return failure(`no answer within ${timeoutMs} ms`, 'timeout', false);
-      });
       return await Promise.race([adapter.checkHealth(target, { timeoutMs, signal: abort.signal }), timedOut]);
     } catch (error) {
       // A thrown error (not a failed check) is a bug or a bad stored config: it needs an operator.
       const permanent = error instanceof AgentgwError && error.status === 400;
       return failure(`cannot check the gateway: ${describe(error)}`, null, permanent);
     } finally {
-      safetyNet.abort();
+      cancelSafetyNet();
     }
   }
 

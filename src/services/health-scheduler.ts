@@ -14,7 +14,6 @@
  * const cadence = cadenceOf(30_000);
  * const delayMs = nextCheckDelay({ status: 'ACTIVE', consecutiveFailures: 1, consecutiveSuccesses: 0 }, cadence, Math.random); // ≈ 10 s
  */
-import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { HealthCounters } from './health-state.js';
 
 export interface Cadence {
@@ -60,16 +59,23 @@ export function jittered(ms: number, random: () => number): number {
 }
 
 /**
- * Where the monitor reads the time and waits. Tests pass a manual clock so intervals, timeouts and
- * leases of minutes run in milliseconds.
+ * Where the monitor reads the time and sets its timers. Tests pass a manual clock so intervals,
+ * timeouts and leases of minutes run in milliseconds.
  */
 export interface MonitorClock {
   now(): Date;
-  /** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `callback` after `ms`; the returned function cancels it. (Not an abortable promise: a
+   * check's safety timer is set and cancelled thousands of times a round, and cancelling must not
+   * cost an AbortError with its stack trace each time.)
+   */
+  schedule(ms: number, callback: () => void): () => void;
 }
 
 export const systemClock: MonitorClock = {
   now: () => new Date(),
-  sleep: (ms, signal) => sleepTimer(ms, undefined, signal === undefined ? {} : { signal }).catch(() => undefined),
+  schedule: (ms, callback) => {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
 };

@@ -35,24 +35,22 @@ interface Cluster {
   close(): Promise<void>;
 }
 
-async function cluster(options: { simClock?: 'manual' | 'real'; timeoutMs?: number } = {}): Promise<Cluster> {
+async function cluster(options: { timeoutMs?: number } = {}): Promise<Cluster> {
   const clock = new ManualClock();
-  const sim = await startGatewaySimulator({
-    gateways: names.map((name) => ({ name })),
-    ...(options.simClock === 'real' ? {} : { clock: clock.millis }),
-  });
+  const sim = await startGatewaySimulator({ gateways: names.map((name) => ({ name })), clock: clock.millis });
   const schema = createTestSchema('multidaemon');
   const config = await testConfig(schema.url);
-  const runtimes: Runtime[] = [];
-  // Three daemons starting together: each migrates under the advisory lock.
-  runtimes.push(...(await Promise.all([0, 1, 2].map(() => openRuntime({ config, logger: silent, migrate: true })))));
+  // The first creates the schema (CREATE SCHEMA IF NOT EXISTS is not safe against itself), then
+  // the other two start together, each migrating under the advisory lock.
+  const runtimes: Runtime[] = [await openRuntime({ config, logger: silent, migrate: true })];
+  runtimes.push(...(await Promise.all([1, 2].map(() => openRuntime({ config, logger: silent, migrate: true })))));
   await seedGateways(runtimes[0]!.store, names.map((name) => ({ name, controlPlaneUrl: sim.urlOf(name) })), clock.now());
   const monitor = (runtime: Runtime, extra: Partial<HealthMonitorOptions> = {}) =>
     new HealthMonitor({
       deps: runtime.deps,
       clock,
       intervalMs: INTERVAL,
-      timeoutMs: options.timeoutMs ?? 2000,
+      timeoutMs: options.timeoutMs ?? 5000,
       concurrency: 20,
       leaseTtlMs: TTL,
       thresholds: { unhealthyThreshold: 3, healthyThreshold: 2 },
@@ -83,7 +81,8 @@ async function statusEvents(runtime: Runtime) {
   return runtime.store.db.selectFrom('gateway_status_events as e').innerJoin('gateways as g', 'g.uuid', 'e.gateway_uuid').select(['g.name', 'e.from_status', 'e.to_status']).orderBy('e.id').execute();
 }
 
-describe('three daemons on one PostgreSQL', () => {
+// Real HTTP and PostgreSQL on a shared two-core machine: generous time limits, no timing claims.
+describe('three daemons on one PostgreSQL', { timeout: 120_000 }, () => {
   let c: Cluster;
   beforeEach(async () => {
     c = await cluster();
@@ -99,7 +98,7 @@ describe('three daemons on one PostgreSQL', () => {
       expect(sum(reports)).toBe(GATEWAYS);
       // The work is shared: every daemon took part.
       for (const report of reports) expect(report.checked).toBeGreaterThan(0);
-      expect(reports.every((r) => r.lost === 0 && r.superseded === 0 && r.failed === 0)).toBe(true);
+      expect(reports.map((r) => ({ lost: r.lost, superseded: r.superseded, failed: r.failed, failures: r.checks.filter((check) => !check.healthy).map((check) => check.errorClass) }))).toEqual(reports.map(() => ({ lost: 0, superseded: 0, failed: 0, failures: [] })));
       expect(c.checks()).toEqual(names.map(() => round));
     }
     const rows = await c.runtimes[0]!.store.db.selectFrom('gateways').select(['status', 'lease_owner', 'consecutive_successes']).execute();
@@ -132,7 +131,7 @@ describe('three daemons on one PostgreSQL', () => {
     void killed.runRound().catch(() => {});
     const leasedByKilled = async () =>
       (await c.runtimes[0]!.store.db.selectFrom('gateways').select('name').where('lease_owner', '=', 'daemon-c-killed').execute()).map((r) => r.name);
-    await vi.waitFor(async () => expect(await leasedByKilled()).toHaveLength(40));
+    await vi.waitFor(async () => expect(await leasedByKilled()).toHaveLength(60));
     const orphans = await leasedByKilled();
 
     const survivors = await c.round([a, b]);
@@ -205,30 +204,47 @@ describe('three daemons on one PostgreSQL', () => {
   });
 });
 
-describe('a hanging gateway', () => {
+describe('a hanging gateway', { timeout: 120_000 }, () => {
   let c: Cluster;
   beforeEach(async () => {
-    // The simulator stamps checks with the real clock here: the claim is about real time.
-    c = await cluster({ simClock: 'real', timeoutMs: 3000 });
+    // The adapter would wait a minute; the monitors' own safety net, on the manual clock, ends the
+    // hung check when the test says so. No claim below depends on how fast the machine is.
+    c = await cluster({ timeoutMs: 60_000 });
   });
   afterEach(async () => {
     await c.close();
   });
 
-  it('does not delay the others: every other check reached its gateway before the hung one timed out', async () => {
+  it('does not delay the others: all of them are checked and stored while it is still hanging', async () => {
     c.sim.setFaults('gw-000', { hang: true });
     c.clock.advance(ROUND);
-    const reports = await c.round();
+    const round = c.round();
+    const db = c.runtimes[0]!.store.db;
+    await vi.waitFor(
+      async () => {
+        const stored = await db.selectFrom('gateways').select('name').where('last_checked_at', 'is not', null).execute();
+        expect(stored).toHaveLength(GATEWAYS - 1);
+      },
+      { timeout: 30_000, interval: 50 },
+    );
+    expect(c.checks()).toEqual(names.map(() => 1));
+    const hungRow = await db.selectFrom('gateways').select(['last_checked_at', 'lease_owner']).where('name', '=', 'gw-000').executeTakeFirstOrThrow();
+    expect(hungRow.last_checked_at).toBeNull();
+    expect(hungRow.lease_owner).not.toBeNull();
+
+    // Its timeout comes; the round ends with one failure.
+    c.clock.advance(60_000 + 1000);
+    const reports = await round;
     expect(sum(reports)).toBe(GATEWAYS);
     const checks = reports.flatMap((r) => r.checks);
     const hung = checks.find((check) => check.name === 'gw-000')!;
     expect(hung).toMatchObject({ healthy: false, errorClass: 'timeout' });
-    expect(hung.durationMs).toBeGreaterThanOrEqual(3000);
-
-    const others = names.filter((name) => name !== 'gw-000');
-    const arrivals = others.map((name) => c.sim.stats(name).healthCheckTimestamps.at(-1)!);
-    expect(Math.max(...arrivals)).toBeLessThan(hung.finishedAt);
     expect(Math.max(...checks.filter((check) => check.name !== 'gw-000').map((check) => check.finishedAt))).toBeLessThan(hung.finishedAt);
     expect(checks.filter((check) => !check.healthy).map((check) => check.name)).toEqual(['gw-000']);
+    expect(await db.selectFrom('gateways').select(['consecutive_failures', 'error_class', 'lease_owner']).where('name', '=', 'gw-000').executeTakeFirstOrThrow()).toEqual({
+      consecutive_failures: 1,
+      error_class: 'timeout',
+      lease_owner: null,
+    });
   });
 });

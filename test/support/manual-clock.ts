@@ -4,15 +4,15 @@
  */
 import type { MonitorClock } from '../../src/services/health-scheduler.js';
 
-interface Sleeper {
+interface Timer {
   at: number;
   ms: number;
-  resolve: () => void;
+  callback: () => void;
 }
 
 export class ManualClock implements MonitorClock {
   #now: number;
-  #sleepers: Sleeper[] = [];
+  #timers: Timer[] = [];
 
   constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
     this.#now = typeof start === 'number' ? start : start.getTime();
@@ -25,31 +25,24 @@ export class ManualClock implements MonitorClock {
   /** Milliseconds since the epoch, for the simulators' `clock` option. */
   readonly millis = (): number => this.#now;
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const sleeper: Sleeper = {
-        at: this.#now + ms,
-        ms,
-        resolve: () => {
-          signal?.removeEventListener('abort', sleeper.resolve);
-          this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
-          resolve();
-        },
-      };
-      this.#sleepers.push(sleeper);
-      signal?.addEventListener('abort', sleeper.resolve, { once: true });
-    });
+  schedule(ms: number, callback: () => void): () => void {
+    const timer: Timer = { at: this.#now + ms, ms, callback };
+    this.#timers.push(timer);
+    return () => {
+      this.#timers = this.#timers.filter((t) => t !== timer);
+    };
   }
 
-  /** Moves time forward and wakes every sleeper whose time has come. */
+  /** Moves time forward and fires every timer whose time has come, earliest first. */
   advance(ms: number): void {
     this.#now += ms;
-    for (const sleeper of [...this.#sleepers]) if (sleeper.at <= this.#now) sleeper.resolve();
+    const due = this.#timers.filter((t) => t.at <= this.#now).sort((a, b) => a.at - b.at);
+    this.#timers = this.#timers.filter((t) => t.at > this.#now);
+    for (const timer of due) timer.callback();
   }
 
-  /** How many are asleep for `ms` (any duration when not given): lets a test wait until a loop is idle. */
+  /** How many timers of `ms` (any duration when not given) are pending: lets a test wait until a loop is idle. */
   sleeping(ms?: number): number {
-    return this.#sleepers.filter((s) => ms === undefined || s.ms === ms).length;
+    return this.#timers.filter((t) => ms === undefined || t.ms === ms).length;
   }
 }

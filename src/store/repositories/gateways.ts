@@ -298,8 +298,7 @@ export class GatewayRepository {
   }
 }
 
-/** The columns a {@link GatewayRecord} is read from (aliased `g`), for queries outside this class. */
-export const GATEWAY_COLUMNS = COLUMNS;
+/** A gateways row, as a {@link GatewayRecord} is read from it (here and by the health monitor's leases). */
 export type GatewayRow = Record<(typeof COLUMNS)[number] extends `g.${infer C}` ? C : never, unknown>;
 
 export function toGatewayRecord(codec: Codec, row: GatewayRow): GatewayRecord {

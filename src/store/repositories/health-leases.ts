@@ -20,7 +20,7 @@
 import { sql } from 'kysely';
 import type { AdapterType } from '../../domain/types.js';
 import type { Store } from '../database.js';
-import { GATEWAY_COLUMNS, toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
+import { toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
 
 export interface ClaimRequest {
   owner: string;
@@ -64,20 +64,11 @@ export class HealthLeaseRepository {
       .orderBy('next_check_at')
       .limit(request.limit);
     if (this.store.dialect === 'postgres') due = due.forUpdate().skipLocked();
-    const leased = await db
+    const rows = await db
       .updateTable('gateways')
       .set({ lease_owner: request.owner, lease_until: codec.time(request.leaseUntil) })
       .where('uuid', 'in', due)
-      .returning('uuid')
-      .execute();
-    if (leased.length === 0) return [];
-    // Read back separately: SQLite's RETURNING cannot name the columns through the `g` alias the
-    // shared column list uses. The rows are ours until the lease ends, so nothing moves between.
-    const rows = await db
-      .selectFrom('gateways as g')
-      .select(GATEWAY_COLUMNS)
-      .where('g.uuid', 'in', leased.map((row) => row.uuid))
-      .where('g.lease_owner', '=', request.owner)
+      .returningAll()
       .execute();
     return rows.map((row) => toGatewayRecord(codec, row));
   }

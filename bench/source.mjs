@@ -1,0 +1,99 @@
+// In-process benchmarks need the TypeScript sources: this bundles the modules they name with
+// esbuild (dependencies stay in node_modules) and imports them. Out-of-process helpers: the
+// gateway simulator as its own process, so its work does not share the event loop it measures.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import process from 'node:process';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { BIN } from './support.mjs';
+
+/** `{ name: 'src/…/module.ts' }` → `{ name: moduleNamespace }`. */
+export async function importSources(entries) {
+  // Under node_modules, so the bundle's bare imports resolve to the repository's dependencies.
+  const outdir = resolve('node_modules/.cache/agentgw-bench');
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: entries,
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const loaded = {};
+  for (const name of Object.keys(entries)) loaded[name] = await import(pathToFileURL(resolve(outdir, `${name}.js`)).href);
+  return loaded;
+}
+
+/** `agentgw dev gateway-sim` with `count` gateways (gw-1 … gw-N) and `latencyMs` on every answer. */
+export async function startSimulator(count, latencyMs) {
+  const child = spawn(process.execPath, [BIN, 'dev', 'gateway-sim', '--port', '0', '--count', String(count), '--latency', String(latencyMs)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const baseUrl = await new Promise((resolvePromise, reject) => {
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`gateway-sim did not start: ${stderr}`)), 60_000);
+    child.on('exit', (code) => reject(new Error(`gateway-sim exited ${code}: ${stderr}`)));
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const match = /listening on (\S+)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise(match[1]);
+      }
+    });
+  });
+  return {
+    baseUrl,
+    urlOf: (name) => `${baseUrl}/gateways/${name}`,
+    async setFaults(name, faults) {
+      const response = await globalThis.fetch(`${baseUrl}/__sim/gateways/${name}/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
+      if (!response.ok) throw new Error(`setFaults ${name}: HTTP ${response.status}`);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolvePromise) => child.once('exit', resolvePromise));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Runs `task(item)` over `items`, at most `concurrency` at a time; resolves with the results in order. */
+export async function pool(items, concurrency, task) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
+
+/** Samples the process RSS every 50 ms until stopped; returns the peak in bytes. */
+export function rssSampler() {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss());
+    },
+  };
+}
