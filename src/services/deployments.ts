@@ -34,7 +34,14 @@ import {
   type TargetResult,
   type UndeployRequest,
 } from '../domain/resources.js';
-import { DeploymentRepository, type Attempt, type DeploymentQuery, type DeploymentRow } from '../store/repositories/deployments.js';
+import {
+  DeploymentRepository,
+  type Attempt,
+  type ClaimOutcome,
+  type DeploymentQuery,
+  type DeploymentRow,
+  type Settlement,
+} from '../store/repositories/deployments.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { GatewayRepository, type GatewayRecord } from '../store/repositories/gateways.js';
 import { isUuid } from '../store/repositories/refs.js';
@@ -52,6 +59,8 @@ export const MAX_DEPLOY_CONCURRENCY = 1000;
  */
 export const DEPLOY_LEASE_MS = 10 * 60_000;
 const RECONCILE_CONCURRENCY = 16;
+/** PENDING rows written per transaction. */
+const CLAIM_BATCH = 250;
 const LISTED_BLOCKERS = 10;
 
 /** This process, as written in attempt_owner: host, pid and a per-process id (pids get reused). */
@@ -103,10 +112,9 @@ export class DeploymentService {
     const targets = await this.targets(resource, request, true);
     if (!dryRun) await this.reconcile();
     const rows = byGateway(await this.deployments.list({ resourceUuid: resource.uuid, gatewayUuids: targets.fitting.map((g) => g.uuid) }));
-    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
-    const results = await this.fanOut(targets, concurrency, options, (gateway) =>
-      dryRun ? this.planOne(resource, gateway, rows.get(gateway.uuid)) : this.deployOne(resource, gateway, rows.get(gateway.uuid), attempt),
-    );
+    const results = dryRun
+      ? await this.fanOut(targets, concurrency, options, (gateway) => this.planOne(resource, gateway, rows.get(gateway.uuid)))
+      : await this.rollOut(resource, targets, rows, concurrency, options);
     return report(resource, targets.target, 'deploy', dryRun, concurrency, results);
   }
 
@@ -127,6 +135,7 @@ export class DeploymentService {
       now,
     );
     const claimed = new Set(claimable.map((row) => row.uuid));
+    const removed = new SettleBatch(this.deployments, attempt.id, { status: 'UNDEPLOYED', deployedRevision: null, errorMessage: null }, this.context.clock, concurrency);
     const results = await this.fanOut(targets, concurrency, options, async (gateway) => {
       const row = rows.get(gateway.uuid);
       const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: row?.revision ?? resource.revision };
@@ -136,8 +145,9 @@ export class DeploymentService {
       if (!claimed.has(row.uuid)) {
         return { ...base, action: 'remove', status: row.status, ok: false, error: 'a deploy of this resource to the gateway is in progress; retry when it ends', detail: null };
       }
-      return this.undeployOne(resource, gateway, row, attempt);
+      return this.undeployOne(resource, gateway, row, attempt, removed);
     });
+    await removed.flush();
     return report(resource, targets.target, 'undeploy', false, concurrency, results);
   }
 
@@ -271,38 +281,101 @@ export class DeploymentService {
 
   // ------------------------------------------------------------------ one gateway
 
-  private async deployOne(resource: ResourceRecord, gateway: GatewayRecord, row: DeploymentRow | undefined, attempt: Attempt): Promise<TargetResult> {
-    const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: resource.revision };
-    let action: 'create' | 'update' = row?.deployedRevision === null || row === undefined ? 'create' : 'update';
-    try {
-      const target = this.target(gateway);
+  /**
+   * A deploy in three steps, so the database is not in the way of the calls: (1) gateways whose
+   * row says they hold this revision are asked, and left alone when they do; (2) every other
+   * target gets its PENDING row, a few hundred per transaction, before any call is made; (3) the
+   * gateways are called, `concurrency` at a time, and successes are settled in batches (a crash
+   * before a batch is written leaves PENDING rows, which reconciliation settles).
+   */
+  private async rollOut(
+    resource: ResourceRecord,
+    targets: Targets,
+    rows: Map<string, DeploymentRow>,
+    concurrency: number,
+    options: DeployOptions,
+  ): Promise<TargetResult[]> {
+    const results: TargetResult[] = [...targets.skipped];
+    const total = targets.fitting.length;
+    const finish = (result: TargetResult) => {
+      results.push(result);
+      options.onProgress?.({ done: results.length - targets.skipped.length, total, result });
+    };
+    const base = (gateway: GatewayRecord) => ({ gateway: gateway.name, gatewayId: gateway.uuid, revision: resource.revision });
+    const failed = (gateway: GatewayRecord, action: 'create' | 'update', error: unknown): TargetResult => ({
+      ...base(gateway),
+      action,
+      status: rows.get(gateway.uuid)?.status ?? null,
+      ok: false,
+      error: messageOf(error),
+      detail: null,
+    });
+
+    // 1. Verify what the records say is already there; plan the rest.
+    const planned: Array<{ gateway: GatewayRecord; target: GatewayTarget; action: 'create' | 'update' }> = [];
+    await forEachLimit(targets.fitting, concurrency, async (gateway) => {
+      const row = rows.get(gateway.uuid);
+      let action: 'create' | 'update' = row === undefined || row.deployedRevision === null ? 'create' : 'update';
+      let target: GatewayTarget;
+      try {
+        target = this.target(gateway);
+      } catch (error) {
+        finish(failed(gateway, action, error));
+        return;
+      }
       if (row?.status === 'DEPLOYED' && row.deployedRevision === resource.revision) {
         const held = await this.context.adapter.getResource(target, resource.kind, resource.name).catch(() => undefined);
         if (held && specMatches(resource.spec, held.spec, false)) {
-          return { ...base, action: 'no-op', status: 'DEPLOYED', ok: true, error: null, detail: `already at revision ${resource.revision}` };
+          finish({ ...base(gateway), action: 'no-op', status: 'DEPLOYED', ok: true, error: null, detail: `already at revision ${resource.revision}` });
+          return;
         }
         // Gone, changed, or not answering: deploy again (a gateway that is down fails the call).
         if (held !== undefined) action = held === null ? 'create' : 'update';
       }
-      const claim = (await this.deployments.claimDeploy(resource.uuid, resource.revision, [gateway.uuid], attempt, this.context.clock())).get(gateway.uuid);
-      if (!claim?.claimed) {
-        const reason = claim?.reason === 'decommissioning' ? 'is being decommissioned' : 'was deleted';
-        return { ...base, action, status: row?.status ?? null, ok: false, error: `gateway "${gateway.name}" ${reason}; nothing was sent to it`, detail: null };
-      }
+      planned.push({ gateway, target, action });
+    });
+
+    // 2. A PENDING row for each, written before any of them is called.
+    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
+    const claimed = new Map<string, string>();
+    for (let start = 0; start < planned.length; start += CLAIM_BATCH) {
+      const chunk = planned.slice(start, start + CLAIM_BATCH);
+      let outcomes: Map<string, ClaimOutcome>;
       try {
-        const outcome = await this.context.adapter.deployResource(target, manifestOf(resource));
-        await this.deployments.settle([claim.deploymentUuid], attempt.id, { status: 'DEPLOYED', deployedRevision: resource.revision, errorMessage: null }, this.context.clock());
-        return { ...base, action: outcome.action === 'created' ? 'create' : 'update', status: 'DEPLOYED', ok: true, error: null, detail: null };
+        outcomes = await this.deployments.claimDeploy(resource.uuid, resource.revision, chunk.map((p) => p.gateway.uuid), attempt, this.context.clock());
       } catch (error) {
-        const message = messageOf(error);
-        await this.deployments.settle([claim.deploymentUuid], attempt.id, { status: 'FAILED', errorMessage: message }, this.context.clock());
-        return { ...base, action, status: 'FAILED', ok: false, error: message, detail: null };
+        for (const p of chunk) finish(failed(p.gateway, p.action, error));
+        continue;
       }
-    } catch (error) {
-      // The adapter could not be used for it, or the outcome could not be recorded (the row
-      // then stays PENDING and is reconciled later).
-      return { ...base, action, status: row?.status ?? null, ok: false, error: messageOf(error), detail: null };
+      for (const { gateway, action } of chunk) {
+        const outcome = outcomes.get(gateway.uuid);
+        if (outcome?.claimed) claimed.set(gateway.uuid, outcome.deploymentUuid);
+        else finish(failed(gateway, action, `gateway "${gateway.name}" ${outcome?.reason === 'decommissioning' ? 'is being decommissioned' : 'was deleted'}; nothing was sent to it`));
+      }
     }
+
+    // 3. The calls.
+    const settled = new SettleBatch(this.deployments, attempt.id, { status: 'DEPLOYED', deployedRevision: resource.revision, errorMessage: null }, this.context.clock, concurrency);
+    const manifest = manifestOf(resource);
+    await forEachLimit(
+      planned.filter((p) => claimed.has(p.gateway.uuid)),
+      concurrency,
+      async ({ gateway, target, action }) => {
+        const deploymentUuid = claimed.get(gateway.uuid)!;
+        try {
+          const outcome = await this.context.adapter.deployResource(target, manifest);
+          const result: TargetResult = { ...base(gateway), action: outcome.action === 'created' ? 'create' : 'update', status: 'DEPLOYED', ok: true, error: null, detail: null };
+          settled.add(deploymentUuid, result);
+          finish(result);
+        } catch (error) {
+          const message = messageOf(error);
+          await this.deployments.settle([deploymentUuid], attempt.id, { status: 'FAILED', errorMessage: message }, this.context.clock()).catch(() => 0);
+          finish({ ...base(gateway), action, status: 'FAILED', ok: false, error: message, detail: null });
+        }
+      },
+    );
+    await settled.flush();
+    return results.sort((a, b) => a.gateway.localeCompare(b.gateway));
   }
 
   /** Dry run: what deploying would do on one gateway, asking the gateway what it holds. */
@@ -323,12 +396,21 @@ export class DeploymentService {
     return { ...base, action: 'update', reachable: true, ok: true, error: null, detail: null };
   }
 
-  private async undeployOne(resource: Pick<ResourceRecord, 'kind' | 'name'>, gateway: GatewayRecord, row: DeploymentRow, attempt: Attempt): Promise<TargetResult> {
+  /** Removes one resource from one gateway; with `batch`, the success is settled with others. */
+  private async undeployOne(
+    resource: Pick<ResourceRecord, 'kind' | 'name'>,
+    gateway: GatewayRecord,
+    row: DeploymentRow,
+    attempt: Attempt,
+    batch?: SettleBatch,
+  ): Promise<TargetResult> {
     const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: row.revision, action: 'remove' as const };
     try {
       await this.context.adapter.undeployResource(this.target(gateway), resource.kind, resource.name);
-      await this.deployments.settle([row.uuid], attempt.id, { status: 'UNDEPLOYED', deployedRevision: null, errorMessage: null }, this.context.clock());
-      return { ...base, status: 'UNDEPLOYED', ok: true, error: null, detail: null };
+      const result: TargetResult = { ...base, status: 'UNDEPLOYED', ok: true, error: null, detail: null };
+      if (batch) batch.add(row.uuid, result);
+      else await this.deployments.settle([row.uuid], attempt.id, { status: 'UNDEPLOYED', deployedRevision: null, errorMessage: null }, this.context.clock());
+      return result;
     } catch (error) {
       const message = messageOf(error);
       await this.deployments.settle([row.uuid], attempt.id, { status: 'FAILED', errorMessage: message }, this.context.clock()).catch(() => 0);
@@ -549,6 +631,50 @@ export class DeploymentService {
     const found = await this.environments.find(ref);
     if (!found) throw new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
     return found;
+  }
+}
+
+/**
+ * Successful calls, settled a batch at a time (one UPDATE each). A batch that cannot be written
+ * turns its results into failures: the rows stay PENDING and are reconciled later.
+ */
+class SettleBatch {
+  private pending: Array<{ uuid: string; result: TargetResult }> = [];
+  private written: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deployments: DeploymentRepository,
+    private readonly attemptId: string,
+    private readonly settlement: Settlement,
+    private readonly clock: () => Date,
+    private readonly size: number,
+  ) {}
+
+  add(uuid: string, result: TargetResult): void {
+    this.pending.push({ uuid, result });
+    if (this.pending.length >= this.size) void this.flush();
+  }
+
+  /** Writes what is pending; resolves once every batch so far is written (or given up). */
+  flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    if (batch.length > 0) {
+      this.written = this.written.then(async () => {
+        try {
+          await this.deployments.settle(
+            batch.map((b) => b.uuid),
+            this.attemptId,
+            this.settlement,
+            this.clock(),
+          );
+        } catch (error) {
+          for (const { result } of batch) {
+            Object.assign(result, { ok: false, status: 'PENDING', error: `the gateway took it, but the outcome could not be recorded (it will be reconciled): ${messageOf(error)}` });
+          }
+        }
+      });
+    }
+    return this.written;
   }
 }
 

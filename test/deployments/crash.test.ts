@@ -104,15 +104,19 @@ describe.each(['postgres', 'sqlite'] as const)('a daemon killed mid-deploy (%s)'
     const client = await RemoteClient.connect(daemon!.url, null);
     const deploying = client.deployments.deploy({ resource: 'LlmProvider/openai-provider', environment: 'slow', concurrency: 6 }).catch((error: unknown) => error);
     // Kill once some gateways are done and others are being called.
-    await until('the deploy to be under way', async () => (posts() >= 10 && (await statuses()).includes('PENDING') ? true : undefined));
+    await until('the deploy to be under way', async () => {
+      const now = await statuses();
+      return posts() >= 10 && now.includes('PENDING') && now.includes('DEPLOYED') ? true : undefined;
+    });
     daemon!.process.kill('SIGKILL');
     await daemon!.process;
     expect(await deploying).toBeInstanceOf(Error);
 
     const left = await statuses();
+    // Every target's row is written before the first call; some calls were done when it died.
     expect(left).toContain('PENDING');
-    console.info(`${dialect}: killed with ${left.filter((s) => s === 'PENDING').length} PENDING, ${left.filter((s) => s === 'DEPLOYED').length} DEPLOYED, ${GATEWAYS.length - left.length} not started`);
-    expect(left.length).toBeLessThan(GATEWAYS.length);
+    expect(left).toContain('DEPLOYED');
+    console.info(`${dialect}: killed with ${left.filter((s) => s === 'PENDING').length} PENDING, ${left.filter((s) => s === 'DEPLOYED').length} DEPLOYED; ${posts()} calls had reached the gateways`);
 
     daemon = await startDaemon(databaseUrl, home);
     const restarted = await RemoteClient.connect(daemon.url, null);
