@@ -7,7 +7,7 @@
  * render(<Dashboard client={client} refreshMs={2000} readonly={false} environment={null} />);
  */
 import { Box, useApp, useInput, useStdin, type Key } from 'ink';
-import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
 import type { Environment, EnvironmentSummary, Gateway } from '../domain/types.js';
@@ -71,6 +71,7 @@ const withoutWrites = (keys: KeyHint[], readonly: boolean) => (readonly ? keys.f
 /** Lines around the body: header (2, +2 when stale), footer (2), one spare so Ink never scrolls. */
 const chromeLines = (stale: boolean) => 2 + (stale ? 2 : 0) + 2 + 1;
 const MESSAGE_MS = 5000;
+const LOADING_FRAME_AFTER_MS = 250;
 
 interface UiState {
   view: View;
@@ -269,6 +270,15 @@ export function Dashboard(props: DashboardProps) {
   };
 
   useInput(onInput, { isActive: isRawModeSupported === true });
+
+  // A source that answers at once goes straight to its data: no "loading" frame flashes by, and
+  // the first poll is not kept waiting behind a render of it.
+  const [waitedLong, setWaitedLong] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setWaitedLong(true), LOADING_FRAME_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, []);
+  if (fleet.polls === 0 && !waitedLong) return null;
 
   const hints =
     overlay?.kind === 'filter'
