@@ -25,13 +25,13 @@ const LINGER_MS = 20;
 const MIN_REFRESH_MS = 250;
 
 export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): Promise<void> {
+  const flagRefresh = flags.refresh === undefined ? undefined : refreshOf(flags.refresh);
   const exitAfterFirstPoll = process.env.AGENTGW_DASHBOARD_FIRST_FRAME_EXIT === '1';
   if (!exitAfterFirstPoll && (!process.stdin.isTTY || !process.stdout.isTTY)) {
     throw new UsageError('the dashboard needs an interactive terminal', {
       hint: 'to follow gateways from a script or a pipe, use: agentgw gateway list --watch',
     });
   }
-  const flagRefresh = flags.refresh === undefined ? undefined : refreshOf(flags.refresh);
   // Ink and React load while the config is read and the client connects.
   const tui = import('../tui/run.js');
   tui.catch(() => {}); // awaited below; a failure there is reported, not an unhandled rejection

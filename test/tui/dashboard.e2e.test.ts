@@ -40,6 +40,24 @@ async function waitForScreen(predicate: (text: string) => boolean, timeoutMs = 1
 
 const row = (text: string, name: string) => text.split('\n').find((line) => line.slice(2).startsWith(`${name} `)) ?? '';
 
+describe('agentgw dashboard off a terminal', () => {
+  it('exits 2 and points to gateway list --watch', async () => {
+    const result = await cliEnvironment().run(['dashboard']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('error: the dashboard needs an interactive terminal\nhint: to follow gateways from a script or a pipe, use: agentgw gateway list --watch\n');
+  });
+
+  it('refuses a refresh interval that is not a duration, or too short', async () => {
+    const cli = cliEnvironment();
+    for (const refresh of ['soon', '10ms']) {
+      const result = await cli.run(['dashboard', '--refresh', refresh]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`--refresh "${refresh}": expected a duration of at least 250ms`);
+    }
+  });
+});
+
 describe.skipIf(!hasTmux)('agentgw dashboard in tmux, over a daemon with simulated gateways', () => {
   let sim: SimulatorProcess;
   let cli: CliEnvironment;
