@@ -32,7 +32,7 @@ describe('manifest validation', () => {
   });
 
   it('normalises: drops the server-managed status, keeps labels and annotations', () => {
-    const document = { ...provider(), status: { state: 'deployed' } };
+    const document: Record<string, any> = { ...provider(), status: { state: 'deployed' } };
     (document.metadata as Record<string, unknown>).labels = { team: 'ai' };
     const manifest = checkManifest(document);
     expect(manifest).not.toHaveProperty('status');
