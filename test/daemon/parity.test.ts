@@ -31,7 +31,8 @@ describe('the CLI in local and remote mode', () => {
     await sim?.close();
   });
 
-  it.each([
+  // None of these changes anything, so they run side by side (vitest's maxConcurrency).
+  it.concurrent.for<[string, string[]]>([
     ['env list', ['env', 'list']],
     ['env list -o json', ['env', 'list', '-o', 'json']],
     ['env list -o yaml', ['env', 'list', '-o', 'yaml']],
@@ -55,7 +56,7 @@ describe('the CLI in local and remote mode', () => {
     ['unknown mapping (exit 1)', ['gateway', 'env', 'remove', 'edge-1', 'nowhere']],
     ['destructive without --yes off a terminal (exit 2)', ['gateway', 'delete', 'edge-1']],
     ['nothing to update (exit 2)', ['gateway', 'update', 'edge-1']],
-  ])('%s: same stdout, stderr and exit code', async (_label, args) => {
+  ])('%s: same stdout, stderr and exit code', async ([, args], { expect }) => {
     const [inProcess, viaDaemon] = await both(args.map((arg) => (arg.startsWith('SIM:') ? sim.urlOf(arg.slice(4)) : arg)));
     // The table's status age ("ACTIVE 2s") moves on between the two runs.
     const steady = (r: CliResult) => ({ ...r, stdout: r.stdout.replace(/\b(ACTIVE|INACTIVE|PROVISIONING|ERROR) \d+[smhd]\b/g, '$1 AGE') });

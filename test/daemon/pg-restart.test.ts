@@ -187,7 +187,6 @@ describe.skipIf(!canRun)('PostgreSQL restarted during 1,000 requests', () => {
     const after = results.filter((r) => r.started >= restartedAt + 1000);
     expect(after.length).toBeGreaterThanOrEqual(100);
     expect(after.filter((r) => r.result.status >= 300).map((r) => r.result.text)).toEqual([]);
-    // eslint-disable-next-line no-console
     console.info(`pg-restart: ${results.length} requests, ${unavailable.length} × 503 during the outage`);
 
     expect((await http(url, 'GET', '/readyz')).status).toBe(200);
