@@ -284,15 +284,6 @@ export class GatewayRepository {
     });
   }
 
-  async delete(uuid: string): Promise<boolean> {
-    const result = await this.store.db
-      .deleteFrom('gateways')
-      .where('uuid', '=', uuid)
-      .where('organization_uuid', '=', this.organizationId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
-  }
-
   private toRecord(row: GatewayRow): GatewayRecord {
     return toGatewayRecord(this.store.codec, row);
   }
