@@ -5,7 +5,7 @@
 // (the simulator's 50 ms plus loopback HTTP); the nominal floor (50 ms) is reported beside it.
 // Target: ≤ 1.5× the floor, no failed check.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { percentile, median, round } from './support.mjs';
@@ -68,6 +68,7 @@ export async function run({ gateways = 1000, latencyMs = 50, concurrency = 100 }
       p99CheckMs: round(percentile(results.map((r) => r.ms), 99)),
       failedChecks: results.filter((r) => !r.healthy).length,
       target: 'ratio ≤ 1.5, failedChecks = 0',
+      loadAverage: round(loadavg()[0]),
       pass: totalMs / floorMs <= 1.5 && results.every((r) => r.healthy),
     };
   } finally {

@@ -12,7 +12,7 @@
 import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -111,6 +111,8 @@ export async function run({ gateways = 10_000, latencyMs = 50, concurrency = 200
         writeBatches: hanging.writeBatches,
       },
       targets: 'round ≤ 10 s, falseFailures = 0, rssPeakMb ≤ 250; hanging ratio ≤ 1.25',
+      // Absolute times on a shared two-core machine depend on what else runs: the 1-minute load.
+      loadAverage: round(loadavg()[0]),
     };
     result.pass =
       durationMs <= 10_000 && healthy.failed === 0 && mb(rssPeak) <= 250 && hangingMs / hangingFloorMs <= 1.25 && result.hanging.falseFailures === 0 && hanging.failed === hung.length;
