@@ -169,6 +169,7 @@ export class HealthMonitor {
    */
   async runRound(): Promise<RoundReport> {
     if (this.#loop !== null) throw new Error('runRound cannot run while the monitor is started');
+    if (this.#round !== null) throw new Error('a round is already running');
     const report: RoundReport = { checked: 0, healthy: 0, failed: 0, transitions: 0, superseded: 0, lost: 0, writeBatches: 0, checks: [] };
     this.#round = report;
     const dueBy = this.#clock.now();
