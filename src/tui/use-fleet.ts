@@ -1,7 +1,8 @@
 /**
- * Polls the fleet: gateways and environments, every `refreshMs`, never two polls at once (the next
- * one is scheduled when the previous one ends, so a slow source is not piled on). A failed poll
- * keeps the last good data and records the error, which the header shows as "stale".
+ * Polls the fleet: gateways, then environments, every `refreshMs`, one request at a time and never
+ * two polls at once (the next one is scheduled when the previous one ends, so a slow source is not
+ * piled on). A failed poll keeps the last good data and records the error, which the header shows
+ * as "stale".
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
@@ -21,7 +22,6 @@ export interface Fleet {
   /** When the last good poll finished. */
   updatedAt: Date | null;
   error: FleetError | null;
-  loading: boolean;
   /** How many polls have finished, good or not. */
   polls: number;
 }
@@ -32,7 +32,7 @@ export interface FleetOptions {
   now: () => Date;
 }
 
-export const EMPTY_FLEET: Fleet = { gateways: null, environments: null, updatedAt: null, error: null, loading: true, polls: 0 };
+const EMPTY_FLEET: Fleet = { gateways: null, environments: null, updatedAt: null, error: null, polls: 0 };
 
 export function useFleet(client: Client, options: FleetOptions): Fleet & { refresh: () => void } {
   const [fleet, setFleet] = useState<Fleet>(EMPTY_FLEET);
@@ -50,17 +50,22 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
     }
     inFlight.current = true;
     clearTimeout(timer.current);
-    setFleet((f) => (f.loading ? f : { ...f, loading: true }));
+    let counted = false;
     try {
+      // The table needs the gateways only (they carry their environments' names): it is drawn
+      // before the environments list arrives.
       const gateways = await client.gateways.list();
+      if (!mounted.current) return;
+      counted = true;
+      setFleet((f) => ({ ...f, gateways, updatedAt: settings.current.now(), error: null, polls: f.polls + 1 }));
       const environments = await client.environments.list();
       if (!mounted.current) return;
-      setFleet((f) => ({ gateways, environments, updatedAt: settings.current.now(), error: null, loading: false, polls: f.polls + 1 }));
+      setFleet((f) => ({ ...f, environments }));
     } catch (error) {
       if (!mounted.current) return;
       const message = error instanceof Error ? error.message : String(error);
       const hint = error instanceof AgentgwError ? (error.hint ?? null) : null;
-      setFleet((f) => ({ ...f, loading: false, error: { message, hint, since: f.error?.since ?? settings.current.now() }, polls: f.polls + 1 }));
+      setFleet((f) => ({ ...f, error: { message, hint, since: f.error?.since ?? settings.current.now() }, polls: counted ? f.polls : f.polls + 1 }));
     } finally {
       inFlight.current = false;
       if (mounted.current) {
