@@ -1,21 +1,23 @@
 /**
- * Kysely over postgres.js, built to outlive a database restart.
+ * Kysely over postgres.js, built for throughput and to outlive a database restart.
  *
- * Like kysely-postgres-js, every Kysely connection is a reserved postgres.js connection (so
- * `db.connection()` and transactions keep one session). Unlike it, a reserved connection that
- * lost its database is never released: postgres.js 3.4.9 would put the dead connection back in
- * its open queue, and the next query on it writes to a null socket from a setImmediate — an
- * uncatchable TypeError that kills the process (porsager/postgres#1154 and #1208, open). And a
- * connection closed while a write was buffered keeps a stale write timer, so after reconnecting
- * it never sends again. So:
+ * - A single query runs on the pool (`sql.unsafe`): postgres.js pipelines it on a free or busy
+ *   connection and reconnects dead connections itself. (kysely-postgres-js reserves a whole
+ *   connection per query and holds it across event-loop turns, which caps a loaded daemon at a
+ *   few hundred queries a second.)
+ * - A transaction reserves a connection. A reserved connection that lost its database is never
+ *   released: postgres.js 3.4.9 would put it back in its open queue, and the next query on it
+ *   writes to a null socket from a setImmediate — an uncatchable TypeError that kills the process
+ *   (porsager/postgres#1154 and #1208, open). It is not rolled back either: the server ended the
+ *   session, and the transaction with it.
+ * - After any connection loss the whole client is replaced by a fresh one and the old one is
+ *   ended with a timeout: a connection closed while a write was buffered keeps a stale write
+ *   timer inside postgres.js and never sends again, so it must not linger.
  *
- * - a connection whose query failed with a connection loss is marked lost: no rollback (the
- *   server ended the session, and the transaction with it), no release, no further queries;
- * - after any connection loss the whole client is replaced by a fresh one, and the old one is
- *   ended with a timeout, so a connection poisoned inside postgres.js cannot linger.
- *
- * (The one remaining window, a connection closing while idle inside a transaction, is covered
- * by `isPostgresNullSocketWrite`, which the daemon uses to survive that TypeError.)
+ * `db.connection()` (several statements on one session without a transaction) is refused on
+ * PostgreSQL rather than silently spread over several sessions: use `db.transaction()`.
+ * The one remaining window, a connection closing while idle inside a transaction, is covered by
+ * `isPostgresNullSocketWrite`, which the daemon uses to survive that TypeError.
  *
  * @example
  * const db = new Kysely<Database>({ dialect: new ResilientPostgresDialect({ connect: () => postgres(url), isConnectionLoss }) });
@@ -31,6 +33,7 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
+  type TransactionSettings,
 } from 'kysely';
 import type { ReservedSql, Sql } from 'postgres';
 
@@ -84,19 +87,22 @@ class ResilientPostgresDriver extends PostgresDriver {
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = new ReservedConnection(this.client, this);
-    await connection.reserve();
-    return connection;
+    return new PooledConnection(this.client, this);
+  }
+
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await (connection as PooledConnection).reserve();
+    await super.beginTransaction(connection, settings);
   }
 
   /** A transaction whose connection died was rolled back by the server when the session ended. */
   override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    if ((connection as ReservedConnection).lost) return;
+    if ((connection as PooledConnection).lost) return;
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
   override async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    (connection as ReservedConnection).release();
+    (connection as PooledConnection).release();
   }
 
   /** Replaced clients are not awaited: they finish (or are cut off) on their own timer. */
@@ -141,8 +147,10 @@ class ResilientPostgresDriver extends PostgresDriver {
   }
 }
 
-class ReservedConnection implements DatabaseConnection {
+/** One Kysely connection: queries on the pool, or on a reserved connection inside a transaction. */
+class PooledConnection implements DatabaseConnection {
   #reserved: ReservedSql | null = null;
+  #pooledQueries = 0;
   lost = false;
 
   constructor(
@@ -175,9 +183,12 @@ class ReservedConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const reserved = this.#reserved;
-    if (this.lost || reserved === null) throw new ConnectionLostError();
-    const result = await this.guard(() => reserved.unsafe(compiledQuery.sql, [...compiledQuery.parameters] as never[]));
+    if (this.lost) throw new ConnectionLostError();
+    if (this.#reserved === null && this.#pooledQueries++ > 0) {
+      throw new Error('db.connection() is not supported on PostgreSQL: its statements would run on different sessions; use db.transaction()');
+    }
+    const target = this.#reserved ?? this.client;
+    const result = await this.guard(() => target.unsafe(compiledQuery.sql, [...compiledQuery.parameters] as never[]));
     const { command, count } = result;
     return {
       ...(command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE' ? { numAffectedRows: BigInt(count) } : {}),
