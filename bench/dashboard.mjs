@@ -37,8 +37,8 @@ function startProcess(args, env, pattern) {
   });
 }
 
-/** Spawn to the first gateway row on stdout, and spawn to exit (which must be 0). */
-function timeFirstFrame(args, env) {
+/** Spawn to the moment stdout contains `marker`, and spawn to exit (which must be 0). */
+function timeFirstFrame(args, env, marker = `${GATEWAYS} gateways`) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
@@ -48,7 +48,7 @@ function timeFirstFrame(args, env) {
     let frameMs = null;
     child.stdout.on('data', (chunk) => {
       stdout += chunk;
-      if (frameMs === null && stdout.includes(`${GATEWAYS} gateways`)) frameMs = elapsed();
+      if (frameMs === null && stdout.includes(marker)) frameMs = elapsed();
     });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('exit', (code) => {
@@ -81,9 +81,11 @@ export async function run({ runs = 15 } = {}) {
     const server = daemon.match[1];
 
     const firstFrame = { ...env, AGENTGW_DASHBOARD_FIRST_FRAME_EXIT: '1' };
-    const samples = { node: [], remote: [], remoteExit: [], local: [], localExit: [] };
+    const samples = { node: [], list: [], remote: [], remoteExit: [], local: [], localExit: [] };
     for (let i = 0; i < runs; i++) {
       samples.node.push(...timeCommand(['-e', '0'], env, 1));
+      // For scale: what any remote command costs until its output, without Ink and React.
+      samples.list.push((await timeFirstFrame([BIN, 'gateway', 'list', '-o', 'name', '--server', server], env, `gw-${GATEWAYS}`)).frameMs);
       const remote = await timeFirstFrame([BIN, 'dashboard', '--server', server], firstFrame);
       samples.remote.push(remote.frameMs);
       samples.remoteExit.push(remote.exitMs);
@@ -98,6 +100,8 @@ export async function run({ runs = 15 } = {}) {
       remoteExitMs: round(median(samples.remoteExit)),
       localFirstFrameMs: round(median(samples.local)),
       localExitMs: round(median(samples.localExit)),
+      remoteListFirstOutputMs: round(median(samples.list)),
+      remoteListRatio: round(median(samples.list) / baseline),
       remoteRatio: round(median(samples.remote) / baseline),
       localRatio: round(median(samples.local) / baseline),
       targets: { remoteRatio: 6 },
