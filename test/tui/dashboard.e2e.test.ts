@@ -6,7 +6,7 @@
  * `UPDATE_FIXTURES=1` saves the screen with the gateway down to fixtures/captured-screen.txt.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,8 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux, over a daemon with simulat
 
   afterAll(async () => {
     await tmux('kill-server');
+    // kill-server leaves its socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
     if (daemon && daemon.exitCode === null) daemon.kill('SIGTERM');
     await daemon?.catch(() => {});
     await sim?.stop();
