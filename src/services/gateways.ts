@@ -15,7 +15,7 @@ import type {
 } from '../domain/types.js';
 import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
-import { gatewayExists, GatewayRepository, type GatewayRecord } from '../store/repositories/gateways.js';
+import { gatewayExists, GatewayRepository, type GatewayRecord, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, mergeAdapterConfig, openSecrets, sealSecrets, toTarget } from './credentials.js';
@@ -133,7 +133,7 @@ export class GatewayService {
   }
 
   async get(ref: string): Promise<Gateway> {
-    return this.present(await this.require(ref));
+    return this.present(await this.require(ref, { withEnvironments: true }));
   }
 
   async version(ref: string): Promise<number> {
@@ -141,13 +141,13 @@ export class GatewayService {
   }
 
   async list(filter: GatewayFilter = {}): Promise<Gateway[]> {
-    return this.presentMany(await this.gateways.list(filter));
+    return this.presentMany(await this.gateways.list(filter, { withEnvironments: true }));
   }
 
   async listPage(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Gateway>> {
     const limit = parseLimit(options.limit);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const records = await this.gateways.list(filter, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+    const records = await this.gateways.list(filter, { limit: limit + 1, withEnvironments: true, ...(after === undefined ? {} : { after }) });
     const page = records.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -291,8 +291,8 @@ export class GatewayService {
     };
   }
 
-  async require(ref: string): Promise<GatewayRecord> {
-    const found = await this.gateways.find(ref);
+  async require(ref: string, options: ReadOptions = {}): Promise<GatewayRecord> {
+    const found = await this.gateways.find(ref, options);
     if (!found) throw new NotFoundError('gateway', ref, { hint: 'list gateways with: agentgw gateway list' });
     return found;
   }
@@ -328,12 +328,15 @@ export class GatewayService {
     });
   }
 
+  /** A record read with its environments is presented as is; others cost one more query. */
   private async present(record: GatewayRecord): Promise<Gateway> {
+    if (record.environments !== undefined) return presentGateway(record, record.environments);
     const environments = await this.mappings.environmentsOf([record.uuid]);
     return presentGateway(record, environments.get(record.uuid) ?? []);
   }
 
   private async presentMany(records: GatewayRecord[]): Promise<Gateway[]> {
+    if (records.every((record) => record.environments !== undefined)) return records.map((record) => presentGateway(record, record.environments!));
     const environments = await this.mappings.environmentsOf(records.map((r) => r.uuid));
     return records.map((record) => presentGateway(record, environments.get(record.uuid) ?? []));
   }
