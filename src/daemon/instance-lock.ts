@@ -13,7 +13,8 @@
  * // … serve …
  * lock.release();
  */
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ConflictError } from '../domain/errors.js';
 
 export interface InstanceLock {
@@ -32,6 +33,8 @@ export function sqlitePathOf(url: string): string | null {
 export async function lockSqliteDatabase(databasePath: string): Promise<InstanceLock> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   const path = `${databasePath}-serve.lock`;
+  // The lock is taken before the store opens (and creates the data directory) on a fresh install.
+  mkdirSync(dirname(path), { recursive: true });
   const connection = new BetterSqlite3(path, { timeout: 0 });
   try {
     connection.pragma('locking_mode = EXCLUSIVE');
