@@ -54,13 +54,14 @@ export function assertSafeBind(host: string, authRequired: boolean): void {
 }
 
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
-  app.decorateRequest('organizationId', '');
+  app.decorateRequest('organizationId', options.defaultOrganizationId);
   app.decorateRequest('principal', null);
+  // Without authentication every request is the default organization's: no hook at all.
+  if (!options.required) return;
   app.addHook('onRequest', async (request) => {
-    request.organizationId = options.defaultOrganizationId;
     const scope = request.routeOptions.config.scope;
     // Routes without a scope are Fastify's not-found handler: nothing to protect.
-    if (!options.required || scope === undefined || scope === 'public') return;
+    if (scope === undefined || scope === 'public') return;
     const token = bearerToken(request);
     if (token === null) {
       throw new AuthenticationError('authentication required: send an API token as "Authorization: Bearer <token>"', {
