@@ -26,7 +26,6 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import got, { TimeoutError } from 'got';
 import type { Response as GotResponse, StreamOptions } from 'got';
 
 import type { AdapterLogger, EgressPolicySettings, OutboundHttpSettings } from '../adapter.js';
@@ -79,6 +78,16 @@ const NETWORK_MESSAGES: Record<string, string> = {
   ECONNABORTED: 'connection aborted',
   EADDRNOTAVAIL: 'no local address to connect from',
 };
+
+/**
+ * got and its dependencies take a tenth of a second to load: loaded on the first request, so
+ * commands that never call a gateway (most reads) do not pay for it.
+ */
+let gotModule: typeof import('got') | undefined;
+async function loadGot(): Promise<typeof import('got')> {
+  gotModule ??= await import('got');
+  return gotModule;
+}
 
 /** Raised by the body reader; kept apart from got's errors so it maps to `too_large`. */
 class ResponseTooLargeError extends Error {}
@@ -218,7 +227,7 @@ export function createHttpClient(
     const tooLarge = findInChain(error, ResponseTooLargeError);
     if (tooLarge !== undefined) return fail('too_large', tooLarge.message, false);
     const attempts = context.attempts > 1 ? ` (${context.attempts} attempts)` : '';
-    if (error instanceof TimeoutError) {
+    if (gotModule !== undefined && error instanceof gotModule.TimeoutError) {
       // A handshake cut short by what was left of the total budget is the total timeout.
       const fullHandshake = context.handshakeMs >= connectTimeoutMs;
       if (error.event === 'connect' && fullHandshake) return fail('timeout', `connection timed out after ${connectTimeoutMs} ms${attempts}`, true);
@@ -255,6 +264,7 @@ export function createHttpClient(
     const maxBytes = settings.maxResponseBytes;
     const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)) };
     try {
+      const { default: got } = await loadGot();
       const stream = got.stream(request.url, gotOptions(request, remainingMs, context.handshakeMs));
       // Errors are read through `once` and the async iterator; this listener only stops an error
       // emitted between the two from being unhandled.
