@@ -4,7 +4,7 @@
  * matrix, diff --exit-code, gateway delete --drain — locally, and through a daemon with the same
  * output and exit codes.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -150,8 +150,6 @@ describe('deploying through a daemon (--server)', () => {
 
   beforeAll(async () => {
     cli = cliEnvironment({ AGENTGW_SECRET_KEY: SECRET_KEY });
-    // `serve` takes its instance lock beside the database file before creating the data dir.
-    mkdirSync(cli.dataDir, { recursive: true });
     daemon = execa(process.execPath, [BIN, 'serve', '--port', '0', '--no-monitor'], { env: cli.env, extendEnv: false, reject: false });
     server = await new Promise<string>((resolve, reject) => {
       let stderr = '';
