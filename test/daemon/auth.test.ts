@@ -167,7 +167,8 @@ describe('bearer tokens on a daemon with auth required', () => {
     expect((await cli.run(['token', 'create', 'y', '--expires', 'soon', ...db])).exitCode).toBe(2);
     expect((await cli.run(['token', 'create', 'cli-token', ...db])).exitCode).toBe(5);
     expect((await cli.run(['token', 'revoke', 'nope', '--yes', ...db])).exitCode).toBe(1);
-  });
+    // Sixteen CLI processes, one after another: generous on a busy machine.
+  }, 120_000);
 });
 
 describe('binding beyond loopback', () => {

@@ -3,7 +3,7 @@
  * written in one transaction, so a failed registration leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { CompiledQuery, type ExpressionBuilder, type Kysely } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
 import { ConflictError } from '../../domain/errors.js';
@@ -123,6 +123,9 @@ const COLUMNS = [
   'g.updated_at',
 ] as const;
 
+/** SQL of find(), by dialect and shape (see GatewayRepository.findSql). */
+const FIND_SQL = new Map<string, string | null>();
+
 export class GatewayRepository {
   constructor(
     private readonly store: Store,
@@ -190,13 +193,41 @@ export class GatewayRepository {
 
   /** By uuid or by name. */
   async find(ref: string, options: ReadOptions = {}): Promise<GatewayRecord | undefined> {
+    const byUuid = isUuid(ref);
+    const withEnvironments = options.withEnvironments === true;
+    const sqlText = this.findSql(byUuid, withEnvironments);
+    if (sqlText === null) {
+      const row = await this.findQuery(this.organizationId, ref, byUuid, withEnvironments).executeTakeFirst();
+      return row && this.toRecord(row);
+    }
+    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(CompiledQuery.raw(sqlText, [this.organizationId, ref]));
+    return rows[0] && this.toRecord(rows[0]);
+  }
+
+  private findQuery(organizationId: string, ref: string, byUuid: boolean, withEnvironments: boolean) {
     const query = this.store.db
       .selectFrom('gateways as g')
       .select(COLUMNS)
-      .where('g.organization_uuid', '=', this.organizationId)
-      .where(isUuid(ref) ? 'g.uuid' : 'g.name', '=', ref);
-    const row = await (options.withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query).executeTakeFirst();
-    return row && this.toRecord(row);
+      .where('g.organization_uuid', '=', organizationId)
+      .where(byUuid ? 'g.uuid' : 'g.name', '=', ref);
+    return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
+  }
+
+  /**
+   * find() is the hottest read, and Kysely builds and compiles a query on every call (a few
+   * hundred microseconds for this one): its SQL is compiled once per shape and reused, when its
+   * parameters are exactly (organization, ref); null means "build it each time".
+   */
+  private findSql(byUuid: boolean, withEnvironments: boolean): string | null {
+    const key = `${this.store.dialect}:${byUuid}:${withEnvironments}`;
+    let cached = FIND_SQL.get(key);
+    if (cached === undefined) {
+      const compiled = this.findQuery('\u0000organization', '\u0000ref', byUuid, withEnvironments).compile();
+      const [first, second, ...rest] = compiled.parameters;
+      cached = first === '\u0000organization' && second === '\u0000ref' && rest.length === 0 ? compiled.sql : null;
+      FIND_SQL.set(key, cached);
+    }
+    return cached;
   }
 
   /**
