@@ -3,7 +3,7 @@
  * so `agentgw --version` loads commander and this file only.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { AgentgwError, ExitCode } from './domain/errors.js';
+import { AgentgwError, ExitCode, UsageError } from './domain/errors.js';
 import type { GlobalOptions } from './commands/context.js';
 import { VERSION } from './version.js';
 
@@ -34,6 +34,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'config file to use instead of searching for one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml', 'name']))
     .option('--no-color', 'no colour in output (also NO_COLOR=1)')
+    .helpCommand(false)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(text) })
     .exitOverride();
@@ -350,6 +351,49 @@ export function buildProgram(): Command {
       .option('--single', 'serve one gateway at the root, like a real controller')
       .action(lazy(async () => (await import('./commands/dev.js')).gatewaySim)),
     ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
+  );
+  examples(
+    dev
+      .command('cloud-sim')
+      .description('run a simulated cloud provider that provisions simulated gateway-controllers')
+      .option('--port <n>', 'port to listen on (0: any free port)', '9400')
+      .option('--host <ip>', 'address to listen on', '127.0.0.1')
+      .requiredOption('--client-id <id>', 'OAuth2 client id it accepts')
+      .requiredOption('--client-secret <secret>', 'OAuth2 client secret it accepts')
+      .option('--delay <duration>', 'how long provisioning takes', '2s')
+      .option('--token-ttl <duration>', 'lifetime of issued tokens', '1h')
+      .option('--fail-region <region>', 'provisioning in this region ends in ERROR (repeatable)', collect)
+      .action(lazy(async () => (await import('./commands/dev.js')).cloudSim)),
+    ['agentgw dev cloud-sim --port 9400 --client-id demo --client-secret demo-secret --delay 3s'],
+  );
+  examples(
+    program
+      .command('completion <shell>')
+      .description('print shell completion for bash, zsh or fish')
+      .action(lazy(async () => (await import('./commands/completion.js')).completionCommand)),
+    ['eval "$(agentgw completion bash)"', 'agentgw completion zsh > "${fpath[1]}/_agentgw"', 'agentgw completion fish > ~/.config/fish/completions/agentgw.fish'],
+  );
+  examples(
+    program
+      .command('help [topic...]')
+      .description('help for a command, or a topic: exit-codes')
+      .action(async (topic: string[]) => {
+        const { HELP_TOPICS } = await import('./commands/help-topics.js');
+        const name = topic.join(' ');
+        const text = HELP_TOPICS[name];
+        if (text) {
+          process.stdout.write(text());
+          return;
+        }
+        let command: Command = program;
+        for (const word of topic) {
+          const next = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+          if (!next) throw new UsageError(`no help for "${name}"`, { hint: `topics: ${Object.keys(HELP_TOPICS).join(', ')}; or a command name` });
+          command = next;
+        }
+        command.outputHelp();
+      }),
+    ['agentgw help exit-codes', 'agentgw help gateway register'],
   );
   return program;
 }
