@@ -26,6 +26,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type * as GotModule from 'got';
 import type { Response as GotResponse, StreamOptions } from 'got';
 
 import type { AdapterLogger, EgressPolicySettings, OutboundHttpSettings } from '../adapter.js';
@@ -83,8 +84,8 @@ const NETWORK_MESSAGES: Record<string, string> = {
  * got and its dependencies take a tenth of a second to load: loaded on the first request, so
  * commands that never call a gateway (most reads) do not pay for it.
  */
-let gotModule: typeof import('got') | undefined;
-async function loadGot(): Promise<typeof import('got')> {
+let gotModule: typeof GotModule | undefined;
+async function loadGot(): Promise<typeof GotModule> {
   gotModule ??= await import('got');
   return gotModule;
 }
