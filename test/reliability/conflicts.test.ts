@@ -84,7 +84,8 @@ const OUTCOMES: Record<Op, Array<[number, string?]>> = {
   // An environment named in the registration may not exist, or be deleted meanwhile.
   'gw-create': [[201], [409, 'AGW_GATEWAY_EXISTS'], [400, 'AGW_VALIDATION'], [409, 'AGW_ENVIRONMENT_GONE']],
   'gw-rename': [[200], [404, 'AGW_NOT_FOUND'], [412, 'AGW_PRECONDITION_FAILED']],
-  'gw-delete': [[204], [404, 'AGW_NOT_FOUND'], [412, 'AGW_PRECONDITION_FAILED']],
+  // Two deletes of one gateway: the second finds the first one's decommissioning lease.
+  'gw-delete': [[204], [404, 'AGW_NOT_FOUND'], [412, 'AGW_PRECONDITION_FAILED'], [409, 'AGW_GATEWAY_DECOMMISSIONING']],
   // The environment is named in the path but resolved like a registration's: unknown is a 400.
   'map-add': [[201], [200], [404, 'AGW_NOT_FOUND'], [400, 'AGW_VALIDATION'], [409, 'AGW_MAPPING_TARGET_GONE']],
   'map-remove': [[204], [404, 'AGW_NOT_FOUND']],
