@@ -80,15 +80,15 @@ function envsOf(i: number): string[] {
 }
 
 /**
- * One writer per environment at a time, as a well-behaved client does: two unconditional PUTs of
- * one row racing each other may be answered 412 by design (see the conflicts scenario), and this
- * scenario is about faults, not races.
+ * One writer per row at a time, as a well-behaved client does: two unconditional PUTs of one
+ * row racing each other may be answered 412 by design (the conflicts scenario counts those), and
+ * these scenarios are about faults, not races.
  */
-const envLocks = new Map<string, Promise<unknown>>();
+const rowLocks = new Map<string, Promise<unknown>>();
 function serialised<T>(key: string, run: () => Promise<T>): Promise<T> {
-  const previous = envLocks.get(key) ?? Promise.resolve();
+  const previous = rowLocks.get(key) ?? Promise.resolve();
   const next = previous.then(run, run);
-  envLocks.set(key, next.catch(() => {}));
+  rowLocks.set(key, next.catch(() => {}));
   return next;
 }
 
@@ -434,13 +434,17 @@ describe.skipIf(!canRun)('reliability: faults under load', () => {
         s.figures.notes.canaryRegistrations = Number(s.figures.notes.canaryRegistrations ?? 0) + 1;
         if (answer.status === 201) registered.set(name, { name, uuid: answer.body.uuid, envs: envsOf(i) });
       } else if (kind === 6) {
-        answer = await request(s, daemon.url, 'PUT', `/api/v1/gateways/${target.name}`, { body: { displayName: `renamed by ${i}` }, timeoutMs: ANSWER_BOUND_MS });
+        answer = await serialised(target.name, () =>
+          request(s, daemon.url, 'PUT', `/api/v1/gateways/${target.name}`, { body: { displayName: `renamed by ${i}` }, timeoutMs: ANSWER_BOUND_MS }),
+        );
       } else if (kind === 7) {
         // A changed connection setting is checked against the gateway before it is stored.
-        answer = await request(s, daemon.url, 'PUT', `/api/v1/gateways/${target.name}`, {
-          body: { adapterConfig: { controlPlaneUrl: proxiedUrl(`sim-${i % SIM_GATEWAYS}`) } },
-          timeoutMs: ANSWER_BOUND_MS,
-        });
+        answer = await serialised(target.name, () =>
+          request(s, daemon.url, 'PUT', `/api/v1/gateways/${target.name}`, {
+            body: { adapterConfig: { controlPlaneUrl: proxiedUrl(`sim-${i % SIM_GATEWAYS}`) } },
+            timeoutMs: ANSWER_BOUND_MS,
+          }),
+        );
       } else if (kind === 8) {
         answer = await request(s, daemon.url, 'GET', '/api/v1/gateways?limit=10', { timeoutMs: ANSWER_BOUND_MS });
       } else {
