@@ -4,8 +4,8 @@ import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 
 // Ink and React are bundled into the dashboard's chunk: loaded as hundreds of small files from
-// node_modules they cost ~0.4 s more to start. Kysely (~0.25 s as separate files, bundled with
-// kysely-postgres-js so both share one copy), cosmiconfig and commander likewise: they are
+// node_modules they cost ~0.4 s more to start. Kysely (~0.25 s as separate files),
+// cosmiconfig and commander likewise: they are
 // on every command's path. Everything else stays external. Bundled CommonJS code gets a real
 // `require` (the banner) for the Node built-ins it asks for; a few CommonJS packages of Ink's
 // tree are still left for Node to load itself; `react-devtools-core` (only used with DEV=true) is not installed: a stub.
@@ -15,7 +15,7 @@ import { readFile, rm } from 'node:fs/promises';
 // it the bytes directly; the build fails if a Yoga upgrade changes the code it replaces.
 const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
 const YOGA_BYTES = 'function ya(){return Promise.resolve(Buffer.from(H.slice(37),"base64"));return w||"function"!=typeof fetch?';
-const BUNDLED_ROOTS = /^(ink|react|react\/jsx-runtime|kysely|kysely-postgres-js|commander|cosmiconfig)$/;
+const BUNDLED_ROOTS = /^(ink|react|react\/jsx-runtime|kysely|commander|cosmiconfig)$/;
 const KEPT_EXTERNAL = /^(signal-exit|stack-utils|ws)(\/|$)/;
 const dashboardBundle = {
   name: 'dashboard-bundle',
