@@ -82,7 +82,8 @@ const OUTCOMES: Record<Op, Array<[number, string?]>> = {
   'env-rename': [[200], [404, 'AGW_NOT_FOUND'], [412, 'AGW_PRECONDITION_FAILED']],
   'env-delete': [[204], [404, 'AGW_NOT_FOUND'], [409, 'AGW_ENVIRONMENT_IN_USE'], [412, 'AGW_PRECONDITION_FAILED']],
   // An environment named in the registration may not exist, or be deleted meanwhile.
-  'gw-create': [[201], [409, 'AGW_GATEWAY_EXISTS'], [400, 'AGW_VALIDATION'], [409, 'AGW_ENVIRONMENT_GONE']],
+  // A registration racing a delete of its namesake may lose the row it was about to complete.
+  'gw-create': [[201], [409, 'AGW_GATEWAY_EXISTS'], [400, 'AGW_VALIDATION'], [409, 'AGW_ENVIRONMENT_GONE'], [409, 'AGW_GATEWAY_GONE']],
   'gw-rename': [[200], [404, 'AGW_NOT_FOUND'], [412, 'AGW_PRECONDITION_FAILED']],
   // Two deletes of one gateway: the second finds the first one's decommissioning lease.
   'gw-delete': [[204], [404, 'AGW_NOT_FOUND'], [412, 'AGW_PRECONDITION_FAILED'], [409, 'AGW_GATEWAY_DECOMMISSIONING']],

@@ -130,7 +130,8 @@ beforeAll(async () => {
   simProxy = await FaultProxy.start({ host: '127.0.0.1', port: sim.port });
   daemon = await startServe(pgScenario, 'pg-faults', {
     config: daemonConfig(pg.urlOf(pgProxy.port, 'battery'), {
-      healthCheck: { interval: '3s', timeout: '1s' },
+      // Long enough for a busy machine, short enough for the 2 s latency window to be a failure.
+      healthCheck: { interval: '3s', timeout: '3s' },
     }),
   });
   // Checked directly, not through the proxy.
@@ -393,7 +394,7 @@ describe.skipIf(!canRun)('reliability: faults under load', () => {
       { at: 260, run: inject('refusal windows', () => simProxy.window({ kind: 'reset' }, 1500)) },
       { at: 400, run: inject('black holes', () => simProxy.window({ kind: 'blackhole' }, 2500)) },
       { at: 520, run: inject('connection cuts', () => simProxy.cut()) },
-      { at: 600, run: inject('latency windows', () => simProxy.window({ kind: 'latency', ms: 1500 }, 2000)) },
+      { at: 600, run: inject('latency windows', () => simProxy.window({ kind: 'latency', ms: 2000 }, 2500)) },
       {
         at: 700,
         run: inject('gateways failing half their requests', async () => {

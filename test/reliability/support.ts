@@ -423,7 +423,11 @@ export async function cli(s: Scenario, args: string[], options: { input?: string
   }
 }
 
-/** The config of a battery daemon: quick health checks, the battery's secret key, logs at info. */
+/**
+ * The config of a battery daemon: frequent health checks, the battery's secret key, logs at info.
+ * The check timeout is generous: a busy 2-core machine must not turn a slow answer into a fault
+ * the scenario did not inject.
+ */
 export function daemonConfig(databaseUrl: string, extra: { network?: Record<string, unknown>; healthCheck?: Record<string, unknown> } = {}): Record<string, unknown> {
   return {
     database: { url: databaseUrl },
@@ -434,7 +438,7 @@ export function daemonConfig(databaseUrl: string, extra: { network?: Record<stri
         type: 'on-premise',
         onPremise: {
           defaultTimeout: '5s',
-          healthCheck: { interval: '1s', timeout: '1s', unhealthyThreshold: 2, healthyThreshold: 1, ...extra.healthCheck },
+          healthCheck: { interval: '1s', timeout: '5s', unhealthyThreshold: 2, healthyThreshold: 1, ...extra.healthCheck },
         },
       },
     },
