@@ -128,9 +128,9 @@ export class EnvironmentRepository {
       .where('uuid', '=', uuid)
       .where('organization_uuid', '=', this.organizationId);
     if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
-    const result = await query.executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return undefined;
-    return this.find(uuid);
+    // The row as this statement left it, not as a later writer may already have changed it.
+    const row = await query.returning(COLUMNS).executeTakeFirst();
+    return row && this.toRecord(row);
   }
 
   async delete(uuid: string): Promise<boolean> {

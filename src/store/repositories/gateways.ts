@@ -123,6 +123,10 @@ const COLUMNS = [
   'g.updated_at',
 ] as const;
 
+/** The same columns, unqualified, for RETURNING. */
+const RETURNED_COLUMNS = COLUMNS.map((column) => column.slice(2) as Unqualified<(typeof COLUMNS)[number]>);
+type Unqualified<C> = C extends `g.${infer Name}` ? Name : never;
+
 /** SQL of find(), by dialect and shape (see GatewayRepository.findSql). */
 const FIND_SQL = new Map<string, string | null>();
 
@@ -297,9 +301,10 @@ export class GatewayRepository {
       .where('uuid', '=', uuid)
       .where('organization_uuid', '=', this.organizationId);
     if (expectedVersion !== undefined) query = query.where('version', '=', expectedVersion);
-    const result = await query.executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return undefined;
-    return this.find(uuid);
+    // The row as this statement left it: a read afterwards could already see a later writer's
+    // version, and hand this caller an ETag for a write it did not make.
+    const row = await query.returning(RETURNED_COLUMNS).executeTakeFirst();
+    return row && this.toRecord(row as unknown as GatewayRow);
   }
 
   /**
