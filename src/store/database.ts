@@ -108,8 +108,18 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     close: () => db.destroy(),
   };
   try {
-    if (schema !== null) await sql.raw(`create schema if not exists "${schema}"`).execute(db);
-    else await sql`select 1`.execute(db);
+    if (schema !== null) {
+      // CREATE SCHEMA IF NOT EXISTS races itself: a process starting beside another may lose
+      // the race with a unique violation, which means the schema is there.
+      await sql
+        .raw(`create schema if not exists "${schema}"`)
+        .execute(db)
+        .catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== '23505') throw error;
+        });
+    } else {
+      await sql`select 1`.execute(db);
+    }
   } catch (error) {
     await db.destroy().catch(() => {});
     throw databaseUnavailable(error, displayUrl);
