@@ -4,21 +4,12 @@
  * same errors (code, exit code), same stored data after a rejected write.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentgwError, ExitCode } from '../../src/domain/errors.js';
+import { ExitCode } from '../../src/domain/errors.js';
 import { createHarness, snapshot, type BackendMode, type Harness } from '../support/harness.js';
+import { rejection } from '../support/rejection.js';
 
 const MODES: BackendMode[] = ['local-sqlite', 'local-pg', 'remote'];
 const CANARY_PASSWORD = 'canary-pw-7f3a9c1e-do-not-print';
-
-async function rejection(promise: Promise<unknown>): Promise<AgentgwError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AgentgwError);
-    return error as AgentgwError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe.each(MODES)('contract: %s', (mode) => {
   let h: Harness;

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceManifest } from '../../src/adapters/adapter.js';
-import { AgentgwError, ExitCode } from '../../src/domain/errors.js';
+import { ExitCode } from '../../src/domain/errors.js';
 import type { DeployReport } from '../../src/domain/resources.js';
 import { createHarness, type BackendMode, type Harness } from '../support/harness.js';
+import { rejection } from '../support/rejection.js';
 
 const MODES: BackendMode[] = ['local-sqlite', 'local-pg', 'remote'];
 const EXAMPLES = 'test/unit/simulators/fixtures/gateway-controller-examples';
@@ -21,16 +22,6 @@ const NAMES = Array.from({ length: 20 }, (_, i) => `st-${String(i + 1).padStart(
 const DOWN = ['st-05', 'st-12'];
 const SLOW = 'st-17';
 const PROVIDER = 'LlmProvider/openai-provider';
-
-async function rejection(promise: Promise<unknown>): Promise<AgentgwError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AgentgwError);
-    return error as AgentgwError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe.each(MODES)('deployments: %s', (mode) => {
   let h: Harness;
