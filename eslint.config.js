@@ -18,9 +18,9 @@ export default tseslint.config(
   {
     files: ['src/services/**', 'src/commands/**', 'src/client/**', 'src/daemon/**'],
     rules: {
-      // The seed's layering: business logic depends on the adapter interface, never on an implementation or on got.
+      // The seed's layering: business logic depends on the adapter interface, never on an implementation or on the outbound HTTP client.
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/adapters/on-premise/**', '**/adapters/cloud/**', '**/adapters/http/client*', 'got'], message: 'depend on GatewayAdapter (src/adapters/adapter.ts) only' },
+        { group: ['**/adapters/on-premise/**', '**/adapters/cloud/**', '**/adapters/http/**'], message: 'depend on GatewayAdapter (src/adapters/adapter.ts) only' },
       ] }],
     },
   },

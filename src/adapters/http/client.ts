@@ -1,5 +1,5 @@
 /**
- * The HttpClient every adapter uses, on got 14. What it guarantees, beyond speaking HTTP:
+ * The HttpClient every adapter uses. What it guarantees, beyond speaking HTTP:
  *
  * - **Egress policy** on the URL's IP literal before anything happens, and on the address
  *   actually connected to: the keep-alive agents (`guarded-agents.ts`) judge literals and resolve
@@ -14,24 +14,24 @@
  * - **Retries** only when asked for and the method is idempotent, on network failures and
  *   429/502/503/504, with capped exponential backoff and full jitter (see `retry.ts`).
  * - **Errors** are HttpFailure with a kind and a message naming the redacted URL and the cause.
- *   They carry no `cause`: got's errors hold the request options, Authorization header included,
- *   and a logger serialising the chain would print it.
+ *   They carry no `cause`: the lower layers' errors can hold request options, Authorization
+ *   header included, and a logger serialising the chain would print it.
+ *
+ * The exchange itself (`exchange.ts`, node:http) and the agents load on the first request, so a
+ * command that never calls a gateway does not pay for node:http, node:https and TLS.
  *
  * @example
  * const http = createHttpClient(context.http, context.network, context.logger);
  * const res = await http.request({ method: 'GET', url: 'https://gw:9443/health', tls: { caCert } });
  * http.close();
  */
-import { once } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type * as GotModule from 'got';
-import type { Response as GotResponse, StreamOptions } from 'got';
-
 import type { AdapterLogger, EgressPolicySettings, OutboundHttpSettings } from '../adapter.js';
-import { createEgressPolicy } from './egress-policy.js';
-import { EgressBlockedError, createGuardedAgents } from './guarded-agents.js';
+import { EgressBlockedError, createEgressPolicy } from './egress-policy.js';
+import type { EgressPolicy } from './egress-policy.js';
+import type * as ExchangeModule from './exchange.js';
+import type * as AgentsModule from './guarded-agents.js';
 import type { Resolver } from './guarded-agents.js';
 import { redactUrl } from './redact-url.js';
 import { IDEMPOTENT_METHODS, RETRYABLE_STATUSES, backoffDelayMs, parseRetryAfterMs } from './retry.js';
@@ -80,18 +80,16 @@ const NETWORK_MESSAGES: Record<string, string> = {
   EADDRNOTAVAIL: 'no local address to connect from',
 };
 
-/**
- * got and its dependencies take a tenth of a second to load: loaded on the first request, so
- * commands that never call a gateway (most reads) do not pay for it.
- */
-let gotModule: typeof GotModule | undefined;
-async function loadGot(): Promise<typeof GotModule> {
-  gotModule ??= await import('got');
-  return gotModule;
+/** The exchange and the agents: node:http, node:https and TLS, loaded on the first request. */
+interface Transport {
+  exchange: typeof ExchangeModule;
+  agents: ReturnType<typeof AgentsModule.createGuardedAgents>;
 }
 
-/** Raised by the body reader; kept apart from got's errors so it maps to `too_large`. */
-class ResponseTooLargeError extends Error {}
+async function loadTransport(policy: EgressPolicy, resolve: Resolver | undefined): Promise<Transport> {
+  const [exchange, { createGuardedAgents }] = await Promise.all([import('./exchange.js'), import('./guarded-agents.js')]);
+  return { exchange, agents: createGuardedAgents(policy, resolve) };
+}
 
 type AttemptOutcome =
   | { ok: true; response: HttpResponse }
@@ -102,6 +100,7 @@ interface AttemptContext {
   attempts: number;
   /** This attempt's cap on the TCP and on the TLS handshake: connectTimeoutMs, or less when the budget is nearly spent. */
   handshakeMs: number;
+  exchange: typeof ExchangeModule;
 }
 
 function codesOf(error: unknown, seen = new Set<unknown>()): string[] {
@@ -181,7 +180,7 @@ export function createHttpClient(
   const policy = createEgressPolicy(network);
   const random = options.random ?? Math.random;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const agents = createGuardedAgents(policy, options.resolve);
+  let transport: Promise<Transport> | undefined;
   const warnedInsecureOrigins = new Set<string>();
   let closed = false;
 
@@ -193,29 +192,6 @@ export function createHttpClient(
     });
   }
 
-  function gotOptions(request: HttpRequest, remainingMs: number, handshakeMs: number): StreamOptions {
-    const tls = request.tls;
-    return {
-      method: request.method,
-      headers: { 'user-agent': USER_AGENT, ...request.headers },
-      json: request.json,
-      // Only with a body: got otherwise holds a GET open waiting for one to be written.
-      allowGetBody: request.json !== undefined,
-      agent: agents,
-      https: {
-        certificateAuthority: tls?.caCert,
-        certificate: tls?.clientCert,
-        key: tls?.clientKey,
-        rejectUnauthorized: tls?.insecureSkipVerify !== true,
-      },
-      followRedirect: false,
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      timeout: { connect: handshakeMs, secureConnect: handshakeMs, request: Math.max(1, remainingMs) },
-      signal: request.signal,
-    };
-  }
-
   function toFailure(error: unknown, request: HttpRequest, context: AttemptContext): { failure: HttpFailure; retryable: boolean } {
     const shown = redactUrl(request.url);
     const fail = (kind: HttpFailureKind, cause: string, retryable: boolean) => ({
@@ -225,14 +201,13 @@ export function createHttpClient(
     if (request.signal?.aborted === true) return fail('aborted', 'aborted by the caller', false);
     const blocked = findInChain(error, EgressBlockedError);
     if (blocked !== undefined) return fail('blocked', `blocked by the egress policy: ${blocked.message}`, false);
-    const tooLarge = findInChain(error, ResponseTooLargeError);
-    if (tooLarge !== undefined) return fail('too_large', tooLarge.message, false);
+    if (error instanceof context.exchange.ResponseTooLargeError) return fail('too_large', error.message, false);
     const attempts = context.attempts > 1 ? ` (${context.attempts} attempts)` : '';
-    if (gotModule !== undefined && error instanceof gotModule.TimeoutError) {
+    if (error instanceof context.exchange.ExchangeTimeoutError) {
       // A handshake cut short by what was left of the total budget is the total timeout.
       const fullHandshake = context.handshakeMs >= connectTimeoutMs;
-      if (error.event === 'connect' && fullHandshake) return fail('timeout', `connection timed out after ${connectTimeoutMs} ms${attempts}`, true);
-      if (error.event === 'secureConnect' && fullHandshake) return fail('timeout', `TLS handshake timed out after ${connectTimeoutMs} ms${attempts}`, true);
+      if (error.phase === 'connect' && fullHandshake) return fail('timeout', `connection timed out after ${connectTimeoutMs} ms${attempts}`, true);
+      if (error.phase === 'secureConnect' && fullHandshake) return fail('timeout', `TLS handshake timed out after ${connectTimeoutMs} ms${attempts}`, true);
       return fail('timeout', `timed out after ${context.totalMs} ms${attempts}`, false);
     }
     const codes = codesOf(error);
@@ -262,41 +237,28 @@ export function createHttpClient(
 
   async function attempt(request: HttpRequest, remainingMs: number, totalMs: number, attempts: number): Promise<AttemptOutcome> {
     const started = performance.now();
-    const maxBytes = settings.maxResponseBytes;
-    const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)) };
+    const { exchange, agents } = await (transport ??= loadTransport(policy, options.resolve));
+    const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)), exchange };
+    const body = request.json === undefined ? undefined : JSON.stringify(request.json);
     try {
-      const { default: got } = await loadGot();
-      const stream = got.stream(request.url, gotOptions(request, remainingMs, context.handshakeMs));
-      // Errors are read through `once` and the async iterator; this listener only stops an error
-      // emitted between the two from being unhandled.
-      stream.on('error', () => {});
-      // got ends a GET or a request with a body itself; any other method waits for its body.
-      if (request.json === undefined && request.method !== 'GET' && request.method !== 'HEAD') stream.end();
-      const [response] = (await once(stream, 'response')) as [GotResponse];
-      const declared = Number(response.headers['content-length']);
-      if (request.method !== 'HEAD' && Number.isFinite(declared) && declared > maxBytes) {
-        stream.destroy();
-        throw new ResponseTooLargeError(`response of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          stream.destroy();
-          throw new ResponseTooLargeError(`response exceeds the ${maxBytes}-byte limit`);
-        }
-        chunks.push(chunk);
-      }
-      return {
-        ok: true,
-        response: {
-          status: response.statusCode,
-          headers: { ...response.headers },
-          body: Buffer.concat(chunks).toString('utf8'),
-          elapsedMs: Math.round(performance.now() - started),
+      const response = await exchange.exchange({
+        method: request.method,
+        url: new URL(request.url),
+        headers: {
+          'user-agent': USER_AGENT,
+          'accept-encoding': 'gzip, deflate, br',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...request.headers,
         },
-      };
+        body,
+        agents,
+        tls: request.tls,
+        totalMs: Math.max(1, remainingMs),
+        handshakeMs: context.handshakeMs,
+        maxResponseBytes: settings.maxResponseBytes,
+        signal: request.signal,
+      });
+      return { ok: true, response: { ...response, headers: { ...response.headers }, elapsedMs: Math.round(performance.now() - started) } };
     } catch (error) {
       return { ok: false, ...toFailure(error, request, context) };
     }
@@ -352,8 +314,14 @@ export function createHttpClient(
     request,
     close(): void {
       closed = true;
-      agents.http.destroy();
-      agents.https.destroy();
+      // A transport still loading is closed as soon as it is there.
+      void transport?.then(
+        ({ agents }) => {
+          agents.http.destroy();
+          agents.https.destroy();
+        },
+        () => {},
+      );
     },
   };
 }

@@ -16,6 +16,16 @@
 import ipaddr from 'ipaddr.js';
 
 import { ConfigError } from '../../domain/errors.js';
+
+/** Raised inside the socket layer when the policy refuses the address about to be connected to. */
+export class EgressBlockedError extends Error {
+  readonly code = 'ERR_EGRESS_BLOCKED';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'EgressBlockedError';
+  }
+}
 import type { EgressPolicySettings } from '../adapter.js';
 import { HttpFailure } from './types.js';
 import { redactUrl } from './redact-url.js';

@@ -1,6 +1,6 @@
 /**
  * The keep-alive agents behind the HTTP client, with the egress policy at the socket layer:
- * the last point before a SYN is sent. Whatever produced the request (got, a redirect the
+ * the last point before a SYN is sent. Whatever produced the request (the client, a redirect the
  * caller chose to follow, plain `http.get`), an address the policy refuses is never dialled.
  *
  * - IP literals are judged in `createConnection` (Node skips `lookup` for them).
@@ -18,20 +18,11 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 
+import { EgressBlockedError } from './egress-policy.js';
 import type { EgressPolicy } from './egress-policy.js';
 
 /** Resolves a hostname to all of its addresses. */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
-
-/** Raised inside the socket layer when the policy refuses the address about to be connected to. */
-export class EgressBlockedError extends Error {
-  readonly code = 'ERR_EGRESS_BLOCKED';
-
-  constructor(message: string) {
-    super(message);
-    this.name = 'EgressBlockedError';
-  }
-}
 
 /**
  * Per origin (host:port). A simulator hosting many gateways on one port, checked at concurrency
