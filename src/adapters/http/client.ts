@@ -235,7 +235,7 @@ export function createHttpClient(
     }
   }
 
-  async function attempt(request: HttpRequest, remainingMs: number, totalMs: number, attempts: number): Promise<AttemptOutcome> {
+  async function attempt(request: HttpRequest, url: URL, remainingMs: number, totalMs: number, attempts: number): Promise<AttemptOutcome> {
     const started = performance.now();
     const { exchange, agents } = await (transport ??= loadTransport(policy, options.resolve));
     const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)), exchange };
@@ -243,7 +243,7 @@ export function createHttpClient(
     try {
       const response = await exchange.exchange({
         method: request.method,
-        url: new URL(request.url),
+        url,
         headers: {
           'user-agent': USER_AGENT,
           'accept-encoding': 'gzip, deflate, br',
@@ -270,11 +270,14 @@ export function createHttpClient(
   }
 
   async function request(request: HttpRequest): Promise<HttpResponse> {
-    const shown = redactUrl(request.url);
-    if (closed) throw new HttpFailure('aborted', `${shown}: the HTTP client is closed`, shown);
-    policy.checkUrl(request.url);
-    if (request.signal?.aborted === true) throw new HttpFailure('aborted', `${shown}: aborted by the caller`, shown);
-    warnIfInsecure(new URL(request.url), request.tls);
+    const refuse = (cause: string): never => {
+      const shown = redactUrl(request.url);
+      throw new HttpFailure('aborted', `${shown}: ${cause}`, shown);
+    };
+    if (closed) refuse('the HTTP client is closed');
+    const url = policy.checkUrl(request.url);
+    if (request.signal?.aborted === true) refuse('aborted by the caller');
+    warnIfInsecure(url, request.tls);
 
     const totalMs = request.timeoutMs ?? settings.defaultTimeoutMs;
     const deadline = performance.now() + totalMs;
@@ -282,7 +285,7 @@ export function createHttpClient(
     const maxAttempts = request.retry === true && IDEMPOTENT_METHODS.has(request.method) ? Math.max(1, retryPolicy.maxAttempts) : 1;
 
     for (let attempts = 1; ; attempts += 1) {
-      const outcome = await attempt(request, deadline - performance.now(), totalMs, attempts);
+      const outcome = await attempt(request, url, deadline - performance.now(), totalMs, attempts);
       const retryable = outcome.ok ? RETRYABLE_STATUSES.has(outcome.response.status) : outcome.retryable;
       if (!retryable || attempts >= maxAttempts) return settle(outcome);
 
@@ -297,7 +300,7 @@ export function createHttpClient(
       // A wait that would use up the whole budget only turns the last answer into a timeout.
       if (performance.now() + waitMs >= deadline) return settle(outcome);
 
-      logger.debug(`retrying ${request.method} ${shown}`, {
+      logger.debug(`retrying ${request.method} ${redactUrl(request.url)}`, {
         attempt: attempts + 1,
         waitMs,
         reason: outcome.ok ? `status ${outcome.response.status}` : outcome.failure.kind,
@@ -305,7 +308,7 @@ export function createHttpClient(
       try {
         await sleep(waitMs, undefined, request.signal === undefined ? undefined : { signal: request.signal });
       } catch {
-        throw new HttpFailure('aborted', `${shown}: aborted by the caller`, shown);
+        refuse('aborted by the caller');
       }
     }
   }
