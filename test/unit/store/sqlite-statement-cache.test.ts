@@ -1,0 +1,53 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { withStatementCache } from '../../../src/store/sqlite-statement-cache.js';
+
+const opened: BetterSqlite3.Database[] = [];
+
+function connection(): BetterSqlite3.Database {
+  const db = new BetterSqlite3(':memory:');
+  opened.push(db);
+  return db;
+}
+
+afterEach(() => {
+  for (const db of opened.splice(0)) if (db.open) db.close();
+});
+
+describe('withStatementCache', () => {
+  it('prepares each SQL text once and hands back the same statement', () => {
+    const cached = withStatementCache(connection());
+    const first = cached.prepare('select 1 as one');
+    expect(cached.prepare('select 1 as one')).toBe(first);
+    expect(cached.prepare('select 2 as two')).not.toBe(first);
+  });
+
+  it('drops the least recently used statement when full', () => {
+    const cached = withStatementCache(connection(), 2);
+    const a = cached.prepare('select 1');
+    const b = cached.prepare('select 2');
+    expect(cached.prepare('select 1')).toBe(a); // now the most recently used
+    cached.prepare('select 3'); // evicts "select 2"
+    expect(cached.prepare('select 1')).toBe(a);
+    expect(cached.prepare('select 2')).not.toBe(b);
+  });
+
+  it('serves Kysely reads and writes, with fresh parameters each time, across a schema change', async () => {
+    const raw = connection();
+    const db = new Kysely<{ items: { id: number; name: string } }>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+    await db.schema.createTable('items').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('name', 'text').execute();
+    for (const [id, name] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) await db.insertInto('items').values({ id, name }).execute();
+    const byId = (id: number) => db.selectFrom('items').select('name').where('id', '=', id).executeTakeFirst();
+    expect(await byId(2)).toEqual({ name: 'b' });
+    expect(await byId(3)).toEqual({ name: 'c' });
+    await sql`alter table items add column note text`.execute(db);
+    expect(await byId(1)).toEqual({ name: 'a' });
+    const updated = await db.updateTable('items').set({ name: 'z' }).where('id', 'in', [1, 3]).executeTakeFirst();
+    expect(Number(updated.numUpdatedRows)).toBe(2);
+    expect(await db.selectFrom('items').select('name').orderBy('id').execute()).toEqual([{ name: 'z' }, { name: 'b' }, { name: 'z' }]);
+    await db.destroy();
+    expect(raw.open).toBe(false);
+  });
+});
