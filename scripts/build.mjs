@@ -20,9 +20,10 @@ import { fileURLToPath } from 'node:url';
 const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
 const YOGA_BYTES = 'function ya(){return Promise.resolve(Buffer.from(H.slice(37),"base64"));return w||"function"!=typeof fetch?';
 const BUNDLED_ROOTS = /^(ink|react|react\/jsx-runtime|kysely|kysely\/helpers\/(postgres|sqlite)|commander|cosmiconfig)$/;
-// TypeScript (10 MB) is what cosmiconfig requires for a `.ts` config file: bundled, every command
-// would parse it. Left to Node, it loads only for such a file.
-const KEPT_EXTERNAL = /^(signal-exit|stack-utils|ws|typescript)(\/|$)/;
+const KEPT_EXTERNAL = /^(signal-exit|stack-utils|ws)(\/|$)/;
+// TypeScript (10 MB) is what cosmiconfig loads for a `.ts` config file: bundled, every command
+// would parse it. Left to Node as it is, it loads only for such a file.
+const LEFT_TO_NODE = /^typescript$/;
 // Node 20 brings a CommonJS package into an ES module through its ESM translator, which costs
 // tens of milliseconds a package at startup (measured: ipaddr.js takes 5 ms by require(), 57 ms
 // by import; better-sqlite3 30 ms by import). External CommonJS packages are therefore loaded with
@@ -66,10 +67,11 @@ const dashboardBundle = {
       return { contents: code.replace(YOGA_FETCH, YOGA_BYTES), loader: 'js' };
     });
     build.onResolve({ filter: /^[^./]/ }, (args) => {
-      // require() calls (bundled CommonJS code, the facades below) go to the banner's require.
-      if (args.kind === 'require-call' || args.kind === 'require-resolve' || args.path.startsWith('node:')) return { external: true };
+      if (args.namespace === REQUIRED_NAMESPACE || args.path.startsWith('node:') || LEFT_TO_NODE.test(args.path)) return { external: true };
       const inBundledTree = args.importer.includes('/node_modules/');
       if (!KEPT_EXTERNAL.test(args.path) && (inBundledTree || BUNDLED_ROOTS.test(args.path))) return undefined;
+      // A require() left to Node (cosmiconfig's of TypeScript) goes to the banner's require as it is.
+      if (args.kind === 'require-call' || args.kind === 'require-resolve') return { external: true };
       return isCommonJs(args.path) ? { path: args.path, namespace: REQUIRED_NAMESPACE } : { external: true };
     });
     build.onLoad({ filter: /.*/, namespace: REQUIRED_NAMESPACE }, (args) => ({ contents: commonJsFacade(args.path), loader: 'js' }));
