@@ -8,6 +8,7 @@ import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetrics
 import type { GatewayHealthHistory } from '../services/health-history.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
 import type { Client, ClientDescription, WriteOptions } from './client.js';
+import { requestDaemon, type DaemonResponse } from './daemon-http.js';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 const LIST_PAGE_SIZE = 1000;
@@ -140,21 +141,20 @@ export class RemoteClient implements Client {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== null) headers.authorization = `Bearer ${this.token}`;
     if (options?.ifVersion !== undefined) headers['if-match'] = `"v${options.ifVersion}"`;
-    let response: Response;
+    let response: DaemonResponse;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await requestDaemon({
         method,
+        url: new URL(`${this.baseUrl}${path}`),
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        timeoutMs: REQUEST_TIMEOUT_MS,
       });
     } catch (error) {
       throw unreachable(this.baseUrl, error);
     }
-    const text = await response.text();
-    const parsed = text === '' ? undefined : safeJson(text);
-    if (response.ok) return { status: response.status, body: parsed, etag: response.headers.get('etag') };
+    const parsed = response.text === '' ? undefined : safeJson(response.text);
+    if (response.status >= 200 && response.status < 300) return { status: response.status, body: parsed, etag: response.etag };
     throw problemOf(response.status, parsed, this.baseUrl);
   }
 }
@@ -197,11 +197,11 @@ function notADaemon(baseUrl: string): UnavailableError {
 }
 
 function unreachable(baseUrl: string, error: unknown): UnavailableError {
-  const cause = (error as { cause?: { code?: string } } | null)?.cause?.code;
+  const code = (error as { code?: string } | null)?.code;
   const reason =
-    cause === 'ECONNREFUSED'
+    code === 'ECONNREFUSED'
       ? 'connection refused'
-      : cause === 'ENOTFOUND'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
         ? 'host name not found'
         : (error as Error).name === 'TimeoutError'
           ? 'no answer in time'
