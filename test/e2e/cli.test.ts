@@ -3,7 +3,7 @@
  * a random loopback port: output formats, exit codes, error messages, and that a rejected
  * command leaves the stored data as it was.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
@@ -23,6 +23,13 @@ describe('the embedded default (SQLite in the data dir)', () => {
   let cli: CliEnvironment;
   beforeAll(() => {
     cli = cliEnvironment();
+  });
+
+  it('prints the package version for --version and -v, and commander still answers it beside other flags', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const args of [['--version'], ['-v'], ['--no-color', '--version']]) {
+      expect(await cli.run(args)).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
+    }
   });
 
   it('registers a gateway exactly as the README shows, and lists it ACTIVE', async () => {
