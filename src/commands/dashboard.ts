@@ -10,6 +10,7 @@ import { parseDuration } from '../config/duration.js';
 import { AgentgwError, ExitCode, UsageError } from '../domain/errors.js';
 import type { EnvironmentSummary } from '../domain/types.js';
 import type { GlobalOptions } from './context.js';
+import { firstPoll } from '../tui/first-poll.js';
 import { withContext } from './run.js';
 
 export interface DashboardFlags {
@@ -40,7 +41,10 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
   // flight (metrics of a hung gateway wait for their timeout) would hold the process open.
   const leave = () => setTimeout(() => process.exit(), LINGER_MS).unref();
   await withContext(globals, async (context) => {
-    const [{ runDashboard }, client] = await Promise.all([tui, context.client()]);
+    const client = await context.client();
+    // The first poll goes out now: a daemon answers it while Ink and React finish loading here.
+    const first = firstPoll(client);
+    const { runDashboard } = await tui;
     let environment: EnvironmentSummary | null = null;
     if (flags.env !== undefined) {
       const found = await client.environments.get(flags.env);
@@ -52,6 +56,7 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
       readonly: flags.readonly === true,
       environment,
       exitAfterFirstPoll,
+      first: await first,
     });
   }).finally(leave);
   if (ended !== null) throw new AgentgwError('AGW_INTERRUPTED', 499, ExitCode.interrupted, `dashboard stopped by ${ended}`);

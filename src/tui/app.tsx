@@ -13,6 +13,7 @@ import { AgentgwError } from '../domain/errors.js';
 import type { Environment, EnvironmentSummary, Gateway } from '../domain/types.js';
 import { fitColumns, GATEWAY_TABLE, type GatewayRow } from './columns.js';
 import { countByStatus, moveIndex, nextType, scrollWindow, selectGateways, type GatewaySelection } from './selection.js';
+import type { FirstPoll } from './first-poll.js';
 import { useFleet } from './use-fleet.js';
 import { useGatewayDetail } from './use-gateway-detail.js';
 import { useRowMetrics } from './use-row-metrics.js';
@@ -38,6 +39,8 @@ export interface DashboardProps {
   now?: () => Date;
   /** Quit once the first poll is on screen (start-up benchmark). */
   exitAfterFirstPoll?: boolean;
+  /** The first poll, made before the first render. */
+  first?: FirstPoll;
 }
 
 type View = { kind: 'gateways' } | { kind: 'detail'; uuid: string } | { kind: 'environments' };
@@ -111,7 +114,7 @@ export function Dashboard(props: DashboardProps) {
   const { view, overlay, selection, paused } = ui.current;
   const top = useRef(0);
 
-  const fleet = useFleet(client, { refreshMs: props.refreshMs, paused, now });
+  const fleet = useFleet(client, { refreshMs: props.refreshMs, paused, now, ...(props.first === undefined ? {} : { first: props.first }) });
   const latestFleet = useRef(fleet);
   latestFleet.current = fleet;
   const gateways = useMemo(() => selectGateways(fleet.gateways ?? [], selection), [fleet.gateways, selection]);

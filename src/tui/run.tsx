@@ -7,6 +7,7 @@ import { render } from 'ink';
 import type { Client } from '../client/client.js';
 import type { EnvironmentSummary } from '../domain/types.js';
 import { Dashboard } from './app.js';
+import type { FirstPoll } from './first-poll.js';
 
 export interface RunDashboardOptions {
   client: Client;
@@ -15,6 +16,8 @@ export interface RunDashboardOptions {
   environment: EnvironmentSummary | null;
   /** Render until the first poll is on screen, then quit (start-up benchmark). */
   exitAfterFirstPoll: boolean;
+  /** The first poll, made while the dashboard loaded: the first frame shows it. */
+  first?: FirstPoll;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
@@ -46,6 +49,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<NodeJS
       readonly={options.readonly}
       environment={options.environment}
       exitAfterFirstPoll={options.exitAfterFirstPoll}
+      {...(options.first === undefined ? {} : { first: options.first })}
     />,
     // Ctrl+C is a key like `q` (handled by the dashboard), so it exits cleanly the same way.
     { stdout, stdin, exitOnCtrlC: false, patchConsole: true },

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
 import type { Environment, Gateway } from '../domain/types.js';
+import type { FirstPoll } from './first-poll.js';
 
 export interface FleetError {
   message: string;
@@ -30,12 +31,26 @@ export interface FleetOptions {
   refreshMs: number;
   paused: boolean;
   now: () => Date;
+  /** The first poll's gateways, fetched before the first render so the first frame shows them. */
+  first?: FirstPoll;
 }
 
 const EMPTY_FLEET: Fleet = { gateways: null, environments: null, updatedAt: null, error: null, polls: 0 };
 
+function fleetError(error: unknown, since: Date): FleetError {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = error instanceof AgentgwError ? (error.hint ?? null) : null;
+  return { message, hint, since };
+}
+
+function fleetAfter(first: FirstPoll | undefined): Fleet {
+  if (first === undefined) return EMPTY_FLEET;
+  if (first.ok) return { ...EMPTY_FLEET, gateways: first.gateways, updatedAt: first.at, polls: 1 };
+  return { ...EMPTY_FLEET, error: fleetError(first.error, first.at), polls: 1 };
+}
+
 export function useFleet(client: Client, options: FleetOptions): Fleet & { refresh: () => void } {
-  const [fleet, setFleet] = useState<Fleet>(EMPTY_FLEET);
+  const [fleet, setFleet] = useState<Fleet>(() => fleetAfter(options.first));
   const inFlight = useRef(false);
   const again = useRef(false);
   const timer = useRef<NodeJS.Timeout | undefined>(undefined);
@@ -43,29 +58,30 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
   const settings = useRef(options);
   settings.current = options;
 
-  const poll = useCallback(async (): Promise<void> => {
+  /** One poll; `gatewaysKnown` when the gateways were just fetched (the first poll, before the first render). */
+  const poll = useCallback(async (gatewaysKnown = false): Promise<void> => {
     if (inFlight.current) {
       again.current = true;
       return;
     }
     inFlight.current = true;
     clearTimeout(timer.current);
-    let counted = false;
+    let counted = gatewaysKnown;
     try {
       // The table needs the gateways only (they carry their environments' names): it is drawn
       // before the environments list arrives.
-      const gateways = await client.gateways.list();
-      if (!mounted.current) return;
-      counted = true;
-      setFleet((f) => ({ ...f, gateways, updatedAt: settings.current.now(), error: null, polls: f.polls + 1 }));
+      if (!gatewaysKnown) {
+        const gateways = await client.gateways.list();
+        if (!mounted.current) return;
+        counted = true;
+        setFleet((f) => ({ ...f, gateways, updatedAt: settings.current.now(), error: null, polls: f.polls + 1 }));
+      }
       const environments = await client.environments.list();
       if (!mounted.current) return;
       setFleet((f) => ({ ...f, environments }));
     } catch (error) {
       if (!mounted.current) return;
-      const message = error instanceof Error ? error.message : String(error);
-      const hint = error instanceof AgentgwError ? (error.hint ?? null) : null;
-      setFleet((f) => ({ ...f, error: { message, hint, since: f.error?.since ?? settings.current.now() }, polls: counted ? f.polls : f.polls + 1 }));
+      setFleet((f) => ({ ...f, error: fleetError(error, f.error?.since ?? settings.current.now()), polls: counted ? f.polls : f.polls + 1 }));
     } finally {
       inFlight.current = false;
       if (mounted.current) {
@@ -81,7 +97,12 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
 
   useEffect(() => {
     mounted.current = true;
-    void poll();
+    const first = settings.current.first;
+    if (first === undefined) void poll();
+    // The first poll happened before the first render: its environments come now, its next
+    // gateways one interval later (or, when it failed, the retry does).
+    else if (first.ok) void poll(true);
+    else timer.current = setTimeout(() => void poll(), settings.current.refreshMs);
     return () => {
       mounted.current = false;
       clearTimeout(timer.current);

@@ -5,6 +5,7 @@
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Dashboard, type DashboardProps } from '../../src/tui/app.js';
+import { firstPoll } from '../../src/tui/first-poll.js';
 import { deployment, environment, FakeClient, gateway } from './fake-client.js';
 
 const KEY = { up: '\u001B[A', down: '\u001B[B', enter: '\r', escape: '\u001B', tab: '\t' };
@@ -69,6 +70,28 @@ describe('first render', () => {
     expect(rowOf(frame, 'old-1')).toMatch(/INACTIVE since \S+\s+-/);
     expect(frame).toContain('<q> quit');
     expect(frame).toContain('<d> decommission');
+  });
+
+  it('shows a first poll made before it rendered in its very first frame, and polls on from there', async () => {
+    const client = fleet();
+    const first = await firstPoll(client);
+    expect(client.calls.list).toBe(1);
+    const app = mount(client, { first, refreshMs: 60_000 });
+    // Synchronously: no frame without the fleet, and no second fetch of the gateways for it.
+    expect(app.frame()).toMatch(/4 gateways\s+ACTIVE 3\s+INACTIVE 1/);
+    expect(rowOf(app.frame(), 'edge-1')).toContain('ACTIVE');
+    await app.press('r');
+    await vi.waitFor(() => expect(client.calls.list).toBe(2));
+  });
+
+  it('shows a first poll that failed as stale, and retries', async () => {
+    const client = fleet();
+    client.unreachable = 'connection refused';
+    const first = await firstPoll(client);
+    const app = mount(client, { first });
+    expect(app.frame()).toContain('STALE');
+    client.unreachable = null;
+    await app.until((f) => !f.includes('STALE') && f.includes('edge-1'));
   });
 
   it('fills RESOURCES, REQ/S and ERR% from metrics of active rows only', async () => {

@@ -1,0 +1,20 @@
+/**
+ * The dashboard's first fetch of the gateways, made before Ink and React have loaded (over a
+ * daemon, the daemon answers while they do) so the first frame already shows the fleet. Kept
+ * apart from the React hooks: the dashboard command imports it without loading React.
+ */
+import type { Client } from '../client/client.js';
+import type { Gateway } from '../domain/types.js';
+
+/** How the first fetch of the gateways ended, and when. */
+export type FirstPoll = { ok: true; gateways: Gateway[]; at: Date } | { ok: false; error: unknown; at: Date };
+
+/** Fetches the gateways as a poll does; never rejects. */
+export async function firstPoll(client: Client, now: () => Date = () => new Date()): Promise<FirstPoll> {
+  try {
+    const gateways = await client.gateways.list();
+    return { ok: true, gateways, at: now() };
+  } catch (error) {
+    return { ok: false, error, at: now() };
+  }
+}
