@@ -6,9 +6,8 @@
  * @example
  * const { config } = await loadConfig({ flags: { 'database.url': 'sqlite:/tmp/a.sqlite' } });
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { configSchema, type AgentgwConfig, type ConfigBranch, type ConfigNode } from './schema.js';
 import { userConfigDir } from './paths.js';
@@ -84,7 +83,37 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   return { config, origins, files };
 }
 
+/**
+ * False when no project file can be found from `cwd` by the walk cosmiconfig's 'project' search
+ * makes (up to the first directory holding a package.json or package.yaml): loading cosmiconfig
+ * and its parsers is a fifth of a command's start, and most commands run where there is no
+ * agentgw config at all. True whenever cosmiconfig might find something (a package.json counts
+ * only with an "agentgw" key; a broken one, or a cosmiconfig meta config, is left to it).
+ */
+function mayHaveProjectFile(cwd: string): boolean {
+  const start = resolvePath(cwd);
+  if (existsSync(join(start, '.config'))) return true;
+  for (let dir = start; ; dir = dirname(dir)) {
+    for (const name of PROJECT_FILES) {
+      const path = join(dir, name);
+      if (existsSync(path) && (name !== 'package.json' || packageJsonMayConfigure(path))) return true;
+    }
+    if (existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'package.yaml')) || dirname(dir) === dir) return false;
+  }
+}
+
+function packageJsonMayConfigure(path: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return parsed === null || typeof parsed !== 'object' || 'agentgw' in parsed;
+  } catch {
+    return true;
+  }
+}
+
 async function findProjectFile(cwd: string): Promise<string | undefined> {
+  if (!mayHaveProjectFile(cwd)) return undefined;
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('agentgw', { searchPlaces: PROJECT_FILES, searchStrategy: 'project', cache: false });
   try {
     const found = await explorer.search(cwd);
@@ -98,6 +127,7 @@ async function findProjectFile(cwd: string): Promise<string | undefined> {
 }
 
 async function fileLayer(path: string, env: NodeJS.ProcessEnv): Promise<Layer> {
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('agentgw', { cache: false });
   let raw: unknown;
   try {

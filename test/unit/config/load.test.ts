@@ -49,6 +49,34 @@ describe('loadConfig', () => {
     expect(origins.get('database.url')).toBe('flag');
   });
 
+  it('finds the project file up the tree, stopping at the project root (the first package.json)', async () => {
+    const ws = workspace({ '.agentgwrc': 'logging:\n  level: debug\n' });
+    const nested = join(ws.project, 'a', 'b');
+    mkdirSync(nested, { recursive: true });
+    const found = await loadConfig({ cwd: nested, env: ws.env });
+    expect(found.config.logging.level).toBe('debug');
+    expect(found.files).toEqual([join(ws.project, '.agentgwrc')]);
+
+    // A package.json in between is the project root: nothing above it is read.
+    writeFileSync(join(ws.project, 'a', 'package.json'), '{"name": "app"}');
+    const stopped = await loadConfig({ cwd: nested, env: ws.env });
+    expect(stopped.files).toEqual([]);
+    expect(stopped.origins.get('logging.level')).toBe('default');
+
+    // …unless it holds an "agentgw" key, which is then the config.
+    writeFileSync(join(ws.project, 'a', 'package.json'), '{"name": "app", "agentgw": {"logging": {"level": "error"}}}');
+    const fromPackage = await loadConfig({ cwd: nested, env: ws.env });
+    expect(fromPackage.config.logging.level).toBe('error');
+    expect(fromPackage.files).toEqual([join(ws.project, 'a', 'package.json')]);
+  });
+
+  it('reports a broken package.json the search meets, naming it', async () => {
+    const ws = workspace({ 'package.json': '{"agentgw": ' });
+    const error = await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(join(ws.project, 'package.json'));
+  });
+
   it('interpolates ${VAR} and ${VAR:-default}', async () => {
     const ws = workspace({
       'agentgw.config.yaml': 'gateway:\n  adapter:\n    type: cloud\n    cloud:\n      apiEndpoint: ${CLOUD_URL:-https://api.example.test/v1}\n      authentication:\n        clientId: ${CLOUD_CLIENT_ID}\n        clientSecret: ${CLOUD_CLIENT_SECRET}\n',
