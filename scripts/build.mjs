@@ -8,9 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Ink and React are bundled into the dashboard's chunk: loaded as hundreds of small files from
-// node_modules they cost ~0.4 s more to start. Kysely (~0.25 s as separate files),
-// cosmiconfig and commander likewise: they are
-// on every command's path. Everything else stays external. Bundled CommonJS code gets a real
+// node_modules they cost ~0.4 s more to start. Kysely (~0.25 s as separate files) and commander
+// likewise: they are on every command's path. Everything else stays external (cosmiconfig too:
+// it loads only when there is a config file, and bundled, `await import()` of it would see only a
+// default export). Bundled CommonJS code gets a real
 // `require` (the banner) for the Node built-ins it asks for; a few CommonJS packages of Ink's
 // tree are still left for Node to load itself; `react-devtools-core` (only used with DEV=true) is not installed: a stub.
 //
@@ -19,11 +20,8 @@ import { fileURLToPath } from 'node:url';
 // it the bytes directly; the build fails if a Yoga upgrade changes the code it replaces.
 const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
 const YOGA_BYTES = 'function ya(){return Promise.resolve(Buffer.from(H.slice(37),"base64"));return w||"function"!=typeof fetch?';
-const BUNDLED_ROOTS = /^(ink|react|react\/jsx-runtime|kysely|kysely\/helpers\/(postgres|sqlite)|commander|cosmiconfig)$/;
+const BUNDLED_ROOTS = /^(ink|react|react\/jsx-runtime|kysely|kysely\/helpers\/(postgres|sqlite)|commander)$/;
 const KEPT_EXTERNAL = /^(signal-exit|stack-utils|ws)(\/|$)/;
-// TypeScript (10 MB) is what cosmiconfig loads for a `.ts` config file: bundled, every command
-// would parse it. Left to Node as it is, it loads only for such a file.
-const LEFT_TO_NODE = /^typescript$/;
 // Node 20 brings a CommonJS package into an ES module through its ESM translator, which costs
 // tens of milliseconds a package at startup (measured: ipaddr.js takes 5 ms by require(), 57 ms
 // by import; better-sqlite3 30 ms by import). External CommonJS packages are therefore loaded with
@@ -67,10 +65,10 @@ const dashboardBundle = {
       return { contents: code.replace(YOGA_FETCH, YOGA_BYTES), loader: 'js' };
     });
     build.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.namespace === REQUIRED_NAMESPACE || args.path.startsWith('node:') || LEFT_TO_NODE.test(args.path)) return { external: true };
+      if (args.namespace === REQUIRED_NAMESPACE || args.path.startsWith('node:')) return { external: true };
       const inBundledTree = args.importer.includes('/node_modules/');
       if (!KEPT_EXTERNAL.test(args.path) && (inBundledTree || BUNDLED_ROOTS.test(args.path))) return undefined;
-      // A require() left to Node (cosmiconfig's of TypeScript) goes to the banner's require as it is.
+      // A require() left to Node by a bundled package goes to the banner's require as it is.
       if (args.kind === 'require-call' || args.kind === 'require-resolve') return { external: true };
       return isCommonJs(args.path) ? { path: args.path, namespace: REQUIRED_NAMESPACE } : { external: true };
     });
