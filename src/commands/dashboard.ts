@@ -33,18 +33,16 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
       hint: 'to follow gateways from a script or a pipe, use: agentgw gateway list --watch',
     });
   }
-  // Ink and React load while the config is read and the client connects.
-  const tui = import('../tui/run.js');
-  tui.catch(() => {}); // awaited below; a failure there is reported, not an unhandled rejection
   let ended: NodeJS.Signals | null = null;
   // Once the terminal is restored the user expects the prompt back, but a request still in
   // flight (metrics of a hung gateway wait for their timeout) would hold the process open.
   const leave = () => setTimeout(() => process.exit(), LINGER_MS).unref();
   await withContext(globals, async (context) => {
     const client = await context.client();
-    // The first poll goes out now: a daemon answers it while Ink and React finish loading here.
+    // The first poll goes out before Ink and React load: a daemon answers it meanwhile. (Loading
+    // them first would hold up the client's own round trips behind their compilation.)
     const first = firstPoll(client);
-    const { runDashboard } = await tui;
+    const { runDashboard } = await import('../tui/run.js');
     let environment: EnvironmentSummary | null = null;
     if (flags.env !== undefined) {
       const found = await client.environments.get(flags.env);
