@@ -51,7 +51,8 @@ export interface ResilientPostgresOptions {
 /**
  * Statements with at most this many parameters run as named prepared statements, which each
  * connection keeps: PostgreSQL then skips parsing and planning them, which was two thirds of a
- * `GET /gateways/{id}`. Batch statements (an IN list of a few hundred uuids) are left unprepared:
+ * `GET /gateways/{id}`. (Repositories name their columns: a prepared `select *` would fail once a
+ * later migration added a column under a running daemon.) Batch statements (an IN list of a few hundred uuids) are left unprepared:
  * their lists vary in length, so preparing them would keep a statement per length on every
  * connection, and planning is a small part of what they cost.
  */

@@ -123,8 +123,8 @@ const COLUMNS = [
   'g.updated_at',
 ] as const;
 
-/** The same columns, unqualified, for RETURNING. */
-const RETURNED_COLUMNS = COLUMNS.map((column) => column.slice(2) as Unqualified<(typeof COLUMNS)[number]>);
+/** The same columns, unqualified, for RETURNING (named, not `*`: see the resources repository). */
+export const RETURNED_COLUMNS = COLUMNS.map((column) => column.slice(2) as Unqualified<(typeof COLUMNS)[number]>);
 type Unqualified<C> = C extends `g.${infer Name}` ? Name : never;
 
 /** SQL of find(), by dialect and shape (see GatewayRepository.findSql). */

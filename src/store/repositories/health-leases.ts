@@ -20,7 +20,7 @@
 import { sql } from 'kysely';
 import type { AdapterType } from '../../domain/types.js';
 import type { Store } from '../database.js';
-import { toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
+import { RETURNED_COLUMNS, toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
 
 export interface ClaimRequest {
   owner: string;
@@ -68,7 +68,7 @@ export class HealthLeaseRepository {
       .updateTable('gateways')
       .set({ lease_owner: request.owner, lease_until: codec.time(request.leaseUntil) })
       .where('uuid', 'in', due)
-      .returningAll()
+      .returning(RETURNED_COLUMNS)
       .execute();
     return rows.map((row) => toGatewayRecord(codec, row));
   }

@@ -38,6 +38,24 @@ export interface ApplyOutcome {
 /** How many times an apply that lost a race to another apply of the same resource is retried. */
 const APPLY_ATTEMPTS = 3;
 
+/**
+ * Named, not `*`: PostgreSQL statements run prepared, and a prepared `select *` fails once a
+ * later migration adds a column while this process still runs.
+ */
+const RESOURCE_COLUMNS = [
+  'uuid',
+  'organization_uuid',
+  'kind',
+  'name',
+  'api_version',
+  'metadata',
+  'spec',
+  'revision',
+  'spec_digest',
+  'created_at',
+  'updated_at',
+] as const;
+
 export class ResourceRepository {
   constructor(
     private readonly store: Store,
@@ -67,7 +85,7 @@ export class ResourceRepository {
     const { codec } = this.store;
     const current = await trx
       .selectFrom('resources')
-      .selectAll()
+      .select(RESOURCE_COLUMNS)
       .where('organization_uuid', '=', this.organizationId)
       .where('kind', '=', manifest.kind)
       .where('name', '=', manifest.metadata.name)
@@ -130,14 +148,14 @@ export class ResourceRepository {
   }
 
   private async read(db: Kysely<Database>, uuid: string): Promise<ResourceRecord> {
-    return this.toRecord(await db.selectFrom('resources').selectAll().where('uuid', '=', uuid).executeTakeFirstOrThrow());
+    return this.toRecord(await db.selectFrom('resources').select(RESOURCE_COLUMNS).where('uuid', '=', uuid).executeTakeFirstOrThrow());
   }
 
   async findByUuid(uuid: string): Promise<ResourceRecord | undefined> {
     if (!isUuid(uuid)) return undefined;
     const row = await this.store.db
       .selectFrom('resources')
-      .selectAll()
+      .select(RESOURCE_COLUMNS)
       .where('organization_uuid', '=', this.organizationId)
       .where('uuid', '=', uuid)
       .executeTakeFirst();
@@ -146,13 +164,13 @@ export class ResourceRepository {
 
   /** Resources of that name (one per kind at most), or of that kind and name. */
   async findByName(name: string, kind: ResourceKind | null): Promise<ResourceRecord[]> {
-    let query = this.store.db.selectFrom('resources').selectAll().where('organization_uuid', '=', this.organizationId).where('name', '=', name);
+    let query = this.store.db.selectFrom('resources').select(RESOURCE_COLUMNS).where('organization_uuid', '=', this.organizationId).where('name', '=', name);
     if (kind !== null) query = query.where('kind', '=', kind);
     return (await query.orderBy('kind').execute()).map((row) => this.toRecord(row));
   }
 
   async list(filter: { kind?: ResourceKind } = {}): Promise<ResourceRecord[]> {
-    let query = this.store.db.selectFrom('resources').selectAll().where('organization_uuid', '=', this.organizationId);
+    let query = this.store.db.selectFrom('resources').select(RESOURCE_COLUMNS).where('organization_uuid', '=', this.organizationId);
     if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
     return (await query.orderBy('kind').orderBy('name').execute()).map((row) => this.toRecord(row));
   }
@@ -161,7 +179,7 @@ export class ResourceRepository {
     if (uuids.length === 0) return new Map();
     const rows = await this.store.db
       .selectFrom('resources')
-      .selectAll()
+      .select(RESOURCE_COLUMNS)
       .where('organization_uuid', '=', this.organizationId)
       .where('uuid', 'in', [...new Set(uuids)])
       .execute();
