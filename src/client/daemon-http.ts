@@ -26,7 +26,7 @@ export interface DaemonRequest {
 export class DaemonTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`no answer within ${timeoutMs} ms`);
-    this.name = 'TimeoutError';
+    this.name = 'DaemonTimeoutError';
   }
 }
 

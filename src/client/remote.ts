@@ -8,7 +8,7 @@ import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetrics
 import type { GatewayHealthHistory } from '../services/health-history.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
 import type { Client, ClientDescription, WriteOptions } from './client.js';
-import { requestDaemon, type DaemonResponse } from './daemon-http.js';
+import { DaemonTimeoutError, requestDaemon, type DaemonResponse } from './daemon-http.js';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 const LIST_PAGE_SIZE = 1000;
@@ -203,7 +203,7 @@ function unreachable(baseUrl: string, error: unknown): UnavailableError {
       ? 'connection refused'
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
         ? 'host name not found'
-        : (error as Error).name === 'TimeoutError'
+        : error instanceof DaemonTimeoutError
           ? 'no answer in time'
           : (error as Error).message;
   return new UnavailableError(`cannot reach the agentgw daemon at ${baseUrl}: ${reason}`, {

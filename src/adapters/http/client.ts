@@ -236,8 +236,9 @@ export function createHttpClient(
   }
 
   async function attempt(request: HttpRequest, url: URL, remainingMs: number, totalMs: number, attempts: number): Promise<AttemptOutcome> {
-    const started = performance.now();
     const { exchange, agents } = await (transport ??= loadTransport(policy, options.resolve));
+    // After the load: elapsedMs is the exchange's, not the first request's module loading.
+    const started = performance.now();
     const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)), exchange };
     const body = request.json === undefined ? undefined : JSON.stringify(request.json);
     try {
