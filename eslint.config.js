@@ -25,6 +25,12 @@ export default tseslint.config(
     },
   },
   {
+    // bin/ is CommonJS (bin/package.json): an ES module entry point costs every run Node's ES loader.
+    files: ['bin/**'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/adapters/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/store/**'], message: 'adapters never touch the store' }] }],
