@@ -11,8 +11,10 @@
 // - version.cjs and code-cache.cjs: what bin/agentgw.js needs before the CLI loads.
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 const BUNDLED_PACKAGES = /^(kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js)$/;
+const TEXT_WIDTH = resolve('src/tui/text-width.ts');
 // A few CommonJS packages of Ink's tree are left for Node to load.
 const KEPT_EXTERNAL = /^(signal-exit|stack-utils)(\/|$)/;
 
@@ -54,6 +56,8 @@ const imports = {
     build.onLoad({ filter: /yoga-layout\/dist\/binaries\/yoga-wasm-base64-esm\.js$/ }, (args) => patch(args.path, [[YOGA_INSTANTIATE, YOGA_INSTANTIATE_SYNC]]));
     build.onLoad({ filter: /yoga-layout\/dist\/src\/index\.js$/ }, (args) => patch(args.path, [[YOGA_AWAIT, YOGA_SYNC]]));
     build.onLoad({ filter: /ink\/build\/reconciler\.js$/ }, (args) => patch(args.path, INK_DEVTOOLS));
+    // Every copy of string-width in Ink's tree measures through src/tui/text-width.ts.
+    build.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === TEXT_WIDTH ? { external: true } : { path: TEXT_WIDTH }));
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('node:') || KEPT_EXTERNAL.test(args.path)) return { external: true };
       const inBundledPackage = args.importer.includes('/node_modules/');
