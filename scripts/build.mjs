@@ -50,12 +50,19 @@ const INK_DEVTOOLS = [
   ['? await loadPackageJson()', '? { name: undefined, version: undefined }'],
 ];
 
+// commander requires child_process on load for executable subcommands, which agentgw does not
+// have: loading it (and the net and stream modules it pulls in) only when one would run.
+const COMMANDER_CHILD_PROCESS = [
+  ["const childProcess = require('node:child_process');", "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };"],
+];
+
 const imports = {
   name: 'imports',
   setup(build) {
     build.onLoad({ filter: /yoga-layout\/dist\/binaries\/yoga-wasm-base64-esm\.js$/ }, (args) => patch(args.path, [[YOGA_INSTANTIATE, YOGA_INSTANTIATE_SYNC]]));
     build.onLoad({ filter: /yoga-layout\/dist\/src\/index\.js$/ }, (args) => patch(args.path, [[YOGA_AWAIT, YOGA_SYNC]]));
     build.onLoad({ filter: /ink\/build\/reconciler\.js$/ }, (args) => patch(args.path, INK_DEVTOOLS));
+    build.onLoad({ filter: /commander\/lib\/command\.js$/ }, (args) => patch(args.path, COMMANDER_CHILD_PROCESS));
     // Every copy of string-width in Ink's tree measures through src/tui/text-width.ts.
     build.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === TEXT_WIDTH ? { external: true } : { path: TEXT_WIDTH }));
     build.onResolve({ filter: /^[^./]/ }, (args) => {

@@ -22,6 +22,10 @@ export interface MigrationState {
 
 /** Applies every pending migration; returns the names it applied (none when up to date). */
 export async function migrateToLatest(store: Store, migrations: readonly Migration[] = allMigrations): Promise<string[]> {
+  // Nearly every run finds nothing to do, and a read without the lock says so: on SQLite the lock
+  // is the database's write lock, which every command of the embedded store would otherwise take.
+  // A migration another process has not committed yet is not seen, so the locked path runs.
+  if (await isUpToDate(store, migrations)) return [];
   return withMigrationLock(store, async (db) => {
     const applied = await appliedMigrations(db, store);
     assertKnown(applied, migrations);
@@ -35,6 +39,12 @@ export async function migrateToLatest(store: Store, migrations: readonly Migrati
     }
     return pending.map((m) => m.name);
   });
+}
+
+async function isUpToDate(store: Store, migrations: readonly Migration[]): Promise<boolean> {
+  const applied = await appliedMigrations(store.db as unknown as Kysely<any>, store, false);
+  assertKnown(applied, migrations);
+  return migrations.every((m) => applied.has(m.name));
 }
 
 /** Every known migration and when it was applied (null: pending). */

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
@@ -109,6 +110,26 @@ describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (dialect) => 
       expect(await store.db.selectFrom('environments').select('name').execute()).toEqual([{ name: 'production' }]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('the embedded SQLite store', () => {
+  it('answers a read while another process holds the write lock: an up-to-date schema is checked without it', async () => {
+    const url = sqliteUrl();
+    await migrateConcurrently(url, 1);
+    const writer = new Database(url.slice('sqlite:'.length));
+    writer.exec('begin immediate');
+    try {
+      // Taking the migration lock would wait for the writer (busy timeout 15 s) and be killed here.
+      const { stdout } = await run(process.execPath, [BIN, 'env', 'list', '--database', url, '-o', 'name'], {
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', AGENTGW_CONFIG_DIR: '/nonexistent' },
+        timeout: 10_000,
+      });
+      expect(stdout).toBe('production\n');
+    } finally {
+      writer.exec('rollback');
+      writer.close();
     }
   });
 });

@@ -65,33 +65,48 @@ function named(label: string, ...ranges: string[]): NamedRange[] {
   return ranges.map((text) => ({ cidr: cidr(text), label }));
 }
 
-const ALWAYS_BLOCKED: NamedRange[] = [
-  ...named('link-local (cloud metadata)', '169.254.0.0/16', 'fe80::/10'),
-  // Metadata services that do not sit in link-local space (Alibaba Cloud, AWS over IPv6).
-  ...named('a cloud metadata address', '100.100.100.200/32', 'fd00:ec2::254/128'),
-  ...named('unspecified', '0.0.0.0/8', '::/128'),
-  ...named('multicast', '224.0.0.0/4', 'ff00::/8'),
-  ...named('broadcast', '255.255.255.255/32'),
-];
-
-const LOOPBACK: NamedRange[] = named('loopback', '127.0.0.0/8', '::1/128');
-
-const PRIVATE: NamedRange[] = named('private', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7');
-
 /**
- * IPv6 prefixes that carry an IPv4 address a packet may end up delivered to. Each is judged by its
- * embedded IPv4 address as well, so `[::ffff:169.254.169.254]` is as blocked as `169.254.169.254`.
+ * The built-in ranges, parsed on the first check: parsing IPv6 CIDRs costs milliseconds, and most
+ * runs of the CLI never check an address.
  */
-const EMBEDDING: { cidr: Cidr; extract: (parts: number[]) => [number, number] }[] = [
-  // IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, SIIT ::ffff:0:a.b.c.d, NAT64 64:ff9b::a.b.c.d.
-  { cidr: cidr('::ffff:0:0/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
-  { cidr: cidr('::/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
-  { cidr: cidr('::ffff:0:0:0/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
-  { cidr: cidr('64:ff9b::/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
-  // 6to4 2002:AABB:CCDD::/48 and Teredo 2001:0::/32, whose client address is stored inverted.
-  { cidr: cidr('2002::/16'), extract: (p) => [p[1] ?? 0, p[2] ?? 0] },
-  { cidr: cidr('2001::/32'), extract: (p) => [(p[6] ?? 0) ^ 0xffff, (p[7] ?? 0) ^ 0xffff] },
-];
+interface BuiltInRanges {
+  alwaysBlocked: NamedRange[];
+  loopback: NamedRange[];
+  private: NamedRange[];
+  /**
+   * IPv6 prefixes that carry an IPv4 address a packet may end up delivered to. Each is judged by
+   * its embedded IPv4 address as well, so `[::ffff:169.254.169.254]` is as blocked as `169.254.169.254`.
+   */
+  embedding: { cidr: Cidr; extract: (parts: number[]) => [number, number] }[];
+}
+
+let builtIn: BuiltInRanges | undefined;
+
+function builtInRanges(): BuiltInRanges {
+  builtIn ??= {
+    alwaysBlocked: [
+      ...named('link-local (cloud metadata)', '169.254.0.0/16', 'fe80::/10'),
+      // Metadata services that do not sit in link-local space (Alibaba Cloud, AWS over IPv6).
+      ...named('a cloud metadata address', '100.100.100.200/32', 'fd00:ec2::254/128'),
+      ...named('unspecified', '0.0.0.0/8', '::/128'),
+      ...named('multicast', '224.0.0.0/4', 'ff00::/8'),
+      ...named('broadcast', '255.255.255.255/32'),
+    ],
+    loopback: named('loopback', '127.0.0.0/8', '::1/128'),
+    private: named('private', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'),
+    embedding: [
+      // IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, SIIT ::ffff:0:a.b.c.d, NAT64 64:ff9b::a.b.c.d.
+      { cidr: cidr('::ffff:0:0/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
+      { cidr: cidr('::/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
+      { cidr: cidr('::ffff:0:0:0/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
+      { cidr: cidr('64:ff9b::/96'), extract: (p) => [p[6] ?? 0, p[7] ?? 0] },
+      // 6to4 2002:AABB:CCDD::/48 and Teredo 2001:0::/32, whose client address is stored inverted.
+      { cidr: cidr('2002::/16'), extract: (p) => [p[1] ?? 0, p[2] ?? 0] },
+      { cidr: cidr('2001::/32'), extract: (p) => [(p[6] ?? 0) ^ 0xffff, (p[7] ?? 0) ^ 0xffff] },
+    ],
+  };
+  return builtIn;
+}
 
 function matches(address: Address, range: Cidr): boolean {
   const [network, bits] = range;
@@ -131,7 +146,7 @@ function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
   const isUnspecifiedOrLoopback = parts.slice(0, 7).every((part) => part === 0) && (parts[7] ?? 0) <= 1;
   // `::` and `::1` sit inside ::/96 but are IPv6 addresses in their own right, judged as such.
   if (isUnspecifiedOrLoopback) return undefined;
-  const form = EMBEDDING.find((embedding) => address.match(embedding.cidr));
+  const form = builtInRanges().embedding.find((embedding) => address.match(embedding.cidr));
   if (form === undefined) return undefined;
   const [high, low] = form.extract(parts);
   return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
@@ -148,15 +163,15 @@ export function createEgressPolicy(settings: EgressPolicySettings): EgressPolicy
   /** The reason one address (with no embedded address considered) is refused, if it is. */
   function refusal(address: Address): string | undefined {
     const shown = address.toString();
-    const always = findRange(address, ALWAYS_BLOCKED);
+    const always = findRange(address, builtInRanges().alwaysBlocked);
     if (always !== undefined) return `${shown} is ${always.label}`;
     if (allow.some((range) => matches(address, range))) return undefined;
     const denied = deny.find((range) => matches(address, range));
     if (denied !== undefined) return `${shown} is in the denied range ${cidrText(denied)} (network.deny)`;
-    if (settings.denyLoopback && findRange(address, LOOPBACK) !== undefined) {
+    if (settings.denyLoopback && findRange(address, builtInRanges().loopback) !== undefined) {
       return `${shown} is loopback and loopback addresses are denied (network.denyLoopback)`;
     }
-    const privateRange = settings.denyPrivate ? findRange(address, PRIVATE) : undefined;
+    const privateRange = settings.denyPrivate ? findRange(address, builtInRanges().private) : undefined;
     if (privateRange !== undefined) {
       return `${shown} is in the private range ${cidrText(privateRange.cidr)} and private addresses are denied (network.denyPrivate)`;
     }
