@@ -66,6 +66,11 @@ describe('loadWithCodeCache', () => {
     expect((loaded.exports.twice as unknown as (n: number) => number)(4)).toBe(8);
   });
 
+  it('reads a bundle that is not ASCII as UTF-8', () => {
+    writeFileSync(bundle, "exports.word = () => 'café …';\n");
+    expect(loadWithCodeCache<{ word(): string }>(bundle, null, 'env.list').exports.word()).toBe('café …');
+  });
+
   it('writes a cache on the first run and reads it, unchanged, on the next', () => {
     loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
     const [file] = cacheFiles();
