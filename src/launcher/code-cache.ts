@@ -62,11 +62,11 @@ export function loadWithCodeCache<T>(file: string, cacheDir: string | null, key:
       if (cacheDir === null || cacheFile === null || usable) return;
       try {
         writeAtomically(cacheDir, cacheFile, script.createCachedData());
-        // Caches of other builds of the bundle will never be read again.
-        const otherBuilds = `${basename(file)}-`;
-        const thisBuild = `${otherBuilds}${buildId(file)}-`;
+        // Caches of earlier builds of this installation will never be read again.
+        const installation = `${installationId(file)}-`;
+        const thisBuild = `${installation}${buildId(file)}-`;
         for (const name of readdirSync(cacheDir)) {
-          if (name.startsWith(otherBuilds) && !name.startsWith(thisBuild)) rmSync(join(cacheDir, name), { force: true });
+          if (name.startsWith(installation) && !name.startsWith(thisBuild)) rmSync(join(cacheDir, name), { force: true });
         }
       } catch {
         // A read-only or full disk: the next run compiles again, as it would without a cache.
@@ -77,7 +77,17 @@ export function loadWithCodeCache<T>(file: string, cacheDir: string | null, key:
 
 /** Where the cache of `file` for the command `key` is kept. */
 export function codeCacheFile(file: string, cacheDir: string, key: string): string {
-  return join(cacheDir, `${basename(file)}-${buildId(file)}-${key}.bin`);
+  return join(cacheDir, `${installationId(file)}-${buildId(file)}-${key}.bin`);
+}
+
+/**
+ * Which installation: the bundle's name and a hash (FNV-1a) of its path, so that two installed
+ * versions of agentgw keep their caches apart instead of removing each other's.
+ */
+function installationId(file: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < file.length; index++) hash = Math.imul(hash ^ file.charCodeAt(index), 0x01000193);
+  return `${basename(file)}-${(hash >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /**

@@ -74,7 +74,7 @@ describe('loadWithCodeCache', () => {
   it('writes a cache on the first run and reads it, unchanged, on the next', () => {
     loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
     const [file] = cacheFiles();
-    expect(file).toMatch(/^bundle\.cjs-.+-env\.list\.bin$/);
+    expect(file).toMatch(/^bundle\.cjs-[0-9a-f]{8}-.+-env\.list\.bin$/);
     const written = statSync(join(cacheDir, file!)).mtimeMs;
     const again = loadWithCodeCache<{ answer(): number }>(bundle, cacheDir, 'env.list');
     again.saveCodeCache();
@@ -111,6 +111,16 @@ describe('loadWithCodeCache', () => {
     const after = cacheFiles();
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(before);
+  });
+
+  it('keeps the caches of two installations apart', () => {
+    const otherRoot = join(root, 'other');
+    mkdirSync(otherRoot);
+    const other = join(otherRoot, 'bundle.cjs');
+    writeFileSync(other, "exports.answer = () => 'other';\n");
+    loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
+    loadWithCodeCache(other, cacheDir, 'env.list').saveCodeCache();
+    expect(cacheFiles()).toHaveLength(2);
   });
 
   it('runs without a cache when it is off or cannot be written', () => {
