@@ -7,16 +7,15 @@
 //   `await import()` of a source module into a lazy initialiser, so Ink and React, bundled for
 //   the dashboard, cost the other commands nothing but bytes on disk. Packages stay in
 //   node_modules and load with require() when first used (better-sqlite3 is native); Kysely,
-//   commander, Ink, React and ipaddr.js are bundled: on their own they cost far more to start.
+//   commander, Ink and React with everything they use, ipaddr.js and get-east-asian-width are
+//   bundled: loaded by Node from node_modules, without the code cache, they cost far more to start.
 // - version.cjs and code-cache.cjs: what bin/agentgw.js needs before the CLI loads.
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-const BUNDLED_PACKAGES = /^(kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js)$/;
+const BUNDLED_PACKAGES = /^(kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js|get-east-asian-width)$/;
 const TEXT_WIDTH = resolve('src/tui/text-width.ts');
-// A few CommonJS packages of Ink's tree are left for Node to load.
-const KEPT_EXTERNAL = /^(signal-exit|stack-utils)(\/|$)/;
 
 /** Replaces text in a bundled file, failing the build when an upgrade changed what it replaces. */
 async function patch(path, replacements) {
@@ -66,7 +65,7 @@ const imports = {
     // Every copy of string-width in Ink's tree measures through src/tui/text-width.ts.
     build.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === TEXT_WIDTH ? { external: true } : { path: TEXT_WIDTH }));
     build.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('node:') || KEPT_EXTERNAL.test(args.path)) return { external: true };
+      if (args.path.startsWith('node:')) return { external: true };
       const inBundledPackage = args.importer.includes('/node_modules/');
       return inBundledPackage || BUNDLED_PACKAGES.test(args.path) ? undefined : { external: true };
     });
