@@ -285,8 +285,13 @@ export function createHttpClient(
     const retryPolicy = settings.retryPolicy;
     const maxAttempts = request.retry === true && IDEMPOTENT_METHODS.has(request.method) ? Math.max(1, retryPolicy.maxAttempts) : 1;
 
+    // The server's last answer: a retry that runs out of the total budget gives it back rather
+    // than a timeout of the caller's own making.
+    let lastAnswer: AttemptOutcome | undefined;
     for (let attempts = 1; ; attempts += 1) {
       const outcome = await attempt(request, url, deadline - performance.now(), totalMs, attempts);
+      if (!outcome.ok && outcome.failure.kind === 'timeout' && lastAnswer !== undefined && performance.now() >= deadline) return settle(lastAnswer);
+      if (outcome.ok) lastAnswer = outcome;
       const retryable = outcome.ok ? RETRYABLE_STATUSES.has(outcome.response.status) : outcome.retryable;
       if (!retryable || attempts >= maxAttempts) return settle(outcome);
 
