@@ -8,6 +8,7 @@ import { updatedAt } from './005_updated_at.js';
 import { gatewayOperations } from './006_gateway_operations.js';
 import { apiTokens } from './007_api_tokens.js';
 import { resourcesDeployments } from './008_resources_deployments.js';
+import { gatewayListIndex } from './009_gateway_list_index.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   gatewayOperations,
   apiTokens,
   resourcesDeployments,
+  gatewayListIndex,
 ];

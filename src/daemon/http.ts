@@ -1,5 +1,5 @@
 /** Small HTTP helpers shared by the routes: ETags, If-Match, and the per-request services. */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
@@ -8,6 +8,24 @@ import { GatewayService } from '../services/gateways.js';
 export interface RouteOptions {
   runtime: Runtime;
 }
+
+/**
+ * Sends `{"<key>": [items…], …rest}` from items a service has already written as JSON (each in
+ * pieces): the bytes JSON.stringify would give, with the content type Fastify gives the JSON
+ * it writes.
+ */
+export function sendJsonList(reply: FastifyReply, key: string, items: ReadonlyArray<readonly Buffer[]>, rest: Record<string, unknown>): FastifyReply {
+  const chunks: Buffer[] = [Buffer.from(`{${JSON.stringify(key)}:[`)];
+  for (const [i, item] of items.entries()) {
+    if (i > 0) chunks.push(COMMA);
+    chunks.push(...item);
+  }
+  const after = JSON.stringify(rest);
+  chunks.push(Buffer.from(after === '{}' ? ']}' : `],${after.slice(1)}`));
+  return reply.type('application/json; charset=utf-8').send(Buffer.concat(chunks));
+}
+
+const COMMA = Buffer.from(',');
 
 /** The ETag of a resource version: `"v3"`. */
 export function etag(version: number): string {
@@ -28,10 +46,25 @@ export function ifMatchVersion(request: FastifyRequest): number | undefined {
   return Number(match[1]);
 }
 
+interface Services {
+  environments: EnvironmentService;
+  gateways: GatewayService;
+}
+
+/** Services keep nothing of a request, so each organization's are built once per runtime. */
+const servicesByRuntime = new WeakMap<Runtime, Map<string, Services>>();
+
 /** The services, scoped to the organization of the request (its token's, or the default). */
-export function servicesFor(runtime: Runtime, request: FastifyRequest): { environments: EnvironmentService; gateways: GatewayService } {
-  const context = runtime.context(request.organizationId);
-  return { environments: new EnvironmentService(context), gateways: new GatewayService(context) };
+export function servicesFor(runtime: Runtime, request: FastifyRequest): Services {
+  let byOrganization = servicesByRuntime.get(runtime);
+  if (byOrganization === undefined) servicesByRuntime.set(runtime, (byOrganization = new Map()));
+  let services = byOrganization.get(request.organizationId);
+  if (services === undefined) {
+    const context = runtime.context(request.organizationId);
+    services = { environments: new EnvironmentService(context), gateways: new GatewayService(context) };
+    byOrganization.set(request.organizationId, services);
+  }
+  return services;
 }
 
 /**

@@ -15,15 +15,16 @@ import type {
 } from '../domain/types.js';
 import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
-import { gatewayExists, GatewayRepository, type GatewayRecord, type ReadOptions } from '../store/repositories/gateways.js';
+import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
+import type { Store } from '../store/database.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, mergeAdapterConfig, openSecrets, sealSecrets, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments.js';
 import type { WriteOptions } from './environments.js';
 import { nextHealthState } from './health-state.js';
 import { rejectUnknownFields } from './input.js';
-import { presentEnvironment, presentGateway } from './present.js';
+import { environmentSummariesJson, presentEnvironment, presentGateway, RenderedGateways, renderGateway, type RenderedGateway } from './present.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
 
 export interface RegisterGatewayInput {
@@ -154,6 +155,58 @@ export class GatewayService {
       items: await this.presentMany(page),
       nextCursor: records.length > limit && last ? encodeCursor(last.name) : null,
     };
+  }
+
+  /**
+   * listPage with each gateway as its JSON (exactly JSON.stringify of the Gateway, in UTF-8, in
+   * the pieces it is to be sent in), for the daemon. On PostgreSQL a gateway is presented again
+   * only when its row changed since it was last presented; its environments are written for
+   * every page.
+   */
+  async listPageJson(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]>> {
+    const rendered = this.context.store.dialect === 'postgres' ? await this.renderedPage(filter, options) : null;
+    if (rendered !== null) return rendered;
+    const page = await this.listPage(filter, options);
+    return { items: page.items.map((gateway) => [Buffer.from(JSON.stringify(gateway))]), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * A page from the gateways' row versions and the renderings kept for them. Null when a
+   * gateway or an environment changed between the page's reads: the caller then reads the page
+   * in one statement.
+   */
+  private async renderedPage(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]> | null> {
+    const limit = parseLimit(options.limit);
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const { gateways: versions, environments } = await this.gateways.listVersions(filter, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+    const page = versions.slice(0, limit);
+    const renderings = await this.renderings(page);
+    const summaries = environmentSummariesJson(environments);
+    const items: Buffer[][] = [];
+    for (let i = 0; i < page.length; i++) {
+      const rendered = renderings[i];
+      const environmentsJson = summaries.json(page[i]!.environmentUuids);
+      if (rendered === undefined || environmentsJson === undefined) return null;
+      items.push([rendered.head, environmentsJson, rendered.tail]);
+    }
+    const last = renderings.at(-1);
+    return { items, nextCursor: versions.length > limit && last ? encodeCursor(last.name) : null };
+  }
+
+  /** The renderings of these gateway versions: kept ones, and the others rendered now (undefined when a row moved on meanwhile). */
+  private async renderings(versions: readonly GatewayVersion[]): Promise<Array<RenderedGateway | undefined>> {
+    const cache = renderedGatewaysOf(this.context.store);
+    const now = Date.now();
+    const renderings = versions.map((gateway) => cache.get(gateway.uuid, gateway.rowVersion, now));
+    const missing = versions.filter((_, i) => renderings[i] === undefined);
+    if (missing.length === 0) return renderings;
+    await cache.renderOnce(
+      missing.map((gateway) => gateway.uuid),
+      async (uuids) => {
+        for (const { record, rowVersion } of await this.gateways.findVersioned(uuids)) cache.set(record.uuid, rowVersion, renderGateway(record), now);
+      },
+    );
+    return versions.map((gateway, i) => renderings[i] ?? cache.get(gateway.uuid, gateway.rowVersion, now));
   }
 
   /**
@@ -340,6 +393,15 @@ export class GatewayService {
     const environments = await this.mappings.environmentsOf(records.map((r) => r.uuid));
     return records.map((record) => presentGateway(record, environments.get(record.uuid) ?? []));
   }
+}
+
+/** Renderings of gateways, one cache per database. */
+const renderedGateways = new WeakMap<Store, RenderedGateways>();
+
+function renderedGatewaysOf(store: Store): RenderedGateways {
+  let cache = renderedGateways.get(store);
+  if (cache === undefined) renderedGateways.set(store, (cache = new RenderedGateways()));
+  return cache;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -6,7 +6,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayFilter } from '../../domain/types.js';
-import { etag, ifMatchVersion, servicesFor, type RouteOptions } from '../http.js';
+import { etag, ifMatchVersion, sendJsonList, servicesFor, type RouteOptions } from '../http.js';
 import type { DaemonMetrics } from '../metrics.js';
 import {
   DeleteGatewayQuery,
@@ -56,18 +56,18 @@ export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics }: 
         response: { 200: GatewayListSchema, ...problemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { type, environment, status, limit, cursor } = request.query;
       const filter: GatewayFilter = {
         ...(type === undefined ? {} : { type }),
         ...(environment === undefined ? {} : { environment }),
         ...(status === undefined ? {} : { status }),
       };
-      const page = await servicesFor(runtime, request).gateways.listPage(filter, {
+      const page = await servicesFor(runtime, request).gateways.listPageJson(filter, {
         ...(limit === undefined ? {} : { limit }),
         ...(cursor === undefined ? {} : { cursor }),
       });
-      return { gateways: page.items, nextCursor: page.nextCursor };
+      return sendJsonList(reply, 'gateways', page.items, { nextCursor: page.nextCursor });
     },
   );
 

@@ -3,7 +3,7 @@
  * written in one transaction, so a failed registration leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, type ExpressionBuilder, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
 import { ConflictError } from '../../domain/errors.js';
@@ -90,10 +90,28 @@ export interface ReadOptions {
   withEnvironments?: boolean;
 }
 
-export interface ListOptions extends ReadOptions {
+export interface PageOptions {
   limit?: number;
   /** The name of the last gateway of the previous page. */
   after?: string;
+}
+
+export interface ListOptions extends ReadOptions, PageOptions {}
+
+/** A page of gateways as a cache of their renderings is checked against (see listVersions). */
+export interface VersionedPage {
+  gateways: GatewayVersion[];
+  /** The organization's environments, sorted by name (the same array while they are unchanged). */
+  environments: readonly EnvironmentSummary[];
+}
+
+/** A listed gateway as a page of rendered gateways is checked against. */
+export interface GatewayVersion {
+  uuid: string;
+  /** PostgreSQL's xmin of the row: every write of the row gives it a new one. */
+  rowVersion: string;
+  /** Its environments' uuids, in no particular order, separated by spaces ("" for none). */
+  environmentUuids: string;
 }
 
 const COLUMNS = [
@@ -127,8 +145,32 @@ const COLUMNS = [
 export const RETURNED_COLUMNS = COLUMNS.map((column) => column.slice(2) as Unqualified<(typeof COLUMNS)[number]>);
 type Unqualified<C> = C extends `g.${infer Name}` ? Name : never;
 
-/** SQL of find(), by dialect and shape (see GatewayRepository.findSql). */
-const FIND_SQL = new Map<string, string | null>();
+/**
+ * Kysely builds and compiles a query on every call (a few hundred microseconds for a list), so
+ * the hot reads compile theirs once per dialect and shape: with a placeholder where each value
+ * goes, run later with the values in their places. A shape whose compiled parameters are not
+ * exactly its placeholders is kept as null, and built each time.
+ */
+class StatementCache {
+  readonly #statements = new Map<string, { sql: string; names: string[] } | null>();
+
+  /** The statement of `key` with `values` as its parameters, or undefined when it must be built. */
+  compiled(key: string, build: (placeholder: <T>(name: string) => T) => Compilable, values: object): CompiledQuery | undefined {
+    const byName = values as Record<string, unknown>;
+    let statement = this.#statements.get(key);
+    if (statement === undefined) {
+      const { sql: text, parameters } = build((name) => `${PLACEHOLDER}${name}` as never).compile();
+      const names = parameters.map((parameter) => (typeof parameter === 'string' && parameter.startsWith(PLACEHOLDER) ? parameter.slice(1) : null));
+      statement = names.every((name): name is string => name !== null && name in byName) ? { sql: text, names } : null;
+      this.#statements.set(key, statement);
+    }
+    return statement === null ? undefined : CompiledQuery.raw(statement.sql, statement.names.map((name) => byName[name]));
+  }
+}
+
+/** Starts a placeholder: no value of ours holds a NUL (PostgreSQL text cannot). */
+const PLACEHOLDER = '\u0000';
+const STATEMENTS = new StatementCache();
 
 export class GatewayRepository {
   constructor(
@@ -199,12 +241,12 @@ export class GatewayRepository {
   async find(ref: string, options: ReadOptions = {}): Promise<GatewayRecord | undefined> {
     const byUuid = isUuid(ref);
     const withEnvironments = options.withEnvironments === true;
-    const sqlText = this.findSql(byUuid, withEnvironments);
-    if (sqlText === null) {
-      const row = await this.findQuery(this.organizationId, ref, byUuid, withEnvironments).executeTakeFirst();
-      return row && this.toRecord(row);
-    }
-    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(CompiledQuery.raw(sqlText, [this.organizationId, ref]));
+    const build = (organizationId: string, value: string) => this.findQuery(organizationId, value, byUuid, withEnvironments);
+    const compiled = STATEMENTS.compiled(`find:${this.store.dialect}:${byUuid}:${withEnvironments}`, (p) => build(p('organization'), p('ref')), {
+      organization: this.organizationId,
+      ref,
+    });
+    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled ?? build(this.organizationId, ref).compile());
     return rows[0] && this.toRecord(rows[0]);
   }
 
@@ -218,46 +260,111 @@ export class GatewayRepository {
   }
 
   /**
-   * find() is the hottest read, and Kysely builds and compiles a query on every call (a few
-   * hundred microseconds for this one): its SQL is compiled once per shape and reused, when its
-   * parameters are exactly (organization, ref); null means "build it each time".
-   */
-  private findSql(byUuid: boolean, withEnvironments: boolean): string | null {
-    const key = `${this.store.dialect}:${byUuid}:${withEnvironments}`;
-    let cached = FIND_SQL.get(key);
-    if (cached === undefined) {
-      const compiled = this.findQuery('\u0000organization', '\u0000ref', byUuid, withEnvironments).compile();
-      const [first, second, ...rest] = compiled.parameters;
-      cached = first === '\u0000organization' && second === '\u0000ref' && rest.length === 0 ? compiled.sql : null;
-      FIND_SQL.set(key, cached);
-    }
-    return cached;
-  }
-
-  /**
    * The seed's environment query: gateways filtered by type, status and environment (uuid or
    * name), ordered by name, a page at a time (keyset pagination on the unique name).
    */
   async list(filter: GatewayFilter, options: ListOptions = {}): Promise<GatewayRecord[]> {
-    let query = this.store.db.selectFrom('gateways as g').select(COLUMNS).where('g.organization_uuid', '=', this.organizationId);
-    if (filter.type !== undefined) query = query.where('g.gateway_type', '=', filter.type);
-    if (filter.status !== undefined) query = query.where('g.status', '=', filter.status);
-    if (filter.environment !== undefined) {
-      const environment = filter.environment;
-      query = query.where('g.uuid', 'in', (eb) =>
-        eb
-          .selectFrom('gateway_environment_mappings as m')
-          .innerJoin('environments as e', 'e.uuid', 'm.environment_uuid')
-          .select('m.gateway_uuid')
-          .where('e.organization_uuid', '=', this.organizationId)
-          .where(isUuid(environment) ? 'e.uuid' : 'e.name', '=', environment),
-      );
-    }
-    if (options.after !== undefined) query = query.where('g.name', '>', options.after);
-    query = query.orderBy('g.name');
-    if (options.limit !== undefined) query = query.limit(options.limit);
-    const rows = await (options.withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query).execute();
+    const withEnvironments = options.withEnvironments === true;
+    const build = (values: ListValues) => {
+      const query = this.listQuery(values, environmentByUuid(filter)).select(COLUMNS);
+      return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
+    };
+    const values = this.listValues(filter, options);
+    const compiled = STATEMENTS.compiled(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values);
+    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled ?? build(values).compile());
     return rows.map((row) => this.toRecord(row));
+  }
+
+  /**
+   * One page of list(), as a cache of rendered gateways checks it (PostgreSQL only): each
+   * gateway's row version and environments, and the organization's environments, from one
+   * snapshot. An environment filter is answered by the lookup of a gateway's mappings that
+   * lists its environments. The page comes back as one row (a row costs postgres.js more to
+   * read than the text it holds): "uuid xmin environment…" per gateway, joined by ",".
+   */
+  async listVersions(filter: GatewayFilter, options: PageOptions = {}): Promise<VersionedPage> {
+    const byUuid = environmentByUuid(filter);
+    const build = (values: ListValues) => {
+      const page = this.listQuery({ ...values, environment: undefined }, byUuid)
+        .crossJoinLateral((eb) =>
+          eb
+            .selectFrom('gateway_environment_mappings as m')
+            .select((mb) => mb.fn.agg<string[]>('array_agg', ['m.environment_uuid']).as('environment_uuids'))
+            .whereRef('m.gateway_uuid', '=', 'g.uuid')
+            .as('l'),
+        )
+        .$if(values.environment !== undefined, (query) =>
+          query.where(sql<boolean>`(${this.environmentUuid(values.organization, values.environment!, byUuid)}) = any(l.environment_uuids)`),
+        )
+        .select(['g.name', sql<string>`concat_ws(' ', g.uuid, g.xmin, array_to_string(l.environment_uuids, ' '))`.as('version')]);
+      return this.store.db
+        .selectFrom(page.as('p'))
+        .select([
+          sql<string | null>`string_agg(p.version, ',' order by p.name)`.as('gateways'),
+          sql<string | null>`(${this.environmentSummaries(values.organization)})`.as('environments'),
+        ]);
+    };
+    const values = this.listValues(filter, options);
+    const compiled = STATEMENTS.compiled(`versions:${listShape(values)}`, (p) => build(placeholders(values, p)), values);
+    const { rows } = await this.store.db.executeQuery<{ gateways: string | null; environments: string | null }>(compiled ?? build(values).compile());
+    const { gateways, environments } = rows[0]!;
+    return { gateways: gateways === null ? [] : gateways.split(',').map(parseVersion), environments: parseEnvironments(environments) };
+  }
+
+  /** The gateways with these uuids, each with the row version it was read at (PostgreSQL only). */
+  async findVersioned(uuids: readonly string[]): Promise<Array<{ record: GatewayRecord; rowVersion: string }>> {
+    const rows = await this.store.db
+      .selectFrom('gateways as g')
+      .select(COLUMNS)
+      .select(sql<string>`g.xmin::text`.as('row_version'))
+      .where('g.organization_uuid', '=', this.organizationId)
+      .where('g.uuid', '=', sql<string>`any(${[...uuids]}::uuid[])`)
+      .execute();
+    return rows.map((row) => ({ record: this.toRecord(row as GatewayRow), rowVersion: row.row_version }));
+  }
+
+  private listValues(filter: GatewayFilter, { limit, after }: PageOptions): ListValues {
+    return { organization: this.organizationId, ...filter, ...(limit === undefined ? {} : { limit }), ...(after === undefined ? {} : { after }) };
+  }
+
+  /** The gateways list() and listVersions() read, filtered, ordered and limited; columns to add. */
+  private listQuery(values: ListValues, environmentByUuid: boolean) {
+    const { environment } = values;
+    return this.store.db
+      .selectFrom('gateways as g')
+      .where('g.organization_uuid', '=', values.organization)
+      .$if(values.type !== undefined, (query) => query.where('g.gateway_type', '=', values.type!))
+      .$if(values.status !== undefined, (query) => query.where('g.status', '=', values.status!))
+      .$if(environment !== undefined, (query) =>
+        query.where('g.uuid', 'in', (eb) =>
+          eb
+            .selectFrom('gateway_environment_mappings as m')
+            .innerJoin('environments as e', 'e.uuid', 'm.environment_uuid')
+            .select('m.gateway_uuid')
+            .where('e.organization_uuid', '=', values.organization)
+            .where(environmentByUuid ? 'e.uuid' : 'e.name', '=', environment!),
+        ),
+      )
+      .$if(values.after !== undefined, (query) => query.where('g.name', '>', values.after!))
+      .orderBy('g.name')
+      .$if(values.limit !== undefined, (query) => query.limit(hasLiteralLimit(values) ? sql.lit(values.limit!) : values.limit!));
+  }
+
+  /** An organization's environments, sorted by name, as JSON: [[uuid, name, displayName], …]. */
+  private environmentSummaries(organizationId: string) {
+    return this.store.db
+      .selectFrom('environments as e')
+      .select(sql<string>`json_agg(json_build_array(e.uuid, e.name, e.display_name) order by e.name)::text`.as('summaries'))
+      .where('e.organization_uuid', '=', organizationId);
+  }
+
+  /** The uuid of an organization's environment, named by its uuid or its name. */
+  private environmentUuid(organizationId: string, ref: string, byUuid: boolean) {
+    return this.store.db
+      .selectFrom('environments as e')
+      .select('e.uuid')
+      .where('e.organization_uuid', '=', organizationId)
+      .where(byUuid ? 'e.uuid' : 'e.name', '=', ref);
   }
 
   /** A gateway's environments as a JSON array column, built by each dialect's JSON functions. */
@@ -345,6 +452,63 @@ export class GatewayRepository {
     if (row.environments !== undefined) record.environments = this.store.codec.readJson<EnvironmentSummary[]>(row.environments);
     return record;
   }
+}
+
+/** The values of a list query, by placeholder name. */
+type ListValues = GatewayFilter & PageOptions & { organization: string };
+
+/** What decides a list query's SQL: which values it has, whether its environment is a uuid, its literal LIMIT. */
+function listShape(values: ListValues): string {
+  const { type, status, environment, after, limit } = values;
+  const present = [type, status, environment, after, limit].map((value) => (value === undefined ? '-' : '+')).join('');
+  return `${present}${environmentByUuid(values) ? 'u' : 'n'}${hasLiteralLimit(values) ? limit : ''}`;
+}
+
+/**
+ * PostgreSQL plans a statement with a LIMIT parameter as if it kept a tenth of the rows; a plan
+ * for the actual limit always looks cheaper, so it plans such a statement anew on every run.
+ * The LIMITs of common page sizes (and their one row more, which tells whether a next page
+ * exists) are written into the SQL instead, and their statements keep one plan. Few sizes: each
+ * is one more prepared statement on every connection.
+ */
+const LITERAL_LIMITS = new Set([10, 20, 25, 50, 100, 200, 250, 500, 1000].flatMap((size) => [size, size + 1]));
+
+function hasLiteralLimit(values: PageOptions): boolean {
+  return values.limit !== undefined && LITERAL_LIMITS.has(values.limit);
+}
+
+/**
+ * The organization's environments as listVersions reads them. They seldom change: the same
+ * text gives back the same array, so what callers derive from it can be kept with it.
+ */
+function parseEnvironments(json: string | null): readonly EnvironmentSummary[] {
+  if (json !== lastEnvironments.json) {
+    const rows = json === null ? [] : (JSON.parse(json) as Array<[string, string, string]>);
+    lastEnvironments = { json, summaries: rows.map(([uuid, name, displayName]) => ({ uuid, name, displayName })) };
+  }
+  return lastEnvironments.summaries;
+}
+
+let lastEnvironments: { json: string | null; summaries: readonly EnvironmentSummary[] } = { json: null, summaries: [] };
+
+/** "uuid xmin environment…", as listVersions writes a gateway. */
+function parseVersion(text: string): GatewayVersion {
+  const afterUuid = text.indexOf(' ');
+  const afterVersion = text.indexOf(' ', afterUuid + 1);
+  return afterVersion === -1
+    ? { uuid: text.slice(0, afterUuid), rowVersion: text.slice(afterUuid + 1), environmentUuids: '' }
+    : { uuid: text.slice(0, afterUuid), rowVersion: text.slice(afterUuid + 1, afterVersion), environmentUuids: text.slice(afterVersion + 1) };
+}
+
+/** Refs that are not uuids are names (see isUuid). */
+function environmentByUuid(filter: GatewayFilter): boolean {
+  return filter.environment !== undefined && isUuid(filter.environment);
+}
+
+/** The same values, each replaced by its placeholder (but a literal LIMIT). */
+function placeholders(values: ListValues, placeholder: <T>(name: string) => T): ListValues {
+  const replaced = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, value === undefined ? undefined : placeholder(name)]));
+  return { ...replaced, limit: hasLiteralLimit(values) ? values.limit : replaced.limit } as ListValues;
 }
 
 /** A gateways row, as a {@link GatewayRecord} is read from it (here and by the health monitor's leases). */

@@ -1,0 +1,273 @@
+/**
+ * GET /api/v1/gateways sends pages assembled from gateways rendered once per row version
+ * (GatewayService.listPageJson): the bytes must be exactly those the route sent when it
+ * serialized the presented gateways itself, for every field set and unset, and a page must
+ * never show a gateway older than the one in the database, nor one caught half-way through a
+ * change. Real PostgreSQL and a real daemon; the plugins below only watch and time queries.
+ */
+import { sql, type KyselyPlugin, type QueryResult, type UnknownRow } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
+import type { GatewayFilter } from '../../src/domain/types.js';
+import { EnvironmentService } from '../../src/services/environments.js';
+import { GatewayService } from '../../src/services/gateways.js';
+import type { Store } from '../../src/store/database.js';
+import { openStore } from '../../src/store/database.js';
+import { migrateToLatest } from '../../src/store/migrator.js';
+import { EnvironmentRepository } from '../../src/store/repositories/environments.js';
+import { GatewayRepository, type NewGateway } from '../../src/store/repositories/gateways.js';
+import { MappingRepository } from '../../src/store/repositories/mappings.js';
+import { http, startTestDaemon, type TestDaemon } from './support.js';
+
+let t: TestDaemon;
+let store: Store;
+const ids: Record<string, string> = {};
+
+function newGateway(name: string, overrides: Partial<NewGateway> = {}): NewGateway {
+  return {
+    name,
+    displayName: name,
+    type: 'EGRESS',
+    status: 'ACTIVE',
+    controlPlaneUrl: null,
+    endpoint: null,
+    region: null,
+    adapterType: 'on-premise',
+    adapterConfig: {},
+    metadata: {},
+    credentials: null,
+    lastHeartbeat: null,
+    responseTimeMs: null,
+    ...overrides,
+  };
+}
+
+beforeAll(async () => {
+  t = await startTestDaemon({ prefix: 'pages' });
+  store = t.runtime.store;
+  const now = new Date('2026-03-04T05:06:07.089Z');
+  const environments = new EnvironmentRepository(store, DEFAULT_ORGANIZATION_UUID);
+  ids.production = (await environments.find('production'))!.uuid;
+  ids.staging = (await environments.insert({ name: 'staging', displayName: 'Staging "pre-prod"', description: null }, now)).uuid;
+  ids.alpha = (await environments.insert({ name: 'alpha', displayName: 'Alpha \\ ünï 🚀', description: null }, now)).uuid;
+  const gateways = new GatewayRepository(store, DEFAULT_ORGANIZATION_UUID);
+  // Every optional field set, with values JSON escapes, reorders or reformats; in three
+  // environments, mapped out of name order.
+  const everything = await gateways.insert(
+    newGateway('everything', {
+      displayName: 'Everything "set" \\ \u0001\n\t ünïcödé 🚀 \u2028',
+      controlPlaneUrl: 'http://10.0.0.1:9090/gateways/gw-1',
+      endpoint: 'https://edge.example.com:8443',
+      region: 'eu-west-1',
+      adapterConfig: { controlPlaneUrl: 'http://10.0.0.1:9090', environments: [], password: { set: true }, nested: { b: 2, a: 1, '10': 'x', '9': 'y' } },
+      metadata: { _internal: 'not shown', owner: 'team-a', '10': 'ten', '9': 'nine', ratio: 1.5, big: 1e21, tiny: 5e-7, list: [1, 'two', null, { z: true }] },
+      credentials: 'sealed',
+      lastHeartbeat: now,
+      responseTimeMs: 0,
+    }),
+    [ids.staging, ids.production, ids.alpha],
+    now,
+  );
+  await sql`update gateways set error_message = ${'refused: "10.0.0.1" \\ \u0002 — retrying'}, error_class = 'refused',
+            created_at = '2026-01-02 03:04:05.999999+00', last_checked_at = '1999-12-31 23:59:59.9995+00', version = 7
+            where uuid = ${everything.uuid}`.execute(store.db);
+  // Every optional field unset, no environment; an adapter config of SQL NULL, another of JSON null.
+  const nothing = await gateways.insert(newGateway('nothing', { type: 'INGRESS' }), [], now);
+  await sql`update gateways set adapter_config = null where uuid = ${nothing.uuid}`.execute(store.db);
+  const jsonNull = await gateways.insert(newGateway('json-null', { status: 'INACTIVE' }), [ids.production], now);
+  await sql`update gateways set adapter_config = 'null'::jsonb where uuid = ${jsonNull.uuid}`.execute(store.db);
+  for (const name of ['edge-1', 'edge-2', 'edge-3', 'edge-4']) {
+    await gateways.insert(newGateway(name, { controlPlaneUrl: `http://${name}.example:9090`, lastHeartbeat: now, responseTimeMs: 12 }), [ids.production], now);
+  }
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+/** The services over `db` (by default the daemon's own store). */
+function servicesOver(over: Store = store) {
+  const context = { ...t.runtime.context(), store: over };
+  return { gateways: new GatewayService(context), environments: new EnvironmentService(context) };
+}
+
+/** The body the route sent when it serialized the presented gateways itself. */
+async function presentedBody(filter: GatewayFilter, page: { limit?: number; cursor?: string }, over: Store = store): Promise<string> {
+  const { items, nextCursor } = await servicesOver(over).gateways.listPage(filter, page);
+  return JSON.stringify({ gateways: items, nextCursor });
+}
+
+async function renderedBody(filter: GatewayFilter, page: { limit?: number; cursor?: string }, over: Store = store): Promise<string> {
+  const { items, nextCursor } = await servicesOver(over).gateways.listPageJson(filter, page);
+  return `{"gateways":[${items.map((item) => Buffer.concat(item).toString('utf8')).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+}
+
+/** A store whose queries pass through `plugin`, with a cache of renderings of its own (a cold one). */
+function storeWith(plugin: KyselyPlugin): Store {
+  return { ...store, db: store.db.withPlugin(plugin) };
+}
+
+function watching(onResult: (result: QueryResult<UnknownRow>) => Promise<void> | void): KyselyPlugin {
+  return {
+    transformQuery: ({ node }) => node,
+    async transformResult({ result }) {
+      await onResult(result);
+      return result;
+    },
+  };
+}
+
+const isVersionedPage = (result: QueryResult<UnknownRow>) => result.rows.length === 1 && 'gateways' in result.rows[0]! && 'environments' in result.rows[0]!;
+const isVersionedRead = (result: QueryResult<UnknownRow>) => result.rows.length > 0 && 'row_version' in result.rows[0]! && 'credentials' in result.rows[0]!;
+
+describe('GET /api/v1/gateways', () => {
+  const FILTERS: Array<[string, string]> = [
+    ['no filter', ''],
+    ['an environment by name', 'environment=production'],
+    ['an environment by uuid', 'ENVIRONMENT_UUID'],
+    ['type and status', 'type=EGRESS&status=ACTIVE'],
+    ['no match', 'type=INGRESS&status=ERROR'],
+  ];
+
+  it.each(FILTERS)('with %s, sends byte for byte what it sent when it serialized the presented gateways, page after page', async (_, query) => {
+    const search = new URLSearchParams(query === 'ENVIRONMENT_UUID' ? `environment=${ids.staging}` : query);
+    const filter = Object.fromEntries(search) as GatewayFilter;
+    // Rendered on the first pass, from the kept renderings on the second; with a LIMIT passed
+    // as a parameter (3) and one written into the SQL (50, see LITERAL_LIMITS).
+    for (const [pass, limit] of [[1, 3], [2, 3], [1, 50], [2, 50]] as const) {
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = { limit, ...(cursor === undefined ? {} : { cursor }) };
+        const r = await http(t.url, 'GET', `/api/v1/gateways?${new URLSearchParams({ ...Object.fromEntries(search), limit: String(limit), ...(cursor === undefined ? {} : { cursor }) })}`);
+        expect(r.status, r.text).toBe(200);
+        expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(r.text, `pass ${pass}, limit ${limit}, page ${pages + 1}`).toBe(await presentedBody(filter, page));
+        cursor = r.body.nextCursor ?? undefined;
+        pages++;
+      } while (cursor !== undefined);
+    }
+  });
+
+  it('sends each gateway as GET /api/v1/gateways/{id} sends it, environments sorted by name', async () => {
+    const r = await http(t.url, 'GET', '/api/v1/gateways?limit=100');
+    expect(r.body.gateways.map((g: { name: string }) => g.name)).toEqual(['edge-1', 'edge-2', 'edge-3', 'edge-4', 'everything', 'json-null', 'nothing']);
+    for (const gateway of r.body.gateways) {
+      const single = await http(t.url, 'GET', `/api/v1/gateways/${gateway.uuid}`);
+      expect(JSON.stringify(gateway)).toBe(single.text);
+    }
+    const everything = r.body.gateways.find((g: { name: string }) => g.name === 'everything');
+    expect(everything.environments.map((e: { name: string }) => e.name)).toEqual(['alpha', 'production', 'staging']);
+    expect(Object.keys(everything.metadata)).not.toContain('_internal');
+  });
+});
+
+describe('a page of rendered gateways', () => {
+  const filter: GatewayFilter = { environment: 'production' };
+
+  it('shows every change to a gateway, its environments and their names on the next read', async () => {
+    const { gateways, environments } = servicesOver();
+    const expectCurrent = async () => expect(await renderedBody(filter, { limit: 10 })).toBe(await presentedBody(filter, { limit: 10 }));
+    await expectCurrent();
+    const edge1 = await gateways.require('edge-1');
+    // A health check, as the monitor records it: no version bump, no updated_at.
+    await new GatewayRepository(store, DEFAULT_ORGANIZATION_UUID).recordHealth(edge1.uuid, {
+      status: 'ACTIVE',
+      previousStatus: 'ACTIVE',
+      checkedAt: new Date('2026-05-06T07:08:09.010Z'),
+      healthy: true,
+      responseTimeMs: 345,
+      errorMessage: null,
+      errorClass: null,
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 9,
+      transitionReason: null,
+    });
+    await expectCurrent();
+    await gateways.update('edge-2', { displayName: 'Edge two' });
+    await expectCurrent();
+    await new MappingRepository(store).add(edge1.uuid, ids.staging!, new Date());
+    await expectCurrent();
+    await environments.update('staging', { displayName: 'Staging, renamed' });
+    await expectCurrent();
+    await new MappingRepository(store).remove(edge1.uuid, ids.staging!);
+    await expectCurrent();
+    expect(await renderedBody(filter, { limit: 10 })).toContain('"displayName":"Edge two"');
+  });
+
+  it.each([
+    ['leaves the filter', sql`status = 'INACTIVE'`, (body: string) => expect(body).not.toContain('"name":"edge-3"')],
+    ['is renamed', sql`display_name = 'Edge three'`, (body: string) => expect(body).toContain('"displayName":"Edge three"')],
+  ])('never mixes a gateway that %s between a page’s reads with the rest of the page', async (_, change, check) => {
+    const edge3 = (await new GatewayRepository(store, DEFAULT_ORGANIZATION_UUID).find('edge-3'))!;
+    let changed = false;
+    // Between the read of the page's versions and the read of its gateways.
+    const over = storeWith(
+      watching(async (result) => {
+        if (changed || !isVersionedPage(result)) return;
+        changed = true;
+        await sql`update gateways set ${change} where uuid = ${edge3.uuid}`.execute(store.db);
+      }),
+    );
+    try {
+      const body = await renderedBody({ status: 'ACTIVE' }, { limit: 10 }, over);
+      expect(changed).toBe(true);
+      check(body);
+      expect(body).toBe(await presentedBody({ status: 'ACTIVE' }, { limit: 10 }));
+    } finally {
+      await sql`update gateways set status = 'ACTIVE', display_name = 'edge-3' where uuid = ${edge3.uuid}`.execute(store.db);
+    }
+  });
+
+  it('reads a cold page’s gateways once for a burst of requests for it', async () => {
+    let reads = 0;
+    const over = storeWith(watching((result) => void (isVersionedRead(result) && reads++)));
+    const bodies = await Promise.all(Array.from({ length: 12 }, () => renderedBody(filter, { limit: 10 }, over)));
+    expect(new Set(bodies)).toEqual(new Set([await presentedBody(filter, { limit: 10 })]));
+    expect(reads).toBe(1);
+  });
+});
+
+describe('on SQLite', () => {
+  it('sends the presented gateways as they are', async () => {
+    const sqlite = await openStore('sqlite::memory:');
+    try {
+      await migrateToLatest(sqlite);
+      const now = new Date();
+      const production = (await new EnvironmentRepository(sqlite, DEFAULT_ORGANIZATION_UUID).find('production'))!;
+      const gateways = new GatewayRepository(sqlite, DEFAULT_ORGANIZATION_UUID);
+      await gateways.insert(newGateway('a', { metadata: { _hidden: 1, shown: 2 } }), [production.uuid], now);
+      await gateways.insert(newGateway('b', { region: 'eu' }), [], now);
+      await gateways.insert(newGateway('c'), [production.uuid], now);
+      for (const page of [{ limit: 2 }, { limit: 100 }]) {
+        expect(await renderedBody({}, page, sqlite)).toBe(await presentedBody({}, page, sqlite));
+      }
+    } finally {
+      await sqlite.close();
+    }
+  });
+});
+
+describe('the page statement', () => {
+  it('keeps one plan for a page size written into its SQL (PostgreSQL plans a LIMIT parameter anew on every run)', async () => {
+    // One connection, so that its prepared statements are the ones pg_prepared_statements lists.
+    const single = await openStore(t.schema.url, { poolSize: 1 });
+    try {
+      await sql`insert into gateways (uuid, organization_uuid, name, display_name, gateway_type, status, adapter_type, metadata, version, status_changed_at, created_at, updated_at)
+                select gen_random_uuid(), ${DEFAULT_ORGANIZATION_UUID}, 'many-' || lpad(i::text, 4, '0'), 'Many ' || i, 'EGRESS', 'ACTIVE', 'on-premise', '{}', 1, now(), now(), now()
+                from generate_series(1, 5000) as i`.execute(single.db);
+      await sql`analyze gateways`.execute(single.db);
+      const gateways = new GatewayRepository(single, DEFAULT_ORGANIZATION_UUID);
+      for (let run = 0; run < 8; run++) await gateways.listVersions({ type: 'EGRESS', status: 'ACTIVE' }, { limit: 51 });
+      const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
+        select generic_plans, custom_plans from pg_prepared_statements where statement like '%string_agg(p.version%'`.execute(single.db);
+      expect(rows).toHaveLength(1);
+      // PostgreSQL tries five custom plans before it settles on the generic one.
+      expect(Number(rows[0]!.custom_plans)).toBeLessThanOrEqual(5);
+      expect(Number(rows[0]!.generic_plans)).toBeGreaterThanOrEqual(3);
+    } finally {
+      await sql`delete from gateways where name like 'many-%'`.execute(single.db);
+      await single.close();
+    }
+  });
+});
