@@ -4,7 +4,7 @@
  * command leaves the stored data as it was.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
@@ -30,6 +30,18 @@ describe('the embedded default (SQLite in the data dir)', () => {
     for (const args of [['--version'], ['-v'], ['--no-color', '--version']]) {
       expect(await cli.run(args)).toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
     }
+  });
+
+  it('loads Ink (and its layout engine, the only WebAssembly it has) for the dashboard only', async () => {
+    const probe = { NODE_OPTIONS: `--require ${resolve('test/support/wasm-probe.cjs')}` };
+    for (const args of [['--version'], ['env', 'list'], ['gateway', 'list', '-o', 'json'], ['gateway', 'list', '--help']]) {
+      const { exitCode, stderr } = await cli.run(args, { env: probe });
+      expect(exitCode, args.join(' ')).toBe(0);
+      expect(stderr, args.join(' ')).toBe('wasm modules compiled: 0\n');
+    }
+    const dashboard = await cli.run(['dashboard'], { env: { ...probe, AGENTGW_DASHBOARD_FIRST_FRAME_EXIT: '1' } });
+    expect(dashboard.exitCode).toBe(0);
+    expect(dashboard.stderr).toBe('wasm modules compiled: 1\n');
   });
 
   it('registers a gateway exactly as the README shows, and lists it ACTIVE', async () => {
