@@ -1,6 +1,7 @@
 /** Small HTTP helpers shared by the routes: ETags, If-Match, and the per-request services. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
+import type { Page } from '../domain/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
 import { GatewayService } from '../services/gateways.js';
@@ -10,22 +11,26 @@ export interface RouteOptions {
 }
 
 /**
- * Sends `{"<key>": [items…], …rest}` from items a service has already written as JSON (each in
- * pieces): the bytes JSON.stringify would give, with the content type Fastify gives the JSON
- * it writes.
+ * Sends a page as `{"<key>": [items…], "nextCursor": …}` from items a service has already written
+ * as JSON (each in pieces): the bytes JSON.stringify would give, with the content type Fastify
+ * gives the JSON it writes. A page shared by requests that arrived together is put together once.
  */
-export function sendJsonList(reply: FastifyReply, key: string, items: ReadonlyArray<readonly Buffer[]>, rest: Record<string, unknown>): FastifyReply {
-  const chunks: Buffer[] = [Buffer.from(`{${JSON.stringify(key)}:[`)];
-  for (const [i, item] of items.entries()) {
-    if (i > 0) chunks.push(COMMA);
-    chunks.push(...item);
+export function sendJsonPage(reply: FastifyReply, key: string, page: Page<readonly Buffer[]>): FastifyReply {
+  let body = pageBodies.get(page);
+  if (body === undefined) {
+    const chunks: Buffer[] = [Buffer.from(`{${JSON.stringify(key)}:[`)];
+    for (const [i, item] of page.items.entries()) {
+      if (i > 0) chunks.push(COMMA);
+      chunks.push(...item);
+    }
+    chunks.push(Buffer.from(`],"nextCursor":${JSON.stringify(page.nextCursor)}}`));
+    pageBodies.set(page, (body = Buffer.concat(chunks)));
   }
-  const after = JSON.stringify(rest);
-  chunks.push(Buffer.from(after === '{}' ? ']}' : `],${after.slice(1)}`));
-  return reply.type('application/json; charset=utf-8').send(Buffer.concat(chunks));
+  return reply.type('application/json; charset=utf-8').send(body);
 }
 
 const COMMA = Buffer.from(',');
+const pageBodies = new WeakMap<Page<readonly Buffer[]>, Buffer>();
 
 /** The ETag of a resource version: `"v3"`. */
 export function etag(version: number): string {

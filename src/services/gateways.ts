@@ -17,6 +17,7 @@ import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldError
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
+import { readBatcherOf } from '../store/read-batcher.js';
 import type { Store } from '../store/database.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, mergeAdapterConfig, openSecrets, sealSecrets, toTarget } from './credentials.js';
@@ -164,8 +165,18 @@ export class GatewayService {
    * every page.
    */
   async listPageJson(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]>> {
-    const rendered = this.context.store.dialect === 'postgres' ? await this.renderedPage(filter, options) : null;
-    if (rendered !== null) return rendered;
+    const { store } = this.context;
+    if (store.dialect !== 'postgres') return this.presentedPageJson(filter, options);
+    // Requests for the same page that arrive together (dashboards polling the fleet) share one
+    // reading of it; the page they get back is the same object, not to be changed.
+    const group = `page:${this.context.organizationId}:${JSON.stringify([filter.type, filter.status, filter.environment, options.limit, options.cursor])}`;
+    return readBatcherOf(store).read(group, null, async (requests) => {
+      const page = (await this.renderedPage(filter, options)) ?? (await this.presentedPageJson(filter, options));
+      return requests.map(() => page);
+    });
+  }
+
+  private async presentedPageJson(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]>> {
     const page = await this.listPage(filter, options);
     return { items: page.items.map((gateway) => [Buffer.from(JSON.stringify(gateway))]), nextCursor: page.nextCursor };
   }

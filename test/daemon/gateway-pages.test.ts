@@ -228,6 +228,45 @@ describe('a page of rendered gateways', () => {
   });
 });
 
+describe('requests for one page that arrive together', () => {
+  const filter: GatewayFilter = { environment: 'production' };
+
+  it('share one reading of it', async () => {
+    let pages = 0;
+    const over = storeWith(watching((result) => void (isVersionedPage(result) && pages++)));
+    const bodies = await Promise.all(Array.from({ length: 12 }, () => renderedBody(filter, { limit: 10 }, over)));
+    expect(new Set(bodies)).toEqual(new Set([await presentedBody(filter, { limit: 10 })]));
+    expect(pages).toBe(1);
+    // A different page is a reading of its own.
+    await Promise.all([renderedBody(filter, { limit: 10 }, over), renderedBody(filter, { limit: 2 }, over)]);
+    expect(pages).toBe(3);
+  });
+
+  it('never answer a request from a reading that started before it: it sees the writes that finished before it', async () => {
+    const edge4 = (await new GatewayRepository(store, DEFAULT_ORGANIZATION_UUID).find('edge-4'))!;
+    let later: Promise<string> | undefined;
+    let armed = false;
+    const over = storeWith(
+      watching(async (result) => {
+        if (!armed || later !== undefined || !isVersionedPage(result)) return;
+        // The first reading has its rows: a write finishes, then the same page is asked for.
+        await sql`update gateways set display_name = 'Edge four, renamed' where uuid = ${edge4.uuid}`.execute(store.db);
+        later = renderedBody(filter, { limit: 10 }, over);
+      }),
+    );
+    try {
+      // With the renderings kept, the page's versions are its only statement.
+      await renderedBody(filter, { limit: 10 }, over);
+      armed = true;
+      const first = await renderedBody(filter, { limit: 10 }, over);
+      expect(first).not.toContain('Edge four, renamed');
+      expect(await later).toContain('"displayName":"Edge four, renamed"');
+    } finally {
+      await sql`update gateways set display_name = 'edge-4' where uuid = ${edge4.uuid}`.execute(store.db);
+    }
+  });
+});
+
 describe('on SQLite', () => {
   it('sends the presented gateways as they are', async () => {
     const sqlite = await openStore('sqlite::memory:');

@@ -6,7 +6,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayFilter } from '../../domain/types.js';
-import { etag, ifMatchVersion, sendJsonList, servicesFor, type RouteOptions } from '../http.js';
+import { etag, ifMatchVersion, sendJsonPage, servicesFor, type RouteOptions } from '../http.js';
 import type { DaemonMetrics } from '../metrics.js';
 import {
   DeleteGatewayQuery,
@@ -67,7 +67,7 @@ export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics }: 
         ...(limit === undefined ? {} : { limit }),
         ...(cursor === undefined ? {} : { cursor }),
       });
-      return sendJsonList(reply, 'gateways', page.items, { nextCursor: page.nextCursor });
+      return sendJsonPage(reply, 'gateways', page);
     },
   );
 

@@ -10,6 +10,7 @@ import { ConflictError } from '../../domain/errors.js';
 import type { AdapterType, EnvironmentSummary, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
 import type { Codec } from '../codec.js';
 import type { Store } from '../database.js';
+import { readBatcherOf } from '../read-batcher.js';
 import type { Database } from '../schema.js';
 import { isUuid } from './refs.js';
 
@@ -237,10 +238,17 @@ export class GatewayRepository {
     return created;
   }
 
-  /** By uuid or by name. */
+  /**
+   * By uuid or by name. On PostgreSQL, finds that arrive together are answered by one statement
+   * (see ReadBatcher).
+   */
   async find(ref: string, options: ReadOptions = {}): Promise<GatewayRecord | undefined> {
     const byUuid = isUuid(ref);
     const withEnvironments = options.withEnvironments === true;
+    if (this.store.dialect === 'postgres') {
+      const group = `find:${this.organizationId}:${byUuid}:${withEnvironments}`;
+      return readBatcherOf(this.store).read(group, byUuid ? ref.toLowerCase() : ref, (refs) => this.findMany(refs, byUuid, withEnvironments));
+    }
     const build = (organizationId: string, value: string) => this.findQuery(organizationId, value, byUuid, withEnvironments);
     const compiled = STATEMENTS.compiled(`find:${this.store.dialect}:${byUuid}:${withEnvironments}`, (p) => build(p('organization'), p('ref')), {
       organization: this.organizationId,
@@ -248,6 +256,28 @@ export class GatewayRepository {
     });
     const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled ?? build(this.organizationId, ref).compile());
     return rows[0] && this.toRecord(rows[0]);
+  }
+
+  /** The gateways of these refs (all uuids, lower case, or all names), in their order (PostgreSQL only). */
+  private async findMany(refs: string[], byUuid: boolean, withEnvironments: boolean): Promise<Array<GatewayRecord | undefined>> {
+    const build = (organizationId: string, values: string[]) => {
+      const query = this.store.db
+        .selectFrom('gateways as g')
+        .select(COLUMNS)
+        .where('g.organization_uuid', '=', organizationId)
+        .where(byUuid ? 'g.uuid' : 'g.name', '=', byUuid ? sql<string>`any(${values}::uuid[])` : sql<string>`any(${values}::text[])`);
+      return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
+    };
+    const compiled = STATEMENTS.compiled(`find-many:${byUuid}:${withEnvironments}`, (p) => build(p('organization'), p('refs')), {
+      organization: this.organizationId,
+      refs,
+    });
+    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled ?? build(this.organizationId, refs).compile());
+    const found = new Map(rows.map((row) => [(byUuid ? row.uuid : row.name) as string, row]));
+    return refs.map((ref) => {
+      const row = found.get(ref);
+      return row && this.toRecord(row);
+    });
   }
 
   private findQuery(organizationId: string, ref: string, byUuid: boolean, withEnvironments: boolean) {
