@@ -61,6 +61,17 @@ function load(url, options = {}) {
   });
 }
 
+/** The path of every page of a list, from the first to the last. */
+async function collectPages(baseUrl, firstPath) {
+  const paths = [firstPath];
+  for (;;) {
+    const response = await fetch(`${baseUrl}${paths.at(-1)}`);
+    const { nextCursor } = await response.json();
+    if (nextCursor === null) return paths;
+    paths.push(`${firstPath}&cursor=${encodeURIComponent(nextCursor)}`);
+  }
+}
+
 function summary(result) {
   const non2xx = result.non2xx + result.errors + result.timeouts;
   if (non2xx > 0) throw new Error(`${result.url}: ${non2xx} failed requests (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`);
@@ -128,6 +139,10 @@ export async function run() {
     const names = Array.from({ length: GATEWAYS }, (_, i) => `gw-${String(i + 1).padStart(5, '0')}`);
     const randomGet = [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/api/v1/gateways/${names[Math.floor(Math.random() * names.length)]}` }) }];
     const listPath = '/api/v1/gateways?type=EGRESS&environment=production&status=ACTIVE&limit=50';
+    // For the record, not a target: every page of that list at random (its cursors collected by
+    // following nextCursor), so that requests for the same page seldom arrive together.
+    const pagePaths = await collectPages(daemon.url, listPath);
+    const randomList = [{ method: 'GET', setupRequest: (request) => ({ ...request, path: pagePaths[Math.floor(Math.random() * pagePaths.length)] }) }];
 
     // Warm both (JIT, connection pool), then measure, baseline before and after the daemon.
     progress(`measuring, ${DURATION_S}s a run`);
@@ -136,6 +151,7 @@ export async function run() {
     const baselineBefore = summary(await load(baselineServer.url));
     const get = summary(await load(daemon.url, { requests: randomGet }));
     const list = summary(await load(`${daemon.url}${listPath}`));
+    const mixed = summary(await load(daemon.url, { requests: randomList }));
     const baselineAfter = summary(await load(baselineServer.url));
     const baselineRps = (baselineBefore.requestsPerSecond + baselineAfter.requestsPerSecond) / 2;
     const loadedRssMb = rssMb(daemon.child.pid);
@@ -157,6 +173,7 @@ export async function run() {
       baseline: { requestsPerSecond: round(baselineRps, 0), before: baselineBefore, after: baselineAfter },
       getGateway: { ...get, ratio: round(get.requestsPerSecond / baselineRps, 3) },
       listPage50: { path: listPath, ...list, ratio: round(list.requestsPerSecond / baselineRps, 3) },
+      listPage50AnyPage: { pages: pagePaths.length, ...mixed, ratio: round(mixed.requestsPerSecond / baselineRps, 3) },
       memory: { idleRssMb, afterLoadRssMb: loadedRssMb },
       targets: TARGETS,
     };
