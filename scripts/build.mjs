@@ -11,7 +11,7 @@
 //   bundled: loaded by Node from node_modules, without the code cache, they cost far more to start.
 // - version.cjs and code-cache.cjs: what bin/agentgw.js needs before the CLI loads.
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 const BUNDLED_PACKAGES = /^(kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js|get-east-asian-width)$/;
@@ -54,6 +54,21 @@ const INK_DEVTOOLS = [
 const COMMANDER_CHILD_PROCESS = [
   ["const childProcess = require('node:child_process');", "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };"],
 ];
+
+// Some built-in modules cost milliseconds to load (node:crypto ~4 ms, with its 17 internal
+// modules; node:net ~3), and most commands never call them: agentgw's own modules import them,
+// so their require() runs when those modules load. In the bundle each such import is a plain
+// `import_node_crypto=require("node:crypto")`; it becomes a proxy that requires the module on
+// first use (`__lazyR` has the length of `require`, so the source map stays exact).
+const LAZY_BUILTINS = /(\bimport_[\w$]+=)require(\("node:(?:crypto|net|fs\/promises|timers\/promises)"\))/g;
+const LAZY_REQUIRE = 'const __lazyR = (id) => { let loaded; return new Proxy({}, { get: (_, key) => (loaded ??= require(id))[key] }); };';
+
+async function requireBuiltinsLazily(path) {
+  const code = await readFile(path, 'utf8');
+  const lazy = code.replace(LAZY_BUILTINS, '$1__lazyR$2');
+  if (lazy === code) throw new Error(`${path}: no import of the built-in modules it loads lazily; update scripts/build.mjs`);
+  await writeFile(path, lazy);
+}
 
 const imports = {
   name: 'imports',
@@ -101,7 +116,10 @@ await Promise.all([
     supported: { 'dynamic-import': false },
     // React's production build; nothing in src/ reads NODE_ENV. import.meta.url is the file's URL.
     define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__agentgwFileUrl' },
-    banner: { js: "const __agentgwFileUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // The file is the function Node would wrap a CommonJS module in: the launcher compiles its
+    // text as it is, without first making a second 1.4 MB string of it with the wrapper around.
+    banner: { js: `(function (exports, require, module, __filename, __dirname) { const __agentgwFileUrl = require('node:url').pathToFileURL(__filename).href; ${LAZY_REQUIRE}` },
+    footer: { js: '})' },
     jsx: 'automatic',
     plugins: [imports],
   }),
@@ -114,3 +132,4 @@ await Promise.all([
     packages: 'external',
   }),
 ]);
+await requireBuiltinsLazily(resolve(outdir, 'cli.cjs'));

@@ -47,12 +47,16 @@ export function commandKey(args: readonly string[]): string {
   return words.length === 0 ? 'default' : words.join('.');
 }
 
+/**
+ * Runs `file`, whose text is the function expression Node wraps a CommonJS module's code in,
+ * `(function (exports, require, module, __filename, __dirname) { … })` (the build writes the
+ * bundle so), with the code cache of `key`.
+ */
 export function loadWithCodeCache<T>(file: string, cacheDir: string | null, key: string): CachedModule<T> {
   const source = readSource(file);
   const cacheFile = cacheDir === null ? null : codeCacheFile(file, cacheDir, key);
   const cachedData = cacheFile === null ? undefined : readIfPresent(cacheFile);
-  // The wrapper Node puts around a CommonJS module; on one line, so line numbers stay the file's.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: file, cachedData });
+  const script = new Script(source, { filename: file, cachedData });
   const module = { exports: {} as T };
   script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
   const usable = cachedData !== undefined && script.cachedDataRejected !== true;

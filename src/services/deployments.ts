@@ -63,8 +63,15 @@ const RECONCILE_CONCURRENCY = 16;
 const CLAIM_BATCH = 250;
 const LISTED_BLOCKERS = 10;
 
-/** This process, as written in attempt_owner: host, pid and a per-process id (pids get reused). */
-export const ATTEMPT_OWNER = `${hostname()}/${process.pid}/${randomUUID()}`;
+let ownAttemptOwner: string | undefined;
+
+/**
+ * This process, as written in attempt_owner: host, pid and a per-process id (pids get reused).
+ * Made on first use: a command that deploys nothing does not load node:crypto for it.
+ */
+export function attemptOwner(): string {
+  return (ownAttemptOwner ??= `${hostname()}/${process.pid}/${randomUUID()}`);
+}
 
 export interface DeployProgress {
   done: number;
@@ -126,7 +133,7 @@ export class DeploymentService {
     const targets = await this.targets(resource, request, false);
     await this.reconcile();
     const rows = byGateway(await this.deployments.list({ resourceUuid: resource.uuid, gatewayUuids: targets.fitting.map((g) => g.uuid) }));
-    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
+    const attempt: Attempt = { id: randomUUID(), owner: attemptOwner() };
     const now = this.context.clock();
     const claimable = [...rows.values()].filter((row) => row.status !== 'UNDEPLOYED' && !this.inProgress(row, now));
     await this.deployments.claimUndeploy(
@@ -336,7 +343,7 @@ export class DeploymentService {
     });
 
     // 2. A PENDING row for each, written before any of them is called.
-    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
+    const attempt: Attempt = { id: randomUUID(), owner: attemptOwner() };
     const claimed = new Map<string, string>();
     for (let start = 0; start < planned.length; start += CLAIM_BATCH) {
       const chunk = planned.slice(start, start + CLAIM_BATCH);
@@ -537,7 +544,7 @@ export class DeploymentService {
         hint: 'retry when they have finished',
       });
     }
-    const attempt: Attempt = { id: randomUUID(), owner: ATTEMPT_OWNER };
+    const attempt: Attempt = { id: randomUUID(), owner: attemptOwner() };
     await this.deployments.claimUndeploy(
       rows.map((row) => row.uuid),
       attempt,
@@ -721,7 +728,7 @@ function isAbandoned(row: DeploymentRow, now: Date): boolean {
   if (now.getTime() - row.updatedAt.getTime() > DEPLOY_LEASE_MS) return true;
   const owner = row.attemptOwner;
   if (owner === null) return true;
-  if (owner === ATTEMPT_OWNER) return false;
+  if (owner === attemptOwner()) return false;
   const parts = owner.split('/');
   const pid = Number(parts.at(-2));
   if (parts.slice(0, -2).join('/') !== hostname()) return false;

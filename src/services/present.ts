@@ -44,7 +44,11 @@ export function presentGateway(record: GatewayRecord, environments: EnvironmentS
 
 /** Metadata keys starting with "_" are the control plane's own bookkeeping. */
 function publicMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(metadata).filter(([key]) => !key.startsWith('_')));
+  // Most metadata has none: a list of a thousand gateways then copies instead of filtering.
+  for (const key in metadata) {
+    if (key.startsWith('_')) return Object.fromEntries(Object.entries(metadata).filter(([name]) => !name.startsWith('_')));
+  }
+  return { ...metadata };
 }
 
 /**

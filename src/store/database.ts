@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import { UnavailableError, UsageError } from '../domain/errors.js';
 import { postgresCodec, sqliteCodec, type Codec, type Dialect } from './codec.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
@@ -28,6 +28,12 @@ export interface Store {
   sqlitePath: string | null;
   /** The PostgreSQL schema in use. */
   schema: string | null;
+  /**
+   * SQLite only (null on PostgreSQL): the rows of a read as arrays of column values, for reads of
+   * many rows (see CachedSqliteDatabase.values). Taken on Kysely's connection, so never inside
+   * another caller's transaction.
+   */
+  readValues: ((query: CompiledQuery) => Promise<unknown[][]>) | null;
   close(): Promise<void>;
 }
 
@@ -76,7 +82,8 @@ async function openSqlite(url: string): Promise<Store> {
       hint: 'check that the directory exists and is writable, or pass --database',
     });
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const cachedConnection = withStatementCache(connection);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedConnection }) });
   return {
     db,
     codec: sqliteCodec,
@@ -84,6 +91,7 @@ async function openSqlite(url: string): Promise<Store> {
     displayUrl: `sqlite:${path}`,
     sqlitePath: path,
     schema: null,
+    readValues: (query) => db.connection().execute(async () => cachedConnection.values(query.sql, query.parameters)),
     close: () => db.destroy(),
   };
 }
@@ -120,6 +128,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     displayUrl,
     sqlitePath: null,
     schema,
+    readValues: null,
     close: () => db.destroy(),
   };
   try {

@@ -13,21 +13,45 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 /** Distinct statements kept; the least recently used one goes first. */
 export const STATEMENT_CACHE_SIZE = 256;
 
-export function withStatementCache(connection: SqliteDatabase, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
+/** The connection as Kysely uses it, and rows as arrays of values for reads of many rows. */
+export interface CachedSqliteDatabase extends SqliteDatabase {
+  /**
+   * The rows of a read as arrays of column values, in the order of its columns. better-sqlite3
+   * builds an object per row through V8's API, property by property, at twice the cost of the
+   * row itself; a caller that knows its columns builds them faster.
+   */
+  values(sql: string, parameters: readonly unknown[]): unknown[][];
+}
+
+export function withStatementCache(connection: RawCapableDatabase, size = STATEMENT_CACHE_SIZE): CachedSqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
+  // A statement is in one mode for good: the arrays-of-values ones are kept apart.
+  const valueStatements = new Map<string, RawCapableStatement>();
+  const cached = <S>(cache: Map<string, S>, sql: string, prepare: () => S): S => {
+    let statement = cache.get(sql);
+    if (statement !== undefined) {
+      // Map order is insertion order: moving it to the end marks it most recently used.
+      cache.delete(sql);
+    } else {
+      statement = prepare();
+      if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
   return {
     close: () => connection.close(),
-    prepare(sql) {
-      let statement = statements.get(sql);
-      if (statement !== undefined) {
-        // Map order is insertion order: moving it to the end marks it most recently used.
-        statements.delete(sql);
-      } else {
-        statement = connection.prepare(sql);
-        if (statements.size >= size) statements.delete(statements.keys().next().value!);
-      }
-      statements.set(sql, statement);
-      return statement;
-    },
+    prepare: (sql) => cached(statements, sql, () => connection.prepare(sql)),
+    values: (sql, parameters) => cached(valueStatements, sql, () => connection.prepare(sql).raw(true)).all(parameters) as unknown[][],
   };
+}
+
+/** better-sqlite3's connection and statements, which can give rows as arrays. */
+interface RawCapableDatabase {
+  close(): unknown;
+  prepare(sql: string): RawCapableStatement;
+}
+
+interface RawCapableStatement extends SqliteStatement {
+  raw(toggle: boolean): RawCapableStatement;
 }

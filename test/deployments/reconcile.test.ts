@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceManifest } from '../../src/adapters/adapter.js';
-import { ATTEMPT_OWNER, DEPLOY_LEASE_MS, DeploymentService } from '../../src/services/deployments.js';
+import { attemptOwner, DEPLOY_LEASE_MS, DeploymentService } from '../../src/services/deployments.js';
 import { DeploymentRepository } from '../../src/store/repositories/deployments.js';
 import { createHarness, type BackendMode, type Harness } from '../support/harness.js';
 
@@ -69,7 +69,7 @@ describe.each(['local-sqlite', 'local-pg'] as BackendMode[])('reconciliation: %s
       );
     await claim(['rc-held', 'rc-absent', 'rc-down', 'rc-undeploy-gone', 'rc-undeploy-held'], dead);
     await claim(['rc-live'], { id: randomUUID(), owner: `${hostname()}/${process.ppid}/${randomUUID()}` });
-    await claim(['rc-mine'], { id: randomUUID(), owner: ATTEMPT_OWNER });
+    await claim(['rc-mine'], { id: randomUUID(), owner: attemptOwner() });
     await claim(['rc-remote'], { id: randomUUID(), owner: `another-host.example/1234/${randomUUID()}` });
     // Two undeploys interrupted: one had removed the resource, the other had not yet.
     const undeploying = await h.runtime.store.db

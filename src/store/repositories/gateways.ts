@@ -300,8 +300,9 @@ export class GatewayRepository {
       return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
     };
     const values = this.listValues(filter, options);
-    const compiled = STATEMENTS.compiled(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values);
-    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled ?? build(values).compile());
+    const compiled = STATEMENTS.compiled(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values) ?? build(values).compile();
+    if (this.store.readValues !== null) return (await this.store.readValues(compiled)).map((row) => this.toRecord(gatewayRowOf(row)));
+    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled);
     return rows.map((row) => this.toRecord(row));
   }
 
@@ -539,6 +540,20 @@ function environmentByUuid(filter: GatewayFilter): boolean {
 function placeholders(values: ListValues, placeholder: <T>(name: string) => T): ListValues {
   const replaced = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, value === undefined ? undefined : placeholder(name)]));
   return { ...replaced, limit: hasLiteralLimit(values) ? values.limit : replaced.limit } as ListValues;
+}
+
+/**
+ * A row read as an array of values (Store.readValues) as the object Kysely would have given: the
+ * columns of COLUMNS in their order, then environments when the read selected them.
+ */
+export function gatewayRowOf(values: unknown[]): GatewayRow & { environments?: unknown } {
+  const v = values;
+  return {
+    uuid: v[0], organization_uuid: v[1], name: v[2], display_name: v[3], gateway_type: v[4], status: v[5], status_changed_at: v[6],
+    control_plane_url: v[7], endpoint: v[8], region: v[9], adapter_type: v[10], adapter_config: v[11], metadata: v[12], credentials: v[13],
+    version: v[14], last_heartbeat: v[15], last_checked_at: v[16], response_time_ms: v[17], error_message: v[18], error_class: v[19],
+    consecutive_failures: v[20], consecutive_successes: v[21], created_at: v[22], updated_at: v[23], environments: v[24],
+  };
 }
 
 /** A gateways row, as a {@link GatewayRecord} is read from it (here and by the health monitor's leases). */

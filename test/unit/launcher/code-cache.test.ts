@@ -31,6 +31,9 @@ describe('codeCacheDir', () => {
   });
 });
 
+/** CommonJS code as the build writes a bundle: inside the function Node wraps a module in. */
+const asBundle = (code: string) => `(function (exports, require, module, __filename, __dirname) { ${code}\n})`;
+
 describe('loadWithCodeCache', () => {
   let root: string;
   let cacheDir: string;
@@ -52,7 +55,7 @@ describe('loadWithCodeCache', () => {
   function writeBundle(answer: string, mtime = new Date('2026-01-01T00:00:00Z')) {
     writeFileSync(
       bundle,
-      `'use strict';\nconst { twice } = require('./helper.cjs');\nexports.answer = () => ${answer} + 1;\nexports.where = () => [__filename, __dirname];\nexports.twice = twice;\n`,
+      asBundle(`'use strict';\nconst { twice } = require('./helper.cjs');\nexports.answer = () => ${answer} + 1;\nexports.where = () => [__filename, __dirname];\nexports.twice = twice;\n`),
     );
     utimesSync(bundle, mtime, mtime);
   }
@@ -67,7 +70,7 @@ describe('loadWithCodeCache', () => {
   });
 
   it('reads a bundle that is not ASCII as UTF-8', () => {
-    writeFileSync(bundle, "exports.word = () => 'café …';\n");
+    writeFileSync(bundle, asBundle("exports.word = () => 'café …';\n"));
     expect(loadWithCodeCache<{ word(): string }>(bundle, null, 'env.list').exports.word()).toBe('café …');
   });
 
@@ -117,7 +120,7 @@ describe('loadWithCodeCache', () => {
     const otherRoot = join(root, 'other');
     mkdirSync(otherRoot);
     const other = join(otherRoot, 'bundle.cjs');
-    writeFileSync(other, "exports.answer = () => 'other';\n");
+    writeFileSync(other, asBundle("exports.answer = () => 'other';\n"));
     loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
     loadWithCodeCache(other, cacheDir, 'env.list').saveCodeCache();
     expect(cacheFiles()).toHaveLength(2);
