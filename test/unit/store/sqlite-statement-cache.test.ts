@@ -2,6 +2,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { DEFAULT_ORGANIZATION_UUID } from '../../../migrations/index.js';
+import { openStore } from '../../../src/store/database.js';
+import { migrateToLatest } from '../../../src/store/migrator.js';
+import { EnvironmentRepository } from '../../../src/store/repositories/environments.js';
+import { GatewayRepository, gatewayRowOf, RETURNED_COLUMNS } from '../../../src/store/repositories/gateways.js';
 import { withStatementCache } from '../../../src/store/sqlite-statement-cache.js';
 
 const opened: BetterSqlite3.Database[] = [];
@@ -49,5 +54,34 @@ describe('withStatementCache', () => {
     expect(await db.selectFrom('items').select('name').orderBy('id').execute()).toEqual([{ name: 'z' }, { name: 'b' }, { name: 'z' }]);
     await db.destroy();
     expect(raw.open).toBe(false);
+  });
+
+  it('gives rows as arrays of values from statements of their own, leaving the same SQL read as objects', () => {
+    const cached = withStatementCache(connection());
+    const text = 'select ? as one, ? as two';
+    expect(cached.values(text, [1, 'b'])).toEqual([[1, 'b']]);
+    expect(cached.prepare(text).all([1, 'b'])).toEqual([{ one: 1, two: 'b' }]);
+    expect(cached.values(text, [2, 'c'])).toEqual([[2, 'c']]);
+  });
+});
+
+describe('gateway rows read as values', () => {
+  it('are the rows Kysely reads, column for column, environments last', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      await migrateToLatest(store);
+      const gateways = new GatewayRepository(store, DEFAULT_ORGANIZATION_UUID);
+      const production = (await new EnvironmentRepository(store, DEFAULT_ORGANIZATION_UUID).find('production'))!;
+      const base = { type: 'EGRESS', status: 'ACTIVE', endpoint: null, region: 'eu', adapterType: 'on-premise', adapterConfig: { a: 1 }, metadata: { m: 2 }, credentials: null, lastHeartbeat: new Date(), responseTimeMs: 7 } as const;
+      await gateways.insert({ ...base, name: 'a', displayName: 'A', controlPlaneUrl: 'http://a:9090' }, [production.uuid], new Date());
+      await gateways.insert({ ...base, name: 'b', displayName: 'B', controlPlaneUrl: null }, [], new Date());
+      const viaValues = await gateways.list({}, { withEnvironments: true });
+      const viaObjects = await new GatewayRepository({ ...store, readValues: null }, DEFAULT_ORGANIZATION_UUID).list({}, { withEnvironments: true });
+      expect(viaValues).toEqual(viaObjects);
+      expect(viaValues.map((g) => g.name)).toEqual(['a', 'b']);
+      expect(Object.keys(gatewayRowOf([]))).toEqual([...RETURNED_COLUMNS, 'environments']);
+    } finally {
+      await store.close();
+    }
   });
 });
