@@ -16,6 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConflictError } from '../domain/errors.js';
+import { sqliteNativeBinding } from '../store/sqlite-addon.js';
 
 export interface InstanceLock {
   path: string;
@@ -35,7 +36,7 @@ export async function lockSqliteDatabase(databasePath: string): Promise<Instance
   const path = `${databasePath}-serve.lock`;
   // The lock is taken before the store opens (and creates the data directory) on a fresh install.
   mkdirSync(dirname(path), { recursive: true });
-  const connection = new BetterSqlite3(path, { timeout: 0 });
+  const connection = new BetterSqlite3(path, { timeout: 0, nativeBinding: sqliteNativeBinding() });
   try {
     connection.pragma('locking_mode = EXCLUSIVE');
     // The write takes the exclusive lock; in exclusive locking mode it is kept after the commit.

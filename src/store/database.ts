@@ -10,11 +10,11 @@
  * await store.db.selectFrom('gateways').selectAll().execute();
  */
 import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { Kysely, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import { UnavailableError, UsageError } from '../domain/errors.js';
 import { postgresCodec, sqliteCodec, type Codec, type Dialect } from './codec.js';
+import { sqliteNativeBinding } from './sqlite-addon.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Database } from './schema.js';
 
@@ -51,19 +51,6 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   });
 }
 
-/**
- * better-sqlite3's native addon, named directly: its default lookup (the `bindings` package)
- * probes a dozen paths with fs calls on every start. Undefined (the default lookup) when the addon
- * was built somewhere else.
- */
-function sqliteAddon(): string | undefined {
-  try {
-    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
-  } catch {
-    return undefined;
-  }
-}
-
 async function openSqlite(url: string): Promise<Store> {
   const raw = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
   if (raw === '') throw new UsageError('sqlite: URL needs a file path, e.g. sqlite:./agentgw.sqlite');
@@ -72,7 +59,7 @@ async function openSqlite(url: string): Promise<Store> {
   let connection;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    connection = new BetterSqlite3(path, { nativeBinding: sqliteAddon() });
+    connection = new BetterSqlite3(path, { nativeBinding: sqliteNativeBinding() });
     connection.pragma('journal_mode = WAL');
     connection.pragma('busy_timeout = 15000');
     connection.pragma('foreign_keys = ON');
