@@ -19,14 +19,34 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
   const check = TypeCompiler.Compile(withoutServiceChecks(schema));
   const part = PART_NAMES[httpPart ?? 'body'] ?? httpPart ?? 'request';
   const convert = httpPart === 'querystring' || httpPart === 'params' || httpPart === 'headers';
+  const integers = convert ? integerProperties(schema) : [];
   return (input: unknown) => {
-    const value = convert ? Value.Convert(schema, input) : input;
+    const value = convert ? Value.Convert(schema, withoutLooseIntegers(input, integers)) : input;
     if (check.Check(value)) return { value };
     const errors = fieldErrors(check.Errors(value));
     const summary = errors.map((e) => (e.path === '' ? e.message : `${e.path}: ${e.message}`)).join('; ');
     return { error: new ValidationError(`invalid ${part}: ${summary}`, errors) };
   };
 };
+
+/** The names of a schema's top-level integer properties (query strings' and paths' numbers). */
+function integerProperties(schema: TSchema): string[] {
+  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+  return Object.keys(properties).filter((name) => properties[name]!.type === 'integer');
+}
+
+/**
+ * TypeBox converts "2.5", "1e2" and " 2" to integers; a query string's integer is written in
+ * digits. Anything else is made NaN, which the check then reports as not an integer.
+ */
+function withoutLooseIntegers(input: unknown, integers: readonly string[]): unknown {
+  if (integers.length === 0 || input === null || typeof input !== 'object') return input;
+  const loose = integers.filter((name) => {
+    const raw = (input as Record<string, unknown>)[name];
+    return typeof raw === 'string' && !/^[0-9]+$/.test(raw);
+  });
+  return loose.length === 0 ? input : { ...input, ...Object.fromEntries(loose.map((name) => [name, Number.NaN])) };
+}
 
 /** One message per path (the first and most specific TypeBox reports), in the services' wording. */
 function fieldErrors(iterator: Iterable<ValueError>): FieldError[] {

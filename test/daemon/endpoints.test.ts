@@ -94,6 +94,8 @@ const ENDPOINTS: Array<{ endpoint: string; run: (c: Context) => Promise<void> }>
       expect(next.body.gateways[0].name).toBe('prod-gateway-1');
       expect(next.body.nextCursor).toBeNull();
       expectProblem(await call(c, 'GET', '/api/v1/gateways?limit=0'), 400, 'AGW_VALIDATION');
+      // A page size is written in digits: 2.5 is refused, not cut to 2.
+      expectProblem(await call(c, 'GET', '/api/v1/gateways?limit=2.5'), 400, 'AGW_VALIDATION');
       expectProblem(await call(c, 'GET', '/api/v1/gateways?type=SIDEWAYS'), 400, 'AGW_VALIDATION');
     },
   },
