@@ -66,9 +66,19 @@ const LAZY_REQUIRE = 'const __lazyR = (id) => { let loaded; return new Proxy({},
 
 async function requireBuiltinsLazily(path) {
   const code = await readFile(path, 'utf8');
-  const lazy = code.replace(LAZY_BUILTINS, '$1__lazyR$2');
-  if (lazy === code) throw new Error(`${path}: no import of the built-in modules it loads lazily; update scripts/build.mjs`);
-  await writeFile(path, lazy);
+  const names = [...code.matchAll(LAZY_BUILTINS)].map((match) => match[1].slice(0, -1));
+  if (names.length === 0) throw new Error(`${path}: no import of the built-in modules it loads lazily; update scripts/build.mjs`);
+  // The proxy answers property reads only: any other use of such a module (a namespace passed
+  // on, `in`, enumeration, identity) fails the build rather than seeing an empty object.
+  for (const name of new Set(names)) {
+    for (const use of code.matchAll(new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])(.)`, 'g'))) {
+      const before = code[use.index - 1];
+      const declared = (before === ',' || code.slice(use.index - 4, use.index) === 'var ') && (use[1] === ',' || use[1] === ';');
+      const assigned = use[1] === '=' && code[use.index + name.length + 1] !== '=';
+      if (use[1] !== '.' && !assigned && !declared) throw new Error(`${path}: ${name} is used other than by reading a member: …${code.slice(use.index - 40, use.index + 40)}…`);
+    }
+  }
+  await writeFile(path, code.replace(LAZY_BUILTINS, '$1__lazyR$2'));
 }
 
 const imports = {

@@ -14,9 +14,10 @@ export class ReadBatcher {
   /**
    * Adds `item` to the batch of `group` (reads that one statement can answer together) and
    * resolves with its own result: `run` gets the items of the batch and returns their results in
-   * the same order. A batch that fails fails each of its reads with the same error.
+   * the same order, a FailedRead for a read that fails alone. A batch that fails fails each of its
+   * reads with the same error.
    */
-  read<Item, Result>(group: string, item: Item, run: (items: Item[]) => Promise<Result[]>): Promise<Result> {
+  read<Item, Result>(group: string, item: Item, run: (items: Item[]) => Promise<Array<Result | FailedRead>>): Promise<Result> {
     const batch = (this.#pending.get(group) as PendingBatch<Item, Result> | undefined) ?? this.#open(group, run);
     const promise = new Promise<Result>((resolve, reject) => batch.waiters.push({ resolve, reject }));
     batch.items.push(item);
@@ -25,22 +26,32 @@ export class ReadBatcher {
     return promise;
   }
 
-  #open<Item, Result>(group: string, run: (items: Item[]) => Promise<Result[]>): PendingBatch<Item, Result> {
+  #open<Item, Result>(group: string, run: (items: Item[]) => Promise<Array<Result | FailedRead>>): PendingBatch<Item, Result> {
     const batch: PendingBatch<Item, Result> = { items: [], waiters: [] };
     this.#pending.set(group, batch as PendingBatch);
     setImmediate(() => this.#send(group, batch, run));
     return batch;
   }
 
-  #send<Item, Result>(group: string, batch: PendingBatch<Item, Result>, run: (items: Item[]) => Promise<Result[]>): void {
+  #send<Item, Result>(group: string, batch: PendingBatch<Item, Result>, run: (items: Item[]) => Promise<Array<Result | FailedRead>>): void {
     if (this.#pending.get(group) !== batch) return;
     this.#pending.delete(group);
     // run() is called inside the promise chain: a synchronous throw fails the batch like a rejection.
     void Promise.resolve(batch.items).then(run).then(
-      (results) => batch.waiters.forEach((waiter, i) => waiter.resolve(results[i] as Result)),
+      (results) =>
+        batch.waiters.forEach((waiter, i) => {
+          const result = results[i];
+          if (result instanceof FailedRead) waiter.reject(result.error);
+          else waiter.resolve(result as Result);
+        }),
       (error: unknown) => batch.waiters.forEach((waiter) => waiter.reject(error)),
     );
   }
+}
+
+/** The result of a read of a batch that failed on its own, the others being answered. */
+export class FailedRead {
+  constructor(readonly error: unknown) {}
 }
 
 interface PendingBatch<Item = unknown, Result = unknown> {

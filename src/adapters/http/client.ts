@@ -287,10 +287,14 @@ export function createHttpClient(
 
     // The server's last answer: a retry that runs out of the total budget gives it back rather
     // than a timeout of the caller's own making.
-    let lastAnswer: AttemptOutcome | undefined;
+    let lastAnswer: Extract<AttemptOutcome, { ok: true }> | undefined;
     for (let attempts = 1; ; attempts += 1) {
       const outcome = await attempt(request, url, deadline - performance.now(), totalMs, attempts);
-      if (!outcome.ok && outcome.failure.kind === 'timeout' && lastAnswer !== undefined && performance.now() >= deadline) return settle(lastAnswer);
+      if (!outcome.ok && outcome.failure.kind === 'timeout' && lastAnswer !== undefined && performance.now() >= deadline) {
+        // The answer is the server's; the time is the whole request's, budget used up (a check
+        // that reported the first attempt's 20 ms would make a gateway that now hangs look fast).
+        return { ...lastAnswer.response, elapsedMs: Math.round(performance.now() - deadline + totalMs) };
+      }
       if (outcome.ok) lastAnswer = outcome;
       const retryable = outcome.ok ? RETRYABLE_STATUSES.has(outcome.response.status) : outcome.retryable;
       if (!retryable || attempts >= maxAttempts) return settle(outcome);

@@ -10,7 +10,7 @@ import { ConflictError } from '../../domain/errors.js';
 import type { AdapterType, EnvironmentSummary, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
 import type { Codec } from '../codec.js';
 import type { Store } from '../database.js';
-import { readBatcherOf } from '../read-batcher.js';
+import { FailedRead, readBatcherOf } from '../read-batcher.js';
 import type { Database } from '../schema.js';
 import { isUuid } from './refs.js';
 
@@ -247,7 +247,7 @@ export class GatewayRepository {
     const withEnvironments = options.withEnvironments === true;
     if (this.store.dialect === 'postgres') {
       const group = `find:${this.organizationId}:${byUuid}:${withEnvironments}`;
-      return readBatcherOf(this.store).read(group, byUuid ? ref.toLowerCase() : ref, (refs) => this.findMany(refs, byUuid, withEnvironments));
+      return readBatcherOf(this.store).read(group, byUuid ? ref.toLowerCase() : ref, (refs) => this.findEach(refs, byUuid, withEnvironments));
     }
     const build = (organizationId: string, value: string) => this.findQuery(organizationId, value, byUuid, withEnvironments);
     const compiled = STATEMENTS.compiled(`find:${this.store.dialect}:${byUuid}:${withEnvironments}`, (p) => build(p('organization'), p('ref')), {
@@ -256,6 +256,20 @@ export class GatewayRepository {
     });
     const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled ?? build(this.organizationId, ref).compile());
     return rows[0] && this.toRecord(rows[0]);
+  }
+
+  /**
+   * findMany, but a value PostgreSQL cannot take (a data exception, class 22) fails only the find
+   * that asked for it: the others of its batch are answered one by one.
+   */
+  private async findEach(refs: string[], byUuid: boolean, withEnvironments: boolean): Promise<Array<GatewayRecord | undefined | FailedRead>> {
+    try {
+      return await this.findMany(refs, byUuid, withEnvironments);
+    } catch (error) {
+      if (refs.length === 1 || !isDataException(error)) throw error;
+      const each = await Promise.allSettled(refs.map((ref) => this.findMany([ref], byUuid, withEnvironments)));
+      return each.map((result) => (result.status === 'fulfilled' ? result.value[0] : new FailedRead(result.reason)));
+    }
   }
 
   /** The gateways of these refs (all uuids, lower case, or all names), in their order (PostgreSQL only). */
@@ -529,6 +543,12 @@ function parseVersion(text: string): GatewayVersion {
   return afterVersion === -1
     ? { uuid: text.slice(0, afterUuid), rowVersion: text.slice(afterUuid + 1), environmentUuids: '' }
     : { uuid: text.slice(0, afterUuid), rowVersion: text.slice(afterUuid + 1, afterVersion), environmentUuids: text.slice(afterVersion + 1) };
+}
+
+/** PostgreSQL's "data exception" (SQLSTATE class 22): a value it cannot take, e.g. a NUL byte. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 /** Refs that are not uuids are names (see isUuid). */

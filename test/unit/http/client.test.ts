@@ -376,6 +376,8 @@ describe('retries', () => {
     const res = await http1.request({ method: 'GET', url: server.url, retry: true, timeoutMs: 400 });
     expect(res.status).toBe(503);
     expect(server.requests()).toBe(2);
+    // Its time is the whole request's: the budget, used up.
+    expect(res.elapsedMs).toBeGreaterThanOrEqual(400);
   });
 
   it('stops waiting when the caller aborts during a backoff', async () => {

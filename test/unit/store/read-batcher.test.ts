@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORGANIZATION_UUID } from '../../../migrations/index.js';
 import { openStore, type Store } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
-import { ReadBatcher } from '../../../src/store/read-batcher.js';
+import { FailedRead, ReadBatcher } from '../../../src/store/read-batcher.js';
 import { GatewayRepository } from '../../../src/store/repositories/gateways.js';
 import { createTestSchema, type TestSchema } from '../../support/postgres.js';
 
@@ -51,6 +51,13 @@ describe('ReadBatcher', () => {
     expect(runs).toEqual([[1, 2], [3]]);
   });
 
+  it('fails only the read whose result is a FailedRead', async () => {
+    const batcher = new ReadBatcher();
+    const run = async (items: number[]) => items.map((n) => (n === 2 ? new FailedRead(new Error('two is bad')) : n));
+    const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.read('g', n, run)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([1, 'two is bad', 3]);
+  });
+
   it('fails every read of a batch that fails, whether its run rejects or throws', async () => {
     const batcher = new ReadBatcher();
     const rejecting = async (): Promise<number[]> => Promise.reject(new Error('database gone'));
@@ -92,6 +99,10 @@ describe('gateway finds on PostgreSQL', () => {
     expect(found.map((g) => g?.name)).toEqual(['b', 'a', undefined, 'a', 'b']);
     expect(found[0]?.displayName).toBe('B');
     expect(statements).toBe(2);
+    // A value PostgreSQL cannot take fails its own find only, not the others of its batch.
+    const [good, bad] = await Promise.allSettled([gateways.find('a'), gateways.find('bad\u0000name')]);
+    expect(good).toMatchObject({ status: 'fulfilled', value: { name: 'a' } });
+    expect(bad.status).toBe('rejected');
     // Another organization's finds are never in the same statement, nor answered by it.
     const other = new GatewayRepository(store, '00000000-0000-4000-8000-0000000000ff');
     expect(await Promise.all([other.find('a'), gateways.find('a')]).then((r) => r.map((g) => g?.name))).toEqual([undefined, 'a']);
