@@ -41,6 +41,10 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Seconds to wait for a PostgreSQL connection. */
   connectTimeoutSeconds?: number;
+  /** PostgreSQL: how long a query outside a transaction may go unanswered (default 30 s). */
+  queryTimeoutMs?: number;
+  /** PostgreSQL: seconds a closing or replaced client gets for its in-flight queries (default 5). */
+  drainSeconds?: number;
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -106,7 +110,14 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     });
   // Not kysely-postgres-js: it hands a reserved connection that lost its database back to the
   // postgres.js pool, where the next query on it crashes the process (see postgres-driver.ts).
-  const db = new Kysely<Database>({ dialect: new ResilientPostgresDialect({ connect, isConnectionLoss: isDatabaseUnavailable }) });
+  const db = new Kysely<Database>({
+    dialect: new ResilientPostgresDialect({
+      connect,
+      isConnectionLoss: isDatabaseUnavailable,
+      ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
+      ...(options.drainSeconds === undefined ? {} : { drainSeconds: options.drainSeconds }),
+    }),
+  });
   const displayUrl = redactUrl(url);
   const store: Store = {
     db,

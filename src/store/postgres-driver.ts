@@ -46,6 +46,12 @@ export interface ResilientPostgresOptions {
   drainSeconds?: number;
   /** How long a query may wait for a free connection before it fails as unavailable. */
   acquireTimeoutMs?: number;
+  /**
+   * How long a query outside a transaction may go unanswered before it fails as a lost
+   * connection (and the client is replaced). A connection the network dropped without a reset
+   * (a black hole) otherwise holds its queries forever: postgres.js has no query timeout.
+   */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -115,11 +121,24 @@ class ResilientPostgresDriver extends PostgresDriver {
     (connection as PooledConnection).release();
   }
 
-  /** Replaced clients are not awaited: they finish (or are cut off) on their own timer. */
+  /**
+   * Replaced clients are not awaited: they finish (or are cut off) on their own timer. The last
+   * one gets its drain time and a second more: postgres.js's own end({timeout}) was seen never to
+   * settle after a connection went silent mid-query (the reliability battery's black hole), and a
+   * daemon told to stop must stop.
+   */
   override async destroy(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    await client?.end({ timeout: this.options.drainSeconds ?? 5 });
+    if (client === undefined) return;
+    const drainSeconds = this.options.drainSeconds ?? 5;
+    let timer: NodeJS.Timeout | undefined;
+    const cutOff = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainSeconds * 1000 + 1000)));
+    try {
+      await Promise.race([client.end({ timeout: drainSeconds }), cutOff]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   get client(): Sql {
@@ -149,11 +168,15 @@ class ResilientPostgresDriver extends PostgresDriver {
   }
 
   isConnectionLoss(error: unknown): boolean {
-    return error instanceof AcquireTimeoutError || this.options.isConnectionLoss(error);
+    return error instanceof AcquireTimeoutError || error instanceof QueryTimeoutError || this.options.isConnectionLoss(error);
   }
 
   get acquireTimeoutMs(): number {
     return this.options.acquireTimeoutMs ?? 10_000;
+  }
+
+  get queryTimeoutMs(): number {
+    return this.options.queryTimeoutMs ?? 30_000;
   }
 }
 
@@ -200,7 +223,10 @@ class PooledConnection implements DatabaseConnection {
     const target = this.#reserved ?? this.client;
     const parameters = [...compiledQuery.parameters] as never[];
     const prepare = parameters.length <= MAX_PREPARED_PARAMETERS;
-    const result = await this.guard(() => target.unsafe(compiledQuery.sql, parameters, { prepare }));
+    const run = () => target.unsafe(compiledQuery.sql, parameters, { prepare });
+    // Inside a transaction the statement's time is the transaction's business (a migration may
+    // build an index for minutes); outside, an unanswered query is a lost connection.
+    const result = await this.guard(() => (this.#reserved === null ? answeredWithin(run(), this.driver.queryTimeoutMs) : run()));
     const { command, count } = result;
     return {
       ...(command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE' ? { numAffectedRows: BigInt(count) } : {}),
@@ -254,6 +280,28 @@ class ConnectionLostError extends Error {
 
   constructor() {
     super('the database connection was lost');
+  }
+}
+
+/** `pending`, or a QueryTimeoutError when it has not settled within `ms`. */
+async function answeredWithin<T>(pending: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new QueryTimeoutError(ms)), ms)));
+  // Should it settle after all, nobody is listening any more.
+  pending.catch(() => {});
+  try {
+    return await Promise.race([pending, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A query went unanswered; reported like a connection timeout (a 503, not a 500). */
+class QueryTimeoutError extends Error {
+  readonly code = 'CONNECT_TIMEOUT';
+
+  constructor(ms: number) {
+    super(`the database did not answer a query within ${ms / 1000} s`);
   }
 }
 
