@@ -13,6 +13,10 @@
  * - After any connection loss the whole client is replaced by a fresh one and the old one is
  *   ended with a timeout: a connection closed while a write was buffered keeps a stale write
  *   timer inside postgres.js and never sends again, so it must not linger.
+ * - A query outside a transaction that goes unanswered (a connection the network dropped without
+ *   a reset) fails after `queryTimeoutMs` as a lost connection, which replaces the client.
+ *   postgres.js has no query timeout, and its end({timeout}) never settles with such a query in
+ *   flight, so closing does not wait for it past the drain time either.
  *
  * `db.connection()` (several statements on one session without a transaction) is refused on
  * PostgreSQL rather than silently spread over several sessions: use `db.transaction()`.
