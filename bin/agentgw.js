@@ -15,6 +15,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // The CLI is one CommonJS file, run from V8's code cache (see src/launcher/code-cache.ts).
   const { codeCacheDir, commandKey, loadWithCodeCache } = require('../dist/code-cache.cjs');
   const cli = loadWithCodeCache(require('node:path').join(__dirname, '..', 'dist', 'cli.cjs'), codeCacheDir(), commandKey(args));
+  // import() works here, in a module Node loaded, and not inside the cached bundle (custom adapters).
+  cli.exports.setModuleImporter((specifier) => import(specifier));
   cli.exports.main(process.argv).then((exitCode) => {
     process.exitCode = exitCode;
     cli.saveCodeCache();

@@ -24,6 +24,8 @@ function examples(command: Command, lines: string[]): Command {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+export { setModuleImporter } from './launcher/import-module.js';
+
 export function buildProgram(): Command {
   const program = new Command('agentgw')
     .description('Control plane for AI gateways: register, group, health-check, deploy to and decommission gateways')

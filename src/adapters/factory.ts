@@ -7,6 +7,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importModule } from '../launcher/import-module.js';
 import type { AgentgwConfig } from '../config/schema.js';
 import { ConfigError } from '../domain/errors.js';
 import type { AdapterContext, AdapterLogger, GatewayAdapter } from './adapter.js';
@@ -76,7 +77,7 @@ async function loadCustomAdapter(
   const specifier = module.startsWith('.') || isAbsolute(module) ? pathToFileURL(resolve(baseDir, module)).href : module;
   let loaded: { createAdapter?: unknown };
   try {
-    loaded = (await import(specifier)) as { createAdapter?: unknown };
+    loaded = (await importModule(specifier)) as { createAdapter?: unknown };
   } catch (error) {
     throw new ConfigError(`gateway.adapter.custom.module: cannot load "${module}": ${(error as Error).message.split('\n')[0]}`);
   }
