@@ -78,9 +78,22 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   process.once('SIGTERM', force);
   process.once('SIGINT', force);
   log?.info({ signal }, 'shutting down: draining in-flight requests');
+  // A stop must end: a step that hangs (a library waiting on a connection the network dropped
+  // silently) is named in the log, and the process exits non-zero, before a supervisor's SIGKILL.
+  // server.shutdownTimeout (20 s): the requests' drain (10 s) and the database's (5 s) with room
+  // to spare, under the 30 s supervisors commonly allow before SIGKILL.
+  const limitMs = loaded.config.server.shutdownTimeout;
+  let step = 'stopping the health monitor';
+  const stuck = setTimeout(() => {
+    log?.error({ step }, `shutdown did not finish within ${limitMs / 1000} s (${step}): exiting`);
+    process.exit(ExitCode.failure);
+  }, limitMs);
+  stuck.unref();
   // Checks in flight finish and are stored while the database is still open.
   await monitor?.stop();
+  step = 'draining requests and closing the database';
   await daemon.close();
+  clearTimeout(stuck);
   lock?.release();
   log?.info('stopped');
   process.off('unhandledRejection', onRejection);

@@ -95,6 +95,8 @@ export const configSchema = branch({
     host: leaf(listenHost, '127.0.0.1'),
     port: leaf(integer(0, 65535), 8080),
     bodyLimit: leaf(integer(1024, 64 * 1024 * 1024), 1024 * 1024),
+    /** How long a stop (SIGTERM) may take before the daemon exits 1, naming the step that hung. */
+    shutdownTimeout: leaf(duration, 20_000),
     auth: branch({
       /** Off by default on loopback; the daemon refuses a non-loopback bind without it. */
       required: leaf(bool, false),
@@ -171,6 +173,7 @@ export interface AgentgwConfig {
     host: string;
     port: number;
     bodyLimit: number;
+    shutdownTimeout: number;
     auth: { required: boolean };
   };
   gateway: {

@@ -3,7 +3,8 @@
  * the request in flight finish before exiting 0, and the CLI's remote mode failing with exit 3
  * and the URL when no daemon answers.
  */
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
@@ -112,3 +113,43 @@ describe('agentgw serve', () => {
     }
   });
 });
+
+describe('agentgw serve, when a step of its stop hangs', () => {
+  it('exits 1 after server.shutdownTimeout, naming the step in its log', async () => {
+    const cli = cliEnvironment();
+    const home = cli.env.HOME!;
+    // The example adapter, but its close() never ends and keeps the process busy, as a library
+    // waiting on a connection the network dropped would.
+    const adapter = join(home, 'hanging-close-adapter.mjs');
+    writeFileSync(
+      adapter,
+      `import { createAdapter as base } from ${JSON.stringify(resolve('examples/custom-adapter/static-fleet-adapter.js'))};\n` +
+        'export function createAdapter(options, context) { return { ...base(options, context), close: () => new Promise(() => setInterval(() => {}, 1000)) }; }\n',
+    );
+    writeFileSync(join(home, 'agentgw.config.yaml'), ['gateway:', '  adapter:', '    type: custom', '    custom:', `      module: ${adapter}`, 'server:', '  shutdownTimeout: 1s', ''].join('\n'));
+    mkdirSync(cli.dataDir, { recursive: true });
+    const daemon = execa(process.execPath, [BIN, 'serve', '--port', '0'], { env: cli.env, extendEnv: false, cwd: home, reject: false, forceKillAfterDelay: 30_000 });
+    let stderr = '';
+    await new Promise<void>((resolveListening, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
+      daemon.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('listening on')) {
+          clearTimeout(timer);
+          resolveListening();
+        }
+      });
+    });
+    // The built CLI loads an ES module adapter (import() from the launcher, not the cached bundle).
+    expect(stderr).toContain('adapter custom');
+    daemon.kill('SIGTERM');
+    const result = await daemon;
+    expect(result.exitCode, result.stderr).toBe(1);
+    const logged = String(result.stdout)
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string; step?: string });
+    expect(logged.at(-1)).toMatchObject({ level: 50, step: 'draining requests and closing the database', msg: expect.stringContaining('shutdown did not finish within 1 s') });
+  }, 40_000);
+});
+
