@@ -88,6 +88,9 @@ export class ResilientPostgresDialect implements Dialect {
   }
 }
 
+/** What a closing store gives the queries still in flight (see destroy). */
+const CLOSE_DRAIN_SECONDS = 1;
+
 /** While the database is away every query fails; replacing the client once a second is enough. */
 const MIN_CLIENT_AGE_MS = 1000;
 
@@ -127,15 +130,17 @@ class ResilientPostgresDriver extends PostgresDriver {
 
   /**
    * Replaced clients are not awaited: they finish (or are cut off) on their own timer. The last
-   * one gets its drain time and a second more: postgres.js's own end({timeout}) was seen never to
-   * settle after a connection went silent mid-query (the reliability battery's black hole), and a
-   * daemon told to stop must stop.
+   * one is closed when its callers are done (the daemon has drained its requests): a query still
+   * in flight then has nobody waiting for it, and gets a second, not the replaced clients' drain
+   * time. postgres.js's own end({timeout}) was seen never to settle after a connection went
+   * silent mid-query (the reliability battery's black hole), so it is given a second more, and a
+   * daemon told to stop stops.
    */
   override async destroy(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
     if (client === undefined) return;
-    const drainSeconds = this.options.drainSeconds ?? 5;
+    const drainSeconds = Math.min(this.options.drainSeconds ?? 5, CLOSE_DRAIN_SECONDS);
     let timer: NodeJS.Timeout | undefined;
     const cutOff = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainSeconds * 1000 + 1000)));
     try {

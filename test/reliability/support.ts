@@ -322,6 +322,8 @@ export async function startServe(s: Scenario, label: string, options: ServeOptio
     reject: false,
     cwd: home,
     stdin: 'ignore',
+    // stop() gives a SIGTERM'd daemon 30 s; execa's own default would SIGKILL it after 5.
+    forceKillAfterDelay: false,
   });
   let stdout = '';
   let stderr = '';
