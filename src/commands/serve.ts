@@ -63,20 +63,27 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   const monitor = flags.monitor === false ? null : createHealthMonitor(daemon.runtime.deps, loaded.config);
   monitor?.start();
 
+  // Listening for the stop before saying where it listens: a SIGTERM sent on reading that line
+  // would otherwise meet the default action (the handler is installed with the first listener).
+  // A second signal while draining means "now"; it is listened for as the first arrives, so no
+  // moment is left without a listener.
+  const force = () => process.exit(ExitCode.interrupted);
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    const stopOn = (signal: NodeJS.Signals) => () => {
+      process.on('SIGTERM', force).on('SIGINT', force).off('SIGTERM', onTerm).off('SIGINT', onInt);
+      resolve(signal);
+    };
+    const onTerm = stopOn('SIGTERM');
+    const onInt = stopOn('SIGINT');
+    process.on('SIGTERM', onTerm).on('SIGINT', onInt);
+  });
   const auth = daemon.authRequired ? 'auth required' : 'auth off (loopback only)';
   const checks = monitor === null ? 'health monitor off' : `health checks every ${loaded.config.gateway.adapter.onPremise.healthCheck.interval / 1000}s`;
   process.stderr.write(
     `agentgw ${VERSION} listening on ${daemon.url} · database ${daemon.runtime.store.displayUrl} · adapter ${daemon.runtime.adapter.type} · ${auth} · ${checks}\n`,
   );
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  // A second signal while draining means "now".
-  const force = () => process.exit(ExitCode.interrupted);
-  process.once('SIGTERM', force);
-  process.once('SIGINT', force);
+  const signal = await stopSignal;
   log?.info({ signal }, 'shutting down: draining in-flight requests');
   // A stop must end: a step that hangs (a library waiting on a connection the network dropped
   // silently) is named in the log, and the process exits non-zero, before a supervisor's SIGKILL.
