@@ -11,6 +11,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import { UnavailableError, UsageError } from '../domain/errors.js';
 import { postgresCodec, sqliteCodec, type Codec, type Dialect } from './codec.js';
@@ -64,8 +66,8 @@ async function openSqlite(url: string): Promise<Store> {
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     connection = new BetterSqlite3(path, { nativeBinding: sqliteNativeBinding() });
-    connection.pragma('journal_mode = WAL');
     connection.pragma('busy_timeout = 15000');
+    await switchToWal(connection);
     connection.pragma('foreign_keys = ON');
     connection.pragma('synchronous = NORMAL');
   } catch (error) {
@@ -85,6 +87,24 @@ async function openSqlite(url: string): Promise<Store> {
     readValues: (query) => db.connection().execute(async () => cachedConnection.values(query.sql, query.parameters)),
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Switching a file to WAL takes a shared lock and then an exclusive one. When several processes
+ * open a new file at once (the first start of a fleet of CLIs), SQLite answers SQLITE_BUSY at
+ * once to all but one rather than let them wait on each other: they try again shortly.
+ */
+async function switchToWal(connection: BetterSqlite3Database): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      connection.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      await sleep(5 + Math.random() * 20);
+    }
+  }
 }
 
 async function openPostgres(url: string, options: OpenStoreOptions): Promise<Store> {

@@ -115,6 +115,33 @@ describe.each(['sqlite', 'postgres'] as const)('migrations on %s', (dialect) => 
 });
 
 describe('the embedded SQLite store', () => {
+  it('opens a new file while another connection holds its write lock, once the lock is released', async () => {
+    // Switching to WAL upgrades a read transaction, and SQLite answers such an upgrade
+    // SQLITE_BUSY at once rather than wait (the other side may be waiting for it): when several
+    // processes opened one new file at the same moment, all but one failed "database is locked".
+    const url = sqliteUrl();
+    const holder = new Database(url.slice('sqlite:'.length));
+    holder.exec('begin immediate');
+    const released = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        holder.exec('commit');
+        resolve();
+      }, 200),
+    );
+    try {
+      const store = await openStore(url);
+      await released;
+      try {
+        expect((await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db)).rows[0]!.journal_mode).toBe('wal');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await released;
+      holder.close();
+    }
+  });
+
   it('answers a read while another process holds the write lock: an up-to-date schema is checked without it', async () => {
     const url = sqliteUrl();
     await migrateConcurrently(url, 1);
