@@ -183,13 +183,15 @@ export class GatewayService {
 
   /**
    * A page from the gateways' row versions and the renderings kept for them. Null when a
-   * gateway or an environment changed between the page's reads: the caller then reads the page
-   * in one statement.
+   * gateway or an environment changed between the page's reads (or the environment filtered by
+   * was replaced while it was read): the caller then reads the page in one statement.
    */
   private async renderedPage(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]> | null> {
     const limit = parseLimit(options.limit);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const { gateways: versions, environments } = await this.gateways.listVersions(filter, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+    const read = await this.gateways.listVersions(filter, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
+    if (read === null) return null;
+    const { gateways: versions, environments } = read;
     const page = versions.slice(0, limit);
     const renderings = await this.renderings(page);
     const summaries = environmentSummariesJson(environments);

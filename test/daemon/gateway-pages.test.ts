@@ -14,7 +14,7 @@ import { GatewayService } from '../../src/services/gateways.js';
 import type { Store } from '../../src/store/database.js';
 import { openStore } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrator.js';
-import { EnvironmentRepository } from '../../src/store/repositories/environments.js';
+import { EnvironmentRepository, type EnvironmentRecord } from '../../src/store/repositories/environments.js';
 import { GatewayRepository, type NewGateway } from '../../src/store/repositories/gateways.js';
 import { MappingRepository } from '../../src/store/repositories/mappings.js';
 import { http, startTestDaemon, type TestDaemon } from './support.js';
@@ -219,6 +219,31 @@ describe('a page of rendered gateways', () => {
     }
   });
 
+  it('follows an environment deleted and created again under its name, and reads an unknown one as empty', async () => {
+    const { gateways, environments } = servicesOver();
+    const mappings = new MappingRepository(store);
+    const byName: GatewayFilter = { environment: 'phoenix' };
+    const first = await environments.create({ name: 'phoenix', displayName: 'Phoenix' });
+    await mappings.add((await gateways.require('edge-1')).uuid, first.uuid, new Date());
+    const firstBody = await renderedBody(byName, { limit: 10 });
+    expect(firstBody).toBe(await presentedBody(byName, { limit: 10 }));
+    expect(firstBody).toContain('"name":"edge-1"');
+    // The uuid read for the name is remembered: the next page must not trust it blindly.
+    await environments.delete('phoenix', { force: true });
+    expect(await renderedBody(byName, { limit: 10 })).toBe('{"gateways":[],"nextCursor":null}');
+    const second = await environments.create({ name: 'phoenix', displayName: 'Phoenix again' });
+    await mappings.add((await gateways.require('edge-2')).uuid, second.uuid, new Date());
+    const secondBody = await renderedBody(byName, { limit: 10 });
+    expect(secondBody).toBe(await presentedBody(byName, { limit: 10 }));
+    expect(secondBody).toContain('"name":"edge-2"');
+    expect(secondBody).not.toContain('"name":"edge-1"');
+    const byUuid: GatewayFilter = { environment: second.uuid.toUpperCase() };
+    expect(await renderedBody(byUuid, { limit: 10 })).toBe(secondBody);
+    expect(await renderedBody({ environment: first.uuid }, { limit: 10 })).toBe('{"gateways":[],"nextCursor":null}');
+    expect(await presentedBody({ environment: first.uuid }, { limit: 10 })).toBe('{"gateways":[],"nextCursor":null}');
+    await environments.delete('phoenix', { force: true });
+  });
+
   it('reads a cold page’s gateways once for a burst of requests for it', async () => {
     let reads = 0;
     const over = storeWith(watching((result) => void (isVersionedRead(result) && reads++)));
@@ -288,6 +313,53 @@ describe('on SQLite', () => {
 });
 
 describe('the page statement', () => {
+  it('reads a small environment’s page from its mappings, and a large one’s not', async () => {
+    // One connection, so that its prepared statements are the ones pg_prepared_statements lists.
+    const single = await openStore(t.schema.url, { poolSize: 1 });
+    const now = new Date();
+    const environments = new EnvironmentRepository(single, DEFAULT_ORGANIZATION_UUID);
+    const few = await environments.insert({ name: 'few', displayName: 'Few', description: null }, now);
+    const most = await environments.insert({ name: 'most', displayName: 'Most', description: null }, now);
+    try {
+      await sql`insert into gateways (uuid, organization_uuid, name, display_name, gateway_type, status, adapter_type, metadata, version, status_changed_at, created_at, updated_at)
+                select gen_random_uuid(), ${DEFAULT_ORGANIZATION_UUID}, 'fleet-' || lpad(i::text, 4, '0'), 'Fleet ' || i, 'EGRESS', 'ACTIVE', 'on-premise', '{}', 1, now(), now(), now()
+                from generate_series(1, 5000) as i`.execute(single.db);
+      await sql`insert into gateway_environment_mappings (gateway_uuid, environment_uuid, created_at)
+                select uuid, case when name in ('fleet-1000', 'fleet-3000', 'fleet-4999') then ${few.uuid}::uuid else ${most.uuid}::uuid end, now()
+                from gateways where name like 'fleet-%'`.execute(single.db);
+      await sql`analyze gateways`.execute(single.db);
+      await sql`analyze gateway_environment_mappings`.execute(single.db);
+      const gateways = new GatewayRepository(single, DEFAULT_ORGANIZATION_UUID);
+      const indexesRead = async (environment: EnvironmentRecord): Promise<string[]> => {
+        const page = await gateways.listVersions({ environment: environment.name, type: 'EGRESS', status: 'ACTIVE' }, { limit: 51 });
+        expect(page!.gateways.length).toBe(environment === few ? 3 : 51);
+        const { rows } = await sql<{ name: string; parameter_types: string }>`
+          select name, parameter_types::text from pg_prepared_statements
+          where statement like '%string_agg(p.version%' and statement like ${`%${environment.uuid}%`}`.execute(single.db);
+        expect(rows).toHaveLength(1);
+        // Its parameters: the organization (uuid) and then the type and the status (text).
+        const texts = ['EGRESS', 'ACTIVE'];
+        const values = rows[0]!.parameter_types.slice(1, -1).split(',').map((type) => (type === 'uuid' ? DEFAULT_ORGANIZATION_UUID : texts.shift()!));
+        const explain = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) execute ${sql.id(rows[0]!.name)} (${sql.join(values.map((value) => sql.lit(value)))})`.execute(single.db);
+        return [...JSON.stringify(explain.rows[0]!['QUERY PLAN']).matchAll(/"Index Name":"([a-z_]+)"/g)].map((match) => match[1]!);
+      };
+      const fewIndexes = await indexesRead(few);
+      expect(fewIndexes).toContain('idx_gem_environment');
+      expect(fewIndexes).not.toContain('idx_gateways_org_type_status_name');
+      expect(fewIndexes).not.toContain('gateways_org_name_unique');
+      // 4,997 of 5,000: walked in name order or scanned, not fetched one mapping at a time.
+      expect(await indexesRead(most)).not.toContain('idx_gem_environment');
+      // Parallel workers would read far past a page (see SESSION_SETTINGS in database.ts).
+      const { rows: settings } = await sql<{ workers: string; jit: string }>`
+        select current_setting('max_parallel_workers_per_gather') as workers, current_setting('jit') as jit`.execute(single.db);
+      expect(settings[0]).toEqual({ workers: '0', jit: 'off' });
+    } finally {
+      await sql`delete from gateways where name like 'fleet-%'`.execute(single.db);
+      await sql`delete from environments where uuid in (${few.uuid}, ${most.uuid})`.execute(single.db);
+      await single.close();
+    }
+  });
+
   it('keeps one plan for a page size written into its SQL (PostgreSQL plans a LIMIT parameter anew on every run)', async () => {
     // One connection, so that its prepared statements are the ones pg_prepared_statements lists.
     const single = await openStore(t.schema.url, { poolSize: 1 });

@@ -3,7 +3,7 @@
  * written in one transaction, so a failed registration leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, sql, type Compilable, type ExpressionBuilder, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
 import { ConflictError } from '../../domain/errors.js';
@@ -305,15 +305,20 @@ export class GatewayRepository {
 
   /**
    * The seed's environment query: gateways filtered by type, status and environment (uuid or
-   * name), ordered by name, a page at a time (keyset pagination on the unique name).
+   * name), ordered by name, a page at a time (keyset pagination on the unique name). The
+   * environment is looked up first and its mappings are filtered by its uuid: PostgreSQL then
+   * plans with that environment's share of the fleet (a small one is read from its mappings, a
+   * large one by walking the name index), which it cannot see through a join on the name.
    */
   async list(filter: GatewayFilter, options: ListOptions = {}): Promise<GatewayRecord[]> {
     const withEnvironments = options.withEnvironments === true;
+    const environment = filter.environment === undefined ? undefined : await this.environmentUuidOf(filter.environment);
+    if (environment === null) return [];
     const build = (values: ListValues) => {
-      const query = this.listQuery(values, environmentByUuid(filter)).select(COLUMNS);
+      const query = this.listQuery(values).select(COLUMNS);
       return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
     };
-    const values = this.listValues(filter, options);
+    const values = this.listValues({ ...filter, environment }, options);
     const compiled = STATEMENTS.compiled(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values) ?? build(values).compile();
     if (this.store.readValues !== null) return (await this.store.readValues(compiled)).map((row) => this.toRecord(gatewayRowOf(row)));
     const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled);
@@ -323,23 +328,48 @@ export class GatewayRepository {
   /**
    * One page of list(), as a cache of rendered gateways checks it (PostgreSQL only): each
    * gateway's row version and environments, and the organization's environments, from one
-   * snapshot. An environment filter is answered by the lookup of a gateway's mappings that
-   * lists its environments. The page comes back as one row (a row costs postgres.js more to
-   * read than the text it holds): "uuid xmin environment…" per gateway, joined by ",".
+   * snapshot. The page comes back as one row (a row costs postgres.js more to read than the text
+   * it holds): "uuid xmin environment…" per gateway, joined by ",". Null when the environment
+   * filtered by was deleted and created again while the page was read twice.
+   *
+   * The environment's uuid is written into the SQL: the daemon runs this statement again and
+   * again, and a generic plan (a parameter of unknown value) would walk the whole fleet for an
+   * environment of a few gateways. The uuid is remembered from the last page and checked against
+   * the environments read with the page.
    */
-  async listVersions(filter: GatewayFilter, options: PageOptions = {}): Promise<VersionedPage> {
-    const byUuid = environmentByUuid(filter);
+  async listVersions(filter: GatewayFilter, options: PageOptions = {}): Promise<VersionedPage | null> {
+    if (filter.environment === undefined) return this.readVersions(filter, undefined, options);
+    // Only uuids of environments that exist are written into SQL: each is one more statement.
+    const ref = isUuid(filter.environment) ? filter.environment.toLowerCase() : filter.environment;
+    const named = (environment: EnvironmentSummary) => (isUuid(ref) ? environment.uuid === ref : environment.name === ref);
+    const remembered = environmentUuidsOf(this.store);
+    const key = `${this.organizationId} ${ref}`;
+    let uuid = remembered.get(key) ?? (await this.environmentUuidOf(ref));
+    for (let attempt = 0; uuid !== null && attempt < 2; attempt++) {
+      const page = await this.readVersions(filter, uuid, options);
+      const current = page.environments.find(named);
+      if (current?.uuid === uuid) {
+        if (remembered.get(key) !== uuid) {
+          if (remembered.size >= REMEMBERED_ENVIRONMENTS) remembered.clear();
+          remembered.set(key, uuid);
+        }
+        return page;
+      }
+      uuid = current?.uuid ?? null;
+    }
+    remembered.delete(key);
+    return uuid === null ? { gateways: [], environments: [] } : null;
+  }
+
+  private async readVersions(filter: GatewayFilter, environmentUuid: string | undefined, options: PageOptions): Promise<VersionedPage> {
     const build = (values: ListValues) => {
-      const page = this.listQuery({ ...values, environment: undefined }, byUuid)
+      const page = this.listQuery(values)
         .crossJoinLateral((eb) =>
           eb
             .selectFrom('gateway_environment_mappings as m')
             .select((mb) => mb.fn.agg<string[]>('array_agg', ['m.environment_uuid']).as('environment_uuids'))
             .whereRef('m.gateway_uuid', '=', 'g.uuid')
             .as('l'),
-        )
-        .$if(values.environment !== undefined, (query) =>
-          query.where(sql<boolean>`(${this.environmentUuid(values.organization, values.environment!, byUuid)}) = any(l.environment_uuids)`),
         )
         .select(['g.name', sql<string>`concat_ws(' ', g.uuid, g.xmin, array_to_string(l.environment_uuids, ' '))`.as('version')]);
       return this.store.db
@@ -349,9 +379,11 @@ export class GatewayRepository {
           sql<string | null>`(${this.environmentSummaries(values.organization)})`.as('environments'),
         ]);
     };
-    const values = this.listValues(filter, options);
-    const compiled = STATEMENTS.compiled(`versions:${listShape(values)}`, (p) => build(placeholders(values, p)), values);
-    const { rows } = await this.store.db.executeQuery<{ gateways: string | null; environments: string | null }>(compiled ?? build(values).compile());
+    const values = this.listValues({ ...filter, environment: undefined }, options);
+    // A uuid (it was checked to be one) is safe to write into the SQL as a literal.
+    const withEnvironment = (v: ListValues): ListValues => (environmentUuid === undefined ? v : { ...v, environment: sql.lit(environmentUuid) });
+    const compiled = STATEMENTS.compiled(`versions:${listShape(values)}:${environmentUuid ?? ''}`, (p) => build(withEnvironment(placeholders(values, p))), values);
+    const { rows } = await this.store.db.executeQuery<{ gateways: string | null; environments: string | null }>(compiled ?? build(withEnvironment(values)).compile());
     const { gateways, environments } = rows[0]!;
     return { gateways: gateways === null ? [] : gateways.split(',').map(parseVersion), environments: parseEnvironments(environments) };
   }
@@ -368,12 +400,20 @@ export class GatewayRepository {
     return rows.map((row) => ({ record: this.toRecord(row as GatewayRow), rowVersion: row.row_version }));
   }
 
-  private listValues(filter: GatewayFilter, { limit, after }: PageOptions): ListValues {
-    return { organization: this.organizationId, ...filter, ...(limit === undefined ? {} : { limit }), ...(after === undefined ? {} : { after }) };
+  private listValues(filter: Omit<GatewayFilter, 'environment'> & { environment: string | undefined }, { limit, after }: PageOptions): ListValues {
+    const { type, status, environment } = filter;
+    return {
+      organization: this.organizationId,
+      ...(type === undefined ? {} : { type }),
+      ...(status === undefined ? {} : { status }),
+      ...(environment === undefined ? {} : { environment }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(after === undefined ? {} : { after }),
+    };
   }
 
   /** The gateways list() and listVersions() read, filtered, ordered and limited; columns to add. */
-  private listQuery(values: ListValues, environmentByUuid: boolean) {
+  private listQuery(values: ListValues) {
     const { environment } = values;
     return this.store.db
       .selectFrom('gateways as g')
@@ -381,14 +421,7 @@ export class GatewayRepository {
       .$if(values.type !== undefined, (query) => query.where('g.gateway_type', '=', values.type!))
       .$if(values.status !== undefined, (query) => query.where('g.status', '=', values.status!))
       .$if(environment !== undefined, (query) =>
-        query.where('g.uuid', 'in', (eb) =>
-          eb
-            .selectFrom('gateway_environment_mappings as m')
-            .innerJoin('environments as e', 'e.uuid', 'm.environment_uuid')
-            .select('m.gateway_uuid')
-            .where('e.organization_uuid', '=', values.organization)
-            .where(environmentByUuid ? 'e.uuid' : 'e.name', '=', environment!),
-        ),
+        query.where('g.uuid', 'in', (eb) => eb.selectFrom('gateway_environment_mappings as m').select('m.gateway_uuid').where('m.environment_uuid', '=', environment!)),
       )
       .$if(values.after !== undefined, (query) => query.where('g.name', '>', values.after!))
       .orderBy('g.name')
@@ -403,13 +436,15 @@ export class GatewayRepository {
       .where('e.organization_uuid', '=', organizationId);
   }
 
-  /** The uuid of an organization's environment, named by its uuid or its name. */
-  private environmentUuid(organizationId: string, ref: string, byUuid: boolean) {
-    return this.store.db
-      .selectFrom('environments as e')
-      .select('e.uuid')
-      .where('e.organization_uuid', '=', organizationId)
-      .where(byUuid ? 'e.uuid' : 'e.name', '=', ref);
+  /** The uuid of this organization's environment named by `ref` (its uuid or its name); null when there is none. */
+  private async environmentUuidOf(ref: string): Promise<string | null> {
+    const row = await this.store.db
+      .selectFrom('environments')
+      .select('uuid')
+      .where('organization_uuid', '=', this.organizationId)
+      .where(isUuid(ref) ? 'uuid' : 'name', '=', ref)
+      .executeTakeFirst();
+    return row?.uuid ?? null;
   }
 
   /** A gateway's environments as a JSON array column, built by each dialect's JSON functions. */
@@ -500,13 +535,14 @@ export class GatewayRepository {
 }
 
 /** The values of a list query, by placeholder name. */
-type ListValues = GatewayFilter & PageOptions & { organization: string };
+/** The values of a list query; its environment is a uuid, as a value or written into the SQL. */
+type ListValues = Omit<GatewayFilter, 'environment'> & PageOptions & { organization: string; environment?: string | RawBuilder<string> };
 
-/** What decides a list query's SQL: which values it has, whether its environment is a uuid, its literal LIMIT. */
+/** What decides a list query's SQL: which values it has and its literal LIMIT. */
 function listShape(values: ListValues): string {
   const { type, status, environment, after, limit } = values;
   const present = [type, status, environment, after, limit].map((value) => (value === undefined ? '-' : '+')).join('');
-  return `${present}${environmentByUuid(values) ? 'u' : 'n'}${hasLiteralLimit(values) ? limit : ''}`;
+  return `${present}${hasLiteralLimit(values) ? limit : ''}`;
 }
 
 /**
@@ -551,9 +587,17 @@ function isDataException(error: unknown): boolean {
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
-/** Refs that are not uuids are names (see isUuid). */
-function environmentByUuid(filter: GatewayFilter): boolean {
-  return filter.environment !== undefined && isUuid(filter.environment);
+/**
+ * The uuids of the environments listVersions was last asked for, by organization and ref (name
+ * or uuid), for each store. Names are few; the bound only guards against a store used without end.
+ */
+const ENVIRONMENT_UUIDS = new WeakMap<Store, Map<string, string>>();
+const REMEMBERED_ENVIRONMENTS = 1_000;
+
+function environmentUuidsOf(store: Store): Map<string, string> {
+  let uuids = ENVIRONMENT_UUIDS.get(store);
+  if (uuids === undefined) ENVIRONMENT_UUIDS.set(store, (uuids = new Map()));
+  return uuids;
 }
 
 /** The same values, each replaced by its placeholder (but a literal LIMIT). */
