@@ -17,8 +17,8 @@ import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldError
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
+import { perOwner } from '../store/per-owner.js';
 import { readBatcherOf } from '../store/read-batcher.js';
-import type { Store } from '../store/database.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, mergeAdapterConfig, openSecrets, sealSecrets, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments.js';
@@ -409,13 +409,7 @@ export class GatewayService {
 }
 
 /** Renderings of gateways, one cache per database. */
-const renderedGateways = new WeakMap<Store, RenderedGateways>();
-
-function renderedGatewaysOf(store: Store): RenderedGateways {
-  let cache = renderedGateways.get(store);
-  if (cache === undefined) renderedGateways.set(store, (cache = new RenderedGateways()));
-  return cache;
-}
+const renderedGatewaysOf = perOwner(() => new RenderedGateways());
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -6,6 +6,8 @@
  * end of the turn (setImmediate), so a read is never answered from a statement that started
  * before it was asked: every reader sees every write that finished before its read began.
  */
+import { perOwner } from './per-owner.js';
+
 export class ReadBatcher {
   readonly #pending = new Map<string, PendingBatch>();
 
@@ -59,11 +61,5 @@ interface PendingBatch<Item = unknown, Result = unknown> {
   waiters: Array<{ resolve(result: Result): void; reject(error: unknown): void }>;
 }
 
-const batchers = new WeakMap<object, ReadBatcher>();
-
 /** The batcher of `owner`'s reads (one per database, so only reads of the same one are batched). */
-export function readBatcherOf(owner: object): ReadBatcher {
-  let batcher = batchers.get(owner);
-  if (batcher === undefined) batchers.set(owner, (batcher = new ReadBatcher()));
-  return batcher;
-}
+export const readBatcherOf = perOwner(() => new ReadBatcher());

@@ -10,8 +10,10 @@ import { ConflictError } from '../../domain/errors.js';
 import type { AdapterType, EnvironmentSummary, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
 import type { Codec } from '../codec.js';
 import type { Store } from '../database.js';
+import { perOwner } from '../per-owner.js';
 import { FailedRead, readBatcherOf } from '../read-batcher.js';
 import type { Database } from '../schema.js';
+import { EnvironmentRepository } from './environments.js';
 import { isUuid } from './refs.js';
 
 export interface GatewayRecord {
@@ -340,8 +342,9 @@ export class GatewayRepository {
   async listVersions(filter: GatewayFilter, options: PageOptions = {}): Promise<VersionedPage | null> {
     if (filter.environment === undefined) return this.readVersions(filter, undefined, options);
     // Only uuids of environments that exist are written into SQL: each is one more statement.
-    const ref = isUuid(filter.environment) ? filter.environment.toLowerCase() : filter.environment;
-    const named = (environment: EnvironmentSummary) => (isUuid(ref) ? environment.uuid === ref : environment.name === ref);
+    const byUuid = isUuid(filter.environment);
+    const ref = byUuid ? filter.environment.toLowerCase() : filter.environment;
+    const named = (environment: EnvironmentSummary) => (byUuid ? environment.uuid === ref : environment.name === ref);
     const remembered = environmentUuidsOf(this.store);
     const key = `${this.organizationId} ${ref}`;
     let uuid = remembered.get(key) ?? (await this.environmentUuidOf(ref));
@@ -438,13 +441,7 @@ export class GatewayRepository {
 
   /** The uuid of this organization's environment named by `ref` (its uuid or its name); null when there is none. */
   private async environmentUuidOf(ref: string): Promise<string | null> {
-    const row = await this.store.db
-      .selectFrom('environments')
-      .select('uuid')
-      .where('organization_uuid', '=', this.organizationId)
-      .where(isUuid(ref) ? 'uuid' : 'name', '=', ref)
-      .executeTakeFirst();
-    return row?.uuid ?? null;
+    return (await new EnvironmentRepository(this.store, this.organizationId).find(ref))?.uuid ?? null;
   }
 
   /** A gateway's environments as a JSON array column, built by each dialect's JSON functions. */
@@ -534,7 +531,6 @@ export class GatewayRepository {
   }
 }
 
-/** The values of a list query, by placeholder name. */
 /** The values of a list query; its environment is a uuid, as a value or written into the SQL. */
 type ListValues = Omit<GatewayFilter, 'environment'> & PageOptions & { organization: string; environment?: string | RawBuilder<string> };
 
@@ -591,14 +587,8 @@ function isDataException(error: unknown): boolean {
  * The uuids of the environments listVersions was last asked for, by organization and ref (name
  * or uuid), for each store. Names are few; the bound only guards against a store used without end.
  */
-const ENVIRONMENT_UUIDS = new WeakMap<Store, Map<string, string>>();
+const environmentUuidsOf = perOwner(() => new Map<string, string>());
 const REMEMBERED_ENVIRONMENTS = 1_000;
-
-function environmentUuidsOf(store: Store): Map<string, string> {
-  let uuids = ENVIRONMENT_UUIDS.get(store);
-  if (uuids === undefined) ENVIRONMENT_UUIDS.set(store, (uuids = new Map()));
-  return uuids;
-}
 
 /** The same values, each replaced by its placeholder (but a literal LIMIT). */
 function placeholders(values: ListValues, placeholder: <T>(name: string) => T): ListValues {
