@@ -47,9 +47,17 @@ export function problemDocument(error: AgentgwError): ProblemDocument & { exitCo
   return { ...toProblem(error), exitCode: error.exitCode };
 }
 
+/**
+ * Answers after which the connection is closed: a client refused for who it is (401, 403) or for
+ * what it sends (413) would otherwise keep its connection, and Node would go on reading the rest
+ * of a body nobody wants, however slowly it comes.
+ */
+const CLOSING_STATUSES = new Set([401, 403, 413]);
+
 export function sendProblem(reply: FastifyReply, error: AgentgwError): FastifyReply {
   if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="agentgw"');
   if (error.status === 503) reply.header('retry-after', '1');
+  if (CLOSING_STATUSES.has(error.status)) reply.header('connection', 'close');
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problemDocument(error)));
 }
 

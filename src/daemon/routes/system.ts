@@ -32,14 +32,16 @@ export async function systemRoutes(app: FastifyInstance, { runtime, metrics, isC
       config: { scope: 'public' },
       schema: { tags, summary: 'Readiness: the database answers and the daemon is not shutting down', response: { 200: ReadyzSchema, ...problemResponses } },
     },
-    async () => {
+    async (request) => {
       if (isClosing()) throw new UnavailableError('the daemon is shutting down');
       try {
         await sql`select 1`.execute(runtime.store.db);
       } catch (error) {
-        throw databaseUnavailable(error, runtime.store.displayUrl);
+        // Anyone may ask: the answer says whether, never where (the log names the database).
+        request.log.warn({ err: databaseUnavailable(error, runtime.store.displayUrl) }, 'not ready: the database does not answer');
+        throw new UnavailableError('not ready: the database does not answer', { hint: 'the daemon’s log names the database and the cause' });
       }
-      return { status: 'ready' as const, database: runtime.store.displayUrl };
+      return { status: 'ready' as const };
     },
   );
 
