@@ -78,7 +78,7 @@ export async function printResource<T extends { name: string }>(output: Output, 
     case 'wide': {
       const visible = fields.filter((field) => output.format === 'wide' || !field.wide);
       const width = Math.max(...visible.map((f) => f.header.length));
-      const lines = visible.map((field) => `${`${field.header}:`.padEnd(width + 2)}${field.value(resource)}`);
+      const lines = visible.map((field) => `${`${field.header}:`.padEnd(width + 2)}${printable(field.value(resource))}`);
       output.write(`${lines.join('\n')}\n`);
     }
   }
@@ -96,7 +96,20 @@ async function toYaml(document: unknown): Promise<string> {
   return stringify(document);
 }
 
-async function renderTable(output: Output, headers: string[], rows: string[][]): Promise<string> {
+/**
+ * Control characters (C0, DEL, C1) and bidirectional overrides and isolates, shown escaped
+ * (`\x1b`, `\u202e`) in tables and TSV: whatever a database holds, a cell cannot move the
+ * cursor, recolour the terminal, reorder what follows it, or split a TSV row.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu, (char) => {
+    const code = char.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}
+
+async function renderTable(output: Output, headers: string[], unescaped: string[][]): Promise<string> {
+  const rows = unescaped.map((row) => row.map(printable));
   if (!output.isTTY) return rows.map((row) => `${row.join('\t')}\n`).join('');
   if (rows.length === 0) return '';
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)));

@@ -55,6 +55,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
         healthyThreshold: config.gateway.adapter.onPremise.healthCheck.healthyThreshold,
         timeoutMs: config.gateway.adapter.onPremise.healthCheck.timeout,
       },
+      limits: config.limits,
       logger,
     };
     return {

@@ -13,7 +13,7 @@ import type {
   GatewayType,
   Page,
 } from '../domain/types.js';
-import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
+import { canonicalUrl, checkDisplayName, checkFreeformObject, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
@@ -73,8 +73,8 @@ export class GatewayService {
     if (!Array.isArray(environmentIds) || environmentIds.some((id) => typeof id !== 'string')) {
       errors.add('environmentIds', 'must be a list of environment ids or names');
     }
-    if (input.adapterConfig !== undefined && !isPlainObject(input.adapterConfig)) errors.add('adapterConfig', 'must be an object');
-    if (input.metadata !== undefined && !isPlainObject(input.metadata)) errors.add('metadata', 'must be an object');
+    if (input.adapterConfig !== undefined) checkFreeformObject(errors, 'adapterConfig', input.adapterConfig, this.context.limits);
+    if (input.metadata !== undefined) checkFreeformObject(errors, 'metadata', input.metadata, this.context.limits);
     errors.throwIfAny('gateway');
 
     const environments = await this.resolveEnvironments(environmentIds);
@@ -231,7 +231,7 @@ export class GatewayService {
     rejectUnknownFields(input, ['displayName', 'adapterConfig'], 'gateway update');
     const errors = new FieldErrors();
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
-    if (input.adapterConfig !== undefined && !isPlainObject(input.adapterConfig)) errors.add('adapterConfig', 'must be an object');
+    if (input.adapterConfig !== undefined) checkFreeformObject(errors, 'adapterConfig', input.adapterConfig, this.context.limits);
     errors.throwIfAny('gateway update');
     const current = await this.require(ref);
     if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
@@ -244,6 +244,10 @@ export class GatewayService {
         { config: current.adapterConfig, secrets: openSecrets(current.credentials, this.context.secrets) },
         input.adapterConfig,
       );
+      // Each update may add keys: the limits hold for what would be stored, not only for the patch.
+      const stored = new FieldErrors();
+      checkFreeformObject(stored, 'adapterConfig', { ...merged.config, ...merged.secrets }, this.context.limits);
+      stored.throwIfAny('gateway update');
       const validated = this.context.adapter.validateConfig(adapterView(merged.config, merged.secrets).adapterConfig);
       const view = adapterView({ ...merged.config, ...validated }, merged.secrets);
       const result = await this.context.adapter.updateGateway({
@@ -410,10 +414,6 @@ export class GatewayService {
 
 /** Renderings of gateways, one cache per database. */
 const renderedGatewaysOf = perOwner(() => new RenderedGateways());
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? canonicalUrlIfUrl(value) : null;
