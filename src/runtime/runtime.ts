@@ -37,7 +37,7 @@ export interface OpenRuntimeOptions {
 export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
   const { config, logger } = options;
   const url = config.database.url ?? defaultDatabaseUrl();
-  const store = await openStore(url, { poolSize: config.database.poolSize });
+  const store = await openStore(url, { poolSize: config.database.poolSize, timeoutMs: config.database.timeout });
   try {
     await prepareSchema(store, options.migrate || store.dialect === 'sqlite');
     const adapter = await createAdapter(config, logger, options.configDir ?? process.cwd());

@@ -41,10 +41,11 @@ export interface Store {
 
 export interface OpenStoreOptions {
   poolSize?: number;
-  /** Seconds to wait for a PostgreSQL connection. */
-  connectTimeoutSeconds?: number;
-  /** PostgreSQL: how long a query outside a transaction may go unanswered (default 30 s). */
-  queryTimeoutMs?: number;
+  /**
+   * PostgreSQL: how long a connection attempt, or a statement (migrations aside), may go
+   * unanswered before it fails as unavailable (default 5 s: database.timeout).
+   */
+  timeoutMs?: number;
   /** PostgreSQL: seconds a closing or replaced client gets for its in-flight queries (default 5). */
   drainSeconds?: number;
 }
@@ -131,7 +132,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   const connect = () =>
     postgres(parsed.toString(), {
       max: options.poolSize ?? 10,
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      connect_timeout: (options.timeoutMs ?? 5000) / 1000,
       onnotice: () => {},
       // Timestamps go in and out as Date; JSON goes through the codec.
       connection: { ...SESSION_SETTINGS, ...(schema === null ? {} : { search_path: schema }) },
@@ -142,7 +143,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     dialect: new ResilientPostgresDialect({
       connect,
       isConnectionLoss: isDatabaseUnavailable,
-      ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
+      queryTimeoutMs: options.timeoutMs ?? 5000,
       ...(options.drainSeconds === undefined ? {} : { drainSeconds: options.drainSeconds }),
     }),
   });
@@ -190,6 +191,8 @@ const CONNECTION_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  'CONNECTION_BACKOFF', // left alone for a pause after a loss (postgres-driver.ts)
+  '53300', // too_many_connections
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now

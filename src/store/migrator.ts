@@ -12,6 +12,7 @@ import { sql, type Kysely } from 'kysely';
 import { migrations as allMigrations, type Migration } from '../../migrations/index.js';
 import { AgentgwError, ExitCode } from '../domain/errors.js';
 import type { Store } from './database.js';
+import { withoutStatementTimeout } from './postgres-driver.js';
 
 const TABLE = 'agentgw_migrations';
 
@@ -98,11 +99,14 @@ async function tableExists(db: Kysely<any>, store: Store): Promise<boolean> {
 
 async function withMigrationLock<T>(store: Store, body: (db: Kysely<any>) => Promise<T>): Promise<T> {
   if (store.dialect === 'postgres') {
-    return store.db.transaction().execute(async (trx) => {
-      // One lock per schema, so test schemas in one database do not wait for each other.
-      await sql`select pg_advisory_xact_lock(hashtext('agentgw_migrations:' || current_schema()))`.execute(trx);
-      return body(trx as unknown as Kysely<any>);
-    });
+    // Waiting for another replica's migration, or building an index, may take minutes.
+    return withoutStatementTimeout(() =>
+      store.db.transaction().execute(async (trx) => {
+        // One lock per schema, so test schemas in one database do not wait for each other.
+        await sql`select pg_advisory_xact_lock(hashtext('agentgw_migrations:' || current_schema()))`.execute(trx);
+        return body(trx as unknown as Kysely<any>);
+      }),
+    );
   }
   return store.db.connection().execute(async (connection) => {
     await sql`begin immediate`.execute(connection);
