@@ -9,13 +9,13 @@
  * const store = await openStore('sqlite:/var/lib/agentgw/agentgw.sqlite');
  * await store.db.selectFrom('gateways').selectAll().execute();
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import { UnavailableError, UsageError } from '../domain/errors.js';
 import { postgresCodec, sqliteCodec, type Codec, type Dialect } from './codec.js';
+import { createPrivateFile } from './private-files.js';
 import { sqliteNativeBinding } from './sqlite-addon.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Database } from './schema.js';
@@ -65,7 +65,7 @@ async function openSqlite(url: string): Promise<Store> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   let connection;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivateFile(path);
     connection = new BetterSqlite3(path, { nativeBinding: sqliteNativeBinding() });
     connection.pragma('busy_timeout = 15000');
     await switchToWal(connection);
