@@ -169,7 +169,7 @@ async function buildApp({ config, runtime, log, authRequired, host }: BuildOptio
     // Draining is answered by our own hook, as problem+json.
     return503OnClosing: false,
     frameworkErrors: (error, _request, reply) => {
-      sendProblem(reply, httpErrorOf(error, databaseUrl, bodyLimit));
+      sendProblem(reply, httpErrorOf(error, bodyLimit));
     },
     clientErrorHandler: (error, socket) => writeClientError(error, socket),
   }) as unknown as FastifyInstance;

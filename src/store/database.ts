@@ -211,12 +211,40 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return typeof code === 'string' && CONNECTION_CODES.has(code);
 }
 
-/** An UnavailableError naming the database and the cause, without a stack trace. */
-export function databaseUnavailable(error: unknown, displayUrl: string): UnavailableError {
-  const cause = describeCause(error);
-  return new UnavailableError(`cannot reach the database at ${hostOf(displayUrl)}: ${cause}`, {
+/**
+ * An UnavailableError naming the cause, without a stack trace: with `displayUrl`, the database's
+ * location and the driver's own words too (for the CLI and the daemon's log); without it, only
+ * what says nothing of where the database is (for the daemon's answers, which anyone may get:
+ * a driver's message can carry the host and port).
+ */
+export function databaseUnavailable(error: unknown, displayUrl: string | null): UnavailableError {
+  const cause = displayUrl === null ? quietCause(error) : describeCause(error);
+  return new UnavailableError(`cannot reach the database${displayUrl === null ? '' : ` at ${hostOf(displayUrl)}`}: ${cause}`, {
     hint: 'check that the database is running and that --database / DATABASE_URL / database.url is right',
+    cause: error,
   });
+}
+
+/** Causes worded without the database's host, port, name or user. */
+const QUIET_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name not found',
+  CONNECT_TIMEOUT: 'no answer in time',
+  ETIMEDOUT: 'no answer in time',
+  CONNECTION_BACKOFF: 'it did not answer moments ago, and is tried again shortly',
+  '28P01': 'authentication failed',
+  '28000': 'authentication failed',
+  '3D000': 'the database does not exist',
+  '53300': 'too many clients already',
+  '57P01': 'the server is shutting down',
+  '57P02': 'the server crashed',
+  '57P03': 'the server is starting up or shutting down',
+};
+
+function quietCause(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' ? QUIET_CAUSES[code] : undefined) ?? 'the connection was lost';
 }
 
 function describeCause(error: unknown): string {

@@ -32,14 +32,13 @@ export async function systemRoutes(app: FastifyInstance, { runtime, metrics, isC
       config: { scope: 'public' },
       schema: { tags, summary: 'Readiness: the database answers and the daemon is not shutting down', response: { 200: ReadyzSchema, ...problemResponses } },
     },
-    async (request) => {
+    async () => {
       if (isClosing()) throw new UnavailableError('the daemon is shutting down');
       try {
         await sql`select 1`.execute(runtime.store.db);
       } catch (error) {
-        // Anyone may ask: the answer says whether, never where (the log names the database).
-        request.log.warn({ err: databaseUnavailable(error, runtime.store.displayUrl) }, 'not ready: the database does not answer');
-        throw new UnavailableError('not ready: the database does not answer', { hint: 'the daemon’s log names the database and the cause' });
+        // Anyone may ask: the answer says whether, never where (the error handler logs where).
+        throw databaseUnavailable(error, null);
       }
       return { status: 'ready' as const };
     },
