@@ -68,10 +68,10 @@ export function registerProblemHandlers(app: FastifyInstance, options: { databas
     const problem = httpErrorOf(error, options.bodyLimit);
     // A lost database is an outage to watch, not a bug: no stack for it. The log says which
     // database and what the driver said; the answer does neither.
-    const lostDatabase = findInChain(error, isDatabaseUnavailable);
-    if (lostDatabase !== undefined) request.log.warn({ code: problem.code }, databaseUnavailable(lostDatabase, options.databaseUrl).message);
-    else if (problem.status === 503) request.log.warn({ code: problem.code }, problem.message);
-    else if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, problem.message);
+    if (problem.status === 503) {
+      const lostDatabase = findInChain(error, isDatabaseUnavailable);
+      request.log.warn({ code: problem.code }, lostDatabase === undefined ? problem.message : databaseUnavailable(lostDatabase, options.databaseUrl).message);
+    } else if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, problem.message);
     else request.log.info({ code: problem.code }, problem.message);
     return sendProblem(reply, problem);
   });
