@@ -1,0 +1,23 @@
+// Mutation testing of the security-critical modules: `npm run test:mutation` (scripts/mutation.mjs),
+// on Node 22, which Stryker 10 needs. Slow, so not part of CI; every file is held to 90%.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  mutate: [
+    'src/secrets/**/*.ts',
+    'src/adapters/http/egress-policy.ts',
+    'src/domain/validation.ts',
+    'src/services/health-state.ts',
+    'src/services/pagination.ts',
+  ],
+  testRunner: 'vitest',
+  vitest: { configFile: 'test/mutation/vitest.config.ts', related: false },
+  coverageAnalysis: 'perTest',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, reportScoreTable: true, reportMutants: true, reportTests: false },
+  thresholds: { high: 90, low: 90, break: null },
+  ignorePatterns: ['dist', '.test-build', '.agentgw-data', 'bench/results', 'reports', 'coverage'],
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
