@@ -12,6 +12,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ConfigError } from '../domain/errors.js';
 
 const VERSION = 'v1';
+/** GCM checks only as many tag bytes as it is given: a tag cut to 4 bytes would still open. */
+const TAG_BYTES = 16;
 
 export class SecretBox {
   readonly #key: Buffer;
@@ -38,7 +40,7 @@ export class SecretBox {
       throw new ConfigError('a stored secret is not in a format this agentgw knows');
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       const plain = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
       return JSON.parse(plain.toString('utf8')) as T;
