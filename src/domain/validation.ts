@@ -103,8 +103,9 @@ export function checkHttpUrl(errors: FieldErrors, path: string, value: unknown):
   try {
     url = new URL(value);
   } catch {
-    // An unparseable URL may still carry a password: never repeat one.
-    errors.add(path, `"${value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')}" is not a valid URL (expected e.g. http://gateway.internal:9090)`);
+    // An unparseable URL may still carry a password: never repeat one. It runs from the user
+    // name's first ':' to the last '@', whatever it holds ('@', '/', a pasted newline).
+    errors.add(path, `"${value.replace(/\/\/([^/:]*):.*@/s, '//$1:***@')}" is not a valid URL (expected e.g. http://gateway.internal:9090)`);
     return false;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
