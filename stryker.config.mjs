@@ -17,6 +17,9 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, reportScoreTable: true, reportMutants: true, reportTests: false },
   thresholds: { high: 90, low: 90, break: null },
+  // Mutants that reload the whole test set are slow on a busy two-core machine; a timeout should
+  // mean a mutant that hangs, not a slow minute.
+  timeoutMS: 30_000,
   ignorePatterns: ['dist', '.test-build', '.agentgw-data', 'bench/results', 'reports', 'coverage'],
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',

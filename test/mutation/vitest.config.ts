@@ -15,6 +15,7 @@ export default defineConfig({
       'test/unit/services/health-state.test.ts',
       'test/unit/services/pagination.test.ts',
     ],
+    setupFiles: ['test/mutation/setup.ts'],
     testTimeout: 30_000,
     env: { NO_COLOR: '1', FORCE_COLOR: '0' },
   },
