@@ -69,7 +69,7 @@ export function checkDescription(errors: FieldErrors, path: string, value: unkno
 }
 
 export function checkGatewayType(errors: FieldErrors, path: string, value: unknown): value is GatewayType {
-  if (typeof value === 'string' && (GATEWAY_TYPES as readonly string[]).includes(value)) return true;
+  if ((GATEWAY_TYPES as readonly unknown[]).includes(value)) return true;
   errors.add(path, `must be one of ${GATEWAY_TYPES.join(', ')}`);
   return false;
 }
@@ -109,7 +109,7 @@ export function checkHttpUrl(errors: FieldErrors, path: string, value: unknown):
     return false;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    errors.add(path, `scheme "${url.protocol.replace(/:$/, '')}" is not allowed; use http or https`);
+    errors.add(path, `scheme "${url.protocol.slice(0, -1)}" is not allowed; use http or https`);
     return false;
   }
   if (url.username !== '' || url.password !== '') {

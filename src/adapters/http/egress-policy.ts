@@ -166,12 +166,11 @@ export function createEgressPolicy(settings: EgressPolicySettings): EgressPolicy
     if (allow.some((range) => matches(address, range))) return undefined;
     const denied = deny.find((range) => matches(address, range));
     if (denied !== undefined) return `${shown} is in the denied range ${cidrText(denied)} (network.deny)`;
-    if (settings.denyLoopback && findRange(address, builtInRanges().loopback) !== undefined) {
-      return `${shown} is loopback and loopback addresses are denied (network.denyLoopback)`;
-    }
+    const loopback = settings.denyLoopback ? findRange(address, builtInRanges().loopback) : undefined;
+    if (loopback !== undefined) return `${shown} is ${loopback.label} and loopback addresses are denied (network.denyLoopback)`;
     const privateRange = settings.denyPrivate ? findRange(address, builtInRanges().private) : undefined;
     if (privateRange !== undefined) {
-      return `${shown} is in the private range ${cidrText(privateRange.cidr)} and private addresses are denied (network.denyPrivate)`;
+      return `${shown} is in the ${privateRange.label} range ${cidrText(privateRange.cidr)} and private addresses are denied (network.denyPrivate)`;
     }
     return undefined;
   }
