@@ -1,3 +1,12 @@
+/**
+ * The egress policy: the addresses it refuses and why, the IPv4 address it reads out of each
+ * IPv6 form that carries one, the rules it builds from settings, and the hostile-URL corpus
+ * through the HTTP client and the socket layer.
+ *
+ * Equivalent mutant left by `npm run test:mutation`: DOTTED_QUAD without its `^` anchor. A host
+ * that ends in a dotted quad without being one has a numeric last label, so WHATWG parses it as
+ * IPv4 and either rewrites it as a dotted quad or refuses the URL: no such host reaches the test.
+ */
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
@@ -91,7 +100,7 @@ describe('WHATWG URL parsing (what the policy can rely on)', () => {
         const readAsAddress = ipaddr.isValid(hostname) || ipaddr.isValid(hostname.replace(/\.$/, ''));
         expect(readAsAddress && !literal, hostname).toBe(false);
       }),
-      { numRuns: 20_000 },
+      { numRuns: 5_000 },
     );
   });
 });
