@@ -31,7 +31,7 @@ export interface SecretField {
 }
 
 /** What reads show in place of a secret value, and what a write may send to keep the stored one. */
-export const SECRET_SET: Readonly<{ set: true }> = Object.freeze({ set: true });
+const SECRET_SET: Readonly<{ set: true }> = Object.freeze({ set: true });
 
 /** A whole-value reference to a controller Secret, in the template syntax the controller renders. */
 const REFERENCE = /^\s*\{\{\s*secret\s+\\?"([^"\\]+)\\?"\s*\}\}\s*$/;
@@ -44,7 +44,7 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function isSecretMarker(value: unknown): boolean {
+function isSecretMarker(value: unknown): boolean {
   return isObject(value) && value.set === true && Object.keys(value).length === 1;
 }
 
@@ -77,7 +77,7 @@ function slots(kind: ResourceKind, manifest: Json): Array<{ parent: Json; key: s
   return found;
 }
 
-export function isSecretReference(value: unknown): boolean {
+function isSecretReference(value: unknown): boolean {
   return typeof value === 'string' && REFERENCE.test(value);
 }
 
@@ -129,15 +129,11 @@ export function keepStoredSecrets(
   const missing = kept.filter((k) => k.explicit && !have.has(fieldPath(k.path))).map((k) => fieldPath(k.path));
   const wanted = new Set(kept.map((k) => fieldPath(k.path)));
   const fields = stored.filter((field) => wanted.has(fieldPath(field.path)));
-  return { spec: withValues(spec, fields.map((field) => ({ path: field.path, value: { ...SECRET_SET } }))), fields, missing };
+  return { spec: withSecretValues(spec, fields.map((field) => ({ path: field.path, value: { ...SECRET_SET } }))), fields, missing };
 }
 
-/** The spec a gateway is sent: each secret value back in its place. */
-export function withSecretValues(spec: Json, fields: readonly SecretField[]): Json {
-  return withValues(spec, fields);
-}
-
-function withValues(spec: Json, fields: ReadonlyArray<{ path: Path; value: unknown }>): Json {
+/** The spec with a value put at each path: the one a gateway is sent, each secret value back in its place. */
+export function withSecretValues(spec: Json, fields: ReadonlyArray<{ path: Path; value: unknown }>): Json {
   const copy = structuredClone(spec);
   const root: Json = { spec: copy };
   for (const { path, value } of fields) {
