@@ -252,7 +252,7 @@ export function buildProgram(): Command {
       .action(lazy(async () => (await import('./commands/apply.js')).applyCommand)),
     [
       'agentgw apply -f openai-template.yaml -f openai-provider.yaml',
-      'OPENAI_API_KEY=sk-… agentgw apply -f openai-provider.yaml     # value: ${OPENAI_API_KEY} in the file',
+      'agentgw apply -f openai-provider.yaml     # value: "Bearer ${OPENAI_API_KEY}" in the file, read from the environment',
       'cat resources.yaml | agentgw apply -f - -o json',
     ],
   );
