@@ -44,7 +44,7 @@ export class SecretBox {
    */
   digest(text: string): string {
     this.#digestKey ??= Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), DIGEST_INFO, 32));
-    return createHmac('sha256', this.#digestKey).update(text, 'utf8').digest('hex');
+    return createHmac('sha256', this.#digestKey).update(text).digest('hex');
   }
 
   open<T = unknown>(envelope: string): T {
