@@ -104,8 +104,6 @@ export interface ObjectLimits {
   objectDepth: number;
 }
 
-export const DEFAULT_OBJECT_LIMITS: ObjectLimits = { objectBytes: 16 * 1024, objectDepth: 8 };
-
 /**
  * A free-form JSON object a client stores (metadata, adapterConfig): an object, no deeper and no
  * larger than the limits, and holding only valid Unicode (a lone surrogate would be stored as

@@ -8,9 +8,11 @@ import { checkDescription, checkDisplayName, checkFreeformObject, FieldErrors, t
 
 const LIMITS: ObjectLimits = { objectBytes: 16 * 1024, objectDepth: 8 };
 
-function errorsOf(check: (errors: FieldErrors) => unknown): Array<{ path: string; message: string }> {
+/** The errors a check adds; it must say it accepted the value exactly when it added none. */
+function errorsOf(check: (errors: FieldErrors) => boolean): Array<{ path: string; message: string }> {
   const errors = new FieldErrors();
-  check(errors);
+  const accepted = check(errors);
+  expect(accepted).toBe(errors.errors.length === 0);
   return errors.errors;
 }
 
@@ -107,6 +109,11 @@ describe('free-form objects', () => {
     expect(errorsOf((e) => checkFreeformObject(e, 'metadata', { list: ['ok', '\udfff'] }, LIMITS))[0]?.path).toBe('metadata.list.1');
     expect(errorsOf((e) => checkFreeformObject(e, 'metadata', { ['k\udc00']: 1 }, LIMITS))[0]?.message).toBe('the key is not valid Unicode: it holds a lone UTF-16 surrogate');
     expect(errorsOf((e) => checkFreeformObject(e, 'metadata', { emoji: '🚀' }, LIMITS))).toEqual([]);
+  });
+
+  it('walk past nulls and nested objects to every value', () => {
+    expect(errorsOf((e) => checkFreeformObject(e, 'metadata', { a: null, b: [null, { c: null }] }, LIMITS))).toEqual([]);
+    expect(errorsOf((e) => checkFreeformObject(e, 'metadata', { a: { b: 1 }, c: [], d: 'x\ud800' }, LIMITS))[0]?.path).toBe('metadata.d');
   });
 
   it('refuse what is not an object', () => {
