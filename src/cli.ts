@@ -91,9 +91,9 @@ export function buildProgram(): Command {
       .command('register <name>')
       .description('register a gateway; its connectivity and health are checked before it is stored')
       .option('--control-plane-url <url>', 'gateway-controller management URL (on-premise)')
-      .option('--admin-url <url>', 'gateway-controller admin URL, for health (default: the control-plane URL)')
+      .option('--admin-url <url>', 'gateway-controller admin API URL, for health (default: found from the control-plane URL: port 9092, then its port + 2, then /health on it)')
       .option('--metrics-url <url>', 'Prometheus endpoint of the gateway, for request metrics')
-      .option('--endpoint <url>', 'the gateway’s traffic endpoint, when it differs')
+      .option('--endpoint <url>', 'the gateway’s traffic endpoint (default: the control-plane URL)')
       .option('--api-base-path <path>', 'management API base path: auto, /api/management/v1 or "" (legacy)')
       .addOption(new Option('--type <type>', 'EGRESS (AI traffic) or INGRESS (APIs)').default('EGRESS'))
       .option('--env <env>', 'environment to put it in (repeatable)', collect)
@@ -341,18 +341,21 @@ export function buildProgram(): Command {
   examples(
     dev
       .command('gateway-sim')
-      .description('run simulated gateway-controllers on one port (each under /gateways/NAME)')
-      .option('--port <n>', 'port to listen on (0: any free port)', '9090')
+      .description(
+        'run simulated gateway-controllers shaped like real ones: the management API on --port, the admin API (health) on --admin-port; each gateway under /gateways/NAME on both, or at the root with --single',
+      )
+      .option('--port <n>', 'management API port (0: any free port whose + 2 is free too)', '9090')
+      .option('--admin-port <n>', 'admin API port (default: --port + 2, as on a real controller)')
       .option('--host <ip>', 'address to listen on', '127.0.0.1')
       .option('--count <n>', 'how many gateways (gw-1 … gw-N)', '1')
       .option('--name <name>', 'a gateway name (repeatable; instead of --count)', collect)
-      .option('--legacy', 'speak the legacy (2026-02) controller API')
+      .option('--legacy', 'speak the legacy (2026-02) controller API: /health on the management port, no admin API')
       .option('--username <user>', 'require HTTP Basic auth with this user')
       .option('--password <password>', '… and this password')
       .option('--latency <ms>', 'added latency per response', '0')
       .option('--single', 'serve one gateway at the root, like a real controller')
       .action(lazy(async () => (await import('./commands/dev.js')).gatewaySim)),
-    ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
+    ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --single --port 9090   # admin API on 9092', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
   );
   examples(
     dev

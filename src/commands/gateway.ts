@@ -103,6 +103,8 @@ export async function registerGateway(globals: GlobalOptions, name: string, flag
         gateway = await waitWhileProvisioning(name, () => client.gateways.health(uuid).then(() => client.gateways.get(uuid)), timeout, pollInterval);
       }
       spinner.stop();
+      const { healthUrl } = gateway.adapterConfig;
+      if (typeof healthUrl === 'string') context.stderr(`gateway "${name}": health found at ${healthUrl} (pass --admin-url to choose another)`);
       await printResource(context.output, gateway, GATEWAY_FIELDS);
     } finally {
       spinner.stop();

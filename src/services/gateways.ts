@@ -95,7 +95,7 @@ export class GatewayService {
       adapterConfig: view.adapterConfig,
       credentials: view.credentials,
     });
-    const storedConfig = { ...merged.config, ...validated, ...result.adapterConfig };
+    const storedConfig = withFindings({ ...merged.config, ...validated }, result.adapterConfig);
     const record = await this.insertRegistered(
       {
         name: input.name,
@@ -252,7 +252,7 @@ export class GatewayService {
         adapterConfig: view.adapterConfig,
         credentials: view.credentials,
       });
-      changes.adapterConfig = { ...merged.config, ...validated, ...result.adapterConfig };
+      changes.adapterConfig = withFindings({ ...merged.config, ...validated }, result.adapterConfig);
       changes.controlPlaneUrl = result.controlPlaneUrl;
       changes.endpoint = result.endpoint;
       changes.region = result.region;
@@ -410,6 +410,16 @@ export class GatewayService {
 
 /** Renderings of gateways, one cache per database. */
 const renderedGatewaysOf = perOwner(() => new RenderedGateways());
+
+/** The config with what the adapter found applied; a null from the adapter removes a setting it had found before. */
+function withFindings(config: Record<string, unknown>, findings: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...config };
+  for (const [key, value] of Object.entries(findings)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/domain/errors.js';
+import { startGatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { createHarness, snapshot, type BackendMode, type Harness } from '../support/harness.js';
 import { rejection } from '../support/rejection.js';
 
@@ -110,6 +111,32 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(h.sim.stats('gw-a').healthChecks).toBeGreaterThanOrEqual(1);
     });
 
+    it('registers a controller shaped like a real one (management and admin on two ports) from its management URL alone', async () => {
+      const controller = await startGatewaySimulator({ mode: 'single', gateways: [{ name: 'real-shape' }] });
+      try {
+        expect((await fetch(`${controller.baseUrl}/health`)).status).toBe(404);
+        const gateway = await h.client.gateways.register({ name: 'gw-two-ports', gatewayType: 'EGRESS', adapterConfig: { controlPlaneUrl: controller.baseUrl } });
+        const healthUrl = `${controller.adminBaseUrl}/api/admin/v1/health`;
+        // Where health was found is stored and shown; the endpoint defaults to the control-plane URL (the seed's Gateway Response).
+        expect(gateway).toMatchObject({ status: 'ACTIVE', controlPlaneUrl: controller.baseUrl, endpoint: controller.baseUrl, adapterConfig: { healthUrl } });
+        expect((await h.client.gateways.get('gw-two-ports')).adapterConfig.healthUrl).toBe(healthUrl);
+        const checks = controller.stats('real-shape').healthChecks;
+        expect((await h.client.gateways.health('gw-two-ports')).status).toBe('ACTIVE');
+        expect(controller.stats('real-shape').healthChecks).toBe(checks + 1);
+        // The management port's /health was asked once: by this test, to show it is not there.
+        expect(controller.stats('real-shape').requests['GET /health']).toBe(1);
+        await h.client.gateways.delete('gw-two-ports');
+      } finally {
+        await controller.close();
+      }
+    });
+
+    it('an --endpoint given at registration is kept', async () => {
+      const gateway = await register('gw-endpoint', { endpoint: 'https://ai.example.com/' }, [], 'gw-a');
+      expect(gateway.endpoint).toBe('https://ai.example.com');
+      await h.client.gateways.delete('gw-endpoint');
+    });
+
     it('answers the seed’s environment query with exactly the right rows', async () => {
       await register('gw-b', {}, ['production', 'staging']);
       await h.client.gateways.register({ name: 'gw-c', gatewayType: 'INGRESS', environmentIds: ['production'], adapterConfig: { controlPlaneUrl: h.sim.urlOf('gw-c') } });
@@ -155,8 +182,10 @@ describe.each(MODES)('contract: %s', (mode) => {
         h.client.gateways.register({ name: 'gw-x', gatewayType: 'EGRESS', adapterConfig: { controlPlaneUrl: 'http://127.0.0.1:9' } }),
       );
       expect(error.code).toBe('AGW_GATEWAY_UNREACHABLE');
-      expect(error.message).toContain('http://127.0.0.1:9');
-      expect(error.message).toContain('connection refused');
+      // Every URL health could be at, each with its cause.
+      for (const url of ['http://127.0.0.1:9092/api/admin/v1/health', 'http://127.0.0.1:11/api/admin/v1/health', 'http://127.0.0.1:9/health']) {
+        expect(error.message).toContain(`${url} (connection refused`);
+      }
       expect(await snapshot(h.runtime)).toBe(before);
     });
 
@@ -231,6 +260,8 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(await snapshot(h.runtime)).toBe(before);
       const moved = await h.client.gateways.update('gw-a', { adapterConfig: { controlPlaneUrl: h.sim.urlOf('gw-d') } });
       expect(moved.controlPlaneUrl).toBe(h.sim.urlOf('gw-d'));
+      // Health is looked for again at the new URL.
+      expect(moved.adapterConfig.healthUrl).toBe(`${h.sim.adminUrlOf('gw-d')}/api/admin/v1/health`);
       const stale = await rejection(h.client.gateways.update('gw-a', { displayName: 'A' }, { ifVersion: 1 }));
       expect(stale.status).toBe(412);
     });
