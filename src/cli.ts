@@ -111,9 +111,11 @@ export function buildProgram(): Command {
       .option('--max-instances <n>', 'cloud autoscaling maximum')
       .option('--set <key=value>', 'any other adapterConfig setting (repeatable)', collect)
       .option('--no-wait', 'return at once while a cloud gateway is provisioning')
+      .option('--keep-failed', 'keep a cloud gateway whose provisioning failed (in ERROR) instead of releasing it; the command still exits 1')
       .action(lazy(async () => (await import('./commands/gateway.js')).registerGateway)),
     [
       'agentgw gateway register prod-gw-1 --control-plane-url http://gw-1.internal:9090 --type EGRESS --env production',
+      'agentgw gateway register gw-3 --control-plane-url http://gw-3:19090 --admin-url http://gw-3:19092',
       'printf %s "$PW" | agentgw gateway register gw-2 --control-plane-url https://gw-2:9090 --username admin --password-stdin --ca-cert ca.pem',
     ],
   );
@@ -166,14 +168,26 @@ export function buildProgram(): Command {
   examples(
     gateway
       .command('health <gateway>')
-      .description('check a gateway’s health now; or follow the status the health monitor records, or list its transitions')
+      .description(
+        'check a gateway’s health now (exit 0 when ACTIVE, 6 when not: see agentgw help exit-codes); or follow the status the health monitor records, or list its transitions',
+      )
+      .option('--wait', 'check every 2s until the gateway is ACTIVE, like kubectl wait (exit 6 if --timeout passes first)')
+      .option('--timeout <duration>', 'with --wait: how long to wait (default 2m)')
       .option('--history', 'status transitions, newest first')
       .option('-w, --watch', 'after checking, print each change of the recorded status until Ctrl-C')
       .action(lazy(async () => (await import('./commands/gateway.js')).gatewayHealth)),
-    ['agentgw gateway health prod-gw-1', 'agentgw gateway health prod-gw-1 --history -o json', 'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch'],
+    [
+      'agentgw gateway health prod-gw-1',
+      'agentgw gateway health prod-gw-1 --wait --timeout 2m && agentgw deploy LlmProvider/openai --gateway prod-gw-1',
+      'agentgw gateway health prod-gw-1 --history -o json',
+      'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch',
+    ],
   );
   examples(
-    gateway.command('metrics <gateway>').description('resource counts and request rates of a gateway').action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
+    gateway
+      .command('metrics <gateway>')
+      .description('resource counts and request rates of a gateway (exit 1 when the gateway could not be read)')
+      .action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
     ['agentgw gateway metrics prod-gw-1 -o json'],
   );
   const gatewayEnv = gateway.command('env').description('a gateway’s environments');

@@ -44,7 +44,11 @@ async function cluster(options: { timeoutMs?: number } = {}): Promise<Cluster> {
   // the other two start together, each migrating under the advisory lock.
   const runtimes: Runtime[] = [await openRuntime({ config, logger: silent, migrate: true })];
   runtimes.push(...(await Promise.all([1, 2].map(() => openRuntime({ config, logger: silent, migrate: true })))));
-  await seedGateways(runtimes[0]!.store, names.map((name) => ({ name, controlPlaneUrl: sim.urlOf(name) })), clock.now());
+  await seedGateways(
+    runtimes[0]!.store,
+    names.map((name) => ({ name, controlPlaneUrl: sim.urlOf(name), healthUrl: `${sim.adminUrlOf(name)}/api/admin/v1/health` })),
+    clock.now(),
+  );
   const monitor = (runtime: Runtime, extra: Partial<HealthMonitorOptions> = {}) =>
     new HealthMonitor({
       deps: runtime.deps,

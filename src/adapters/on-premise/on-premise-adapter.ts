@@ -587,13 +587,16 @@ class HealthNotFound extends Error {
   }
 
   /**
-   * As a failed check. When nothing answered, it fails like the last URL (the management URL
-   * itself) did, and may pass; an HTTP answer without health means it is not where it was looked
-   * for, which will not fix itself.
+   * As a failed check. A URL that timed out or dropped the connection says nothing about whether
+   * health is there, and neither does a controller refusing every connection (it is down): both
+   * may pass, and fail like the last such URL did. Answers and refusals alone, none of them
+   * health, mean it is not where it was looked for, which will not fix itself.
    */
   asCheck(): Pick<HealthStatus, 'healthy' | 'permanent' | 'errorClass' | 'errorMessage'> {
-    const last = this.attempts.at(-1)?.failure;
-    if (!this.unreachable || last === undefined || last === null) return { healthy: false, permanent: true, errorClass: 'http_4xx', errorMessage: this.message };
+    const failures = this.attempts.flatMap((attempt) => (attempt.failure === null ? [] : [attempt.failure]));
+    const inconclusive = failures.filter((failure) => failure.kind !== 'refused');
+    const last = inconclusive.at(-1) ?? (this.unreachable ? failures.at(-1) : undefined);
+    if (last === undefined) return { healthy: false, permanent: true, errorClass: 'http_4xx', errorMessage: this.message };
     return { ...failedCheck(last), errorMessage: this.message };
   }
 }
