@@ -85,6 +85,15 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(error.status).toBe(412);
     });
 
+    it('refuses an update with nothing to change, and changes nothing', async () => {
+      const before = await snapshot(h.runtime);
+      const error = await rejection(h.client.environments.update('staging', {}));
+      expect(error.code).toBe('AGW_VALIDATION');
+      expect(error.exitCode).toBe(ExitCode.usage);
+      expect(error.message).toMatch(/^nothing to update/);
+      expect(await snapshot(h.runtime)).toBe(before);
+    });
+
     it('reports an unknown environment as not found', async () => {
       const error = await rejection(h.client.environments.get('nowhere'));
       expect(error.code).toBe('AGW_NOT_FOUND');
@@ -148,6 +157,17 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(await names({ type: 'INGRESS' })).toEqual(['gw-c']);
       expect(await names({ status: 'INACTIVE' })).toEqual([]);
       expect((await h.client.environments.gateways('staging')).map((g) => g.name)).toEqual(['gw-b', 'gw-d']);
+    });
+
+    it('refuses a filter on an unknown environment instead of answering an empty list', async () => {
+      for (const read of [() => h.client.gateways.list({ environment: 'typo' }), () => h.client.gateways.listPage({ environment: 'typo', type: 'EGRESS' }, { limit: 10 })]) {
+        const error = await rejection(read());
+        expect(error.code).toBe('AGW_NOT_FOUND');
+        expect(error.status).toBe(404);
+        expect(error.message).toBe('environment "typo" not found');
+      }
+      expect((await rejection(h.client.environments.gateways('typo'))).code).toBe('AGW_NOT_FOUND');
+      expect((await rejection(h.client.gateways.addEnvironment('gw-a', 'typo'))).status).toBe(404);
     });
 
     it('pages through a list with an opaque cursor', async () => {
@@ -251,6 +271,16 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(error.message).not.toContain('wrong');
     });
 
+    it('refuses a gateway update with nothing to change, and changes nothing', async () => {
+      const before = await snapshot(h.runtime);
+      for (const input of [{}, { adapterConfig: {} }]) {
+        const error = await rejection(h.client.gateways.update('gw-a', input));
+        expect(error.code).toBe('AGW_VALIDATION');
+        expect(error.message).toMatch(/^nothing to update/);
+      }
+      expect(await snapshot(h.runtime)).toBe(before);
+    });
+
     it('updates the display name, and re-validates a changed URL before storing it', async () => {
       const renamed = await h.client.gateways.update('gw-a', { displayName: 'Gateway A' });
       expect(renamed.displayName).toBe('Gateway A');
@@ -274,6 +304,20 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect((await h.client.gateways.environments('gw-c')).map((e) => e.name)).toEqual(['production']);
       const error = await rejection(h.client.gateways.removeEnvironment('gw-c', 'staging'));
       expect(error.code).toBe('AGW_NOT_FOUND');
+    });
+
+    it('reads the last recorded check without calling the gateway or writing anything', async () => {
+      const live = await h.client.gateways.health('gw-c');
+      const requests = h.sim.stats('gw-c').totalRequests;
+      const before = await snapshot(h.runtime);
+      h.sim.setFaults('gw-c', { down: true });
+      try {
+        expect(await h.client.gateways.lastHealth('gw-c')).toEqual(live);
+        expect(h.sim.stats('gw-c').totalRequests).toBe(requests);
+        expect(await snapshot(h.runtime)).toBe(before);
+      } finally {
+        h.sim.setFaults('gw-c', { down: false });
+      }
     });
 
     it('checks health on demand in the seed’s shape, and follows the state machine', async () => {
