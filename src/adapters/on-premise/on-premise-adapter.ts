@@ -371,9 +371,16 @@ export class OnPremiseAdapter implements GatewayAdapter {
     options: CallOptions,
   ): Promise<{ url: string; response: HttpResponse }> {
     const attempts: HealthAttempt[] = [];
+    const ask = (url: string) => this.send(target, { method: 'GET', url, timeoutMs: Math.max(1, Math.round(perCandidateMs)), retry: false, ...signal(options) });
     for (const url of healthCandidates(settings.controlPlaneUrl)) {
       try {
-        const response = await this.send(target, { method: 'GET', url, timeoutMs: Math.max(1, Math.round(perCandidateMs)), retry: false, ...signal(options) });
+        // A kept-alive connection the server closed just as it was reused fails with a reset,
+        // which says nothing about the URL: it is asked once more. (A check of a known health URL
+        // is not: the monitor's thresholds are its retry.)
+        const response = await ask(url).catch((error: unknown) => {
+          if (error instanceof HttpFailure && error.kind === 'network') return ask(url);
+          throw error;
+        });
         if (isHealthAnswer(response.status, response.body)) return { url, response };
         attempts.push({ url, cause: response.status === 404 ? 'HTTP 404' : `HTTP ${response.status}, not a health answer`, failure: null });
       } catch (error) {
@@ -582,7 +589,7 @@ class HealthNotFound extends Error {
     const check = this.unreachable ? 'check the URL and that the gateway-controller is running, or pass' : 'pass';
     return new GatewayError(this.unreachable ? 'AGW_GATEWAY_UNREACHABLE' : 'AGW_GATEWAY_HEALTH_NOT_FOUND', this.message, {
       hint: `${check} the controller's admin API with --admin-url (port ${ADMIN_PORT} by default)${registering ? '; nothing was stored' : ''}`,
-      details: { gateway: this.gateway, tried: this.attempts.map(({ url, cause }) => ({ url, cause })) },
+      details: { gateway: this.gateway, errorClass: this.asCheck().errorClass, tried: this.attempts.map(({ url, cause }) => ({ url, cause })) },
     });
   }
 

@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -393,9 +394,12 @@ describe('timeouts, hangs and a gateway that is down', () => {
   it('a gateway that drops connections is a network failure; one that refuses them is refused', async () => {
     sim.setFaults('faulty', { down: true });
     const checks = sim.stats('faulty').healthChecks;
-    expect(await adapter.checkHealth(current('faulty'))).toMatchObject({ healthy: false, permanent: false, errorClass: 'network' });
-    // Never retried: the monitor's thresholds are the retry.
+    const known = current('faulty', { healthUrl: `${sim.adminUrlOf('faulty')}/api/admin/v1/health` });
+    expect(await adapter.checkHealth(known)).toMatchObject({ healthy: false, permanent: false, errorClass: 'network' });
+    // A check of a known health endpoint is never retried: the monitor's thresholds are the retry.
     expect(sim.stats('faulty').healthChecks).toBe(checks + 1);
+    // Looking for health (a gateway stored without healthUrl) fails the same way.
+    expect(await adapter.checkHealth(current('faulty'))).toMatchObject({ healthy: false, permanent: false, errorClass: 'network' });
     expect((await rejection(adapter.listResources(current('faulty'), 'Mcp'))).code).toBe('AGW_GATEWAY_NETWORK');
 
     const refused = target('refused', `http://127.0.0.1:${await closedPort()}`, { apiBasePath: CURRENT_BASE }, CREDENTIALS);
@@ -508,6 +512,35 @@ describe('health', () => {
     expect(registration.message).toMatch(/^no health endpoint found for the gateway-controller at http:\/\/127\.0\.0\.1:\d+\/gateways\/no-such-gateway: /);
     expect(registration.hint).toMatch(/--admin-url .*nothing was stored/);
     expect(registration.details?.tried).toHaveLength(3);
+  });
+
+  it('looking for health asks again where a kept-alive connection was reset as it was reused', async () => {
+    // The first connection is reset when its request arrives; the next one is answered.
+    let connections = 0;
+    const body = '{"status":"healthy"}';
+    const admin = net.createServer((socket) => {
+      connections += 1;
+      const first = connections === 1;
+      socket.once('data', () => {
+        if (first) socket.resetAndDestroy();
+        else socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      });
+    });
+    const management = await stubServer((_req, res) => {
+      res.writeHead(404);
+      res.end();
+    });
+    const port = Number(new URL(management.url).port);
+    admin.listen(port + 2, '127.0.0.1');
+    try {
+      await once(admin, 'listening');
+      const health = await adapter.checkHealth(target('reset-once', management.url, { apiBasePath: CURRENT_BASE }));
+      expect(health).toMatchObject({ healthy: true });
+      expect(connections).toBe(2);
+    } finally {
+      admin.close();
+      await management.close();
+    }
   });
 
   it('a 404 where health was found says how to look for it again', async () => {
