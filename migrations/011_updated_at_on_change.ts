@@ -14,7 +14,7 @@ const TRACKED = {
  * health check moved `updated_at`. They now fire only when a tracked column's value changed.
  */
 export const updatedAtOnChange: Migration = {
-  name: '010_updated_at_on_change',
+  name: '011_updated_at_on_change',
   async up(db, dialect) {
     for (const [table, columns] of Object.entries(TRACKED)) {
       const changed = columns.map((column) => (dialect === 'postgres' ? `old.${column} is distinct from new.${column}` : `old.${column} is not new.${column}`)).join(' or ');
