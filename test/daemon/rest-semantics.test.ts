@@ -18,7 +18,7 @@ describe('an on-premise daemon with auth required', () => {
 
   beforeAll(async () => {
     sim = await startGatewaySimulator({ gateways: [{ name: 'gw-1' }, { name: 'gw-slow' }] });
-    t = await startTestDaemon({ prefix: 'semantics', overrides: { 'server.auth.required': true } });
+    t = await startTestDaemon({ prefix: 'semantics', overrides: { 'server.auth.required': true, 'gateway.adapter.onPremise.healthCheck.timeout': '10s' } });
     const service = new TokenService(t.runtime.context());
     for (const scope of ['read', 'write'] as const) tokens[scope] = (await service.create({ name: `t-${scope}`, scope })).token;
     for (const name of ['gw-1', 'gw-slow']) {
@@ -64,14 +64,19 @@ describe('an on-premise daemon with auth required', () => {
     }
   });
 
+  // The gateway answers slowly enough that all 100 requests reach the daemon, however busy the
+  // machine, while the first call is in flight.
+  const SLOW_MS = 4_000;
+
   it('coalesces 100 simultaneous live checks of one gateway into one call to it', async () => {
-    sim.setFaults('gw-slow', { latencyMs: 500 });
+    sim.setFaults('gw-slow', { latencyMs: SLOW_MS });
     try {
       const before = sim.stats('gw-slow').healthChecks;
       const answers = await Promise.all(
         Array.from({ length: 100 }, () => http(t.url, 'POST', '/api/v1/gateways/gw-slow/health-checks', { token: tokens.write })),
       );
       expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 100 }, () => 201));
+      expect(answers.every((a) => a.body.errorMessage === null)).toBe(true);
       expect(new Set(answers.map((a) => a.body.checkedAt)).size).toBe(1);
       expect(sim.stats('gw-slow').healthChecks).toBe(before + 1);
     } finally {
@@ -80,12 +85,13 @@ describe('an on-premise daemon with auth required', () => {
   });
 
   it('coalesces 100 simultaneous metrics reads of one gateway into one listing of each collection', async () => {
-    sim.setFaults('gw-slow', { latencyMs: 500 });
+    sim.setFaults('gw-slow', { latencyMs: SLOW_MS });
     try {
       const listings = () => sim.stats('gw-slow').requests['GET /api/management/v1/llm-providers'] ?? 0;
       const before = listings();
       const answers = await Promise.all(Array.from({ length: 100 }, () => http(t.url, 'GET', '/api/v1/gateways/gw-slow/metrics', { token: tokens.read })));
       expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 100 }, () => 200));
+      expect(answers.every((a) => a.body.resourceCount === 0)).toBe(true);
       expect(listings()).toBe(before + 1);
       // A read after the shared one has settled asks again.
       await http(t.url, 'GET', '/api/v1/gateways/gw-slow/metrics', { token: tokens.read });
