@@ -91,9 +91,9 @@ export function buildProgram(): Command {
       .command('register <name>')
       .description('register a gateway; its connectivity and health are checked before it is stored')
       .option('--control-plane-url <url>', 'gateway-controller management URL (on-premise)')
-      .option('--admin-url <url>', 'gateway-controller admin URL, for health (default: the control-plane URL)')
+      .option('--admin-url <url>', 'gateway-controller admin API URL, for health (default: found from the control-plane URL: port 9092, then its port + 2, then /health on it)')
       .option('--metrics-url <url>', 'Prometheus endpoint of the gateway, for request metrics')
-      .option('--endpoint <url>', 'the gateway’s traffic endpoint, when it differs')
+      .option('--endpoint <url>', 'the gateway’s traffic endpoint (default: the control-plane URL)')
       .option('--api-base-path <path>', 'management API base path: auto, /api/management/v1 or "" (legacy)')
       .addOption(new Option('--type <type>', 'EGRESS (AI traffic) or INGRESS (APIs)').default('EGRESS'))
       .option('--env <env>', 'environment to put it in (repeatable)', collect)
@@ -111,9 +111,11 @@ export function buildProgram(): Command {
       .option('--max-instances <n>', 'cloud autoscaling maximum')
       .option('--set <key=value>', 'any other adapterConfig setting (repeatable)', collect)
       .option('--no-wait', 'return at once while a cloud gateway is provisioning')
+      .option('--keep-failed', 'keep a cloud gateway whose provisioning failed (in ERROR) instead of releasing it; the command still exits 1')
       .action(lazy(async () => (await import('./commands/gateway.js')).registerGateway)),
     [
       'agentgw gateway register prod-gw-1 --control-plane-url http://gw-1.internal:9090 --type EGRESS --env production',
+      'agentgw gateway register gw-3 --control-plane-url http://gw-3:19090 --admin-url http://gw-3:19092',
       'printf %s "$PW" | agentgw gateway register gw-2 --control-plane-url https://gw-2:9090 --username admin --password-stdin --ca-cert ca.pem',
     ],
   );
@@ -166,14 +168,26 @@ export function buildProgram(): Command {
   examples(
     gateway
       .command('health <gateway>')
-      .description('check a gateway’s health now; or follow the status the health monitor records, or list its transitions')
+      .description(
+        'check a gateway’s health now (exit 0 when ACTIVE, 6 when not: see agentgw help exit-codes); or follow the status the health monitor records, or list its transitions',
+      )
+      .option('--wait', 'check every 2s until the gateway is ACTIVE, like kubectl wait (exit 6 if --timeout passes first)')
+      .option('--timeout <duration>', 'with --wait: how long to wait (default 2m)')
       .option('--history', 'status transitions, newest first')
       .option('-w, --watch', 'after checking, print each change of the recorded status until Ctrl-C')
       .action(lazy(async () => (await import('./commands/gateway.js')).gatewayHealth)),
-    ['agentgw gateway health prod-gw-1', 'agentgw gateway health prod-gw-1 --history -o json', 'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch'],
+    [
+      'agentgw gateway health prod-gw-1',
+      'agentgw gateway health prod-gw-1 --wait --timeout 2m && agentgw deploy LlmProvider/openai --gateway prod-gw-1',
+      'agentgw gateway health prod-gw-1 --history -o json',
+      'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch',
+    ],
   );
   examples(
-    gateway.command('metrics <gateway>').description('resource counts and request rates of a gateway').action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
+    gateway
+      .command('metrics <gateway>')
+      .description('resource counts and request rates of a gateway (exit 1 when the gateway could not be read)')
+      .action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
     ['agentgw gateway metrics prod-gw-1 -o json'],
   );
   const gatewayEnv = gateway.command('env').description('a gateway’s environments');
@@ -348,18 +362,21 @@ export function buildProgram(): Command {
   examples(
     dev
       .command('gateway-sim')
-      .description('run simulated gateway-controllers on one port (each under /gateways/NAME)')
-      .option('--port <n>', 'port to listen on (0: any free port)', '9090')
+      .description(
+        'run simulated gateway-controllers shaped like real ones: the management API on --port, the admin API (health) on --admin-port; each gateway under /gateways/NAME on both, or at the root with --single',
+      )
+      .option('--port <n>', 'management API port (0: any free port whose + 2 is free too)', '9090')
+      .option('--admin-port <n>', 'admin API port (default: --port + 2, as on a real controller)')
       .option('--host <ip>', 'address to listen on', '127.0.0.1')
       .option('--count <n>', 'how many gateways (gw-1 … gw-N)', '1')
       .option('--name <name>', 'a gateway name (repeatable; instead of --count)', collect)
-      .option('--legacy', 'speak the legacy (2026-02) controller API')
+      .option('--legacy', 'speak the legacy (2026-02) controller API: /health on the management port, no admin API')
       .option('--username <user>', 'require HTTP Basic auth with this user')
       .option('--password <password>', '… and this password')
       .option('--latency <ms>', 'added latency per response', '0')
       .option('--single', 'serve one gateway at the root, like a real controller')
       .action(lazy(async () => (await import('./commands/dev.js')).gatewaySim)),
-    ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
+    ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --single --port 9090   # admin API on 9092', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
   );
   examples(
     dev

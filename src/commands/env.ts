@@ -1,4 +1,5 @@
 /** `agentgw env …`: environments. */
+import { UsageError } from '../domain/errors.js';
 import type { Environment } from '../domain/types.js';
 import { printList, printResource, type Column } from '../output/format.js';
 import type { GlobalOptions } from './context.js';
@@ -48,6 +49,9 @@ export async function getEnvironment(globals: GlobalOptions, ref: string): Promi
 }
 
 export async function updateEnvironment(globals: GlobalOptions, ref: string, options: { displayName?: string; description?: string }): Promise<void> {
+  if (options.displayName === undefined && options.description === undefined) {
+    throw new UsageError('nothing to update', { hint: 'pass --display-name or --description' });
+  }
   await withContext(globals, async (context) => {
     const updated = await (await context.client()).environments.update(ref, {
       ...(options.displayName === undefined ? {} : { displayName: options.displayName }),

@@ -22,6 +22,7 @@ export const GATEWAY_FIELDS: Column<Gateway>[] = [
   { header: 'Status', value: (g) => statusWithAge(g) },
   { header: 'Environments', value: (g) => g.environments.map((e) => e.name).join(', ') || '-' },
   { header: 'Control plane', value: (g) => g.controlPlaneUrl ?? '-' },
+  { header: 'Health', value: (g) => healthEndpoint(g) },
   { header: 'Endpoint', value: (g) => g.endpoint ?? '-' },
   { header: 'Region', value: (g) => g.region ?? '-' },
   { header: 'Adapter', value: (g) => g.adapterType },
@@ -32,3 +33,10 @@ export const GATEWAY_FIELDS: Column<Gateway>[] = [
   { header: 'Created', value: (g) => g.createdAt },
   { header: 'Updated', value: (g) => g.updatedAt },
 ];
+
+/** Where a gateway's health is read: the adminUrl it was given, or where agentgw found it. */
+export function healthEndpoint(gateway: Gateway): string {
+  const { adminUrl, healthUrl } = gateway.adapterConfig;
+  if (typeof adminUrl === 'string') return `${adminUrl} (adminUrl)`;
+  return typeof healthUrl === 'string' ? `${healthUrl} (found from the control-plane URL)` : '-';
+}

@@ -1,7 +1,9 @@
 /** `agentgw gateway …`: gateways, their environments, health and metrics. */
 import { readFile } from 'node:fs/promises';
-import { AgentgwError, ExitCode, UsageError } from '../domain/errors.js';
-import { formatDuration } from '../config/duration.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '../client/client.js';
+import { AgentgwError, ExitCode, GatewayError, UnhealthyGatewayError, UsageError } from '../domain/errors.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
 import type { Environment, GatewayHealth, GatewayMetricsReport } from '../domain/types.js';
 import { parseGatewayStatus, parseGatewayType } from '../domain/validation.js';
 import { printDocument, printList, printResource, type Column } from '../output/format.js';
@@ -34,7 +36,12 @@ interface RegisterFlags extends ConnectionFlags {
   env?: string[];
   displayName?: string;
   wait?: boolean;
+  keepFailed?: boolean;
 }
+
+/** How `gateway health --wait` waits by default, and how often it checks meanwhile. */
+const HEALTH_WAIT_DEFAULT_MS = 120_000;
+const HEALTH_WAIT_POLL_MS = 2_000;
 
 /** The adapterConfig the flags describe; files are read here so the daemon never reads paths. */
 async function adapterConfigFrom(flags: ConnectionFlags): Promise<Record<string, unknown>> {
@@ -84,45 +91,38 @@ function wholeNumber(value: string, flag: string): number {
 }
 
 export async function registerGateway(globals: GlobalOptions, name: string, flags: RegisterFlags): Promise<void> {
+  if (flags.keepFailed && flags.wait === false) throw new UsageError('--keep-failed needs the wait for provisioning: drop --no-wait');
   await withContext(globals, async (context) => {
     const client = await context.client();
     const adapterConfig = await adapterConfigFrom(flags);
-    const spinner = await startSpinner(context.output.isTTY, `registering ${name}: checking the gateway…`);
+    const { timeout, pollInterval } = context.loaded.config.gateway.adapter.cloud.provisioning;
+    const spinner = await startSpinner(context.output.isTTY, `registering ${name}: checking the gateway (a cloud gateway is waited for while it is provisioned)…`);
     try {
-      let gateway = await client.gateways.register({
-        name,
-        gatewayType: parseGatewayType(flags.type, '--type'),
-        environmentIds: flags.env ?? [],
-        adapterConfig,
-        ...(flags.displayName === undefined ? {} : { displayName: flags.displayName }),
-      });
+      // A cloud gateway still provisioning is waited for until ACTIVE or failed; a failed one is
+      // released and forgotten unless --keep-failed (the failure is an error either way).
+      const gateway = await client.gateways.register(
+        {
+          name,
+          gatewayType: parseGatewayType(flags.type, '--type'),
+          environmentIds: flags.env ?? [],
+          adapterConfig,
+          ...(flags.displayName === undefined ? {} : { displayName: flags.displayName }),
+        },
+        flags.wait === false ? {} : { waitMs: timeout, pollIntervalMs: pollInterval, keepFailed: flags.keepFailed === true },
+      );
       if (gateway.status === 'PROVISIONING' && flags.wait !== false) {
-        spinner.text(`provisioning ${name}…`);
-        const { timeout, pollInterval } = context.loaded.config.gateway.adapter.cloud.provisioning;
-        const uuid = gateway.uuid;
-        gateway = await waitWhileProvisioning(name, () => client.gateways.health(uuid).then(() => client.gateways.get(uuid)), timeout, pollInterval);
+        throw new GatewayError('AGW_PROVISIONING_TIMEOUT', `gateway "${name}" is still provisioning after ${formatDuration(timeout)}`, {
+          hint: `it stays registered as PROVISIONING and the monitor keeps following it; check it with: agentgw gateway get ${name}`,
+        });
       }
       spinner.stop();
+      const { healthUrl } = gateway.adapterConfig;
+      if (typeof healthUrl === 'string') context.stderr(`gateway "${name}": health found at ${healthUrl} (pass --admin-url to choose another)`);
       await printResource(context.output, gateway, GATEWAY_FIELDS);
     } finally {
       spinner.stop();
     }
   });
-}
-
-/** Polls a provisioning gateway (each poll is a recorded health check) until it settles or the deadline passes. */
-async function waitWhileProvisioning<T extends { status: string }>(name: string, poll: () => Promise<T>, timeoutMs: number, intervalMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const current = await poll();
-    if (current.status !== 'PROVISIONING') return current;
-    if (Date.now() + intervalMs > deadline) {
-      throw new AgentgwError('AGW_PROVISIONING_TIMEOUT', 504, ExitCode.failure, `gateway "${name}" is still provisioning after ${formatDuration(timeoutMs)}`, {
-        hint: `it stays registered as PROVISIONING and the monitor keeps following it; check it with: agentgw gateway get ${name}`,
-      });
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 export async function listGateways(globals: GlobalOptions, flags: { env?: string; type?: string; status?: string; watch?: boolean }): Promise<void> {
@@ -148,7 +148,7 @@ export async function updateGateway(globals: GlobalOptions, ref: string, flags: 
   await withContext(globals, async (context) => {
     const adapterConfig = await adapterConfigFrom(flags);
     if (flags.displayName === undefined && Object.keys(adapterConfig).length === 0) {
-      throw new UsageError('nothing to update', { hint: 'pass --display-name, --control-plane-url, --password-stdin, …' });
+      throw new UsageError('nothing to update', { hint: 'pass --display-name, --control-plane-url, --admin-url, --password-stdin, …' });
     }
     const updated = await (await context.client()).gateways.update(ref, {
       ...(flags.displayName === undefined ? {} : { displayName: flags.displayName }),
@@ -168,23 +168,67 @@ export async function deleteGateway(globals: GlobalOptions, ref: string, flags: 
   });
 }
 
-export async function gatewayHealth(globals: GlobalOptions, ref: string, flags: { history?: boolean; watch?: boolean } = {}): Promise<void> {
+interface HealthFlags {
+  history?: boolean;
+  watch?: boolean;
+  wait?: boolean;
+  timeout?: string;
+}
+
+/**
+ * A live check, printed; exit 0 only when the gateway is ACTIVE and answered, 6 otherwise. With
+ * --wait, checks again every 2 s until it is, or --timeout passes (exit 6 then too).
+ */
+export async function gatewayHealth(globals: GlobalOptions, ref: string, flags: HealthFlags = {}): Promise<void> {
+  if (flags.history && flags.watch) throw new UsageError('use --history or --watch, not both');
+  if (flags.wait && (flags.history || flags.watch)) throw new UsageError('--wait checks until the gateway is ACTIVE: use it without --history and --watch');
+  if (flags.timeout !== undefined && !flags.wait) throw new UsageError('--timeout goes with --wait', { hint: `agentgw gateway health ${ref} --wait --timeout 2m` });
+  const timeoutMs = flags.timeout === undefined ? HEALTH_WAIT_DEFAULT_MS : parseDuration(flags.timeout);
+  if (timeoutMs === null || timeoutMs <= 0) throw new UsageError(`--timeout "${flags.timeout}": expected a duration like 30s, 2m or 1h`);
   await withContext(globals, async (context) => {
-    if (flags.history && flags.watch) throw new UsageError('use --history or --watch, not both');
     if (flags.history) return (await import('./gateway-watch.js')).printHealthHistory(context, await context.client(), ref);
     if (flags.watch) return (await import('./gateway-watch.js')).watchGatewayHealth(context, ref);
-    const health: GatewayHealth = await (await context.client()).gateways.health(ref);
+    const client = await context.client();
+    const health = flags.wait ? await waitUntilHealthy(client, ref, timeoutMs) : await client.gateways.health(ref);
     await printDocument(context.output, health, () =>
       [
         `Status:         ${health.status}`,
         `Response time:  ${health.responseTime ?? '-'}`,
         `Last heartbeat: ${health.lastHeartbeat ?? '-'}`,
-        `Checked at:     ${health.checkedAt}`,
+        `Checked at:     ${health.checkedAt ?? '-'}`,
         ...(health.errorMessage === null ? [] : [`Error:          ${health.errorMessage}${health.errorClass ? ` (${health.errorClass})` : ''}`]),
         '',
       ].join('\n'),
     );
+    if (isHealthy(health)) return;
+    const state = health.status === 'ACTIVE' ? 'ACTIVE but did not answer this check' : health.status;
+    throw new UnhealthyGatewayError(`gateway "${ref}" is ${flags.wait ? `still ${state} after ${formatDuration(timeoutMs)}` : state}${health.errorMessage === null ? '' : `: ${health.errorMessage}`}`, {
+      hint: flags.wait ? 'see its transitions with: agentgw gateway health NAME --history' : `wait for it with: agentgw gateway health ${ref} --wait --timeout 2m`,
+    });
   });
+}
+
+function isHealthy(health: GatewayHealth): boolean {
+  return health.status === 'ACTIVE' && health.errorMessage === null;
+}
+
+/** Live checks every HEALTH_WAIT_POLL_MS until one finds the gateway healthy or `timeoutMs` passes; Ctrl-C is exit 130. */
+async function waitUntilHealthy(client: Client, ref: string, timeoutMs: number): Promise<GatewayHealth> {
+  const deadline = Date.now() + timeoutMs;
+  const interrupted = new AbortController();
+  const onSignal = () => interrupted.abort();
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    for (;;) {
+      const health = await client.gateways.health(ref);
+      const left = deadline - Date.now();
+      if (isHealthy(health) || left <= 0) return health;
+      await sleep(Math.min(HEALTH_WAIT_POLL_MS, left), undefined, { signal: interrupted.signal }).catch(() => undefined);
+      if (interrupted.signal.aborted) throw new AgentgwError('AGW_INTERRUPTED', 499, ExitCode.interrupted, `stopped waiting for gateway "${ref}"`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
 }
 
 export async function gatewayMetrics(globals: GlobalOptions, ref: string): Promise<void> {
@@ -205,6 +249,13 @@ export async function gatewayMetrics(globals: GlobalOptions, ref: string): Promi
         '',
       ].join('\n'),
     );
+    // Rates come from a separate Prometheus endpoint that may not be configured; the resource
+    // counts come from the gateway's own API, so without them the gateway could not be read.
+    if (metrics.resourceCount === null) {
+      throw new GatewayError('AGW_GATEWAY_UNREADABLE', `gateway "${ref}" could not be read: ${metrics.unavailable.resourceCount ?? 'its resources could not be listed'}`, {
+        hint: `check it with: agentgw gateway health ${ref}`,
+      });
+    }
   });
 }
 

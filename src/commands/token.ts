@@ -1,14 +1,14 @@
 /**
- * `agentgw token create|list|revoke`: API tokens for the daemon. They work on the database
- * directly (a daemon never hands out tokens), so they run in local mode only.
+ * `agentgw token create|list|revoke`: API tokens for the daemon. In local mode they work on the
+ * database; with --server they go to the daemon's /api/v1/tokens, which takes a token with the
+ * admin scope (and a daemon that requires authentication).
  */
 import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../domain/errors.js';
 import { printDocument, printList, type Column } from '../output/format.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { parseTokenScope, TokenService, type ApiToken } from '../services/tokens.js';
-import { createCommandContext, stderrLogger, type CommandContext, type GlobalOptions } from './context.js';
-import { confirm } from './run.js';
+import { parseTokenScope, type ApiToken } from '../services/tokens.js';
+import type { GlobalOptions } from './context.js';
+import { confirm, withContext } from './run.js';
 
 const COLUMNS: Column<ApiToken>[] = [
   { header: 'NAME', value: (t) => t.name },
@@ -31,34 +31,9 @@ export function parseExpiry(text: string): number {
   return ms;
 }
 
-async function withTokens(globals: GlobalOptions, body: (tokens: TokenService, context: CommandContext) => Promise<void>): Promise<void> {
-  if (globals.server !== undefined) {
-    throw new UsageError('token commands work on the database, not through a daemon', {
-      hint: 'run them where the database is reachable, with --database URL (the one the daemon serves)',
-    });
-  }
-  const context = await createCommandContext(globals);
-  const { config } = context.loaded;
-  if (config.server.url !== null && globals.database === undefined) {
-    throw new UsageError(`token commands need the database, but a daemon is configured (${config.server.url})`, {
-      hint: 'pass --database URL (the database that daemon serves)',
-    });
-  }
-  const { openRuntime, configDirOf } = await import('../runtime/runtime.js');
-  const configDir = configDirOf(context.loaded.files);
-  let runtime: Runtime | undefined;
-  try {
-    runtime = await openRuntime({ config, logger: stderrLogger, migrate: false, ...(configDir === undefined ? {} : { configDir }) });
-    await body(new TokenService(runtime.context()), context);
-  } finally {
-    await runtime?.close();
-    await context.close();
-  }
-}
-
 export async function createToken(globals: GlobalOptions, name: string, flags: { scope?: string; expires?: string }): Promise<void> {
-  await withTokens(globals, async (tokens, context) => {
-    const created = await tokens.create({
+  await withContext(globals, async (context) => {
+    const created = await (await context.client()).tokens.create({
       name,
       scope: parseTokenScope(flags.scope ?? 'read', '--scope'),
       ...(flags.expires === undefined ? {} : { expiresInMs: parseExpiry(flags.expires) }),
@@ -73,16 +48,16 @@ export async function createToken(globals: GlobalOptions, name: string, flags: {
 }
 
 export async function listTokens(globals: GlobalOptions): Promise<void> {
-  await withTokens(globals, async (tokens, context) => {
-    const list = await tokens.list();
+  await withContext(globals, async (context) => {
+    const list = await (await context.client()).tokens.list();
     await printList(context.output, list, COLUMNS, { tokens: list });
   });
 }
 
 export async function revokeToken(globals: GlobalOptions, name: string, flags: { yes?: boolean }): Promise<void> {
-  await withTokens(globals, async (tokens, context) => {
-    await confirm(`revoke token "${name}"?`, flags.yes);
-    const revoked = await tokens.revoke(name);
+  await confirm(`revoke token "${name}"?`, flags.yes);
+  await withContext(globals, async (context) => {
+    const revoked = await (await context.client()).tokens.revoke(name);
     context.stderr(`token "${revoked.name}" revoked`);
   });
 }

@@ -3,7 +3,7 @@
  * environment"). Deployment-agnostic: no adapter is involved.
  */
 import { sql } from 'kysely';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
 import type { Environment, Gateway } from '../domain/types.js';
 import { checkDescription, checkDisplayName, checkName, FieldErrors } from '../domain/validation.js';
 import { DeploymentRepository } from '../store/repositories/deployments.js';
@@ -73,6 +73,9 @@ export class EnvironmentService {
 
   async update(ref: string, input: UpdateEnvironmentInput, options: WriteOptions = {}): Promise<Environment> {
     rejectUnknownFields(input, ['displayName', 'description'], 'environment update');
+    if (input.displayName === undefined && input.description === undefined) {
+      throw new ValidationError('nothing to update: give a displayName or a description', [], { hint: 'pass --display-name or --description' });
+    }
     const errors = new FieldErrors();
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
     if (input.description !== undefined) checkDescription(errors, 'description', input.description);

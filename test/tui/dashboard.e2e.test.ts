@@ -97,8 +97,8 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux, over a daemon with simulat
       ['api-gw-1', 'gw-3', ['--type', 'INGRESS', '--env', 'staging']],
     ] as const) {
       const url = sim.urls.get(sim_)!;
-      const result = await cli.run(['gateway', 'register', name, '--control-plane-url', url, '--metrics-url', `${url}/metrics`, ...extra, ...remote]);
-      expect(result.stderr).toBe('');
+      const result = await cli.run(['gateway', 'register', name, '--control-plane-url', url, '--metrics-url', sim.metricsUrlOf(sim_), ...extra, ...remote]);
+      expect(result.stderr).toMatch(/^gateway "[a-z0-9-]+": health found at \S+\/api\/admin\/v1\/health /);
     }
   }, 90_000);
 

@@ -166,6 +166,7 @@ export class FakeClient implements Client {
       this.gatewayList = this.gatewayList.filter((g) => g !== found);
     },
     health: unused,
+    lastHealth: unused,
     healthHistory: async (ref) => {
       this.check();
       return { events: this.history.get(this.find(ref).uuid) ?? [] };
@@ -199,6 +200,8 @@ export class FakeClient implements Client {
   };
 
   readonly resources: Client['resources'] = { apply: unused, list: unused, get: unused, delete: unused };
+
+  readonly tokens: Client['tokens'] = { create: unused, list: unused, revoke: unused };
 
   readonly deployments: Client['deployments'] = {
     deploy: unused,
