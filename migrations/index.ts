@@ -9,6 +9,7 @@ import { gatewayOperations } from './006_gateway_operations.js';
 import { apiTokens } from './007_api_tokens.js';
 import { resourcesDeployments } from './008_resources_deployments.js';
 import { gatewayListIndex } from './009_gateway_list_index.js';
+import { defaultEnvironmentDescription } from './010_default_environment_description.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   apiTokens,
   resourcesDeployments,
   gatewayListIndex,
+  defaultEnvironmentDescription,
 ];
