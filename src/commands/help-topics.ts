@@ -8,7 +8,8 @@ const EXIT_CODES: Array<[number, string]> = [
   [ExitCode.unreachable, 'the database or the daemon cannot be reached'],
   [ExitCode.auth, 'authentication or authorization failed (token missing, expired, revoked or without the scope)'],
   [ExitCode.conflict, 'conflict: duplicate name, environment or gateway still in use, stale version (If-Match)'],
-  [ExitCode.interrupted, 'interrupted (Ctrl-C)'],
+  [ExitCode.declined, 'declined: the question was answered no (or Ctrl-D); nothing was done'],
+  [ExitCode.interrupted, 'interrupted (Ctrl-C, or a signal); an interrupted deploy or undeploy first records what it did'],
 ];
 
 export const HELP_TOPICS: Record<string, () => string> = {

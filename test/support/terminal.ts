@@ -7,7 +7,7 @@
  * One tmux server per test file (its own socket); `closeTerminals()` in afterAll stops it.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN } from './cli.js';
@@ -28,6 +28,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface TerminalOptions {
   /** Arguments to the built CLI. */
   args: string[];
+  /** Run this program (with `args`) instead of the CLI: e.g. a shell, to try completion in. */
+  program?: string;
   /** The whole environment of the command (nothing else leaks in). */
   env: Record<string, string>;
   cwd?: string;
@@ -54,18 +56,19 @@ export interface Terminal {
   close(): Promise<void>;
 }
 
-/** Starts `agentgw ARGS` in a fresh pane of `columns` × `rows` (default 160 × 40). */
+/** Starts `agentgw ARGS` (or `program ARGS`) in a fresh pane of `columns` × `rows` (default 160 × 40). */
 export async function openTerminal(options: TerminalOptions): Promise<Terminal> {
   const name = `t${++sessions}`;
   const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8', ...options.env };
-  const cli = `env -i ${Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`).join(' ')} ${quote(process.execPath)} ${quote(BIN)} ${options.args.map(quote).join(' ')}`;
-  const command = options.stdinFrom === undefined ? cli : `${options.stdinFrom} | ${cli}`;
+  const program = options.program === undefined ? `${quote(process.execPath)} ${quote(BIN)}` : quote(options.program);
+  const cli = `env -i ${Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`).join(' ')} ${program} ${options.args.map(quote).join(' ')}`;
+  // exec, so the CLI replaces the shell: a Ctrl-C reaches the CLI alone, and its exit status is the pane's.
+  const command = options.stdinFrom === undefined ? `exec ${cli}` : `${options.stdinFrom} | ${cli}`;
   const started = await tmux(
     'new-session', '-d', '-s', name,
     '-x', String(options.columns ?? 160), '-y', String(options.rows ?? 40),
     ...(options.cwd === undefined ? [] : ['-c', options.cwd]),
-    // exec: the CLI is the pane's process, so its exit status is the pane's; remain-on-exit keeps
-    // the pane (and its screen) once it has ended.
+    // remain-on-exit keeps the pane (and its screen) once the command has ended.
     `exec sh -c ${quote(command)}`,
     ';', 'set-option', '-t', name, 'remain-on-exit', 'on',
     ';', 'set-option', '-t', name, 'history-limit', '10000',
@@ -75,9 +78,13 @@ export async function openTerminal(options: TerminalOptions): Promise<Terminal> 
   const capture = async (colors: boolean, start?: string) =>
     (await tmux('capture-pane', '-p', '-J', '-t', name, ...(colors ? ['-e'] : []), ...(start === undefined ? [] : ['-S', start]))).stdout;
   const paneState = async () => {
-    const { stdout } = await tmux('display-message', '-p', '-t', name, '#{pane_dead} #{pane_dead_status} #{pane_pid}');
-    const [dead, status, pid] = stdout.trim().split(' ');
-    return { dead: dead === '1', status: Number(status), pid: Number(pid) };
+    const { stdout } = await tmux('display-message', '-p', '-t', name, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}');
+    const [dead, status, signal, pid] = stdout.trim().split('|');
+    // tmux sees the pane's terminal close before it has reaped the process: until it has, neither
+    // a status nor a signal is known, and the command is not over yet. Killed by a signal, it has
+    // no status: 128 + the signal, as a shell reports it.
+    const ended = dead === '1' && (status !== '' || signal !== '');
+    return { dead: ended, status: signal ? 128 + Number(signal) : Number(status), pid: Number(pid) };
   };
 
   const terminal: Terminal = {
@@ -133,4 +140,15 @@ export async function openTerminal(options: TerminalOptions): Promise<Terminal> 
 export async function closeTerminals(): Promise<void> {
   await tmux('kill-server');
   rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
+}
+
+/**
+ * A directory holding an `agentgw` that runs the built CLI, for a shell's PATH: what a person's
+ * shell completion calls.
+ */
+export function agentgwOnPath(dir: string): string {
+  const script = join(dir, 'agentgw');
+  writeFileSync(script, `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(BIN)} "$@"\n`);
+  chmodSync(script, 0o755);
+  return dir;
 }

@@ -1,0 +1,101 @@
+/**
+ * The daemon side at a terminal, 160 and 60 columns wide: `agentgw serve` writes log lines a
+ * person reads (JSON lines with --log-format json, or when piped), and `agentgw dashboard` ends
+ * with the CLI's message and hint (exit 4) when the daemon refuses its token, at start or while it
+ * runs, rather than showing "STALE, retrying" for ever.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
+import { closeTerminals, hasTmux, openTerminal } from '../support/terminal.js';
+
+describe.skipIf(!hasTmux)('the daemon and the dashboard at a terminal', () => {
+  let sim: SimulatorProcess;
+  let cli: CliEnvironment;
+  let env: Record<string, string>;
+  let daemon: ResultPromise;
+  let server = '';
+  let database = '';
+
+  beforeAll(async () => {
+    sim = await startSimulatorProcess(['--count', '1']);
+    cli = cliEnvironment();
+    const { CI: _ci, NO_COLOR: _noColor, ...rest } = cli.env;
+    env = rest;
+    const home = env.HOME!;
+    mkdirSync(cli.dataDir, { recursive: true });
+    database = `sqlite:${join(cli.dataDir, 'agentgw.sqlite')}`;
+    writeFileSync(join(home, 'agentgw.config.yaml'), 'server:\n  auth:\n    required: true\n');
+    expect((await cli.run(['migrate', 'up'])).exitCode).toBe(0);
+    expect((await cli.run(['gateway', 'register', 'gw-1', '--control-plane-url', sim.urls.get('gw-1')!, '--env', 'production'])).exitCode).toBe(0);
+    daemon = execa(process.execPath, [BIN, 'serve', '--port', '0', '--no-monitor'], { env: cli.env, extendEnv: false, cwd: home, reject: false });
+    server = await new Promise<string>((resolve, reject) => {
+      let log = '';
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${log}`)), 30_000);
+      daemon.stderr!.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(log);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await closeTerminals();
+    daemon?.kill('SIGTERM');
+    await daemon?.catch(() => {});
+    await sim?.stop();
+  });
+
+  const token = async (name: string) => {
+    const created = await cli.run(['--database', database, 'token', 'create', name, '--scope', 'read']);
+    expect(created.exitCode).toBe(0);
+    return created.stdout.trim();
+  };
+
+  describe.each([160, 60])('%i columns', (columns) => {
+    it('serve prints readable log lines at a terminal, JSON lines with --log-format json', async () => {
+      const home = join(env.HOME!, `serve-${columns}`);
+      mkdirSync(join(home, 'data'), { recursive: true });
+      const serveEnv = { ...env, HOME: home, AGENTGW_DATA_DIR: join(home, 'data'), AGENTGW_CONFIG_DIR: join(home, 'config') };
+      for (const [args, line] of [
+        [[], /^\d\d:\d\d:\d\d INFO {2}request completed {2}GET \/api\/v1\/environments 401 \d+ms/m],
+        [['--log-format', 'json'], /^\{"level":30,.*"msg":"request completed"/m],
+      ] as Array<[string[], RegExp]>) {
+        const terminal = await openTerminal({ args: ['serve', '--port', '0', '--no-monitor', ...args], env: serveEnv, cwd: home, columns });
+        const started = await terminal.waitFor(/listening on http:\/\/\S+/);
+        const url = /listening on (http:\/\/\S+)/.exec(started)![1]!;
+        // Without a token: this daemon found the config that requires one, above its directory.
+        expect((await fetch(`${url}/api/v1/environments`)).status).toBe(401);
+        await terminal.waitFor(line);
+        await terminal.signal('SIGINT');
+        expect((await terminal.exit()).exitCode).toBe(0);
+      }
+    });
+
+    it('the dashboard stops at once on a refused token, with the CLI’s message and hint', async () => {
+      const terminal = await openTerminal({ args: ['dashboard', '--server', server, '--token', 'agw_not-a-token'], env, cwd: env.HOME!, columns });
+      const { exitCode, output } = await terminal.exit();
+      expect(exitCode).toBe(4);
+      expect(output).toMatch(/^error: .*token/m);
+      expect(output).toMatch(/^hint: /m);
+      expect(output).not.toContain('STALE');
+    });
+
+    it('the dashboard ends when its token is revoked while it runs', async () => {
+      const name = `dash-${columns}`;
+      const terminal = await openTerminal({ args: ['dashboard', '--server', server, '--token', await token(name), '--refresh', '300ms'], env, cwd: env.HOME!, columns });
+      await terminal.waitFor(/gw-1/);
+      expect((await cli.run(['--database', database, 'token', 'revoke', name, '--yes'])).exitCode).toBe(0);
+      const { exitCode, output } = await terminal.exit(15_000);
+      expect(exitCode).toBe(4);
+      expect(output).toMatch(/^error: .*revoked/m);
+      expect(output).toMatch(/^hint: /m);
+    });
+  });
+});
