@@ -94,6 +94,7 @@ async function readDocuments(file: string): Promise<Document[]> {
   try {
     text = file === '-' ? await readStdinText() : await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof AgentgwError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`);
   }

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
-import { closeTerminals, hasTmux, openTerminal } from '../support/terminal.js';
+import { closeTerminals, hasTmux, openTerminal, PTY_TEST_TIMEOUT_MS } from '../support/terminal.js';
 
-describe.skipIf(!hasTmux)('the daemon and the dashboard at a terminal', () => {
+describe.skipIf(!hasTmux)('the daemon and the dashboard at a terminal', { timeout: PTY_TEST_TIMEOUT_MS }, () => {
   let sim: SimulatorProcess;
   let cli: CliEnvironment;
   let env: Record<string, string>;
@@ -75,6 +75,27 @@ describe.skipIf(!hasTmux)('the daemon and the dashboard at a terminal', () => {
         await terminal.waitFor(line);
         await terminal.signal('SIGINT');
         expect((await terminal.exit()).exitCode).toBe(0);
+      }
+    });
+
+    it('a deploy through the daemon says it waits for the daemon; Ctrl-C stops waiting, and the daemon finishes it', async () => {
+      const write = (await cli.run(['--database', database, 'token', 'create', `deployer-${columns}`, '--scope', 'write'])).stdout.trim();
+      const remote = ['--server', server, '--token', write];
+      expect((await cli.run([...remote, 'apply', '-f', 'examples/resources/openai-template.yaml'], { cwd: process.cwd() })).exitCode).toBe(0);
+      await fetch(`${sim.baseUrl}/__sim/gateways/gw-1/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 1500 }) });
+      try {
+        if (columns === 60) expect((await cli.run([...remote, 'undeploy', 'LlmProviderTemplate/openai', '--gateway', 'gw-1'])).exitCode).toBe(0);
+        const terminal = await openTerminal({ args: [...remote, 'deploy', 'LlmProviderTemplate/openai', '--gateway', 'gw-1'], env, cwd: env.HOME!, columns });
+        await terminal.waitFor(/the daemon answers when it is done/);
+        await terminal.press('C-c');
+        const { exitCode, output } = await terminal.exit();
+        expect(exitCode).toBe(130);
+        expect(output).toContain('stopped waiting; the daemon carries on with it. Follow it with: agentgw deployments --resource LlmProviderTemplate/openai');
+        await expect
+          .poll(async () => (await cli.run([...remote, 'deployments', '--gateway', 'gw-1', '-o', 'json'])).stdout, { timeout: 15_000, interval: 250 })
+          .toContain('"status": "DEPLOYED"');
+      } finally {
+        await fetch(`${sim.baseUrl}/__sim/gateways/gw-1/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0 }) });
       }
     });
 

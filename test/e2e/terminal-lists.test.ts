@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
-import { closeTerminals, hasTmux, openTerminal } from '../support/terminal.js';
+import { closeTerminals, hasTmux, openTerminal, PTY_TEST_TIMEOUT_MS } from '../support/terminal.js';
 
 const LONG = 'prod-eu-west-ai-gateway-01';
 const PROVIDER = 'LlmProvider/openai-provider';
@@ -19,7 +19,7 @@ const ESC = '\u001b[';
 
 const widest = (text: string) => Math.max(...text.split('\n').map((line) => line.length));
 
-describe.skipIf(!hasTmux)('lists and details at a terminal', () => {
+describe.skipIf(!hasTmux)('lists and details at a terminal', { timeout: PTY_TEST_TIMEOUT_MS }, () => {
   let sim: SimulatorProcess;
   let cli: CliEnvironment;
   /** A person's environment: no CI, no NO_COLOR. */
@@ -154,6 +154,16 @@ describe.skipIf(!hasTmux)('lists and details at a terminal', () => {
       const badFlag = await run(['--server', 'ftp://nowhere', 'gateway', 'list'], columns);
       expect(badFlag.exitCode).toBe(2);
       expect(badFlag.output).toMatch(/^error: --server: expected an http:\/\/ or https:\/\/ URL/);
+    });
+
+    it('a config file that does not parse: file, line, column and the lines around the mistake', async () => {
+      const file = join(env.HOME!, `broken-${columns}.yaml`);
+      writeFileSync(file, 'gateway:\n  adapter:\n    cloud:\n      authentication: { type: oauth2, clientId: ${CLOUD_CLIENT_ID} }\n');
+      const { exitCode, output } = await run(['--config', file, 'gateway', 'list'], columns);
+      expect(exitCode).toBe(2);
+      expect(output).toContain(`error: ${file}:4:50: cannot parse: Unexpected flow-map-start at node end`);
+      expect(output).toContain('  4 |       authentication: { type: oauth2, clientId: ${CLOUD_CLIENT_ID} }');
+      expect(output).toMatch(/^ {4}\| {50}\^$/m);
     });
 
     it('migrate status: aligned columns under a header', async () => {

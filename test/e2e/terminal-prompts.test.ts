@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
-import { agentgwOnPath, closeTerminals, hasTmux, openTerminal, type Terminal } from '../support/terminal.js';
+import { agentgwOnPath, closeTerminals, hasTmux, openTerminal, PTY_TEST_TIMEOUT_MS, type Terminal } from '../support/terminal.js';
 
 const DECLINED = 8;
 const INTERRUPTED = 130;
 const PASSWORD = 'typed-not-seen-4711';
 
-describe.skipIf(!hasTmux)('prompts and interruptions at a terminal', () => {
+describe.skipIf(!hasTmux)('prompts and interruptions at a terminal', { timeout: PTY_TEST_TIMEOUT_MS }, () => {
   let sim: SimulatorProcess;
   let secured: SimulatorProcess;
   let cli: CliEnvironment;
@@ -148,6 +148,20 @@ describe.skipIf(!hasTmux)('prompts and interruptions at a terminal', () => {
       } finally {
         await fetch(`${sim.baseUrl}/__sim/gateways/gw-4/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 0 }) });
       }
+    });
+
+    it('health --watch logs each check with its time and status until Ctrl-C; apply -f - will not read a terminal', async () => {
+      const watch = await open(['gateway', 'health', 'gw-1', '--watch'], columns);
+      await watch.waitFor(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC {2}ACTIVE +\d+ms$/m);
+      await watch.press('C-c');
+      const watched = await watch.exit();
+      expect(watched.exitCode).toBe(INTERRUPTED);
+      expect(watched.output).not.toMatch(/error/);
+
+      const apply = await (await open(['apply', '-f', '-'], columns)).exit();
+      expect(apply.exitCode).toBe(2);
+      expect(apply.output).toContain('error: -f - reads manifests from standard input, but it is a terminal');
+      expect(apply.output).toContain('hint: cat provider.yaml | agentgw apply -f -');
     });
 
     it('completes commands, aliases, flags and the names of gateways in bash', async () => {

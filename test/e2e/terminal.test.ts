@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../src/domain/resources.js';
 import { cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
-import { closeTerminals, hasTmux, openTerminal } from '../support/terminal.js';
+import { closeTerminals, hasTmux, openTerminal, PTY_TEST_TIMEOUT_MS } from '../support/terminal.js';
 
 const PROVIDER = 'LlmProvider/openai-provider';
 
-describe.skipIf(!hasTmux)('at a terminal', () => {
+describe.skipIf(!hasTmux)('at a terminal', { timeout: PTY_TEST_TIMEOUT_MS }, () => {
   let sim: SimulatorProcess;
   let cli: CliEnvironment;
   /** A person's environment: no CI variable (ora stays still under CI), no NO_COLOR. */

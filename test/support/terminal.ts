@@ -7,12 +7,19 @@
  * One tmux server per test file (its own socket); `closeTerminals()` in afterAll stops it.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BIN } from './cli.js';
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+/**
+ * A pseudo-terminal test runs the CLI several times, each a whole process start: on a shared
+ * machine under load that takes longer than the suite's default 30 s per test.
+ */
+export const PTY_TEST_TIMEOUT_MS = 120_000;
 
 const SOCKET = `agentgw-pty-${process.pid}`;
 let sessions = 0;
@@ -49,7 +56,7 @@ export interface Terminal {
   /** Sends tmux key names (`Enter`, `C-c`, `C-d`, `Escape`) or literal text with `type`. */
   press(...keys: string[]): Promise<void>;
   type(text: string): Promise<void>;
-  /** Sends a signal to the CLI process itself (the pane's foreground process). */
+  /** Sends a signal to the CLI process itself. */
   signal(name: 'SIGINT' | 'SIGTERM'): Promise<void>;
   /** Waits for the command to end; its exit status, and everything it printed. */
   exit(timeoutMs?: number): Promise<{ exitCode: number; output: string }>;
@@ -62,8 +69,12 @@ export async function openTerminal(options: TerminalOptions): Promise<Terminal> 
   const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8', ...options.env };
   const program = options.program === undefined ? `${quote(process.execPath)} ${quote(BIN)}` : quote(options.program);
   const cli = `env -i ${Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`).join(' ')} ${program} ${options.args.map(quote).join(' ')}`;
-  // exec, so the CLI replaces the shell: a Ctrl-C reaches the CLI alone, and its exit status is the pane's.
-  const command = options.stdinFrom === undefined ? `exec ${cli}` : `${options.stdinFrom} | ${cli}`;
+  // The exit status is written to a file by the shell that ran the command: tmux does not always
+  // reap a pane's process (under load its SIGCHLD can go unhandled, leaving a zombie and no
+  // status). The shell ignores nothing: its INT trap only keeps it alive until the command, which
+  // gets Ctrl-C as usual, has ended.
+  const statusFile = join(tmpdir(), `agentgw-pty-${process.pid}-${name}.status`);
+  const command = `trap : INT; ${options.stdinFrom === undefined ? cli : `${options.stdinFrom} | ${cli}`}; echo $? > ${quote(statusFile)}`;
   const started = await tmux(
     'new-session', '-d', '-s', name,
     '-x', String(options.columns ?? 160), '-y', String(options.rows ?? 40),
@@ -77,14 +88,12 @@ export async function openTerminal(options: TerminalOptions): Promise<Terminal> 
 
   const capture = async (colors: boolean, start?: string) =>
     (await tmux('capture-pane', '-p', '-J', '-t', name, ...(colors ? ['-e'] : []), ...(start === undefined ? [] : ['-S', start]))).stdout;
+  /** The shell's pid, whether its terminal has closed, and the command's exit status once written. */
   const paneState = async () => {
-    const { stdout } = await tmux('display-message', '-p', '-t', name, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}');
-    const [dead, status, signal, pid] = stdout.trim().split('|');
-    // tmux sees the pane's terminal close before it has reaped the process: until it has, neither
-    // a status nor a signal is known, and the command is not over yet. Killed by a signal, it has
-    // no status: 128 + the signal, as a shell reports it.
-    const ended = dead === '1' && (status !== '' || signal !== '');
-    return { dead: ended, status: signal ? 128 + Number(signal) : Number(status), pid: Number(pid) };
+    const { stdout } = await tmux('display-message', '-p', '-t', name, '#{pane_dead}|#{pane_pid}');
+    const [dead, pid] = stdout.trim().split('|');
+    const status = existsSync(statusFile) ? readFileSync(statusFile, 'utf8').trim() : '';
+    return { dead: dead === '1' && status !== '', status: Number(status), pid: Number(pid) };
   };
 
   const terminal: Terminal = {
@@ -114,7 +123,9 @@ export async function openTerminal(options: TerminalOptions): Promise<Terminal> 
     },
     async signal(signalName) {
       const { pid, dead } = await paneState();
-      if (!dead) process.kill(pid, signalName);
+      if (dead) return;
+      // The command is the shell's child.
+      for (const child of spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).stdout.toString().split('\n').filter(Boolean)) process.kill(Number(child), signalName);
     },
     async exit(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -123,6 +134,7 @@ export async function openTerminal(options: TerminalOptions): Promise<Terminal> 
         if (state.dead) {
           // Drop the "Pane is dead" line tmux adds, and the blank rows below the output.
           const output = (await capture(false, '-')).replace(/\n*Pane is dead[^\n]*\n*$/, '').trimEnd();
+          rmSync(statusFile, { force: true });
           return { exitCode: state.status, output };
         }
         if (Date.now() > deadline) throw new Error(`the command did not end; last screen:\n${await capture(false)}`);
