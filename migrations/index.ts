@@ -9,10 +9,11 @@ import { gatewayOperations } from './006_gateway_operations.js';
 import { apiTokens } from './007_api_tokens.js';
 import { resourcesDeployments } from './008_resources_deployments.js';
 import { gatewayListIndex } from './009_gateway_list_index.js';
-import { defaultEnvironmentDescription } from './010_default_environment_description.js';
+import { resourceSecrets } from './010_resource_secrets.js';
+import { defaultEnvironmentDescription } from './011_default_environment_description.js';
 import type { Migration } from './types.js';
 
-export type { Migration } from './types.js';
+export type { Migration, MigrationContext } from './types.js';
 export { DEFAULT_ORGANIZATION_UUID } from './types.js';
 
 export const migrations: readonly Migration[] = [
@@ -26,5 +27,6 @@ export const migrations: readonly Migration[] = [
   apiTokens,
   resourcesDeployments,
   gatewayListIndex,
+  resourceSecrets,
   defaultEnvironmentDescription,
 ];

@@ -7,7 +7,7 @@ import type { Migration } from './types.js';
  * "Default environment" now, unless someone has described it since.
  */
 export const defaultEnvironmentDescription: Migration = {
-  name: '010_default_environment_description',
+  name: '011_default_environment_description',
   async up(db, dialect) {
     const now = dialect === 'postgres' ? new Date() : new Date().toISOString();
     await db
