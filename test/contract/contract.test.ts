@@ -265,7 +265,7 @@ describe.each(MODES)('contract: %s', (mode) => {
     it('reports metrics with nulls and reasons where there is no source', async () => {
       const metrics = await h.client.gateways.metrics('gw-b');
       expect(metrics).toMatchObject({ resourceCount: 0, providerCount: 0, proxyCount: 0, mcpCount: 0, requestRate: null, errorRate: null });
-      expect(metrics.unavailable.requestRate).toContain('metricsUrl');
+      expect(metrics.unavailable.requestRate).toBe('no metrics URL: set one with `agentgw gateway update gw-b --metrics-url URL`');
       for (const field of ['gatewayId', 'averageLatency', 'timestamp']) expect(metrics).toHaveProperty(field);
     });
 
