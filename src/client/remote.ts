@@ -79,7 +79,7 @@ export class RemoteClient implements Client {
     };
     // `Kind/name` addresses /resources/{kind}/{name}; a bare name or uuid, /resources/{ref}.
     const resourcePath = (ref: string) => `/api/v1/resources/${ref.split('/').map(id).join('/')}`;
-    const query = (params: Record<string, string | number | undefined>) => {
+    const query = (params: Record<string, string | number | boolean | undefined>) => {
       const search = new URLSearchParams();
       for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
       const text = search.toString();

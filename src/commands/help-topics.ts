@@ -13,7 +13,8 @@ const EXIT_CODES: Array<[number, string]> = [
   [ExitCode.auth, 'agentgw’s own token was refused: missing, expired, revoked or without the scope (a gateway refusing its credentials is 1)'],
   [ExitCode.conflict, 'conflict: duplicate name, environment or gateway still in use, stale version (If-Match)'],
   [ExitCode.unhealthy, 'unhealthy: `gateway health` found the gateway INACTIVE, ERROR, PROVISIONING or not answering, or `--wait` timed out first'],
-  [ExitCode.interrupted, 'interrupted (Ctrl-C, or SIGTERM while waiting or watching)'],
+  [ExitCode.declined, 'declined: the question was answered no (or Ctrl-D); nothing was done'],
+  [ExitCode.interrupted, 'interrupted (Ctrl-C, or a signal; also SIGTERM while waiting or watching); an interrupted deploy or undeploy first records what it did'],
 ];
 
 export const HELP_TOPICS: Record<string, () => string> = {

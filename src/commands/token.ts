@@ -4,19 +4,22 @@
  * admin scope (and a daemon that requires authentication).
  */
 import { parseDuration } from '../config/duration.js';
-import { UsageError } from '../domain/errors.js';
+import { NotFoundError, UsageError } from '../domain/errors.js';
+import { age, until, when } from '../output/age.js';
 import { printDocument, printList, type Column } from '../output/format.js';
+import { confirm } from '../output/prompt.js';
 import { parseTokenScope, type ApiToken } from '../services/tokens.js';
 import type { GlobalOptions } from './context.js';
-import { confirm, withContext } from './run.js';
+import { withContext } from './run.js';
 
+/** Piped: NAME SCOPE STATUS AGE EXPIRES LAST USED, tab-separated; -o wide adds UUID ORGANIZATION. */
 const COLUMNS: Column<ApiToken>[] = [
-  { header: 'NAME', value: (t) => t.name },
-  { header: 'SCOPE', value: (t) => t.scope },
-  { header: 'STATUS', value: (t) => t.status },
-  { header: 'CREATED', value: (t) => t.createdAt },
-  { header: 'EXPIRES', value: (t) => t.expiresAt ?? 'never' },
-  { header: 'LAST USED', value: (t) => t.lastUsedAt ?? 'never' },
+  { header: 'NAME', value: (t) => t.name, identifier: true },
+  { header: 'SCOPE', value: (t) => t.scope, priority: 9 },
+  { header: 'STATUS', value: (t) => t.status, status: true, priority: 8 },
+  { header: 'AGE', value: (t) => age(t.createdAt), priority: 5 },
+  { header: 'EXPIRES', value: (t) => until(t.expiresAt), priority: 7 },
+  { header: 'LAST USED', value: (t) => (t.lastUsedAt === null ? 'never' : age(t.lastUsedAt)), priority: 6 },
   { header: 'UUID', value: (t) => t.uuid, wide: true },
   { header: 'ORGANIZATION', value: (t) => t.organizationId, wide: true },
 ];
@@ -41,7 +44,7 @@ export async function createToken(globals: GlobalOptions, name: string, flags: {
     // The token goes to stdout (so `TOKEN=$(agentgw token create ci)` works); the rest is for a person.
     await printDocument(context.output, created, () => `${created.token}\n`);
     context.stderr(
-      `token "${created.name}" created: scope ${created.scope}, ${created.expiresAt === null ? 'no expiry' : `expires ${created.expiresAt}`}. ` +
+      `token "${created.name}" created: scope ${created.scope}, ${created.expiresAt === null ? 'no expiry' : `expires ${when(created.expiresAt)}`}. ` +
         'It is shown only now: store it safely.',
     );
   });
@@ -50,14 +53,16 @@ export async function createToken(globals: GlobalOptions, name: string, flags: {
 export async function listTokens(globals: GlobalOptions): Promise<void> {
   await withContext(globals, async (context) => {
     const list = await (await context.client()).tokens.list();
-    await printList(context.output, list, COLUMNS, { tokens: list });
+    await printList(context.output, list, COLUMNS, { tokens: list }, { empty: 'No API tokens. Create one with: agentgw token create NAME --scope read' });
   });
 }
 
 export async function revokeToken(globals: GlobalOptions, name: string, flags: { yes?: boolean }): Promise<void> {
-  await confirm(`revoke token "${name}"?`, flags.yes);
   await withContext(globals, async (context) => {
-    const revoked = await (await context.client()).tokens.revoke(name);
+    const tokens = (await context.client()).tokens;
+    if (!(await tokens.list()).some((token) => token.name === name)) throw new NotFoundError('token', name, { hint: 'list tokens with: agentgw token list' });
+    await confirm(context.io, `revoke token "${name}"?`, { yes: flags.yes });
+    const revoked = await tokens.revoke(name);
     context.stderr(`token "${revoked.name}" revoked`);
   });
 }

@@ -222,6 +222,7 @@ export const RegisterGatewayBody = Type.Object(
     environmentIds: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'environment uuids or names' })),
     adapterConfig: Type.Optional(AdapterConfig),
     metadata: Type.Optional(OpenObject('free-form labels')),
+    allowDuplicateUrl: Type.Optional(Type.Boolean({ description: 'register it even though another gateway has the same control-plane URL (409 AGW_DUPLICATE_URL otherwise)' })),
   },
   { additionalProperties: false },
 );

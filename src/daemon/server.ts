@@ -11,7 +11,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
 import type { AdapterLogger } from '../adapters/adapter.js';
 import type { AgentgwConfig } from '../config/schema.js';
@@ -42,8 +42,8 @@ export interface StartDaemonOptions {
   port?: number;
   /** pino options (level, destination via `stream`), or false for no logs. Default: JSON at config.logging.level to stdout. */
   logger?: LoggerOptions | false;
-  /** A destination for the JSON logs other than stdout (tests). */
-  logStream?: NodeJS.WritableStream;
+  /** A destination for the JSON logs other than stdout: tests, or `serve`'s readable lines at a terminal. */
+  logStream?: DestinationStream;
   /** Where a relative custom adapter module is resolved from. */
   configDir?: string;
   /** How long `close()` lets in-flight requests finish before cutting their connections (default 10 s). */

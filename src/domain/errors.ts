@@ -18,6 +18,8 @@ export const ExitCode = {
   conflict: 5,
   /** A check found the gateway not ACTIVE (`gateway health`), like `diff --exit-code` finding drift. */
   unhealthy: 6,
+  /** The person answered no (or Ctrl-D) to a question: nothing was done. */
+  declined: 8,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -148,6 +150,31 @@ export class AdapterMismatchError extends AgentgwError {
       `gateway "${gatewayName}" was registered with the ${storedType} adapter, but the active adapter is ${activeType}`,
       { hint: `set gateway.adapter.type to ${storedType} to manage it, or re-register it under ${activeType}` },
     );
+  }
+}
+
+/**
+ * "n" (or Ctrl-D) at a prompt: the person's own choice, not a failure. The CLI says nothing more
+ * and exits 8, so a script can tell "declined" from "failed".
+ */
+export class DeclinedError extends AgentgwError {
+  readonly quiet = true;
+
+  constructor(message = 'declined') {
+    super('AGW_DECLINED', 400, ExitCode.declined, message);
+  }
+}
+
+/**
+ * A command stopped by a signal: exit 130. Ctrl-C (SIGINT) is the person's own doing, so the CLI
+ * says nothing more; another signal (a supervisor's SIGTERM) is named.
+ */
+export class InterruptedError extends AgentgwError {
+  readonly quiet: boolean;
+
+  constructor(what: string, signal: NodeJS.Signals = 'SIGINT') {
+    super('AGW_INTERRUPTED', 499, ExitCode.interrupted, `${what} stopped by ${signal}`);
+    this.quiet = signal === 'SIGINT';
   }
 }
 

@@ -18,6 +18,7 @@ import type {
 } from '../domain/types.js';
 import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
+import { duplicateControlPlaneUrl } from '../domain/refusals.js';
 import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
 import { perOwner } from '../store/per-owner.js';
@@ -39,6 +40,8 @@ export interface RegisterGatewayInput {
   environmentIds?: string[];
   adapterConfig?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /** Register it even though another gateway has the same control-plane URL. */
+  allowDuplicateUrl?: boolean;
 }
 
 export interface UpdateGatewayInput {
@@ -79,7 +82,7 @@ export class GatewayService {
   }
 
   async register(input: RegisterGatewayInput, options: RegisterOptions = {}): Promise<Gateway> {
-    rejectUnknownFields(input, ['name', 'displayName', 'gatewayType', 'environmentIds', 'adapterConfig', 'metadata'], 'gateway');
+    rejectUnknownFields(input, ['name', 'displayName', 'gatewayType', 'environmentIds', 'adapterConfig', 'metadata', 'allowDuplicateUrl'], 'gateway');
     const errors = new FieldErrors();
     checkName(errors, 'name', input.name);
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
@@ -101,6 +104,12 @@ export class GatewayService {
     const validated = adapter.validateConfig(adapterView(given.config, given.secrets).adapterConfig);
     const merged = { config: given.config, secrets: boundTo(given.secrets, stringOrNull(validated.controlPlaneUrl)) };
     const view = adapterView({ ...merged.config, ...validated }, merged.secrets);
+    // One controller under two names makes each report the other's resources as unexpected drift.
+    const controlPlaneUrl = stringOrNull(view.adapterConfig.controlPlaneUrl);
+    if (controlPlaneUrl !== null && input.allowDuplicateUrl !== true) {
+      const same = await this.gateways.namesWithControlPlaneUrl(controlPlaneUrl);
+      if (same.length > 0) throw duplicateControlPlaneUrl(controlPlaneUrl, same);
+    }
     const result = await adapter.registerGateway({
       name: input.name,
       type: input.gatewayType,

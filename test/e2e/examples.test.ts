@@ -60,7 +60,7 @@ describe('examples/config', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Adapter:\s+custom$/m);
     expect(result.stdout).toMatch(/^Status:\s+ACTIVE$/m);
-    expect(result.stdout).toMatch(/^static-1\tEGRESS\tACTIVE \d+s\tproduction\tstatic:\/\/static-1$/m);
+    expect(result.stdout).toMatch(/^static-1\tEGRESS\tACTIVE\t\d+s\tproduction\tstatic:\/\/static-1\t\d+s$/m);
   });
 
   it('cloud.yaml: a gateway provisioned by the simulated provider, waited for until ACTIVE', async () => {
@@ -77,7 +77,7 @@ describe('examples/config', () => {
       const result = await runCommented('examples/config/on-premise.yaml', { ...cliEnvironment().env, DATABASE_URL: schema.url, AGENTGW_SECRET_KEY: SECRET_KEY });
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/server\.auth\.required\s+true/);
-      expect(result.stdout).toMatch(/: applied 000_base, .*, 011_updated_at_on_change$/m);
+      expect(result.stdout).toMatch(/: applied 000_base, .*, 012_default_environment_description$/m);
     } finally {
       await schema.drop();
     }

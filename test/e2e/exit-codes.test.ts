@@ -14,6 +14,7 @@ import { startCloudSimulator, type CloudSimulator } from '../../src/simulators/c
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { BIN, cliEnvironment, type CliEnvironment } from '../support/cli.js';
 import { testConfig } from '../support/harness.js';
+import { closeTerminals, hasTmux, openTerminal } from '../support/terminal.js';
 
 const CLOUD = { clientId: 'exit-codes', clientSecret: 'cs-exit-codes-secret' };
 const FAIL_REGION = 'eu-south-9';
@@ -45,6 +46,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  await closeTerminals();
   await cloud?.close();
   await sim?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -252,10 +254,26 @@ describe('through a daemon that requires tokens', () => {
   });
 });
 
+// Only a person can decline: a question is asked at a terminal only (off one, --yes is needed: 2).
+describe.skipIf(!hasTmux)('at a terminal', () => {
+  it('8 when the person answers no', async () => {
+    await run(['env', 'create', 'kept'], 0);
+    const { CI: _ci, ...env } = cli.env;
+    const terminal = await openTerminal({ args: ['env', 'delete', 'kept'], env, cwd: env.HOME! });
+    await terminal.waitFor(/delete environment "kept"\? \[y\/N\]/);
+    await terminal.type('n');
+    await terminal.press('Enter');
+    const { exitCode } = await terminal.exit();
+    expect(exitCode).toBe(8);
+    produced.add(exitCode);
+    await run(['env', 'get', 'kept'], 0);
+  });
+});
+
 it('every exit code `help exit-codes` documents was produced above', async () => {
   const help = await cli.run(['help', 'exit-codes']);
   const documented = [...help.stdout.matchAll(/^\s+(\d+) {2}/gm)].map((m) => Number(m[1]));
-  expect(documented).toEqual([0, 1, 2, 3, 4, 5, 6, 130]);
+  expect(documented).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 130]);
   expect([...produced].sort((a, b) => a - b)).toEqual(documented);
 });
 

@@ -185,7 +185,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
     };
     const metricsUrl = this.settings(target).metricsUrl;
     if (metricsUrl === null) {
-      for (const field of RATE_FIELDS) unavailable[field] = 'metricsUrl is not configured for this gateway';
+      for (const field of RATE_FIELDS) unavailable[field] = `no metrics URL: set one with \`agentgw gateway update ${target.name} --metrics-url URL\``;
       return metrics;
     }
     try {

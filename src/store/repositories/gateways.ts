@@ -458,6 +458,19 @@ export class GatewayRepository {
     return (this.store.dialect === 'postgres' ? jsonArrayFromPostgres(summaries) : jsonArrayFromSqlite(summaries)).as('environments');
   }
 
+  /** The names of the gateways registered with this control-plane URL (a trailing slash aside). */
+  async namesWithControlPlaneUrl(url: string): Promise<string[]> {
+    const bare = url.replace(/\/+$/, '');
+    const rows = await this.store.db
+      .selectFrom('gateways')
+      .select('name')
+      .where('organization_uuid', '=', this.organizationId)
+      .where('control_plane_url', 'in', [bare, `${bare}/`])
+      .orderBy('name')
+      .execute();
+    return rows.map((row) => row.name);
+  }
+
   async count(): Promise<number> {
     const row = await this.store.db
       .selectFrom('gateways')

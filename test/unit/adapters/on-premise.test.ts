@@ -594,10 +594,11 @@ describe('metrics', () => {
   it('without a metricsUrl the rates are null with the reason, the counts still there', async () => {
     const metrics = await adapter.getMetrics(current('metrics'));
     expect(metrics).toMatchObject({ resourceCount: 3, requestRate: null, errorRate: null, averageLatencyMs: null });
+    const hint = 'no metrics URL: set one with `agentgw gateway update metrics --metrics-url URL`';
     expect(metrics.unavailable).toEqual({
-      requestRate: 'metricsUrl is not configured for this gateway',
-      errorRate: 'metricsUrl is not configured for this gateway',
-      averageLatency: 'metricsUrl is not configured for this gateway',
+      requestRate: hint,
+      errorRate: hint,
+      averageLatency: hint,
     });
   });
 
