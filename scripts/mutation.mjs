@@ -2,6 +2,8 @@
 // each mutated file's score against the 90% the project holds them to. Stryker 10 refuses
 // Node 20, so it runs on a Node 22 or later: this one if it is, else $AGENTGW_NODE22, else the
 // Node 22 these machines keep under /root/.cache/node22. Extra arguments go to `stryker run`.
+// Stryker is not one of the project's dependencies (it needs Node 22; the project installs without
+// warnings on Node 20 too): it has its own package in test/mutation/, installed here on first use.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -32,7 +34,13 @@ function findNode() {
 }
 
 const node = findNode();
-const stryker = resolve('node_modules/@stryker-mutator/core/bin/stryker.js');
+const STRYKER_PACKAGE = resolve('test/mutation');
+const stryker = resolve(STRYKER_PACKAGE, 'node_modules/@stryker-mutator/core/bin/stryker.js');
+if (!existsSync(stryker)) {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const install = spawnSync(npm, ['ci', '--prefix', STRYKER_PACKAGE, '--no-audit', '--no-fund', '--engine-strict=false', '--loglevel=error'], { stdio: 'inherit' });
+  if (install.status !== 0) process.exit(install.status ?? 1);
+}
 const run = spawnSync(node, [stryker, 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
 if (run.status !== 0) process.exit(run.status ?? 1);
 

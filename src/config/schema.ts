@@ -15,6 +15,8 @@ export interface Leaf {
   default: unknown;
   /** Redacted by `config show` and never logged. */
   secret?: boolean;
+  /** Written "30s", held in milliseconds; `config show` prints it as written. */
+  duration?: boolean;
 }
 export interface Branch {
   kind: 'branch';
@@ -38,6 +40,7 @@ const duration: Check = (v) => {
   const ms = typeof v === 'string' ? parseDuration(v) : null;
   return ms !== null && ms > 0 ? { ok: true, value: ms } : { ok: false, expected: 'a duration like 500ms, 30s or 5m' };
 };
+const durationLeaf = (defaultMs: number): Leaf => ({ ...leaf(duration, defaultMs), duration: true });
 const integer = (min: number, max: number): Check => (v) => {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
@@ -102,7 +105,7 @@ export const configSchema = branch({
      * PostgreSQL: how long a connection attempt, or a statement, may go unanswered before the
      * request gets a 503 (a database behind a dropped network answers nothing at all).
      */
-    timeout: leaf(duration, 5_000),
+    timeout: durationLeaf(5_000),
   }),
   server: branch({
     /** Remote mode: the daemon the CLI talks to. */
@@ -112,13 +115,13 @@ export const configSchema = branch({
     port: leaf(integer(0, 65535), 8080),
     bodyLimit: leaf(integer(1024, 64 * 1024 * 1024), 1024 * 1024),
     /** How long a stop (SIGTERM) may take before the daemon exits 1, naming the step that hung. */
-    shutdownTimeout: leaf(duration, 20_000),
+    shutdownTimeout: durationLeaf(20_000),
     /** From the first byte of a request to its last; a client that trickles its body is cut. */
-    requestTimeout: leaf(duration, 30_000),
+    requestTimeout: durationLeaf(30_000),
     /** From the first byte of a request (or of a new connection) to the end of its headers. */
-    headersTimeout: leaf(duration, 10_000),
+    headersTimeout: durationLeaf(10_000),
     /** How long a connection may idle between requests. */
-    keepAliveTimeout: leaf(duration, 5_000),
+    keepAliveTimeout: durationLeaf(5_000),
     /** Open connections at most; at the cap the longest-waiting one that is not being served makes room. */
     maxConnections: leaf(integer(1, 65_535), 512),
     /** Host names a request may carry besides loopback ones while authentication is off (behind a proxy). */
@@ -132,15 +135,15 @@ export const configSchema = branch({
     adapter: branch({
       type: leaf(oneOf(ADAPTER_TYPES), 'on-premise'),
       onPremise: branch({
-        defaultTimeout: leaf(duration, 30_000),
+        defaultTimeout: durationLeaf(30_000),
         retryPolicy: branch({
           maxAttempts: leaf(integer(1, 10), 3),
           backoffMultiplier: leaf(number(1, 10), 2),
-          maxBackoff: leaf(duration, 30_000),
+          maxBackoff: durationLeaf(30_000),
         }),
         healthCheck: branch({
-          interval: leaf(duration, 30_000),
-          timeout: leaf(duration, 5_000),
+          interval: durationLeaf(30_000),
+          timeout: durationLeaf(5_000),
           concurrency: leaf(integer(1, 10_000), 200),
           unhealthyThreshold: leaf(integer(1, 100), 3),
           healthyThreshold: leaf(integer(1, 100), 2),
@@ -158,8 +161,8 @@ export const configSchema = branch({
         }),
         defaultRegion: leaf(string, 'us-east-1'),
         provisioning: branch({
-          timeout: leaf(duration, 600_000),
-          pollInterval: leaf(duration, 2_000),
+          timeout: durationLeaf(600_000),
+          pollInterval: durationLeaf(2_000),
         }),
       }),
       custom: branch({
@@ -188,7 +191,7 @@ export const configSchema = branch({
     level: leaf(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   }),
   dashboard: branch({
-    refresh: leaf(duration, 2_000),
+    refresh: durationLeaf(2_000),
   }),
 });
 
