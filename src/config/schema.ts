@@ -122,7 +122,7 @@ export const configSchema = branch({
     headersTimeout: durationLeaf(10_000),
     /** How long a connection may idle between requests. */
     keepAliveTimeout: durationLeaf(5_000),
-    /** Open connections at most; at the cap the longest-waiting one that is not being served makes room. */
+    /** Open connections at most; at the cap one not being served makes room (a request still arriving first, then an idle one). */
     maxConnections: leaf(integer(1, 65_535), 512),
     /** Host names a request may carry besides loopback ones while authentication is off (behind a proxy). */
     allowedHosts: leaf(hostList, []),

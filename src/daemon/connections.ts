@@ -6,10 +6,11 @@
  * cap bounds how many there can be meanwhile.
  *
  * At the cap, a new connection is not simply refused, which would hand the daemon to whoever
- * holds the most connections: the connection that has waited longest without being served — an
- * idle keep-alive connection, or one whose request has not fully arrived — is closed to make
- * room. Only when every connection is being served (its request in, its answer not yet sent) is
- * the newcomer closed instead.
+ * holds the most connections: one that is not being served is closed to make room — first the
+ * one whose request has been arriving longest (a client trickling its headers or body), then the
+ * one idle longest (a kept-alive client between requests, or one that never sent anything). An
+ * idle connection goes last because its client may be about to reuse it. Only when every
+ * connection is being served (its request in, its answer not yet sent) is the newcomer closed.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -25,6 +26,8 @@ interface Tracked {
   since: number;
   /** The request being answered, or null between requests. */
   request: IncomingMessage | null;
+  /** The bytes read from it when it last became idle: more since means a request is arriving. */
+  idleBytes: number;
 }
 
 export interface ConnectionCap {
@@ -47,7 +50,7 @@ export function capConnections(server: Server, options: ConnectionCapOptions): C
       victim.destroy();
       options.onShed?.('waiting');
     }
-    tracked.set(socket, { since: performance.now(), request: null });
+    tracked.set(socket, { since: performance.now(), request: null, idleBytes: socket.bytesRead });
     socket.once('close', () => tracked.delete(socket));
   });
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
@@ -58,21 +61,22 @@ export function capConnections(server: Server, options: ConnectionCapOptions): C
     response.once('finish', () => {
       entry.request = null;
       entry.since = performance.now();
+      entry.idleBytes = request.socket.bytesRead;
     });
   });
   return { open: () => tracked.size };
 }
 
-/** The connection not being served that has waited longest, if any. */
+/** The connection whose request has been arriving longest, else the one idle longest; none when all are served. */
 function longestWaiting(tracked: Map<Socket, Tracked>): Socket | undefined {
-  let victim: Socket | undefined;
-  let since = Infinity;
+  let arriving: [Socket, number] | undefined;
+  let idle: [Socket, number] | undefined;
   for (const [socket, entry] of tracked) {
-    const served = entry.request !== null && entry.request.complete;
-    if (!served && entry.since < since) {
-      victim = socket;
-      since = entry.since;
+    if (entry.request !== null ? !entry.request.complete : socket.bytesRead > entry.idleBytes) {
+      if (arriving === undefined || entry.since < arriving[1]) arriving = [socket, entry.since];
+    } else if (entry.request === null && (idle === undefined || entry.since < idle[1])) {
+      idle = [socket, entry.since];
     }
   }
-  return victim;
+  return (arriving ?? idle)?.[0];
 }

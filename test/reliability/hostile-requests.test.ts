@@ -41,7 +41,8 @@ function throughProxy(schema: TestSchema): string {
 }
 
 beforeAll(async () => {
-  sim = await startGatewaySimulator({ gateways: [{ name: 'good', auth: { username: CANARY.username, password: CANARY.password } }] });
+  // One controller per gateway stored: a controller's URL is registered once.
+  sim = await startGatewaySimulator({ gateways: ['good', 'depth', 'size', 'grows'].map((name) => ({ name, auth: { username: CANARY.username, password: CANARY.password } })) });
   const base = new URL(POSTGRES_BASE_URL);
   dbProxy = await FaultProxy.start({ host: base.hostname, port: Number(base.port || 5432) });
   schemas = [createTestSchema('battery_hostile'), createTestSchema('battery_hostile'), createTestSchema('battery_hostile')];
@@ -172,10 +173,10 @@ describe('reliability: hostile requests', () => {
     };
     /** JSON text nested `levels` deep, built as text: JSON.stringify itself overflows on deep values. */
     const nestedText = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
-    const registration = (name: string, extra: Record<string, unknown>) => ({
+    const registration = (name: string, extra: Record<string, unknown>, controller: string) => ({
       name,
       gatewayType: 'EGRESS',
-      adapterConfig: { controlPlaneUrl: sim.urlOf('good'), ...canaryCredentials() },
+      adapterConfig: { controlPlaneUrl: sim.urlOf(controller), ...canaryCredentials() },
       ...extra,
     });
     let refusedCount = 0;
@@ -186,17 +187,17 @@ describe('reliability: hostile requests', () => {
       const ok = answer.status === 400 && isProblem(answer) && answer.body.code === 'AGW_VALIDATION' && (path === undefined || JSON.stringify(answer.body.errors ?? []).includes(`"path":"${path}`));
       if (s.check(ok, `${label}: expected a 400 naming ${path ?? 'the body'}, got ${show(answer)}`)) refusedCount += 1;
     };
-    const register = async (name: string, extra: Record<string, unknown>) => {
+    const register = async (name: string, extra: Record<string, unknown>, controller = 'good') => {
       s.figures.notes.canaryRegistrations = Number(s.figures.notes.canaryRegistrations ?? 0) + 1;
-      return request(s, open.url, 'POST', '/api/v1/gateways', { body: registration(name, extra) });
+      return request(s, open.url, 'POST', '/api/v1/gateways', { body: registration(name, extra, controller) });
     };
 
     // At the limits: stored, and read back whole.
     const deepest = { tags: nested(7, 'leaf') };
-    const atDepth = await register('at-depth', { metadata: deepest });
+    const atDepth = await register('at-depth', { metadata: deepest }, 'depth');
     s.check(atDepth.status === 201 && JSON.stringify(atDepth.body.metadata) === JSON.stringify(deepest), `8 levels of metadata must be stored: ${show(atDepth)}`);
     const filler = (bytes: number) => ({ note: 'x'.repeat(bytes - JSON.stringify({ note: '' }).length) });
-    const atSize = await register('at-size', { metadata: filler(16 * 1024) });
+    const atSize = await register('at-size', { metadata: filler(16 * 1024) }, 'size');
     s.check(atSize.status === 201 && Buffer.byteLength(JSON.stringify(atSize.body.metadata)) === 16 * 1024, `16 KiB of metadata must be stored: ${show(atSize)}`);
 
     // Beyond them: refused, whatever the shape.
@@ -219,7 +220,7 @@ describe('reliability: hostile requests', () => {
     }
 
     // Updates: the patch, and what would be stored after it, are both held to the limits.
-    const base = await register('grows', { adapterConfig: { controlPlaneUrl: sim.urlOf('good'), ...canaryCredentials(), caCert: 'c'.repeat(10 * 1024) } });
+    const base = await register('grows', { adapterConfig: { controlPlaneUrl: sim.urlOf('grows'), ...canaryCredentials(), caCert: 'c'.repeat(10 * 1024) } });
     s.check(base.status === 201, `grows: ${show(base)}`);
     await refused('an update 9 levels deep', await request(s, open.url, 'PUT', '/api/v1/gateways/grows', { body: { adapterConfig: { extra: nested(8) } } }), 'adapterConfig');
     await refused('an update that would store 20 KiB', await request(s, open.url, 'PUT', '/api/v1/gateways/grows', { body: { adapterConfig: { clientCert: 'z'.repeat(10 * 1024) } } }), 'adapterConfig');

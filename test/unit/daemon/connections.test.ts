@@ -34,11 +34,12 @@ async function start(max: number): Promise<{ port: number; cap: ConnectionCap; s
   return { port: (server.address() as AddressInfo).port, cap, shed, release: () => held.splice(0).forEach((answer) => answer()) };
 }
 
-/** A client connection; resolves once connected. */
+/** A client connection that reads (and drops) what it is sent, so it sees the server close it; resolves once connected. */
 async function connect(port: number, send?: string): Promise<net.Socket> {
   const socket = net.connect(port, '127.0.0.1');
   sockets.push(socket);
   socket.on('error', () => {});
+  socket.resume();
   await once(socket, 'connect');
   if (send !== undefined) socket.write(send);
   return socket;
@@ -59,22 +60,42 @@ describe('capConnections', () => {
     expect(cap.open()).toBe(1);
   });
 
-  it('at the cap, closes the connection that has waited longest to make room', async () => {
-    const { port, cap, shed } = await start(2);
-    const oldest = await connect(port);
+  it('at the cap, closes a connection whose request is still arriving before an idle one, the oldest first', async () => {
+    const { port, cap, shed } = await start(3);
+    const idle = await connect(port);
     await tick();
-    const younger = await connect(port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{');
+    const trickling = await connect(port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{');
     await tick();
-    const newcomer = await connect(port);
-    await closed(oldest);
-    expect(younger.destroyed).toBe(false);
-    expect(newcomer.destroyed).toBe(false);
-    expect(shed).toEqual(['waiting']);
-    expect(cap.open()).toBe(2);
-    // The next one pushes out the request still arriving, not the newcomer that came after it.
+    const halfHeaders = await connect(port, 'GET / HTTP/1.1\r\nHost: x\r\n');
+    await tick();
     await connect(port);
-    await closed(younger);
-    expect(newcomer.destroyed).toBe(false);
+    await closed(trickling);
+    expect(shed).toEqual(['waiting']);
+    expect(cap.open()).toBe(3);
+    await connect(port);
+    await closed(halfHeaders);
+    expect(idle.destroyed).toBe(false);
+    // With nothing arriving any more, the connection idle longest makes room.
+    await connect(port);
+    await closed(idle);
+    expect(shed).toEqual(['waiting', 'waiting', 'waiting']);
+  });
+
+  it('counts a kept-alive connection as idle from its last answer, and as arriving once a new request starts on it', async () => {
+    const { port } = await start(2);
+    const silent = await connect(port);
+    await tick();
+    const kept = await connect(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await tick();
+    // Both idle: the one that never spoke has waited since it connected, the kept one only since its answer.
+    const third = await connect(port);
+    await closed(silent);
+    expect(kept.destroyed).toBe(false);
+    kept.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await tick();
+    await connect(port);
+    await closed(kept);
+    expect(third.destroyed).toBe(false);
   });
 
   it('closes the newcomer when every connection is being served', async () => {
