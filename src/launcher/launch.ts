@@ -17,8 +17,12 @@ export interface CliModule {
   setModuleImporter(importer: (specifier: string) => Promise<unknown>): void;
 }
 
-/** module.enableCompileCache, which @types/node 20 does not declare. */
-type EnableCompileCache = (directory?: string) => unknown;
+/** module.enableCompileCache and flushCompileCache (Node 22), which @types/node 20 does not declare. */
+interface CompileCache {
+  enableCompileCache?(directory?: string): unknown;
+  flushCompileCache?(): void;
+}
+const compileCache = nodeModule as CompileCache;
 
 /** Runs the CLI in `distDir` with `argv` (process.argv); sets the exit code when it is done. */
 export function launch(distDir: string, argv: string[]): void {
@@ -29,18 +33,30 @@ export function launch(distDir: string, argv: string[]): void {
   void cli.main(argv).then((exitCode) => {
     process.exitCode = exitCode;
     afterRun();
+    setImmediate(exitWhenIdle);
   });
+}
+
+/**
+ * Exits at once when the command left nothing running: no handle, request or timer (output still
+ * being written to a pipe is one), and nobody listening for 'beforeExit'. Node would exit then
+ * too, after freeing the heap and every handle one by one: ~7 ms of a 60 ms command.
+ */
+function exitWhenIdle(): void {
+  if (process.getActiveResourcesInfo().length > 0 || process.listenerCount('beforeExit') > 0) return;
+  // Node writes its compile cache when it frees the environment, which process.exit() skips.
+  compileCache.flushCompileCache?.();
+  process.exit();
 }
 
 function loadCli(distDir: string, args: readonly string[]): { cli: CliModule; afterRun(): void } {
   const file = join(distDir, 'cli.cjs');
   const cacheDir = codeCacheDir();
-  const enableCompileCache = (nodeModule as { enableCompileCache?: EnableCompileCache }).enableCompileCache;
   const mapStacks = Boolean(process.env.AGENTGW_DEBUG) || process.sourceMapsEnabled;
-  if (enableCompileCache !== undefined || mapStacks) {
+  if (compileCache.enableCompileCache !== undefined || mapStacks) {
     // Before the bundle loads: Node reads a module's source map when it compiles the module.
     if (mapStacks) process.setSourceMapsEnabled(true);
-    if (enableCompileCache !== undefined && cacheDir !== null) enableCompileCache(cacheDir);
+    if (cacheDir !== null) compileCache.enableCompileCache?.(cacheDir);
     return { cli: createRequire(file)(file) as CliModule, afterRun() {} };
   }
   const { BUNDLE_HASH } = createRequire(file)(join(distDir, 'version.cjs')) as { BUNDLE_HASH: string };
