@@ -1,10 +1,11 @@
 /**
- * Runs the built CLI, one CommonJS file, from V8's code cache: Node 20's way to start it fast
- * (Node 22 and later use their own compile cache, see launch.ts).
+ * Runs the built CLI, one CommonJS file, from V8's code cache.
  *
- * Node 20 has no compile cache of its own (module.enableCompileCache came with Node 22.1). This is
- * the same idea: the bytecode V8 compiled during a command's first run is stored, and later runs
- * of that command deserialise it instead of parsing and compiling the bundle again.
+ * The bytecode V8 compiled during a command's first run is stored, and later runs of that
+ * command deserialise it instead of parsing and compiling the bundle again (measured on
+ * `env list`: 126 ms without, 86 ms with). Node 22's module.enableCompileCache is the same idea,
+ * but stores the bytecode before the module runs, without the functions a command calls
+ * (launch.ts says what that costs).
  *
  * There is a cache per command (`gateway.list`, `env.create`, …) because a cache holds the
  * functions its run compiled, and each command compiles different ones. A cache belongs to one
@@ -71,8 +72,8 @@ const WRAPPER_END = '\n})';
 /** Runs the CommonJS module `file` with the code cache of `options.key`. */
 export function loadWithCodeCache<T>(file: string, options: CodeCacheOptions): CachedModule<T> {
   const { cacheDir, key, sourceHash } = options;
-  // Node 22's loader needs the bundle as a plain module; wrapping it here costs a copy of the
-  // text when V8 flattens the string (a fraction of a millisecond).
+  // With source maps on, Node's loader runs the bundle, as a plain module; wrapping it here
+  // costs a copy of the text when V8 flattens the string (a fraction of a millisecond).
   const source = WRAPPER_START + readSource(file) + WRAPPER_END;
   const cacheFile = cacheDir === null ? null : codeCacheFile(file, cacheDir, key, sourceHash);
   const stored = cacheFile === null ? undefined : readIfPresent(cacheFile);
