@@ -9,9 +9,10 @@ import { gatewayOperations } from './006_gateway_operations.js';
 import { apiTokens } from './007_api_tokens.js';
 import { resourcesDeployments } from './008_resources_deployments.js';
 import { gatewayListIndex } from './009_gateway_list_index.js';
+import { resourceSecrets } from './010_resource_secrets.js';
 import type { Migration } from './types.js';
 
-export type { Migration } from './types.js';
+export type { Migration, MigrationContext } from './types.js';
 export { DEFAULT_ORGANIZATION_UUID } from './types.js';
 
 export const migrations: readonly Migration[] = [
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   apiTokens,
   resourcesDeployments,
   gatewayListIndex,
+  resourceSecrets,
 ];

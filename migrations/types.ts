@@ -4,11 +4,18 @@
  */
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
+import type { SecretBox } from '../src/secrets/secret-box.js';
 import type { Dialect } from '../src/store/codec.js';
+
+/** What a migration may need besides the database: the key, for data that must be sealed. */
+export interface MigrationContext {
+  /** The secret box; throws a ConfigError naming the setting when no key is configured. */
+  secrets: () => SecretBox;
+}
 
 export interface Migration {
   name: string;
-  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+  up(db: Kysely<any>, dialect: Dialect, context: MigrationContext): Promise<void>;
 }
 
 export function columnTypes(dialect: Dialect) {

@@ -244,10 +244,17 @@ export function buildProgram(): Command {
   examples(
     program
       .command('apply')
-      .description('add or update resources from gateway-controller manifests (YAML or JSON, one or many documents); a changed manifest is a new revision')
+      .description(
+        'add or update resources from gateway-controller manifests (YAML or JSON, one or many documents); a changed manifest is a new revision. ' +
+          '${VAR} in a manifest is replaced from the environment here, before it is sent; secret fields (API keys, Secret values) are stored encrypted and read back as {set: true}',
+      )
       .option('-f, --filename <file>', 'manifest file, or - for standard input (repeatable)', collect)
       .action(lazy(async () => (await import('./commands/apply.js')).applyCommand)),
-    ['agentgw apply -f openai-template.yaml -f openai-provider.yaml', 'cat resources.yaml | agentgw apply -f - -o json'],
+    [
+      'agentgw apply -f openai-template.yaml -f openai-provider.yaml',
+      'agentgw apply -f openai-provider.yaml     # value: "Bearer ${OPENAI_API_KEY}" in the file, read from the environment',
+      'cat resources.yaml | agentgw apply -f - -o json',
+    ],
   );
   const resource = program.command('resource').description('resources kept by the control plane (add them with: agentgw apply)');
   examples(
@@ -255,7 +262,7 @@ export function buildProgram(): Command {
       .command('list')
       .alias('ls')
       .description('list resources and their latest revisions')
-      .option('--kind <kind>', 'only this kind: LlmProvider, LlmProxy, Mcp, RestApi or LlmProviderTemplate')
+      .option('--kind <kind>', 'only this kind: LlmProvider, LlmProxy, Mcp, RestApi, LlmProviderTemplate or Secret')
       .action(lazy(async () => (await import('./commands/apply.js')).listResources)),
     ['agentgw resource list', 'agentgw resource list --kind LlmProvider -o name'],
   );

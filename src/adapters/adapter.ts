@@ -13,8 +13,12 @@
 import type { AdapterType, GatewayStatus, GatewayType, HealthErrorClass } from '../domain/types.js';
 
 /** The kinds of the gateway-controller's management API. */
-export const RESOURCE_KINDS = ['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate'] as const;
+export const RESOURCE_KINDS = ['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate', 'Secret'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+/** The kinds that serve traffic, which a gateway's metrics count; Secrets only hold values for them. */
+export const TRAFFIC_KINDS = ['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate'] as const satisfies readonly ResourceKind[];
+export type TrafficKind = (typeof TRAFFIC_KINDS)[number];
 
 export const RESOURCE_API_VERSION = 'gateway.api-platform.wso2.com/v1';
 
@@ -36,6 +40,12 @@ export interface GatewayCredentials {
   clientSecret?: string;
   /** PEM private key for the TLS client certificate. */
   clientKey?: string;
+  /**
+   * The origin (scheme://host:port) these credentials were given for. Adapters attach them (the
+   * Authorization header, the TLS client key) only to requests to this origin; absent, to the
+   * target's controlPlaneUrl.
+   */
+  origin?: string;
 }
 
 /** Everything an adapter knows about one gateway. */

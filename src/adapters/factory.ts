@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { importModule } from '../launcher/import-module.js';
 import type { AgentgwConfig } from '../config/schema.js';
 import { ConfigError } from '../domain/errors.js';
+import { SHAPE_SCRUBBER } from '../secrets/scrubber.js';
 import type { AdapterContext, AdapterLogger, GatewayAdapter } from './adapter.js';
 
 /** Every method a GatewayAdapter must have; a custom module missing any is refused by name. */
@@ -31,7 +32,7 @@ export const ADAPTER_METHODS = [
 export function adapterContext(config: AgentgwConfig, logger: AdapterLogger): AdapterContext {
   const onPremise = config.gateway.adapter.onPremise;
   return {
-    logger,
+    logger: scrubbingLogger(logger),
     http: {
       defaultTimeoutMs: onPremise.defaultTimeout,
       healthCheckTimeoutMs: onPremise.healthCheck.timeout,
@@ -44,6 +45,17 @@ export function adapterContext(config: AgentgwConfig, logger: AdapterLogger): Ad
     },
     network: { ...config.network },
   };
+}
+
+/**
+ * Every adapter logs through this: Authorization values and URL userinfo are cut from messages
+ * and string fields, whatever an adapter (a custom one too) puts there.
+ */
+function scrubbingLogger(logger: AdapterLogger): AdapterLogger {
+  const fields = (values: Record<string, unknown> | undefined) =>
+    values === undefined ? undefined : Object.fromEntries(Object.entries(values).map(([key, value]) => [key, typeof value === 'string' ? SHAPE_SCRUBBER.scrub(value) : value]));
+  const level = (write: AdapterLogger['warn']): AdapterLogger['warn'] => (message, values) => write(SHAPE_SCRUBBER.scrub(message), fields(values));
+  return { warn: level((m, v) => logger.warn(m, v)), info: level((m, v) => logger.info(m, v)), debug: level((m, v) => logger.debug(m, v)) };
 }
 
 export async function createAdapter(config: AgentgwConfig, logger: AdapterLogger, baseDir = process.cwd()): Promise<GatewayAdapter> {

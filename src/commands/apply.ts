@@ -2,8 +2,15 @@
  * `agentgw apply -f FILE|-` and `agentgw resource list|get|delete`: gateway-controller manifests
  * (YAML or JSON, one or many documents per file) kept by the control plane. Files are parsed
  * here, so the daemon only ever receives JSON; errors name the file and document.
+ *
+ * `${NAME}` (and `${NAME:-fallback}`) in any string of a manifest is replaced here, from this
+ * process's environment, before anything is sent: an API key can live in the environment (or a
+ * secret manager feeding it) rather than in a YAML file in git. The REST API stores what it is
+ * sent and expands nothing.
  */
 import { readFile } from 'node:fs/promises';
+import { interpolateEnv } from '../config/interpolate.js';
+import { fieldPath } from '../domain/manifest-secrets.js';
 import { AgentgwError, UsageError, ValidationError } from '../domain/errors.js';
 import type { AppliedResource, Resource } from '../domain/resources.js';
 import { printList, printResource, type Column } from '../output/format.js';
@@ -88,7 +95,19 @@ async function readDocuments(file: string): Promise<Document[]> {
     else if (isList(value)) values.push(...value.items);
     else values.push(value);
   }
-  return values.map((value, i) => ({ value, source: values.length > 1 ? `${name}#${i + 1}` : name }));
+  return values.map((value, i) => {
+    const source = values.length > 1 ? `${name}#${i + 1}` : name;
+    return { value: expandVariables(value, source), source };
+  });
+}
+
+/** The document with `${NAME}` references replaced from the environment; an unset one is a usage error naming it. */
+function expandVariables(value: unknown, source: string): unknown {
+  return interpolateEnv(value, process.env, (name, path) =>
+    new UsageError(`${source}: ${fieldPath(path) || '(document)'}: environment variable ${name} is not set`, {
+      hint: `export ${name}=… before running apply, or write \${${name}:-default}; nothing was stored`,
+    }),
+  );
 }
 
 function isList(value: unknown): value is { items: unknown[] } {

@@ -2,6 +2,7 @@
 import { defaultDatabaseUrl } from '../config/paths.js';
 import { UsageError } from '../domain/errors.js';
 import { printDocument } from '../output/format.js';
+import { lazySecretBox } from '../secrets/key-source.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest, migrationStatus } from '../store/migrator.js';
 import { createCommandContext, type GlobalOptions } from './context.js';
@@ -30,7 +31,9 @@ export async function migrationStatusCommand(globals: GlobalOptions): Promise<vo
 
 export async function migrateUpCommand(globals: GlobalOptions): Promise<void> {
   await withStore(globals, async (store, context) => {
-    const applied = await migrateToLatest(store);
+    const { config } = context.loaded;
+    const secrets = lazySecretBox({ configuredKey: config.secrets.key, sqlitePath: store.sqlitePath, warn: (message) => context.stderr(`warning: ${message}`) });
+    const applied = await migrateToLatest(store, undefined, { secrets });
     await printDocument(context.output, { database: store.displayUrl, applied }, () =>
       applied.length === 0 ? `${store.displayUrl}: up to date\n` : `${store.displayUrl}: applied ${applied.join(', ')}\n`,
     );

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
+import { interpolateEnv } from './interpolate.js';
 import { configSchema, type AgentgwConfig, type ConfigBranch, type ConfigNode } from './schema.js';
 import { userConfigDir } from './paths.js';
 
@@ -169,25 +170,14 @@ function flatten(
   }
 }
 
-const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-
 /** Replaces `${NAME}` and `${NAME:-fallback}` in strings, recursively. */
 function interpolate(value: unknown, file: string, path: string, env: NodeJS.ProcessEnv): unknown {
-  if (typeof value === 'string') {
-    return value.replace(VARIABLE, (_match, name: string, fallback: string | undefined) => {
-      const found = env[name];
-      if (found !== undefined && found !== '') return found;
-      if (fallback !== undefined) return fallback;
-      throw new ConfigError(`${file}: ${path}: environment variable ${name} is not set`, {
-        hint: `export ${name}=… or write \${${name}:-default}`,
-      });
+  return interpolateEnv(value, env, (name, at) => {
+    const where = [path, ...at.filter((key) => typeof key === 'string')].join('.');
+    return new ConfigError(`${file}: ${where}: environment variable ${name} is not set`, {
+      hint: `export ${name}=… or write \${${name}:-default}`,
     });
-  }
-  if (Array.isArray(value)) return value.map((item) => interpolate(item, file, path, env));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, file, `${path}.${k}`, env)]));
-  }
-  return value;
+  });
 }
 
 function environmentLayer(env: NodeJS.ProcessEnv): Layer {

@@ -6,8 +6,8 @@
  * so every shipped example applies cleanly.
  *
  * Also here: the canonical digest of a manifest (a changed digest is a new revision) and the
- * comparison of a desired spec with what a gateway returns (which never echoes write-only
- * credentials).
+ * comparison of a desired spec with what a gateway returns (which never echoes secret fields:
+ * see manifest-secrets.ts).
  *
  * @example
  * const manifest = checkManifest(yamlDocument); // throws ValidationError naming each bad field
@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { RESOURCE_API_VERSION, RESOURCE_KINDS, type ResourceKind, type ResourceManifest } from '../adapters/adapter.js';
 import { ValidationError, type FieldError } from './errors.js';
+import { secretFieldErrors, withoutSecretFields } from './manifest-secrets.js';
 
 /** Like a Kubernetes object name; it is also the `{id}` path segment on the gateway. */
 const RESOURCE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
@@ -98,6 +99,7 @@ export function manifestErrors(document: unknown, at = ''): FieldError[] {
     add('spec', document.spec === undefined ? 'is required' : 'must be an object');
   } else if (kind) {
     SPEC_RULES[document.kind as ResourceKind](new SpecChecker(document.spec, add));
+    for (const error of secretFieldErrors(document.kind as ResourceKind, document.spec)) add(error.path, error.message);
   }
   return issues;
 }
@@ -350,6 +352,17 @@ const SPEC_RULES: Record<ResourceKind, (check: SpecChecker) => void> = {
     check.deploymentState();
   },
 
+  Secret(check) {
+    check.displayName(253);
+    check.maxString('description', 1024);
+    // Left out, the stored value is kept; the service refuses a Secret that ends up with none.
+    const value = check.spec.value;
+    if (typeof value === 'string' && (value.length === 0 || value.length > 10240)) check.error('value', 'must be 1-10240 characters');
+    for (const key of Object.keys(check.spec)) {
+      if (!['displayName', 'description', 'value'].includes(key)) check.error(key, 'unknown field; a Secret has displayName, description and value');
+    }
+  },
+
   LlmProviderTemplate(check) {
     check.displayName(253, false);
     check.maxString('groupId', 40);
@@ -385,38 +398,42 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** The digest a revision is known by: apiVersion, labels, annotations and spec. */
-export function manifestDigest(manifest: ResourceManifest): string {
+/**
+ * The digest a revision is known by: apiVersion, labels, annotations and spec (with secret values
+ * as `{set: true}`), and `secretsDigest`, a keyed hash of the secret values when there are any.
+ * Keyed, because the digest is shown to every reader: a plain hash of a short API key could be
+ * reversed by trying keys.
+ */
+export function manifestDigest(manifest: ResourceManifest, secretsDigest: string | null = null): string {
   const { labels, annotations } = manifest.metadata;
+  const canonical = { apiVersion: manifest.apiVersion, labels: labels ?? {}, annotations: annotations ?? {}, spec: manifest.spec };
   return createHash('sha256')
-    .update(canonicalJson({ apiVersion: manifest.apiVersion, labels: labels ?? {}, annotations: annotations ?? {}, spec: manifest.spec }))
+    .update(canonicalJson(secretsDigest === null ? canonical : { ...canonical, secrets: secretsDigest }))
     .digest('hex');
 }
 
 /**
- * Whether a gateway's copy of a spec is the desired one. Gateways never return write-only
- * credentials (`…auth.value`), so those are not compared. `exact` also refuses fields the
- * gateway has and the desired spec lacks; without it, fields a controller fills in with
- * defaults are tolerated.
+ * Whether a gateway's copy of a spec of `kind` is the desired one. Gateways never return secret
+ * fields, so those are not compared. `exact` also refuses fields the gateway has and the desired
+ * spec lacks; without it, fields a controller fills in with defaults are tolerated.
  */
-export function specMatches(desired: unknown, actual: unknown, exact: boolean): boolean {
-  return matches(desired, actual, exact, null);
+export function specMatches(kind: ResourceKind, desired: Record<string, unknown>, actual: Record<string, unknown>, exact: boolean): boolean {
+  return matches(withoutSecretFields(kind, desired), withoutSecretFields(kind, actual), exact);
 }
 
-function matches(desired: unknown, actual: unknown, exact: boolean, parentKey: string | null): boolean {
+function matches(desired: unknown, actual: unknown, exact: boolean): boolean {
   if (Array.isArray(desired)) {
-    return Array.isArray(actual) && actual.length === desired.length && desired.every((item, i) => matches(item, actual[i], exact, null));
+    return Array.isArray(actual) && actual.length === desired.length && desired.every((item, i) => matches(item, actual[i], exact));
   }
   if (isObject(desired)) {
     if (!isObject(actual)) return false;
-    const writeOnly = (key: string) => parentKey === 'auth' && key === 'value';
     for (const [key, value] of Object.entries(desired)) {
-      if (writeOnly(key) || value === undefined) continue;
-      if (!matches(value, actual[key], exact, key)) return false;
+      if (value === undefined) continue;
+      if (!matches(value, actual[key], exact)) return false;
     }
     if (exact) {
       for (const key of Object.keys(actual)) {
-        if (!writeOnly(key) && actual[key] !== undefined && desired[key] === undefined) return false;
+        if (actual[key] !== undefined && desired[key] === undefined) return false;
       }
     }
     return true;

@@ -11,8 +11,9 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 /** The last operation asked of a deployment: put the resource on the gateway, or take it off. */
 export type DeploymentOperation = 'deploy' | 'undeploy';
 
-/** AI resources go to EGRESS gateways, REST APIs to INGRESS ones. */
-export function gatewayTypeFor(kind: ResourceKind): GatewayType {
+/** AI resources go to EGRESS gateways, REST APIs to INGRESS ones, Secrets to either (null). */
+export function gatewayTypeFor(kind: ResourceKind): GatewayType | null {
+  if (kind === 'Secret') return null;
   return kind === 'RestApi' ? 'INGRESS' : 'EGRESS';
 }
 

@@ -10,6 +10,7 @@ import { defaultDatabaseUrl } from '../config/paths.js';
 import type { AgentgwConfig } from '../config/schema.js';
 import { AgentgwError, ExitCode } from '../domain/errors.js';
 import { lazySecretBox } from '../secrets/key-source.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import type { ServiceContext, ServiceDependencies } from '../services/context.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest, pendingMigrations } from '../store/migrator.js';
@@ -39,16 +40,17 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
   const url = config.database.url ?? defaultDatabaseUrl();
   const store = await openStore(url, { poolSize: config.database.poolSize });
   try {
-    await prepareSchema(store, options.migrate || store.dialect === 'sqlite');
+    const secrets = lazySecretBox({
+      configuredKey: config.secrets.key,
+      sqlitePath: store.sqlitePath,
+      warn: (message) => logger.warn(message),
+    });
+    await prepareSchema(store, options.migrate || store.dialect === 'sqlite', secrets);
     const adapter = await createAdapter(config, logger, options.configDir ?? process.cwd());
     const deps: ServiceDependencies = {
       store,
       adapter,
-      secrets: lazySecretBox({
-        configuredKey: config.secrets.key,
-        sqlitePath: store.sqlitePath,
-        warn: (message) => logger.warn(message),
-      }),
+      secrets,
       clock: options.clock ?? (() => new Date()),
       health: {
         unhealthyThreshold: config.gateway.adapter.onPremise.healthCheck.unhealthyThreshold,
@@ -77,9 +79,9 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
  * The embedded SQLite store migrates itself on first use. A PostgreSQL store is shared, so the
  * CLI does not change its schema behind an operator's back: `agentgw migrate up` (or `serve`) does.
  */
-async function prepareSchema(store: Store, migrate: boolean): Promise<void> {
+async function prepareSchema(store: Store, migrate: boolean, secrets: () => SecretBox): Promise<void> {
   if (migrate) {
-    await migrateToLatest(store);
+    await migrateToLatest(store, undefined, { secrets });
     return;
   }
   const pending = await pendingMigrations(store);

@@ -1,5 +1,6 @@
 /**
- * Encrypts secrets at rest (gateway credentials, cloud client secrets) with AES-256-GCM. The
+ * Encrypts secrets at rest (gateway credentials, cloud client secrets, provider API keys in
+ * manifests) with AES-256-GCM, and gives keyed digests of them for comparisons. The
  * envelope is `v1.<iv>.<tag>.<ciphertext>` in base64url, so a stored value says which scheme
  * made it and a wrong key fails loudly instead of returning garbage.
  *
@@ -8,13 +9,16 @@
  * const stored = box.seal({ password: 'p' });
  * box.open(stored); // { password: 'p' }
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigError } from '../domain/errors.js';
 
 const VERSION = 'v1';
+/** What the digest key is derived for: never the encryption key itself, so one cannot stand in for the other. */
+const DIGEST_INFO = 'agentgw secret digest v1';
 
 export class SecretBox {
   readonly #key: Buffer;
+  #digestKey: Buffer | undefined;
 
   constructor(key: Buffer) {
     if (key.length !== 32) throw new ConfigError('secrets.key must be 32 bytes, base64-encoded (openssl rand -base64 32)');
@@ -30,6 +34,15 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     const ciphertext = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
     return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.');
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256, hex) of `text`: equal texts give equal digests under one key, and
+   * without the key a digest says nothing about the text, however short it is.
+   */
+  digest(text: string): string {
+    this.#digestKey ??= Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), DIGEST_INFO, 32));
+    return createHmac('sha256', this.#digestKey).update(text, 'utf8').digest('hex');
   }
 
   open<T = unknown>(envelope: string): T {

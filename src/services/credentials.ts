@@ -2,15 +2,22 @@
  * Secrets in a gateway's adapterConfig (passwords, tokens, client secrets, TLS keys) are split
  * off before anything is stored: the sealed envelope keeps the values, and the stored config
  * keeps only `{set: true}` where a secret is. Reads can then return the config as stored.
+ *
+ * The envelope also keeps the origin (scheme://host:port) the secrets were given for: adapters
+ * send them there and nowhere else, and moving a gateway's controlPlaneUrl to another origin
+ * needs them given again ({@link assertCredentialsFollow}).
  */
-import { ValidationError } from '../domain/errors.js';
+import { ValidationError, type FieldError } from '../domain/errors.js';
 import type { GatewayCredentials, GatewayTarget } from '../adapters/adapter.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { GatewayRecord } from '../store/repositories/gateways.js';
 
 export const SECRET_FIELDS = ['password', 'token', 'clientSecret', 'clientKey'] as const;
 type SecretField = (typeof SECRET_FIELDS)[number];
-export type SecretValues = Partial<Record<SecretField, string>>;
+export type SecretValues = Partial<Record<SecretField, string>> & {
+  /** The origin the values were given for; absent in envelopes sealed before it was recorded. */
+  origin?: string;
+};
 
 const SET = Object.freeze({ set: true as const });
 
@@ -50,7 +57,46 @@ export function mergeAdapterConfig(
 }
 
 export function sealSecrets(secrets: SecretValues, box: () => SecretBox): string | null {
-  return Object.keys(secrets).length === 0 ? null : box().seal(secrets);
+  return SECRET_FIELDS.some((field) => secrets[field] !== undefined) ? box().seal(secrets) : null;
+}
+
+/** The secrets bound to `url`'s origin (when it is a URL). */
+export function boundTo(secrets: SecretValues, url: string | null): SecretValues {
+  const { origin: _previous, ...values } = secrets;
+  const origin = url === null ? null : originOf(url);
+  return origin === null ? values : { ...values, origin };
+}
+
+/**
+ * Refuses an update that moves the gateway's controlPlaneUrl to another origin while stored
+ * secrets stay behind: they were given for the old origin, and a write token must not be able to
+ * send them elsewhere. Every stored secret must come again in the same request (or be removed
+ * with null).
+ */
+export function assertCredentialsFollow(stored: SecretValues, storedUrl: string | null, nextUrl: string | null, patch: Record<string, unknown>): void {
+  const from = stored.origin ?? (storedUrl === null ? null : originOf(storedUrl));
+  const to = nextUrl === null ? null : originOf(nextUrl);
+  if (from === null || to === null || from === to) return;
+  const left = SECRET_FIELDS.filter((field) => stored[field] !== undefined && !(field in patch && (patch[field] === null || typeof patch[field] === 'string')));
+  if (left.length === 0) return;
+  const errors: FieldError[] = left.map((field) => ({
+    path: `adapterConfig.${field}`,
+    message: `was given for ${from}: give it again for ${to} in this request, or null to remove it`,
+  }));
+  throw new ValidationError(
+    `adapterConfig.controlPlaneUrl: moving the gateway from ${from} to another origin (${to}) needs its credentials in the same request: stored credentials are only ever sent to the origin they were given for`,
+    [{ path: 'adapterConfig.controlPlaneUrl', message: `another origin than the stored credentials' (${from})` }, ...errors],
+    { hint: `pass ${left.join(', ')} again (e.g. --password-stdin), or null to drop them; nothing was changed` },
+  );
+}
+
+function originOf(url: string): string | null {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
 }
 
 export function openSecrets(envelope: string | null, box: () => SecretBox): SecretValues {

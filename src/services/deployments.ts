@@ -15,11 +15,15 @@
  *   gateway first, so deploys that arrive while it deprovisions are refused, told why.
  * - **What runs where**: listings, a resource × gateway matrix, and drift between the rows and
  *   what each gateway actually lists.
+ * - **Secrets**: the manifest's secret values are opened only for the deploy call itself, and
+ *   cut from whatever error comes back. A manifest naming a Secret (`{{ secret "NAME" }}`) goes
+ *   only to gateways that hold that Secret, deployed by agentgw.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { RESOURCE_KINDS, type DeployedResource, type GatewayTarget, type ResourceManifest } from '../adapters/adapter.js';
+import { RESOURCE_KINDS, type DeployedResource, type GatewayTarget, type ResourceKind, type ResourceManifest } from '../adapters/adapter.js';
 import { AdapterMismatchError, ConflictError, GatewayError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { secretReferences, withSecretValues } from '../domain/manifest-secrets.js';
 import { parseResourceRef, specMatches } from '../domain/manifests.js';
 import {
   gatewayTypeFor,
@@ -49,6 +53,8 @@ import { manifestOf, ResourceRepository, type ResourceRecord, type RevisionRecor
 import type { ServiceContext } from './context.js';
 import { toTarget } from './credentials.js';
 import { rejectUnknownFields } from './input.js';
+import { openSecretFields } from '../domain/sealed-manifest.js';
+import { SecretScrubber } from '../secrets/scrubber.js';
 import { forEachLimit } from './pool.js';
 
 export const DEFAULT_DEPLOY_CONCURRENCY = 32;
@@ -119,9 +125,13 @@ export class DeploymentService {
     const targets = await this.targets(resource, request, true);
     if (!dryRun) await this.reconcile();
     const rows = byGateway(await this.deployments.list({ resourceUuid: resource.uuid, gatewayUuids: targets.fitting.map((g) => g.uuid) }));
-    const results = dryRun
-      ? await this.fanOut(targets, concurrency, options, (gateway) => this.planOne(resource, gateway, rows.get(gateway.uuid)))
-      : await this.rollOut(resource, targets, rows, concurrency, options);
+    let results: TargetResult[];
+    if (dryRun) {
+      const unresolved = await this.unresolvedSecrets(resource, targets.fitting);
+      results = await this.fanOut(targets, concurrency, options, (gateway) => this.planOne(resource, gateway, rows.get(gateway.uuid), unresolved.get(gateway.uuid)));
+    } else {
+      results = await this.rollOut(resource, targets, rows, concurrency, options);
+    }
     return report(resource, targets.target, 'deploy', dryRun, concurrency, results);
   }
 
@@ -317,6 +327,7 @@ export class DeploymentService {
       error: messageOf(error),
       detail: null,
     });
+    const unresolved = await this.unresolvedSecrets(resource, targets.fitting);
 
     // 1. Verify what the records say is already there; plan the rest.
     const planned: Array<{ gateway: GatewayRecord; target: GatewayTarget; action: 'create' | 'update' }> = [];
@@ -330,9 +341,14 @@ export class DeploymentService {
         finish(failed(gateway, action, error));
         return;
       }
+      const missing = unresolved.get(gateway.uuid);
+      if (missing !== undefined) {
+        finish(failed(gateway, action, missing));
+        return;
+      }
       if (row?.status === 'DEPLOYED' && row.deployedRevision === resource.revision) {
         const held = await this.context.adapter.getResource(target, resource.kind, resource.name).catch(() => undefined);
-        if (held && specMatches(resource.spec, held.spec, false)) {
+        if (held && specMatches(resource.kind, resource.spec, held.spec, false)) {
           finish({ ...base(gateway), action: 'no-op', status: 'DEPLOYED', ok: true, error: null, detail: `already at revision ${resource.revision}` });
           return;
         }
@@ -363,9 +379,14 @@ export class DeploymentService {
 
     // 3. The calls.
     const settled = new SettleBatch(this.deployments, attempt.id, { status: 'DEPLOYED', deployedRevision: resource.revision, errorMessage: null }, this.context.clock, concurrency);
-    const manifest = manifestOf(resource);
+    const claimedPlans = planned.filter((p) => claimed.has(p.gateway.uuid));
+    const secrets = claimedPlans.length === 0 ? [] : openSecretFields(resource.secrets, this.context.secrets);
+    const stored = manifestOf(resource);
+    const manifest = { ...stored, spec: withSecretValues(stored.spec, secrets) };
+    // A gateway that echoes what it was sent must not get the values into a stored error.
+    const scrubber = new SecretScrubber(secrets.map((field) => field.value));
     await forEachLimit(
-      planned.filter((p) => claimed.has(p.gateway.uuid)),
+      claimedPlans,
       concurrency,
       async ({ gateway, target, action }) => {
         const deploymentUuid = claimed.get(gateway.uuid)!;
@@ -375,7 +396,7 @@ export class DeploymentService {
           settled.add(deploymentUuid, result);
           finish(result);
         } catch (error) {
-          const message = messageOf(error);
+          const message = scrubber.scrub(messageOf(error));
           await this.deployments.settle([deploymentUuid], attempt.id, { status: 'FAILED', errorMessage: message }, this.context.clock()).catch(() => 0);
           finish({ ...base(gateway), action, status: 'FAILED', ok: false, error: message, detail: null });
         }
@@ -386,9 +407,12 @@ export class DeploymentService {
   }
 
   /** Dry run: what deploying would do on one gateway, asking the gateway what it holds. */
-  private async planOne(resource: ResourceRecord, gateway: GatewayRecord, row: DeploymentRow | undefined): Promise<TargetResult> {
+  private async planOne(resource: ResourceRecord, gateway: GatewayRecord, row: DeploymentRow | undefined, unresolved: string | undefined): Promise<TargetResult> {
     const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: resource.revision, status: row?.status ?? null };
     const recorded = row?.status === 'DEPLOYED' && row.deployedRevision === resource.revision;
+    if (unresolved !== undefined) {
+      return { ...base, action: recorded ? 'no-op' : row?.deployedRevision === null || row === undefined ? 'create' : 'update', ok: false, error: unresolved, detail: null };
+    }
     let held: ResourceManifest | null;
     try {
       held = await this.context.adapter.getResource(this.target(gateway), resource.kind, resource.name);
@@ -397,7 +421,7 @@ export class DeploymentService {
       return { ...base, action, reachable: false, ok: false, error: `unreachable: ${messageOf(error)}`, detail: null };
     }
     if (held === null) return { ...base, action: 'create', reachable: true, ok: true, error: null, detail: null };
-    if (recorded && specMatches(resource.spec, held.spec, false)) {
+    if (recorded && specMatches(resource.kind, resource.spec, held.spec, false)) {
       return { ...base, action: 'no-op', reachable: true, ok: true, error: null, detail: `already at revision ${resource.revision}` };
     }
     return { ...base, action: 'update', reachable: true, ok: true, error: null, detail: null };
@@ -466,7 +490,7 @@ export class DeploymentService {
       }
       const spec = found.manifest?.spec ?? (await this.context.adapter.getResource(target, row.resourceKind, row.resourceName).catch(() => null))?.spec;
       if (spec === undefined) continue; // the gateway lists names only and would not show this one: presence is all we know
-      const actual = matchRevision(spec, revisions.get(row.resourceUuid) ?? []);
+      const actual = matchRevision(row.resourceKind, spec, revisions.get(row.resourceUuid) ?? [], row.deployedRevision);
       if (actual === row.resourceRevision) continue;
       if (actual !== null) {
         items.push(item('outdated', { ...fields, actualRevision: actual, detail: `holds revision ${actual}; the latest is ${row.resourceRevision}` }));
@@ -505,7 +529,7 @@ export class DeploymentService {
       return everyone.settle([row.uuid], row.attemptId, { status: 'FAILED', deployedRevision: null, errorMessage: 'interrupted before the gateway took it; deploy again' }, now());
     }
     const revisions = (await new ResourceRepository(this.context.store, row.organizationId).revisions([row.resourceUuid])).get(row.resourceUuid) ?? [];
-    const actual = matchRevision(held.spec, revisions);
+    const actual = matchRevision(row.resourceKind, held.spec, revisions, row.revision);
     if (row.operation === 'deploy' && actual === row.revision) {
       return everyone.settle([row.uuid], row.attemptId, { status: 'DEPLOYED', deployedRevision: actual, errorMessage: null }, now());
     }
@@ -565,6 +589,31 @@ export class DeploymentService {
 
   // ------------------------------------------------------------------ helpers
 
+  /**
+   * For each gateway that lacks a Secret the resource refers to (`{{ secret "NAME" }}`), why it
+   * cannot take the resource: the controller would refuse it, or worse, resolve nothing.
+   */
+  private async unresolvedSecrets(resource: ResourceRecord, gateways: readonly GatewayRecord[]): Promise<Map<string, string>> {
+    const names = [...new Set(secretReferences(resource.spec).map((reference) => reference.name))];
+    const unresolved = new Map<string, string>();
+    if (names.length === 0 || gateways.length === 0) return unresolved;
+    const secrets = (await this.resources.list({ kind: 'Secret' })).filter((record) => names.includes(record.name));
+    const deployed = new Map<string, Set<string>>();
+    for (const secret of secrets) {
+      for (const row of await this.deployments.list({ resourceUuid: secret.uuid, gatewayUuids: gateways.map((g) => g.uuid) })) {
+        if (row.status !== 'DEPLOYED') continue;
+        deployed.set(row.gatewayUuid, (deployed.get(row.gatewayUuid) ?? new Set()).add(secret.name));
+      }
+    }
+    for (const gateway of gateways) {
+      const missing = names.filter((name) => !deployed.get(gateway.uuid)?.has(name));
+      if (missing.length === 0) continue;
+      const listed = missing.map((name) => `Secret/${name}`).join(', ');
+      unresolved.set(gateway.uuid, `refers to ${listed}, which ${missing.length === 1 ? 'is' : 'are'} not deployed to gateway "${gateway.name}"; nothing was sent: deploy ${listed} to it first`);
+    }
+    return unresolved;
+  }
+
   private async fanOut(
     targets: Targets,
     concurrency: number,
@@ -594,14 +643,14 @@ export class DeploymentService {
     const wanted = gatewayTypeFor(resource.kind);
     if (hasGateway) {
       const gateway = await this.requireGateway(request.gateway!);
-      if (fitOnly && gateway.type !== wanted) {
+      if (fitOnly && wanted !== null && gateway.type !== wanted) {
         throw ValidationError.field('gateway', `gateway "${gateway.name}" is ${gateway.type}; ${resource.kind} resources go to ${wanted} gateways`);
       }
       return { fitting: [gateway], skipped: [], target: { gateway: gateway.name } };
     }
     const environment = await this.requireEnvironment(request.environment!);
     const all = await this.gateways.list({ environment: environment.uuid });
-    const fitting = fitOnly ? all.filter((g) => g.type === wanted) : all;
+    const fitting = fitOnly && wanted !== null ? all.filter((g) => g.type === wanted) : all;
     const skipped: TargetResult[] = all
       .filter((g) => !fitting.includes(g))
       .map((g) => ({
@@ -746,11 +795,18 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The newest revision whose spec the gateway's copy matches, exactly first, then tolerating defaults. */
-function matchRevision(spec: Record<string, unknown>, revisions: RevisionRecord[]): number | null {
-  return (
-    revisions.find((r) => specMatches(r.spec, spec, true))?.revision ?? revisions.find((r) => specMatches(r.spec, spec, false))?.revision ?? null
-  );
+/**
+ * The revision the gateway's copy of a spec is: the newest that matches, exactly first, then
+ * tolerating defaults. Revisions that differ only in secret values look the same on a gateway
+ * (it never returns them): among those, `recorded` (the revision the gateway was last given) is
+ * the one it holds. So a changed API key whose deploy has not run shows as outdated.
+ */
+function matchRevision(kind: ResourceKind, spec: Record<string, unknown>, revisions: RevisionRecord[], recorded: number | null): number | null {
+  for (const exact of [true, false]) {
+    const matching = revisions.filter((r) => specMatches(kind, r.spec, spec, exact)).map((r) => r.revision);
+    if (matching.length > 0) return recorded !== null && matching.includes(recorded) ? recorded : matching[0]!;
+  }
+  return null;
 }
 
 function checkConcurrency(value: unknown): number {

@@ -20,7 +20,7 @@ import { MappingRepository } from '../store/repositories/mappings.js';
 import { perOwner } from '../store/per-owner.js';
 import { readBatcherOf } from '../store/read-batcher.js';
 import type { ServiceContext } from './context.js';
-import { adapterView, mergeAdapterConfig, openSecrets, sealSecrets, toTarget } from './credentials.js';
+import { adapterView, assertCredentialsFollow, boundTo, mergeAdapterConfig, openSecrets, sealSecrets, SECRET_FIELDS, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments.js';
 import type { WriteOptions } from './environments.js';
 import { nextHealthState } from './health-state.js';
@@ -82,8 +82,9 @@ export class GatewayService {
     // constraint still decides races.
     if (await this.gateways.find(input.name)) throw gatewayExists(input.name);
     const { adapter } = this.context;
-    const merged = mergeAdapterConfig({ config: {}, secrets: {} }, input.adapterConfig ?? {});
-    const validated = adapter.validateConfig(adapterView(merged.config, merged.secrets).adapterConfig);
+    const given = mergeAdapterConfig({ config: {}, secrets: {} }, input.adapterConfig ?? {});
+    const validated = adapter.validateConfig(adapterView(given.config, given.secrets).adapterConfig);
+    const merged = { config: given.config, secrets: boundTo(given.secrets, stringOrNull(validated.controlPlaneUrl)) };
     const view = adapterView({ ...merged.config, ...validated }, merged.secrets);
     const result = await adapter.registerGateway({
       name: input.name,
@@ -240,15 +241,20 @@ export class GatewayService {
     if (input.displayName !== undefined) changes.displayName = input.displayName;
     if (input.adapterConfig !== undefined && Object.keys(input.adapterConfig).length > 0) {
       this.assertAdapter(current);
-      const merged = mergeAdapterConfig(
-        { config: current.adapterConfig, secrets: openSecrets(current.credentials, this.context.secrets) },
-        input.adapterConfig,
-      );
-      const validated = this.context.adapter.validateConfig(adapterView(merged.config, merged.secrets).adapterConfig);
+      const stored = openSecrets(current.credentials, this.context.secrets);
+      const patched = mergeAdapterConfig({ config: current.adapterConfig, secrets: stored }, input.adapterConfig);
+      const validated = this.context.adapter.validateConfig(adapterView(patched.config, patched.secrets).adapterConfig);
+      const controlPlaneUrl = stringOrNull(validated.controlPlaneUrl) ?? current.controlPlaneUrl;
+      assertCredentialsFollow(stored, current.controlPlaneUrl, controlPlaneUrl, input.adapterConfig);
+      // Secrets given in this request are for the URL it sets; the others stay bound where they
+      // were (an envelope from before origins were recorded: where they have been used).
+      const givesSecrets = SECRET_FIELDS.some((field) => typeof input.adapterConfig?.[field] === 'string');
+      const bindTo = givesSecrets ? controlPlaneUrl : stored.origin === undefined ? current.controlPlaneUrl : null;
+      const merged = { config: patched.config, secrets: bindTo === null ? patched.secrets : boundTo(patched.secrets, bindTo) };
       const view = adapterView({ ...merged.config, ...validated }, merged.secrets);
       const result = await this.context.adapter.updateGateway({
         ...toTarget(current, this.context.secrets),
-        controlPlaneUrl: stringOrNull(view.adapterConfig.controlPlaneUrl) ?? current.controlPlaneUrl,
+        controlPlaneUrl,
         adapterConfig: view.adapterConfig,
         credentials: view.credentials,
       });

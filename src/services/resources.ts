@@ -2,12 +2,19 @@
  * Resources: gateway-controller manifests kept by the control plane. `apply` validates every
  * document before anything is stored and stores them all or none; a changed manifest is a new
  * revision, an unchanged one is left alone. Deleting a resource is refused while it is deployed.
+ *
+ * Secret fields (the spec's writeOnly and password fields: provider API keys, Secret values) are
+ * sealed apart and read back as `{set: true}`; an apply that leaves one out keeps the stored
+ * value, as the controller does. A manifest may name a Secret (`{{ secret "NAME" }}`) only when
+ * agentgw has it, so a deploy cannot send a reference the gateway will not resolve.
  */
 import { ValidationError, type FieldError } from '../domain/errors.js';
-import { checkManifest, manifestDigest, manifestErrors, resourceKindOf } from '../domain/manifests.js';
+import { maskSecrets, secretReferences } from '../domain/manifest-secrets.js';
+import { checkManifest, manifestErrors, resourceKindOf } from '../domain/manifests.js';
 import type { AppliedResource, Resource } from '../domain/resources.js';
+import { openSecretFields, sealManifest } from '../domain/sealed-manifest.js';
 import type { ResourceKind, ResourceManifest } from '../adapters/adapter.js';
-import { ResourceRepository, type ResourceRecord } from '../store/repositories/resources.js';
+import { ResourceRepository, type ResourceRecord, type StorableManifest } from '../store/repositories/resources.js';
 import type { ServiceContext } from './context.js';
 import { DeploymentService, resolveResource } from './deployments.js';
 
@@ -45,17 +52,41 @@ export class ResourceService {
       if (first !== undefined) errors.push({ path: `${prefix(i)}metadata.name`, message: `${key} is also document ${first}; apply each resource once` });
       else seen.set(key, i);
     });
-    if (errors.length > 0) {
-      const summary = errors.slice(0, 5).map((e) => `${e.path}: ${e.message}`).join('; ');
-      throw new ValidationError(`invalid manifest${list.length > 1 ? 's' : ''}: ${summary}${errors.length > 5 ? `; and ${errors.length - 5} more` : ''}`, errors, {
-        hint: 'fix the fields named above; nothing was stored',
-      });
-    }
-    const outcomes = await this.resources.apply(
-      manifests.map((manifest) => ({ manifest, digest: manifestDigest(manifest) })),
-      this.context.clock(),
-    );
+    if (errors.length === 0) errors.push(...(await this.unknownSecretReferences(manifests, prefix)));
+    if (errors.length > 0) throw invalidManifests(errors, list.length);
+    const index = new Map(manifests.map((manifest, i) => [manifest, i]));
+    const outcomes = await this.resources.apply(manifests, this.context.clock(), (manifest, current) => this.seal(manifest, current, prefix(index.get(manifest) ?? 0)));
     return outcomes.map(({ record, action }) => ({ ...presentResource(record), action }));
+  }
+
+  /** The manifest as stored: secret values sealed, the ones left out kept from `current`. */
+  private seal(manifest: ResourceManifest, current: ResourceRecord | undefined, prefix: string): StorableManifest {
+    const box = this.context.secrets;
+    const sealed = sealManifest(manifest, openSecretFields(current?.secrets ?? null, box), box);
+    const errors: FieldError[] = sealed.missing.map((path) => ({ path: `${prefix}${path}`, message: '{set: true} keeps a stored value, but none is stored: give the value' }));
+    if (manifest.kind === 'Secret' && !sealed.fields.some((field) => field.path.join('.') === 'spec.value')) {
+      errors.push({ path: `${prefix}spec.value`, message: 'is required (the secret itself)' });
+    }
+    if (errors.length > 0) throw invalidManifests(errors, 1);
+    return sealed;
+  }
+
+  /** References to Secrets that are neither stored nor in this apply. */
+  private async unknownSecretReferences(manifests: readonly ResourceManifest[], prefix: (i: number) => string): Promise<FieldError[]> {
+    const references = manifests.map((manifest) => secretReferences(manifest.spec, ['spec']));
+    if (references.every((found) => found.length === 0)) return [];
+    const known = new Set([
+      ...(await this.resources.list({ kind: 'Secret' })).map((record) => record.name),
+      ...manifests.filter((manifest) => manifest.kind === 'Secret').map((manifest) => manifest.metadata.name),
+    ]);
+    return references.flatMap((found, i) =>
+      found
+        .filter((reference) => !known.has(reference.name))
+        .map((reference) => ({
+          path: `${prefix(i)}${reference.path}`,
+          message: `refers to Secret "${reference.name}", which agentgw does not have: apply it (kind: Secret) first or in the same apply`,
+        })),
+    );
   }
 
   async list(filter: ResourceFilter = {}): Promise<Resource[]> {
@@ -84,6 +115,13 @@ export class ResourceService {
   }
 }
 
+function invalidManifests(errors: FieldError[], documents: number): ValidationError {
+  const summary = errors.slice(0, 5).map((e) => `${e.path}: ${e.message}`).join('; ');
+  return new ValidationError(`invalid manifest${documents > 1 ? 's' : ''}: ${summary}${errors.length > 5 ? `; and ${errors.length - 5} more` : ''}`, errors, {
+    hint: 'fix the fields named above; nothing was stored',
+  });
+}
+
 export function presentResource(record: ResourceRecord): Resource {
   return {
     uuid: record.uuid,
@@ -91,7 +129,8 @@ export function presentResource(record: ResourceRecord): Resource {
     name: record.name,
     apiVersion: record.apiVersion,
     metadata: { name: record.name, ...record.metadata },
-    spec: record.spec,
+    // Stored without values already; masked again so that no stored form can ever show one.
+    spec: maskSecrets(record.kind, record.spec),
     revision: record.revision,
     specDigest: record.specDigest,
     createdAt: record.createdAt.toISOString(),

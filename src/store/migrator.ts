@@ -5,12 +5,16 @@
  * its write lock with BEGIN IMMEDIATE (DDL is transactional there too), and a second process
  * waits on the busy timeout, then finds nothing left to do.
  *
+ * On SQLite, foreign keys are off while migrations run and checked before they commit: a change
+ * ALTER TABLE cannot make (a CHECK constraint) is a table rebuilt under its own name, which
+ * SQLite's documented procedure does with them off.
+ *
  * @example
  * const applied = await migrateToLatest(store);
  */
 import { sql, type Kysely } from 'kysely';
-import { migrations as allMigrations, type Migration } from '../../migrations/index.js';
-import { AgentgwError, ExitCode } from '../domain/errors.js';
+import { migrations as allMigrations, type Migration, type MigrationContext } from '../../migrations/index.js';
+import { AgentgwError, ConfigError, ExitCode } from '../domain/errors.js';
 import type { Store } from './database.js';
 
 const TABLE = 'agentgw_migrations';
@@ -20,8 +24,17 @@ export interface MigrationState {
   appliedAt: Date | null;
 }
 
+/** For callers without a key: a migration that finds secrets to seal stops and names the setting. */
+const WITHOUT_KEY: MigrationContext = {
+  secrets: () => {
+    throw new ConfigError('this migration encrypts secrets stored in plain text and needs the encryption key: set secrets.key or AGENTGW_SECRET_KEY', {
+      hint: 'use the key the gateways were registered with',
+    });
+  },
+};
+
 /** Applies every pending migration; returns the names it applied (none when up to date). */
-export async function migrateToLatest(store: Store, migrations: readonly Migration[] = allMigrations): Promise<string[]> {
+export async function migrateToLatest(store: Store, migrations: readonly Migration[] = allMigrations, context: MigrationContext = WITHOUT_KEY): Promise<string[]> {
   // Nearly every run finds nothing to do, and a read without the lock says so: on SQLite the lock
   // is the database's write lock, which every command of the embedded store would otherwise take.
   // A migration another process has not committed yet is not seen, so the locked path runs.
@@ -31,7 +44,7 @@ export async function migrateToLatest(store: Store, migrations: readonly Migrati
     assertKnown(applied, migrations);
     const pending = migrations.filter((m) => !applied.has(m.name));
     for (const migration of pending) {
-      await migration.up(db, store.dialect);
+      await migration.up(db, store.dialect, context);
       await db
         .insertInto(TABLE as never)
         .values({ name: migration.name, applied_at: store.codec.time(new Date()) } as never)
@@ -105,14 +118,22 @@ async function withMigrationLock<T>(store: Store, body: (db: Kysely<any>) => Pro
     });
   }
   return store.db.connection().execute(async (connection) => {
-    await sql`begin immediate`.execute(connection);
+    // A no-op inside a transaction, so before it; on again whatever happens.
+    await sql`pragma foreign_keys = off`.execute(connection);
     try {
-      const result = await body(connection as unknown as Kysely<any>);
-      await sql`commit`.execute(connection);
-      return result;
-    } catch (error) {
-      await sql`rollback`.execute(connection);
-      throw error;
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await body(connection as unknown as Kysely<any>);
+        const broken = await sql<{ table: string }>`pragma foreign_key_check`.execute(connection);
+        if (broken.rows.length > 0) throw new Error(`migration left ${broken.rows.length} row(s) whose foreign key points nowhere (first in ${broken.rows[0]!.table})`);
+        await sql`commit`.execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection);
+        throw error;
+      }
+    } finally {
+      await sql`pragma foreign_keys = on`.execute(connection);
     }
   });
 }

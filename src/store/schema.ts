@@ -100,10 +100,12 @@ export interface ResourceTable {
   metadata: Json;
   spec: Json;
   revision: number;
-  /** SHA-256 of the canonical JSON of apiVersion, metadata and spec. */
+  /** SHA-256 of the canonical JSON of apiVersion, metadata, spec and a keyed digest of its secrets. */
   spec_digest: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The secret values of the spec (which holds `{set: true}` in their place), sealed; null when none. */
+  secrets: string | null;
 }
 
 export interface ResourceRevisionTable {

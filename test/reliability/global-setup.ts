@@ -13,7 +13,7 @@ import { CANARY, canaryNeedles, type ScenarioFigures } from './support.js';
 const RESULTS = resolve('test/reliability/results.json');
 
 /** The scenarios in the order they are reported. */
-const ORDER = ['fault-proxy', 'pg-faults', 'sim-faults', 'concurrent-start', 'conflicts', 'egress'];
+const ORDER = ['fault-proxy', 'pg-faults', 'sim-faults', 'concurrent-start', 'conflicts', 'egress', 'provider-keys', 'credential-origin', 'secret-scrubber'];
 
 function count(n: number): string {
   return n.toLocaleString('en-US');
@@ -24,9 +24,13 @@ export default function setup(): () => void {
   const out = mkdtempSync(join(tmpdir(), 'agentgw-reliability-'));
   const password = `pw-canary-${randomBytes(12).toString('hex')}`;
   const clientSecret = `cs-canary-${randomBytes(12).toString('hex')}`;
+  const providerKey = `sk-canary-${randomBytes(12).toString('hex')}`;
+  const secretValue = `sv-canary-${randomBytes(12).toString('hex')}`;
   process.env.AGENTGW_RELIABILITY_OUT = out;
   process.env.AGENTGW_RELIABILITY_PASSWORD = password;
   process.env.AGENTGW_RELIABILITY_CLIENT_SECRET = clientSecret;
+  process.env.AGENTGW_RELIABILITY_PROVIDER_KEY = providerKey;
+  process.env.AGENTGW_RELIABILITY_SECRET_VALUE = secretValue;
 
   return () => {
     const figuresDir = join(out, 'figures');
@@ -37,7 +41,7 @@ export default function setup(): () => void {
     scenarios.sort((a, b) => ORDER.indexOf(a.scenario) - ORDER.indexOf(b.scenario));
 
     // The canary over the whole battery: every HTTP body, CLI output and daemon log captured.
-    const needles = canaryNeedles({ username: CANARY.username, password, clientSecret });
+    const needles = canaryNeedles({ ...CANARY, password, clientSecret, providerKey, secretValue });
     let capturedBytes = 0;
     const leaks: string[] = [];
     for (const file of existsSync(capturesDir) ? readdirSync(capturesDir) : []) {

@@ -21,21 +21,35 @@ function outDir(): string {
   return process.env.AGENTGW_RELIABILITY_OUT;
 }
 
-/** The secret canary: one password and one client secret, sent in every registration of the run. */
+/**
+ * The secret canary: one password and one client secret, sent in every registration of the run;
+ * one provider API key and one Secret value, in the manifests of the provider-keys scenario.
+ */
 export const CANARY = {
   username: 'battery-admin',
   password: process.env.AGENTGW_RELIABILITY_PASSWORD ?? `pw-canary-${randomBytes(12).toString('hex')}`,
   clientSecret: process.env.AGENTGW_RELIABILITY_CLIENT_SECRET ?? `cs-canary-${randomBytes(12).toString('hex')}`,
+  /** The OAuth client the client secret belongs to, where a scenario speaks to a cloud provider. */
+  clientId: 'battery-client',
+  providerKey: process.env.AGENTGW_RELIABILITY_PROVIDER_KEY ?? `sk-canary-${randomBytes(12).toString('hex')}`,
+  secretValue: process.env.AGENTGW_RELIABILITY_SECRET_VALUE ?? `sv-canary-${randomBytes(12).toString('hex')}`,
 };
 
-/** Every form in which a canary could escape: as is, and as the Basic credentials built from it. */
-export function canaryNeedles(canary: { username: string; password: string; clientSecret: string } = CANARY): string[] {
+export type Canary = typeof CANARY;
+
+/** Every form in which a canary could escape: as is, base64, and as the Basic credentials built from it. */
+export function canaryNeedles(canary: Canary = CANARY): string[] {
   return [
     canary.password,
     canary.clientSecret,
+    canary.providerKey,
+    canary.secretValue,
     Buffer.from(`${canary.username}:${canary.password}`).toString('base64'),
+    Buffer.from(`${canary.clientId}:${canary.clientSecret}`).toString('base64'),
     Buffer.from(canary.password).toString('base64'),
     Buffer.from(canary.clientSecret).toString('base64'),
+    Buffer.from(canary.providerKey).toString('base64'),
+    Buffer.from(canary.secretValue).toString('base64'),
   ];
 }
 
@@ -403,12 +417,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** The built CLI as a user runs it: a child process, no TTY, captured for the canary. */
-export async function cli(s: Scenario, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+/** The built CLI as a user runs it: a child process, no TTY, captured for the canary. `env` adds variables. */
+export async function cli(s: Scenario, args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliRun> {
   const { home, env } = childHome();
   try {
     const result = await execa(process.execPath, [BIN, ...args], {
-      env,
+      env: { ...env, ...options.env },
       extendEnv: false,
       reject: false,
       cwd: home,

@@ -319,10 +319,11 @@ export class CloudAdapter implements GatewayAdapter {
 
   /**
    * The gateway as an on-premise target: its gateway-controller at managementUrl, with the
-   * gateway's own management credentials. The client secret stays out of it.
+   * gateway's own management credentials, still bound to the origin they were given for. The
+   * client secret stays out of it.
    */
   private async managementTarget(target: GatewayTarget, options: CallOptions): Promise<GatewayTarget> {
-    const { username, password, token } = target.credentials;
+    const { username, password, token, origin } = target.credentials;
     return {
       ...target,
       controlPlaneUrl: await this.managementUrl(target, options),
@@ -331,6 +332,7 @@ export class CloudAdapter implements GatewayAdapter {
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
         ...(token === undefined ? {} : { token }),
+        ...(origin === undefined ? {} : { origin }),
       },
     };
   }

@@ -14,6 +14,7 @@
  */
 import { ConflictError, GatewayError, ValidationError } from '../../domain/errors.js';
 import type { CallOptions } from '../adapter.js';
+import { redactUrl } from '../http/redact-url.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/types.js';
 import type { AutoScaling } from './gateway-config.js';
 import type { TokenSource } from './token-source.js';
@@ -67,13 +68,19 @@ export class CloudApi {
    * Repeating after a 401 is safe even for POST: the provider refuses before it acts.
    */
   async call(call: ApiCall): Promise<HttpResponse> {
+    const url = `${this.apiEndpoint}${call.path}`;
+    // The access token is for the provisioning API's origin: a path that would lead elsewhere
+    // (`@host`, `//host`) is refused before a token is even fetched.
+    if (!sameOrigin(url, this.apiEndpoint)) {
+      throw new GatewayError('AGW_CLOUD_BAD_REQUEST', `cloud provider ${this.provider}: ${call.method} ${call.path} would leave ${redactUrl(this.apiEndpoint)}; the access token is never sent elsewhere`);
+    }
     const deadline = performance.now() + (call.timeoutMs ?? this.defaultTimeoutMs);
     const remaining = (): number => Math.max(1, Math.round(deadline - performance.now()));
     const send = async (): Promise<{ token: string; response: HttpResponse }> => {
       const token = await this.tokens.get({ timeoutMs: remaining() });
       const response = await this.http.request({
         method: call.method,
-        url: `${this.apiEndpoint}${call.path}`,
+        url,
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
         ...(call.json === undefined ? {} : { json: call.json }),
         retry: call.retry,
@@ -191,6 +198,15 @@ export class CloudApi {
       hint: 'check that gateway.adapter.cloud.apiEndpoint points at the provisioning API (docs/cloud-provisioning-openapi.yaml)',
       details: { provider: this.provider },
     });
+  }
+}
+
+function sameOrigin(url: string, base: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.origin === new URL(base).origin && parsed.username === '' && parsed.password === '';
+  } catch {
+    return false;
   }
 }
 

@@ -5,8 +5,10 @@
  * costs one token request.
  *
  * The client secret and the tokens never leave this file except in the Authorization headers it
- * builds: messages it produces are passed through `redact`, which callers also use on any text
- * that came back from the provider.
+ * builds, sent to the token URL (the secret) and, by CloudApi, to the API's origin (the tokens):
+ * messages it produces are passed through `redact`, which callers also use on any text that came
+ * back from the provider. `redact` is the shared SecretScrubber, so the secret is cut in the
+ * encodings it travels in too (the Basic header's base64, form encoding).
  *
  * @example
  * const tokens = new TokenSource(http, { tokenUrl, clientId, clientSecret }, logger);
@@ -15,6 +17,7 @@
  * tokens.invalidate(token);
  */
 import { GatewayError } from '../../domain/errors.js';
+import { SecretScrubber } from '../../secrets/scrubber.js';
 import type { AdapterLogger } from '../adapter.js';
 import { redactUrl } from '../http/redact-url.js';
 import { HttpFailure } from '../http/types.js';
@@ -34,8 +37,6 @@ interface CachedToken {
 
 /** Reuse stops this long before expiry: a tenth of the lifetime, never more than a minute. */
 const MAX_EARLY_REFRESH_MS = 60_000;
-/** Secrets shorter than this are not scrubbed from text: replacing them would garble messages, not protect anything. */
-const MIN_SCRUBBED_LENGTH = 4;
 const MAX_PROVIDER_TEXT = 300;
 
 export class TokenSource {
@@ -75,15 +76,19 @@ export class TokenSource {
     if (this.#cached?.token === token) this.#cached = null;
   }
 
-  /** `text` with the client secret and every token replaced by `***`. */
+  /** `text` with the client secret and every token, in any encoding, replaced by `***`. */
   redact(text: string): string {
-    const secrets = [this.#settings.clientSecret, ...this.#issued].filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH);
-    return secrets.reduce((result, secret) => result.split(secret).join('***'), text);
+    return new SecretScrubber([this.#settings.clientSecret, this.basicCredentials(), ...this.#issued]).scrub(text);
+  }
+
+  /** `client_id:client_secret`, form-encoded each (RFC 6749 §2.3.1), before base64. */
+  private basicCredentials(): string {
+    return `${formEncode(this.#settings.clientId)}:${formEncode(this.#settings.clientSecret)}`;
   }
 
   private async fetch(timeoutMs: number | undefined): Promise<string> {
-    const { tokenUrl, clientId, clientSecret } = this.#settings;
-    const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64');
+    const { tokenUrl } = this.#settings;
+    const basic = Buffer.from(this.basicCredentials()).toString('base64');
     let response;
     try {
       response = await this.#http.request({

@@ -33,6 +33,7 @@ import type { EgressPolicy } from './egress-policy.js';
 import type * as ExchangeModule from './exchange.js';
 import type * as AgentsModule from './guarded-agents.js';
 import type { Resolver } from './guarded-agents.js';
+import { SecretScrubber } from '../../secrets/scrubber.js';
 import { redactUrl } from './redact-url.js';
 import { IDEMPOTENT_METHODS, RETRYABLE_STATUSES, backoffDelayMs, parseRetryAfterMs } from './retry.js';
 import { HttpFailure } from './types.js';
@@ -127,24 +128,19 @@ function isTlsCode(code: string): boolean {
 
 /**
  * What must never appear in a message even if a lower layer echoed it: the URL's password and
- * header values (Authorization, API keys). Short values are skipped: scrubbing "gw" or "1" would
- * mangle the message without protecting anything.
+ * header values (Authorization, API keys), in whatever encoding (the shared SecretScrubber).
+ * Short header values are skipped: scrubbing "gw" or "1" would mangle the message without
+ * protecting anything.
  */
-function secretsOf(request: HttpRequest): string[] {
+function scrubberFor(request: HttpRequest): SecretScrubber {
   const secrets = Object.values(request.headers ?? {}).filter((value) => value.length >= 8);
   try {
     const password = new URL(request.url).password;
-    if (password.length >= 4) {
-      secrets.push(password);
-      // Last: a malformed escape throws, and the raw form is already in.
-      secrets.push(decodeURIComponent(password));
-    }
+    secrets.push(password);
+    // Last: a malformed escape throws, and the raw form is already in.
+    secrets.push(decodeURIComponent(password));
   } catch {}
-  return secrets;
-}
-
-function scrub(message: string, secrets: string[]): string {
-  return secrets.reduce((text, secret) => text.split(secret).join('***'), message);
+  return new SecretScrubber(secrets);
 }
 
 /**
@@ -195,7 +191,7 @@ export function createHttpClient(
   function toFailure(error: unknown, request: HttpRequest, context: AttemptContext): { failure: HttpFailure; retryable: boolean } {
     const shown = redactUrl(request.url);
     const fail = (kind: HttpFailureKind, cause: string, retryable: boolean) => ({
-      failure: new HttpFailure(kind, scrub(`${shown}: ${cause}`, secretsOf(request)), shown),
+      failure: new HttpFailure(kind, scrubberFor(request).scrub(`${shown}: ${cause}`), shown),
       retryable,
     });
     if (request.signal?.aborted === true) return fail('aborted', 'aborted by the caller', false);

@@ -2,7 +2,9 @@
  * Where each resource kind lives in the gateway-controller's management API, for the current
  * API (`/api/management/v1`) and the legacy one (no prefix, `/apis` for REST APIs), under
  * which key a listing returns its items, and under which key a legacy detail answer wraps one.
+ * Secrets exist on current controllers only: the 2026-02 API has no `/secrets`.
  */
+import { GatewayError } from '../../domain/errors.js';
 import type { ResourceKind } from '../adapter.js';
 
 export const CURRENT_API_BASE_PATH = '/api/management/v1';
@@ -10,7 +12,8 @@ export const LEGACY_API_BASE_PATH = '';
 
 interface Collection {
   path: string;
-  legacyPath: string;
+  /** Null where the 2026-02 API has no such collection. */
+  legacyPath: string | null;
   listKey: string;
   /** Legacy listings use snake_case keys and return summaries (`id`), not full resources. */
   legacyListKey: string;
@@ -30,7 +33,13 @@ export const COLLECTIONS: Record<ResourceKind, Collection> = {
     legacyListKey: 'templates',
     legacyDetailKey: 'template',
   },
+  Secret: { path: '/secrets', legacyPath: null, listKey: 'secrets', legacyListKey: 'secrets', legacyDetailKey: 'secret' },
 };
+
+/** Whether a controller with this API layout has a collection for `kind`. */
+export function hasCollection(kind: ResourceKind, apiBasePath: string): boolean {
+  return apiBasePath !== LEGACY_API_BASE_PATH || COLLECTIONS[kind].legacyPath !== null;
+}
 
 export function listKey(kind: ResourceKind, apiBasePath: string): string {
   return apiBasePath === LEGACY_API_BASE_PATH ? COLLECTIONS[kind].legacyListKey : COLLECTIONS[kind].listKey;
@@ -38,5 +47,11 @@ export function listKey(kind: ResourceKind, apiBasePath: string): string {
 
 export function collectionPath(kind: ResourceKind, apiBasePath: string): string {
   const collection = COLLECTIONS[kind];
-  return apiBasePath === LEGACY_API_BASE_PATH ? collection.legacyPath : `${apiBasePath}${collection.path}`;
+  if (apiBasePath !== LEGACY_API_BASE_PATH) return `${apiBasePath}${collection.path}`;
+  if (collection.legacyPath === null) {
+    throw new GatewayError('AGW_GATEWAY_UNSUPPORTED', `this gateway-controller's API (2026-02) has no ${collection.path} collection, so it cannot hold a ${kind}`, {
+      hint: 'upgrade the gateway-controller, or write the value into the resources that use it',
+    });
+  }
+  return collection.legacyPath;
 }

@@ -5,13 +5,15 @@
  *
  * - `apiVersion` is `gateway.api-platform.wso2.com/v1alpha1` (the legacy schemas enumerate only it);
  * - an LlmProxy names its provider by id (`spec.provider: "openai"`), not as `{id, auth}`;
- * - reads return the upstream credential, which current controllers never return.
+ * - reads return the upstream credential, which current controllers never return (any field the
+ *   current spec marks writeOnly is left out).
  *
  * @example
  * const body = toLegacyManifest(manifest); // POST it to a 2026-02 controller
  * const manifest = fromLegacyManifest(body); // what its GET by id answers, back in the current shape
  */
 import { ValidationError } from '../../domain/errors.js';
+import { withoutSecretFields } from '../../domain/manifest-secrets.js';
 import type { ResourceManifest } from '../adapter.js';
 import { RESOURCE_API_VERSION } from '../adapter.js';
 
@@ -44,14 +46,9 @@ export function toLegacyManifest(manifest: ResourceManifest): ResourceManifest {
 export function fromLegacyManifest(manifest: ResourceManifest): ResourceManifest {
   const spec = { ...manifest.spec };
   if (manifest.kind === 'LlmProxy' && typeof spec.provider === 'string') spec.provider = { id: spec.provider };
-  const upstream = spec.upstream as { auth?: unknown } | undefined;
-  if (upstream?.auth !== null && typeof upstream?.auth === 'object' && 'value' in upstream.auth) {
-    const { value: _writeOnly, ...auth } = upstream.auth as Record<string, unknown>;
-    spec.upstream = { ...upstream, auth };
-  }
   return {
     ...manifest,
     apiVersion: manifest.apiVersion === LEGACY_RESOURCE_API_VERSION ? RESOURCE_API_VERSION : manifest.apiVersion,
-    spec,
+    spec: withoutSecretFields(manifest.kind, spec),
   };
 }

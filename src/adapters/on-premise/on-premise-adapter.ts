@@ -8,7 +8,9 @@
  * await adapter.registerGateway({ name: 'gw-1', controlPlaneUrl: 'http://gw:9090', ... });
  */
 import { GatewayError, ValidationError } from '../../domain/errors.js';
+import { splitSecrets, withoutSecretFields } from '../../domain/manifest-secrets.js';
 import { canonicalUrl, checkHttpUrl, FieldErrors } from '../../domain/validation.js';
+import { SecretScrubber } from '../../secrets/scrubber.js';
 import type {
   AdapterContext,
   CallOptions,
@@ -24,10 +26,10 @@ import type {
   ResourceKind,
   ResourceManifest,
 } from '../adapter.js';
-import { RESOURCE_API_VERSION, RESOURCE_KINDS } from '../adapter.js';
+import { RESOURCE_API_VERSION, TRAFFIC_KINDS } from '../adapter.js';
 import { createHttpClient } from '../http/client.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse, type TlsOptions } from '../http/types.js';
-import { COLLECTIONS, collectionPath, CURRENT_API_BASE_PATH, LEGACY_API_BASE_PATH, listKey } from './collections.js';
+import { COLLECTIONS, collectionPath, CURRENT_API_BASE_PATH, hasCollection, LEGACY_API_BASE_PATH, listKey } from './collections.js';
 import { fromLegacyManifest, toLegacyManifest } from './legacy-shape.js';
 import { PrometheusRates } from './prometheus.js';
 
@@ -53,7 +55,12 @@ interface OnPremiseSettings {
   adminUrl: string | null;
   metricsUrl: string | null;
   apiBasePath: string;
+  /** TLS for every request: the CA to trust, whether to verify. */
   tls: TlsOptions | undefined;
+  /** The client certificate and key, for requests to the credentials' origin only. */
+  clientTls: TlsOptions | undefined;
+  /** The origin the credentials were given for. */
+  credentialsOrigin: string | null;
 }
 
 export interface OnPremiseAdapterOptions {
@@ -160,13 +167,13 @@ export class OnPremiseAdapter implements GatewayAdapter {
 
   async getMetrics(target: GatewayTarget, options: CallOptions = {}): Promise<GatewayMetrics> {
     const unavailable: Record<string, string> = {};
-    const listings = await Promise.allSettled(RESOURCE_KINDS.map((kind) => this.listResources(target, kind, options)));
+    const listings = await Promise.allSettled(TRAFFIC_KINDS.map((kind) => this.listResources(target, kind, options)));
     const counts = new Map<ResourceKind, number>();
     for (const [index, listing] of listings.entries()) {
-      if (listing.status === 'fulfilled') counts.set(RESOURCE_KINDS[index]!, listing.value.length);
+      if (listing.status === 'fulfilled') counts.set(TRAFFIC_KINDS[index]!, listing.value.length);
       else for (const field of COUNT_FIELDS) unavailable[field] ??= `cannot list resources: ${describe(listing.reason)}`;
     }
-    const complete = counts.size === RESOURCE_KINDS.length;
+    const complete = counts.size === TRAFFIC_KINDS.length;
     const metrics: GatewayMetrics = {
       resourceCount: complete ? [...counts.values()].reduce((a, b) => a + b, 0) : null,
       providerCount: complete ? counts.get('LlmProvider')! : null,
@@ -200,19 +207,24 @@ export class OnPremiseAdapter implements GatewayAdapter {
     const base = this.collectionUrl(target, manifest.kind, apiBasePath);
     const name = manifest.metadata.name;
     const body = apiBasePath === LEGACY_API_BASE_PATH ? toLegacyManifest(manifest) : manifest;
+    // What the manifest carries for the gateway alone must not come back in an error it echoes.
+    const secrets = splitSecrets(manifest.kind, manifest.spec).fields.map((field) => field.value);
     const created = await this.request(target, { method: 'POST', url: base, json: body, retry: false, ...timeout(options) });
     if (created.status === 201 || created.status === 200) return { kind: manifest.kind, name, action: 'created' };
-    if (created.status !== 409) throw this.failure(target, `deploy ${manifest.kind} "${name}"`, created);
+    if (created.status !== 409) throw this.failure(target, `deploy ${manifest.kind} "${name}"`, created, secrets);
     const replaced = await this.request(target, { method: 'PUT', url: `${base}/${encodeURIComponent(name)}`, json: body, retry: true, ...timeout(options) });
     if (replaced.status === 200 || replaced.status === 201) return { kind: manifest.kind, name, action: 'updated' };
     // The conflict was not with a resource of this name (controllers also refuse a second
     // display name + version): the 409 is the answer that explains it.
-    if (replaced.status === 404) throw this.failure(target, `deploy ${manifest.kind} "${name}"`, created);
-    throw this.failure(target, `update ${manifest.kind} "${name}"`, replaced);
+    if (replaced.status === 404) throw this.failure(target, `deploy ${manifest.kind} "${name}"`, created, secrets);
+    throw this.failure(target, `update ${manifest.kind} "${name}"`, replaced, secrets);
   }
 
   async undeployResource(target: GatewayTarget, kind: ResourceKind, name: string, options: CallOptions = {}): Promise<void> {
-    const url = `${this.collectionUrl(target, kind, await this.apiBasePath(target, options))}/${encodeURIComponent(name)}`;
+    const apiBasePath = await this.apiBasePath(target, options);
+    // A controller without the collection cannot hold the resource: it is already off.
+    if (!hasCollection(kind, apiBasePath)) return;
+    const url = `${this.collectionUrl(target, kind, apiBasePath)}/${encodeURIComponent(name)}`;
     const response = await this.request(target, { method: 'DELETE', url, retry: true, ...timeout(options) });
     if (response.status === 200 || response.status === 204 || response.status === 404) return;
     throw this.failure(target, `undeploy ${kind} "${name}"`, response);
@@ -220,6 +232,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
 
   async getResource(target: GatewayTarget, kind: ResourceKind, name: string, options: CallOptions = {}): Promise<ResourceManifest | null> {
     const apiBasePath = await this.apiBasePath(target, options);
+    if (!hasCollection(kind, apiBasePath)) return null;
     const url = `${this.collectionUrl(target, kind, apiBasePath)}/${encodeURIComponent(name)}`;
     const response = await this.request(target, { method: 'GET', url, retry: true, ...timeout(options) });
     if (response.status === 404) return null;
@@ -233,6 +246,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
 
   async listResources(target: GatewayTarget, kind: ResourceKind, options: CallOptions = {}): Promise<DeployedResource[]> {
     const apiBasePath = await this.apiBasePath(target, options);
+    if (!hasCollection(kind, apiBasePath)) return [];
     const response = await this.request(target, { method: 'GET', url: this.collectionUrl(target, kind, apiBasePath), retry: true, ...timeout(options) });
     if (response.status !== 200) throw this.failure(target, `list ${kind} resources`, response);
     const body = parseJson(response.body) as Record<string, unknown> | undefined;
@@ -310,15 +324,18 @@ export class OnPremiseAdapter implements GatewayAdapter {
     if (controlPlaneUrl === null) throw ValidationError.field('adapterConfig.controlPlaneUrl', 'is required for on-premise gateways');
     const tls: TlsOptions = {};
     if (typeof config.caCert === 'string') tls.caCert = config.caCert;
-    if (typeof config.clientCert === 'string') tls.clientCert = config.clientCert;
-    if (target.credentials.clientKey !== undefined) tls.clientKey = target.credentials.clientKey;
     if (config.insecureSkipVerify === true) tls.insecureSkipVerify = true;
+    const clientTls: TlsOptions = { ...tls };
+    if (typeof config.clientCert === 'string') clientTls.clientCert = config.clientCert;
+    if (target.credentials.clientKey !== undefined) clientTls.clientKey = target.credentials.clientKey;
     return {
       controlPlaneUrl,
       adminUrl: typeof config.adminUrl === 'string' ? config.adminUrl : null,
       metricsUrl: typeof config.metricsUrl === 'string' ? config.metricsUrl : null,
       apiBasePath: typeof config.apiBasePath === 'string' ? config.apiBasePath : 'auto',
       tls: Object.keys(tls).length === 0 ? undefined : tls,
+      clientTls: Object.keys(clientTls).length === 0 ? undefined : clientTls,
+      credentialsOrigin: originOf(target.credentials.origin ?? controlPlaneUrl),
     };
   }
 
@@ -375,16 +392,20 @@ export class OnPremiseAdapter implements GatewayAdapter {
   }
 
   /**
-   * A request with the gateway's TLS settings, and its credentials when it goes to the
-   * management API's origin: a metricsUrl or adminUrl elsewhere (a Prometheus endpoint, a
-   * sidecar) needs none and must not be handed them. Transport failures are HttpFailures.
+   * A request with the gateway's TLS settings, and its credentials (Authorization header, client
+   * certificate and key) only when it goes to the origin they were given for: a metricsUrl or
+   * adminUrl elsewhere (a Prometheus endpoint, the admin port, which needs no auth) and a
+   * controlPlaneUrl moved to another host without new credentials are never handed them.
+   * Transport failures are HttpFailures.
    */
   private send(target: GatewayTarget, request: HttpRequest): Promise<HttpResponse> {
     const settings = this.settings(target);
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    const own = settings.credentialsOrigin !== null && originOf(request.url) === settings.credentialsOrigin;
     const authorization = authorizationOf(target);
-    if (authorization !== undefined && sameOrigin(request.url, settings.controlPlaneUrl)) headers.authorization = authorization;
-    return this.#http.request({ ...request, headers, ...(settings.tls === undefined ? {} : { tls: settings.tls }) });
+    if (authorization !== undefined && own) headers.authorization = authorization;
+    const tls = own ? settings.clientTls : settings.tls;
+    return this.#http.request({ ...request, headers, ...(tls === undefined ? {} : { tls }) });
   }
 
   /** A manifest from a controller's answer, or AGW_GATEWAY_BAD_RESPONSE when it holds none. */
@@ -396,11 +417,13 @@ export class OnPremiseAdapter implements GatewayAdapter {
 
   /**
    * An error for an unexpected answer: the status and the controller's own message, never the
-   * raw body. A controller may echo what it was sent, so the gateway's credentials are cut out.
+   * raw body. A controller may echo what it was sent, so the gateway's credentials and `sent`
+   * (the secret values of a manifest) are cut out.
    */
-  private failure(target: GatewayTarget, action: string, response: HttpResponse): GatewayError {
+  private failure(target: GatewayTarget, action: string, response: HttpResponse, sent: readonly string[] = []): GatewayError {
     const body = parseJson(response.body) as { message?: unknown; errors?: unknown } | undefined;
-    const clean = (text: unknown): string => scrubSecrets(String(text ?? '').slice(0, 300), target);
+    const scrubber = credentialScrubber(target).with(sent);
+    const clean = (text: unknown): string => scrubber.scrub(String(text ?? '').slice(0, 300));
     const message = typeof body?.message === 'string' ? `: ${clean(body.message)}` : '';
     const fieldErrors = Array.isArray(body?.errors)
       ? body.errors
@@ -461,11 +484,13 @@ function toManifest(item: unknown, kind: ResourceKind): ResourceManifest | null 
   const kept: ResourceManifest['metadata'] = { name: metadata.name };
   if (isStringMap(metadata.labels)) kept.labels = metadata.labels;
   if (isStringMap(metadata.annotations)) kept.annotations = metadata.annotations;
+  // A Secret's value comes back on a read by id: it goes no further than this adapter.
+  const spec = (record.spec as Record<string, unknown> | undefined) ?? {};
   return {
     apiVersion: typeof record.apiVersion === 'string' ? record.apiVersion : RESOURCE_API_VERSION,
     kind,
     metadata: kept,
-    spec: (record.spec as Record<string, unknown> | undefined) ?? {},
+    spec: withoutSecretFields(kind, spec),
   };
 }
 
@@ -498,19 +523,17 @@ function authorizationOf(target: GatewayTarget): string | undefined {
   return undefined;
 }
 
-function sameOrigin(url: string, reference: string): boolean {
+/** scheme://host:port of a URL (default ports implied), or null when it is not one. */
+function originOf(url: string): string | null {
   try {
-    return new URL(url).origin === new URL(reference).origin;
+    return new URL(url).origin;
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** Cuts the gateway's password, token and Authorization value out of text a controller wrote. */
-function scrubSecrets(text: string, target: GatewayTarget): string {
-  const { password, token } = target.credentials;
-  const basic = authorizationOf(target)?.replace(/^\S+ /, '');
-  // Very short values would mangle the message without protecting anything.
-  const secrets = [basic, token, password].filter((value): value is string => value !== undefined && value.length >= 4);
-  return secrets.reduce((result, secret) => result.split(secret).join('***'), text);
+/** Cuts the gateway's password, token and TLS key, in every encoding, out of text a controller wrote. */
+function credentialScrubber(target: GatewayTarget): SecretScrubber {
+  const { username, password, token, clientKey } = target.credentials;
+  return new SecretScrubber([password, token, clientKey, password === undefined ? undefined : `${username ?? ''}:${password}`]);
 }

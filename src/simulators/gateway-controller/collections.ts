@@ -9,8 +9,8 @@ export interface CollectionDef {
   kind: ResourceKind;
   /** Path segment of the current API (under `/api/management/v1`). */
   path: string;
-  /** Path segment of the 2026-02 API (at the root). */
-  legacyPath: string;
+  /** Path segment of the 2026-02 API (at the root); null where that API has no such collection. */
+  legacyPath: string | null;
   /** Array property of the current list answer. */
   listKey: string;
   /** Array property of the legacy list answer. */
@@ -74,10 +74,20 @@ export const COLLECTIONS: readonly CollectionDef[] = [
     label: 'LLM provider template',
     legacyLabel: 'LLM provider template',
   },
+  {
+    kind: 'Secret',
+    path: 'secrets',
+    legacyPath: null,
+    listKey: 'secrets',
+    legacyListKey: 'secrets',
+    legacyDetailKey: 'secret',
+    label: 'secret configuration',
+    legacyLabel: 'secret configuration',
+  },
 ];
 
 const CURRENT_BY_PATH = new Map(COLLECTIONS.map((c) => [c.path, c]));
-const LEGACY_BY_PATH = new Map(COLLECTIONS.map((c) => [c.legacyPath, c]));
+const LEGACY_BY_PATH = new Map(COLLECTIONS.flatMap((c) => (c.legacyPath === null ? [] : [[c.legacyPath, c] as const])));
 const BY_KIND = new Map(COLLECTIONS.map((c) => [c.kind, c]));
 
 export function collectionForPath(segment: string, legacy: boolean): CollectionDef | undefined {

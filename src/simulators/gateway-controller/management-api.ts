@@ -5,6 +5,7 @@
  * details, `{status, message, id, created_at}` acknowledgements). Errors are the spec's
  * `ErrorResponse` in both.
  */
+import { fieldPath, secretFieldErrors, secretReferences, splitSecrets, withoutSecretFields, withSecretValues } from '../../domain/manifest-secrets.js';
 import type { CollectionDef } from './collections.js';
 import { isUndeployed } from './simulated-gateway.js';
 import type { SimulatedGateway, StoredResource } from './simulated-gateway.js';
@@ -20,12 +21,6 @@ export interface SimResponse {
 export type ParsedBody = { ok: true; value: unknown } | { ok: false; message: string };
 
 type Json = Record<string, unknown>;
-
-/** Write-only credentials: accepted on create/update, never returned by the current API. */
-const WRITE_ONLY_AUTH_PATHS = [
-  ['spec', 'upstream', 'auth'],
-  ['spec', 'provider', 'auth'],
-] as const;
 
 export function errorResponse(status: number, message: string, errors?: { field: string; message: string }[]): SimResponse {
   return { status, body: errors === undefined ? { status: 'error', message } : { status: 'error', message, errors } };
@@ -44,7 +39,8 @@ export function listResources(gw: SimulatedGateway, def: CollectionDef, query: U
 export function getResource(gw: SimulatedGateway, def: CollectionDef, id: string): SimResponse {
   const stored = gw.peek(def.kind).get(id);
   if (stored === undefined) return notFound(gw, def, id);
-  if (!gw.legacy) return { status: 200, body: currentView(def, id, stored) };
+  // "Retrieves and decrypts a secret": the one read that answers a Secret's value.
+  if (!gw.legacy) return { status: 200, body: currentView(def, id, stored, def.kind === 'Secret') };
   return { status: 200, body: { status: 'success', [def.legacyDetailKey]: legacyDetail(def, id, stored) } };
 }
 
@@ -73,7 +69,7 @@ export function updateResource(gw: SimulatedGateway, def: CollectionDef, id: str
   const resources = gw.collection(def.kind);
   const previous = resources.get(id);
   if (previous === undefined) return notFound(gw, def, id);
-  inheritWriteOnlySecrets(manifest, previous.manifest);
+  inheritSecrets(def, manifest, previous.manifest);
   const undeployed = isUndeployed(manifest);
   const stored: StoredResource = {
     manifest,
@@ -97,11 +93,26 @@ export function deleteResource(gw: SimulatedGateway, def: CollectionDef, id: str
 function checkBody(gw: SimulatedGateway, def: CollectionDef, body: ParsedBody): SimResponse | { manifest: Json; name: string } {
   if (!body.ok) return errorResponse(400, `Failed to parse configuration: ${body.message}`);
   const issues = validateManifest(body.value, def.kind, gw.legacy);
+  if (issues.length === 0) issues.push(...secretFieldIssues(def, (body.value as Json).spec as Json), ...unresolvedSecrets(gw, (body.value as Json).spec));
   if (issues.length > 0) return errorResponse(400, 'Configuration validation failed', issues);
   // validateManifest guarantees an object with metadata.name; status is server-managed and ignored.
   const manifest = { ...(body.value as Json) };
   delete manifest.status;
   return { manifest, name: (manifest.metadata as { name: string }).name };
+}
+
+/** The spec types every secret field as a string. */
+function secretFieldIssues(def: CollectionDef, spec: Json): Array<{ field: string; message: string }> {
+  const markers = splitSecrets(def.kind, spec).kept.filter((k) => k.explicit).map((k) => ({ path: fieldPath(k.path) }));
+  return [...secretFieldErrors(def.kind, spec), ...markers].map((issue) => ({ field: issue.path, message: 'must be a string' }));
+}
+
+/** Template references (`{{ secret "NAME" }}`) the gateway cannot render: it has no such Secret. */
+function unresolvedSecrets(gw: SimulatedGateway, spec: unknown): Array<{ field: string; message: string }> {
+  const secrets = gw.peek('Secret');
+  return secretReferences(spec, ['spec'])
+    .filter((reference) => !secrets.has(reference.name))
+    .map((reference) => ({ field: reference.path, message: `secret '${reference.name}' not found` }));
 }
 
 function notFound(gw: SimulatedGateway, def: CollectionDef, id: string): SimResponse {
@@ -112,13 +123,18 @@ function labelOf(gw: SimulatedGateway, def: CollectionDef): string {
   return gw.legacy ? def.legacyLabel : def.label;
 }
 
-function currentView(def: CollectionDef, id: string, stored: StoredResource): Json {
+/** A resource as the current API answers it: secret fields left out (unless `withSecrets`), a status block added. */
+function currentView(def: CollectionDef, id: string, stored: StoredResource, withSecrets = false): Json {
+  // Templates and Secrets are not deployed as such: their status is id and times only.
+  const deployable = def.kind !== 'LlmProviderTemplate' && def.kind !== 'Secret';
   const status: Json = { id };
-  if (def.kind !== 'LlmProviderTemplate') status.state = stored.deployedAt === null ? 'undeployed' : 'deployed';
+  if (deployable) status.state = stored.deployedAt === null ? 'undeployed' : 'deployed';
   status.createdAt = rfc3339(stored.createdAt);
   status.updatedAt = rfc3339(stored.updatedAt);
-  if (stored.deployedAt !== null && def.kind !== 'LlmProviderTemplate') status.deployedAt = rfc3339(stored.deployedAt);
-  return { ...withoutWriteOnlySecrets(stored.manifest), status };
+  if (stored.deployedAt !== null && deployable) status.deployedAt = rfc3339(stored.deployedAt);
+  const { manifest } = stored;
+  const spec = manifest.spec as Json;
+  return { ...manifest, spec: withSecrets ? spec : withoutSecretFields(def.kind, spec), status };
 }
 
 function legacyDetail(def: CollectionDef, id: string, stored: StoredResource): Json {
@@ -189,46 +205,12 @@ function matchesFilters(stored: StoredResource, query: URLSearchParams, legacy: 
   return true;
 }
 
-function withoutWriteOnlySecrets(manifest: Json): Json {
-  let view = manifest;
-  for (const path of WRITE_ONLY_AUTH_PATHS) {
-    const auth = at(view, path);
-    if (auth !== undefined && 'value' in auth) view = withoutValueAt(view, path);
-  }
-  return view;
-}
-
-/**
- * A copy of `node` whose object at `path` has no `value`: only the objects along the path are
- * copied (a whole-manifest structuredClone per answer was most of a deploy's cost here), the
- * stored manifest is untouched.
- */
-function withoutValueAt(node: Json, path: readonly string[]): Json {
-  const [key, ...rest] = path;
-  if (key === undefined) {
-    const { value: _omitted, ...others } = node;
-    return others;
-  }
-  return { ...node, [key]: withoutValueAt(node[key] as Json, rest) };
-}
-
 /** "An update that omits it inherits the stored value; set `type: none` to remove auth." */
-function inheritWriteOnlySecrets(next: Json, previous: Json): void {
-  for (const path of WRITE_ONLY_AUTH_PATHS) {
-    const auth = at(next, path);
-    const old = at(previous, path);
-    if (auth === undefined || old === undefined || 'value' in auth || auth.type === 'none' || !('value' in old)) continue;
-    auth.value = old.value;
-  }
-}
-
-function at(root: Json, path: readonly string[]): Json | undefined {
-  let node: unknown = root;
-  for (const key of path) {
-    if (!isObject(node)) return undefined;
-    node = node[key];
-  }
-  return isObject(node) ? node : undefined;
+function inheritSecrets(def: CollectionDef, next: Json, previous: Json): void {
+  const omitted = splitSecrets(def.kind, next.spec as Json).kept.map((k) => k.path.join('.'));
+  if (omitted.length === 0) return;
+  const stored = splitSecrets(def.kind, previous.spec as Json).fields.filter((field) => omitted.includes(field.path.join('.')));
+  next.spec = withSecretValues(next.spec as Json, stored);
 }
 
 /** Second-precision UTC timestamps, as the controller (Go's time.RFC3339) writes them. */

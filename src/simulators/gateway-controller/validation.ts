@@ -150,6 +150,20 @@ const SPEC_VALIDATORS: Record<ResourceKind, SpecValidator> = {
     deploymentState(spec.deploymentState, issues);
   },
 
+  Secret(spec, legacy, issues) {
+    if (legacy) {
+      issues.push({ field: 'kind', message: 'Secrets are not supported by this gateway-controller' });
+      return;
+    }
+    displayName(spec.displayName, 253, issues);
+    if (spec.description !== undefined && (typeof spec.description !== 'string' || spec.description.length > 1024)) {
+      issues.push({ field: 'spec.description', message: 'Description must be a string of at most 1024 characters' });
+    }
+    if (typeof spec.value !== 'string' || spec.value.length === 0 || spec.value.length > 10240) {
+      issues.push({ field: 'spec.value', message: 'Secret value is required (1-10240 characters)' });
+    }
+  },
+
   LlmProviderTemplate(spec, _legacy, issues) {
     const name = spec.displayName;
     if (typeof name !== 'string' || name.length === 0 || name.length > 253) {

@@ -1,6 +1,7 @@
 /**
  * Resources of one organization and their revisions. An apply of several manifests is one
- * transaction: either every manifest is stored or none is.
+ * transaction: either every manifest is stored or none is. Specs are stored without secret
+ * values (`{set: true}` in their place); the latest revision's values are sealed in `secrets`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
@@ -20,9 +21,24 @@ export interface ResourceRecord {
   spec: Record<string, unknown>;
   revision: number;
   specDigest: string;
+  /** The sealed secret values of the spec, or null when it has none. */
+  secrets: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** A manifest ready to be stored: without its secret values, which come sealed. */
+export interface StorableManifest {
+  manifest: ResourceManifest;
+  digest: string;
+  secrets: string | null;
+}
+
+/**
+ * Turns a checked manifest into what is stored, given the revision it replaces (undefined for a
+ * new resource): secret values left out keep the stored ones.
+ */
+export type PrepareManifest = (manifest: ResourceManifest, current: ResourceRecord | undefined) => StorableManifest;
 
 export interface RevisionRecord {
   revision: number;
@@ -54,6 +70,7 @@ const RESOURCE_COLUMNS = [
   'spec_digest',
   'created_at',
   'updated_at',
+  'secrets',
 ] as const;
 
 export class ResourceRepository {
@@ -63,12 +80,12 @@ export class ResourceRepository {
   ) {}
 
   /** Stores each manifest: new, a new revision when its digest changed, or left as it is. */
-  async apply(manifests: ReadonlyArray<{ manifest: ResourceManifest; digest: string }>, now: Date): Promise<ApplyOutcome[]> {
+  async apply(manifests: readonly ResourceManifest[], now: Date, prepare: PrepareManifest): Promise<ApplyOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.store.db.transaction().execute(async (trx) => {
           const outcomes: ApplyOutcome[] = [];
-          for (const item of manifests) outcomes.push(await this.applyOne(trx, item.manifest, item.digest, now));
+          for (const manifest of manifests) outcomes.push(await this.applyOne(trx, manifest, now, prepare));
           return outcomes;
         });
       } catch (error) {
@@ -81,15 +98,16 @@ export class ResourceRepository {
     }
   }
 
-  private async applyOne(trx: Kysely<Database>, manifest: ResourceManifest, digest: string, now: Date): Promise<ApplyOutcome> {
+  private async applyOne(trx: Kysely<Database>, given: ResourceManifest, now: Date, prepare: PrepareManifest): Promise<ApplyOutcome> {
     const { codec } = this.store;
     const current = await trx
       .selectFrom('resources')
       .select(RESOURCE_COLUMNS)
       .where('organization_uuid', '=', this.organizationId)
-      .where('kind', '=', manifest.kind)
-      .where('name', '=', manifest.metadata.name)
+      .where('kind', '=', given.kind)
+      .where('name', '=', given.metadata.name)
       .executeTakeFirst();
+    const { manifest, digest, secrets } = prepare(given, current && this.toRecord(current));
     const metadata = metadataOf(manifest);
     if (current === undefined) {
       const uuid = randomUUID();
@@ -105,6 +123,7 @@ export class ResourceRepository {
           spec: codec.json(manifest.spec),
           revision: 1,
           spec_digest: digest,
+          secrets,
           created_at: codec.time(now),
           updated_at: codec.time(now),
         })
@@ -122,6 +141,7 @@ export class ResourceRepository {
         spec: codec.json(manifest.spec),
         revision,
         spec_digest: digest,
+        secrets,
         updated_at: codec.time(now),
       })
       .where('uuid', '=', current.uuid)
@@ -218,6 +238,7 @@ export class ResourceRepository {
       spec: codec.readJson<Record<string, unknown>>(row.spec),
       revision: Number(row.revision),
       specDigest: row.spec_digest,
+      secrets: row.secrets,
       createdAt: codec.readTime(row.created_at),
       updatedAt: codec.readTime(row.updated_at),
     };
@@ -232,7 +253,7 @@ function metadataOf(manifest: ResourceManifest): ResourceRecord['metadata'] {
   return { ...(labels === undefined ? {} : { labels }), ...(annotations === undefined ? {} : { annotations }) };
 }
 
-/** The manifest of a resource's latest revision, as it is sent to gateways. */
+/** The manifest of a resource's latest revision, without its secret values. */
 export function manifestOf(record: ResourceRecord): ResourceManifest {
   return { apiVersion: record.apiVersion, kind: record.kind, metadata: { name: record.name, ...record.metadata }, spec: record.spec };
 }

@@ -10,8 +10,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RESOURCE_API_VERSION, RESOURCE_KINDS } from '../../../src/adapters/adapter.js';
-import type { GatewayCredentials, GatewayTarget, ResourceKind, ResourceManifest } from '../../../src/adapters/adapter.js';
+import { RESOURCE_API_VERSION, TRAFFIC_KINDS } from '../../../src/adapters/adapter.js';
+import type { GatewayCredentials, GatewayTarget, ResourceManifest, TrafficKind } from '../../../src/adapters/adapter.js';
 import { LEGACY_RESOURCE_API_VERSION } from '../../../src/adapters/on-premise/legacy-shape.js';
 import { GatewayError, ValidationError } from '../../../src/domain/errors.js';
 import { startGatewaySimulator } from '../../../src/simulators/gateway-controller/index.js';
@@ -164,7 +164,7 @@ describe.each([
     gateway = gw(name, registered.adapterConfig);
   });
 
-  it.each(RESOURCE_KINDS)('%s: deploy creates, deploy again updates (409 → PUT), get, list, undeploy', async (kind: ResourceKind) => {
+  it.each(TRAFFIC_KINDS)('%s: deploy creates, deploy again updates (409 → PUT), get, list, undeploy', async (kind: TrafficKind) => {
     const manifest = example(EXAMPLE_PER_KIND[kind]);
     manifest.metadata.labels = { team: 'ai-platform' };
     const resourceName = manifest.metadata.name;

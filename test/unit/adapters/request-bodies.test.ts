@@ -221,7 +221,7 @@ describe('the deliberate difference from the spec', () => {
     const management = loadSpec('management-openapi.yaml');
     const strict = validatorFor(management);
     const failing = examples.filter(({ manifest }) => {
-      const ref = requestSchemaRef(management, 'POST', `/${{ RestApi: 'rest-apis', LlmProvider: 'llm-providers', LlmProxy: 'llm-proxies', Mcp: 'mcp-proxies', LlmProviderTemplate: 'llm-provider-templates' }[manifest.kind]}`, 'application/json');
+      const ref = requestSchemaRef(management, 'POST', `/${{ RestApi: 'rest-apis', LlmProvider: 'llm-providers', LlmProxy: 'llm-proxies', Mcp: 'mcp-proxies', LlmProviderTemplate: 'llm-provider-templates', Secret: 'secrets' }[manifest.kind]}`, 'application/json');
       const validate = strict(ref);
       if (validate(manifest)) return false;
       expect(validate.errors?.map((e) => [e.instancePath, e.keyword])).toEqual([['/spec/version', 'pattern']]);

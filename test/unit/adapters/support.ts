@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import type { AdapterContext, AdapterLogger, GatewayCredentials, GatewayTarget, ResourceKind, ResourceManifest } from '../../../src/adapters/adapter.js';
+import type { AdapterContext, AdapterLogger, GatewayCredentials, GatewayTarget, ResourceManifest, TrafficKind } from '../../../src/adapters/adapter.js';
 import { OnPremiseAdapter } from '../../../src/adapters/on-premise/on-premise-adapter.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -92,7 +92,7 @@ export function loadExamples(): Array<{ file: string; manifest: ResourceManifest
 }
 
 /** One example per kind, in an order a real controller would accept (templates before providers before proxies). */
-export const EXAMPLE_PER_KIND: Record<ResourceKind, string> = {
+export const EXAMPLE_PER_KIND: Record<TrafficKind, string> = {
   LlmProviderTemplate: 'openai-template.yaml',
   LlmProvider: 'openai-provider.yaml',
   LlmProxy: 'ai-gw-llm-proxy-proxy.yaml',

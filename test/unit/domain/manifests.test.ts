@@ -140,19 +140,19 @@ describe('manifest digests and comparisons', () => {
       expect(created.status).toBe(201);
       const held = (await (await fetch(`${sim.urlOf('g')}/api/management/v1/llm-providers/openai-provider`)).json()) as { spec: Record<string, unknown> };
       expect((held.spec.upstream as { auth: Record<string, unknown> }).auth).not.toHaveProperty('value');
-      expect(specMatches(manifest.spec, held.spec, true)).toBe(true);
+      expect(specMatches('LlmProvider', manifest.spec, held.spec, true)).toBe(true);
       const other = structuredClone(manifest.spec);
       other.version = 'v9.0';
-      expect(specMatches(other, held.spec, true)).toBe(false);
+      expect(specMatches('LlmProvider', other, held.spec, true)).toBe(false);
     } finally {
       await sim.close();
     }
   });
 
   it('tolerates defaults a controller adds, unless asked for an exact match', () => {
-    expect(specMatches({ a: 1 }, { a: 1, deploymentState: 'deployed' }, false)).toBe(true);
-    expect(specMatches({ a: 1 }, { a: 1, deploymentState: 'deployed' }, true)).toBe(false);
-    expect(specMatches({ list: [1, 2] }, { list: [1] }, false)).toBe(false);
+    expect(specMatches('LlmProvider', { a: 1 }, { a: 1, deploymentState: 'deployed' }, false)).toBe(true);
+    expect(specMatches('LlmProvider', { a: 1 }, { a: 1, deploymentState: 'deployed' }, true)).toBe(false);
+    expect(specMatches('LlmProvider', { list: [1, 2] }, { list: [1] }, false)).toBe(false);
   });
 
   it('reads Kind/name references', () => {

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { RESOURCE_API_VERSION, RESOURCE_KINDS } from '../../../src/adapters/adapter.js';
-import type { ResourceKind } from '../../../src/adapters/adapter.js';
+import { RESOURCE_API_VERSION, TRAFFIC_KINDS } from '../../../src/adapters/adapter.js';
+import type { TrafficKind } from '../../../src/adapters/adapter.js';
 import { startGatewaySimulator } from '../../../src/simulators/gateway-controller/index.js';
 import type { GatewaySimulator } from '../../../src/simulators/gateway-controller/index.js';
 
@@ -15,14 +15,14 @@ const AUTH_HEADER = `Basic ${Buffer.from(`${AUTH.username}:${AUTH.password}`).to
 const EXAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'gateway-controller-examples');
 
 /** Collection path and list/detail keys of each kind, as the two spec files name them. */
-const CURRENT: Record<ResourceKind, { path: string; listKey: string }> = {
+const CURRENT: Record<TrafficKind, { path: string; listKey: string }> = {
   RestApi: { path: 'rest-apis', listKey: 'apis' },
   LlmProvider: { path: 'llm-providers', listKey: 'providers' },
   LlmProxy: { path: 'llm-proxies', listKey: 'proxies' },
   Mcp: { path: 'mcp-proxies', listKey: 'mcpProxies' },
   LlmProviderTemplate: { path: 'llm-provider-templates', listKey: 'templates' },
 };
-const LEGACY: Record<ResourceKind, { path: string; listKey: string; detailKey: string }> = {
+const LEGACY: Record<TrafficKind, { path: string; listKey: string; detailKey: string }> = {
   RestApi: { path: 'apis', listKey: 'apis', detailKey: 'api' },
   LlmProvider: { path: 'llm-providers', listKey: 'providers', detailKey: 'provider' },
   LlmProxy: { path: 'llm-proxies', listKey: 'proxies', detailKey: 'proxy' },
@@ -31,7 +31,7 @@ const LEGACY: Record<ResourceKind, { path: string; listKey: string; detailKey: s
 };
 
 /** The smallest spec each request schema accepts, and the fields it marks required. */
-const MINIMAL_SPECS: Record<ResourceKind, { spec: Json; required: string[] }> = {
+const MINIMAL_SPECS: Record<TrafficKind, { spec: Json; required: string[] }> = {
   RestApi: {
     spec: {
       displayName: 'Reading List',
@@ -66,7 +66,7 @@ const MINIMAL_SPECS: Record<ResourceKind, { spec: Json; required: string[] }> = 
   },
 };
 
-function manifest(kind: ResourceKind, name: string, spec: Json = MINIMAL_SPECS[kind].spec): Json {
+function manifest(kind: TrafficKind, name: string, spec: Json = MINIMAL_SPECS[kind].spec): Json {
   return { apiVersion: RESOURCE_API_VERSION, kind, metadata: { name }, spec: structuredClone(spec) };
 }
 
@@ -108,7 +108,7 @@ describe('gateway-controller simulator: current API', () => {
     expect(() => sim.urlOf('missing')).toThrow(/no simulated gateway/);
   });
 
-  it.each(RESOURCE_KINDS)('runs the CRUD cycle of %s with the spec status codes and shapes', async (kind) => {
+  it.each(TRAFFIC_KINDS)('runs the CRUD cycle of %s with the spec status codes and shapes', async (kind) => {
     const { path, listKey } = CURRENT[kind];
     const collection = `${mgmt}/${path}`;
     const name = `crud-${kind.toLowerCase()}`;
@@ -159,7 +159,7 @@ describe('gateway-controller simulator: current API', () => {
     expect(sim.resources('current').filter((r) => r.kind === kind)).toEqual([]);
   });
 
-  it.each(RESOURCE_KINDS)('rejects a %s missing any field its request schema marks required, storing nothing', async (kind) => {
+  it.each(TRAFFIC_KINDS)('rejects a %s missing any field its request schema marks required, storing nothing', async (kind) => {
     const collection = `${mgmt}/${CURRENT[kind].path}`;
     for (const field of MINIMAL_SPECS[kind].required) {
       const spec = structuredClone(MINIMAL_SPECS[kind].spec);
@@ -337,13 +337,13 @@ describe('gateway-controller simulator: the shipped examples', () => {
 
   it('has examples of every kind', () => {
     const kinds = new Set(files.map((f) => (parseYaml(readFileSync(join(EXAMPLES_DIR, f), 'utf8')) as Json).kind));
-    expect([...kinds].sort()).toEqual([...RESOURCE_KINDS].sort());
+    expect([...kinds].sort()).toEqual([...TRAFFIC_KINDS].sort());
   });
 
   it.each(files.flatMap((f) => [[f, false] as const, [f, true] as const]))('accepts %s (legacy: %s), as YAML and as JSON', async (file, legacy) => {
     const text = readFileSync(join(EXAMPLES_DIR, file), 'utf8');
     const doc = parseYaml(text) as Json;
-    const kind = doc.kind as ResourceKind;
+    const kind = doc.kind as TrafficKind;
     const name = `${file.replace(/\.yaml$/, '').replace(/[^a-z0-9-]/g, '-')}-${legacy ? 'legacy' : 'current'}`;
     const url = sim.addGateway({ name, legacy });
     const collection = legacy ? `${url}/${LEGACY[kind].path}` : `${url}/api/management/v1/${CURRENT[kind].path}`;
@@ -367,7 +367,7 @@ describe('gateway-controller simulator: legacy (2026-02) API', () => {
   });
   afterAll(() => sim.close());
 
-  it.each(RESOURCE_KINDS)('runs the CRUD cycle of %s without the /api/management/v1 prefix, in the legacy shapes', async (kind) => {
+  it.each(TRAFFIC_KINDS)('runs the CRUD cycle of %s without the /api/management/v1 prefix, in the legacy shapes', async (kind) => {
     const { path, listKey, detailKey } = LEGACY[kind];
     const collection = `${base}/${path}`;
     const name = `old-${kind.toLowerCase()}`;

@@ -34,7 +34,7 @@ describe('prepared statements under a schema change', () => {
       leases.claim({ owner: 'test', now: new Date(), dueBy: new Date(), leaseUntil: new Date(Date.now() + 60_000), limit: 10, adapterType: 'on-premise' });
     const apply = (model: string) => {
       const manifest = { apiVersion: 'gateway.api-platform.wso2.com/v1', kind: 'LlmProvider' as const, metadata: { name: 'openai' }, spec: { model } };
-      return resources.apply([{ manifest, digest: `digest-${model}` }], new Date());
+      return resources.apply([manifest], new Date(), (given) => ({ manifest: given, digest: `digest-${model}`, secrets: null }));
     };
     // Prepared on the one connection, inside a transaction (apply) and outside (list, claim)…
     expect((await apply('a'))[0]?.action).toBe('created');
