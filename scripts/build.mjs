@@ -11,9 +11,9 @@
 //   native addon still loads from node_modules) are bundled: loaded by Node from node_modules,
 //   without the code cache, they cost far more to start (better-sqlite3's 15 files: 6 ms).
 // - version.cjs and launcher.cjs: what bin/agentgw.js needs before the CLI loads. version.cjs
-//   also carries BUNDLE_HASH, the SHA-256 of cli.cjs as written: Node 20's code cache is keyed
-//   by it (src/launcher/code-cache.ts), because two builds can have the same size and, installed
-//   by npm, the same modification time.
+//   also carries BUNDLE_HASH, the SHA-256 of cli.cjs as written: the code cache is keyed by it
+//   (src/launcher/code-cache.ts), because two builds can have the same size and, installed by
+//   npm, the same modification time.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -125,8 +125,8 @@ await build({
   outdir,
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
-  // A dynamic import() left in the file would fail when it runs from V8's code cache (Node 20
-  // loses the script's import callback there): packages are require()d instead.
+  // A dynamic import() left in the file would fail when it runs from V8's code cache (a script
+  // run through vm.Script has no import callback): packages are require()d instead.
   supported: { 'dynamic-import': false },
   // React's production build; nothing in src/ reads NODE_ENV. import.meta.url is the file's URL.
   define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__agentgwFileUrl' },
