@@ -10,9 +10,9 @@
 //   everything they use, ipaddr.js, get-east-asian-width and better-sqlite3's JavaScript (its
 //   native addon still loads from node_modules) are bundled: loaded by Node from node_modules,
 //   without the code cache, they cost far more to start (better-sqlite3's 15 files: 6 ms).
-// - version.cjs and launcher.cjs: what bin/agentgw.js needs before the CLI loads. version.cjs
-//   also carries BUNDLE_HASH, the SHA-256 of cli.cjs as written: the code cache is keyed by it
-//   (src/launcher/code-cache.ts), because two builds can have the same size and, installed by
+// - version.cjs and launcher.cjs: what bin/agentgw.js needs before the CLI loads. launcher.cjs
+//   carries the SHA-256 of cli.cjs as written (AGENTGW_BUNDLE_HASH): the code cache is keyed by
+//   it (src/launcher/code-cache.ts), because two builds can have the same size and, installed by
 //   npm, the same modification time.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
@@ -139,6 +139,6 @@ await requireBuiltinsLazily(cli);
 const bundleHash = createHash('sha256').update(await readFile(cli)).digest('hex');
 const launcherFiles = { ...common, outdir, outExtension: { '.js': '.cjs' }, format: 'cjs', packages: 'external' };
 await Promise.all([
-  build({ ...launcherFiles, entryPoints: { version: 'src/version.ts' }, footer: { js: `module.exports.BUNDLE_HASH = '${bundleHash}';` } }),
-  build({ ...launcherFiles, entryPoints: { launcher: 'src/launcher/launch.ts' } }),
+  build({ ...launcherFiles, entryPoints: { version: 'src/version.ts' } }),
+  build({ ...launcherFiles, entryPoints: { launcher: 'src/launcher/launch.ts' }, define: { AGENTGW_BUNDLE_HASH: JSON.stringify(bundleHash) } }),
 ]);

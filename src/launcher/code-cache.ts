@@ -12,7 +12,7 @@
  * bundle's content: V8 itself only compares the source's length, and npm gives every installed
  * file the same modification time, so an upgrade to a bundle of the same size would run the old
  * release's bytecode. The file is named by the hash of the bundle the build wrote
- * (dist/version.cjs) and the Node version, and starts with a header that repeats that hash and
+ * (into dist/launcher.cjs) and the Node version, and starts with a header that repeats that hash and
  * holds a checksum of the bytecode: a file of another build, renamed, copied or damaged, is
  * never handed to V8, and is replaced. Files are written atomically; writing one removes those of
  * other builds of the same installation. A cache that is missing, unreadable or rejected only

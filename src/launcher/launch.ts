@@ -29,6 +29,9 @@ interface CompileCache {
 }
 const compileCache = nodeModule as CompileCache;
 
+/** The SHA-256 of dist/cli.cjs, written in by the build (scripts/build.mjs). */
+declare const AGENTGW_BUNDLE_HASH: string;
+
 /** Runs the CLI in `distDir` with `argv` (process.argv); sets the exit code when it is done. */
 export function launch(distDir: string, argv: string[]): void {
   const cacheDir = codeCacheDir();
@@ -52,8 +55,7 @@ function loadCli(distDir: string, cacheDir: string | null, args: readonly string
     process.setSourceMapsEnabled(true);
     return { cli: requireFromDist(file) as CliModule, afterRun() {} };
   }
-  const { BUNDLE_HASH } = requireFromDist(join(distDir, 'version.cjs')) as { BUNDLE_HASH: string };
-  const loaded = loadWithCodeCache<CliModule>(file, { cacheDir, key: commandKey(args), sourceHash: BUNDLE_HASH });
+  const loaded = loadWithCodeCache<CliModule>(file, { cacheDir, key: commandKey(args), sourceHash: AGENTGW_BUNDLE_HASH });
   return { cli: loaded.exports, afterRun: () => loaded.saveCodeCache() };
 }
 

@@ -83,19 +83,20 @@ describe('start-up of the installed CLI', () => {
   /** Every file of the code cache (Node 20: agentgw's, Node 22 and later: Node's own). */
   const cacheFiles = () => readdirSync(join(cacheHome, 'agentgw', 'code-cache'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
 
-  /** Rewrites dist/cli.cjs as another build would, same size and same mtime, and its BUNDLE_HASH. */
+  /** Rewrites dist/cli.cjs as another build would, same size and same mtime, and the hash the launcher has of it. */
   function upgradeInPlace(before: string, after: string) {
     expect(after).toHaveLength(before.length);
     const cli = join(installation, 'dist', 'cli.cjs');
-    const version = join(installation, 'dist', 'version.cjs');
+    const launcher = join(installation, 'dist', 'launcher.cjs');
     const oldHash = createHash('sha256').update(readFileSync(cli)).digest('hex');
     const code = readFileSync(cli, 'latin1');
     expect(code).toContain(before);
     const upgraded = code.replaceAll(before, after);
     writeFileSync(cli, upgraded, 'latin1');
     const newHash = createHash('sha256').update(upgraded, 'latin1').digest('hex');
-    writeFileSync(version, readFileSync(version, 'utf8').replace(oldHash, newHash));
-    for (const file of [cli, version]) utimesSync(file, npmTime, npmTime);
+    expect(readFileSync(launcher, 'utf8')).toContain(oldHash);
+    writeFileSync(launcher, readFileSync(launcher, 'utf8').replace(oldHash, newHash));
+    for (const file of [cli, launcher]) utimesSync(file, npmTime, npmTime);
   }
 
   it('an upgrade to a bundle of the same size and modification time runs its own code, not the cached one', async () => {

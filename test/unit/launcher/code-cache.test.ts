@@ -32,7 +32,7 @@ describe('codeCacheDir', () => {
   });
 });
 
-/** The hash the build writes beside a bundle (scripts/build.mjs: BUNDLE_HASH). */
+/** The hash the build writes into the launcher for its bundle (scripts/build.mjs: AGENTGW_BUNDLE_HASH). */
 const hashOf = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('loadWithCodeCache', () => {
