@@ -71,11 +71,11 @@ export async function run({ runs = 15 } = {}) {
   let simulator;
   let daemon;
   try {
-    simulator = await startProcess(['dev', 'gateway-sim', '--port', '0', '--count', String(GATEWAYS)], env, /listening on (\S+)/);
-    const base = simulator.match[1];
+    simulator = await startProcess(['dev', 'gateway-sim', '--port', '0', '--count', String(GATEWAYS)], env, /listening on (\S+) \(management API\); admin API on (\S+)/);
+    const [, base, adminBase] = simulator.match;
     for (let i = 1; i <= GATEWAYS; i++) {
       const url = `${base}/gateways/gw-${i}`;
-      timeCommand([BIN, 'gateway', 'register', `gw-${i}`, '--control-plane-url', url, '--metrics-url', `${url}/metrics`, '--env', 'production'], env, 1);
+      timeCommand([BIN, 'gateway', 'register', `gw-${i}`, '--control-plane-url', url, '--metrics-url', `${adminBase}/gateways/gw-${i}/metrics`, '--env', 'production'], env, 1);
     }
     daemon = await startProcess(['serve', '--port', '0', '--no-monitor'], { ...env, AGENTGW_LOG_LEVEL: 'warn' }, /listening on (http:\/\/\S+)/);
     const server = daemon.match[1];

@@ -146,7 +146,7 @@ async function seedGateways(store, organizationId, count, sim) {
           status_changed_at: now,
           control_plane_url: controlPlaneUrl,
           adapter_type: 'on-premise',
-          adapter_config: JSON.stringify({ controlPlaneUrl, apiBasePath: '/api/management/v1' }),
+          adapter_config: JSON.stringify({ controlPlaneUrl, apiBasePath: '/api/management/v1', healthUrl: sim.healthUrlOf(`gw-${i}`) }),
           metadata: '{}',
           version: 1,
           consecutive_failures: 0,

@@ -32,7 +32,7 @@ export async function run({ gateways = 1000, latencyMs = 50, concurrency = 100 }
         controlPlaneUrl,
         endpoint: null,
         region: null,
-        adapterConfig: { controlPlaneUrl, apiBasePath: '/api/management/v1' },
+        adapterConfig: { controlPlaneUrl, apiBasePath: '/api/management/v1', healthUrl: sim.healthUrlOf(name) },
         credentials: {},
         status: 'ACTIVE',
       };

@@ -145,7 +145,7 @@ async function seed(store, names, sim) {
           status_changed_at: now,
           control_plane_url: sim.urlOf(name),
           adapter_type: 'on-premise',
-          adapter_config: store.codec.json({ controlPlaneUrl: sim.urlOf(name), apiBasePath: '/api/management/v1' }),
+          adapter_config: store.codec.json({ controlPlaneUrl: sim.urlOf(name), apiBasePath: '/api/management/v1', healthUrl: sim.healthUrlOf(name) }),
           metadata: store.codec.json({}),
           version: 1,
           consecutive_failures: 0,
@@ -170,7 +170,7 @@ function target(uuid, name, sim) {
     controlPlaneUrl,
     endpoint: null,
     region: null,
-    adapterConfig: { controlPlaneUrl, apiBasePath: '/api/management/v1' },
+    adapterConfig: { controlPlaneUrl, apiBasePath: '/api/management/v1', healthUrl: sim.healthUrlOf(name) },
     credentials: {},
     status: 'ACTIVE',
   };
@@ -201,7 +201,7 @@ async function rawHttpRound(names, sim, concurrency) {
     });
   try {
     const started = performance.now();
-    await pool(names, concurrency, (name) => get(`${sim.urlOf(name)}/health`));
+    await pool(names, concurrency, (name) => get(sim.healthUrlOf(name)));
     return performance.now() - started;
   } finally {
     agent.destroy();

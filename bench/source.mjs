@@ -31,28 +31,34 @@ export async function importSources(entries) {
   return loaded;
 }
 
-/** `agentgw dev gateway-sim` with `count` gateways (gw-1 … gw-N) and `latencyMs` on every answer. */
+/**
+ * `agentgw dev gateway-sim` with `count` gateways (gw-1 … gw-N) and `latencyMs` on every answer:
+ * the management API on one port, the admin API (health) and the Prometheus stand-in on another.
+ */
 export async function startSimulator(count, latencyMs) {
   const child = spawn(process.execPath, [BIN, 'dev', 'gateway-sim', '--port', '0', '--count', String(count), '--latency', String(latencyMs)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
-  const baseUrl = await new Promise((resolvePromise, reject) => {
+  const [baseUrl, adminBaseUrl] = await new Promise((resolvePromise, reject) => {
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`gateway-sim did not start: ${stderr}`)), 60_000);
     child.on('exit', (code) => reject(new Error(`gateway-sim exited ${code}: ${stderr}`)));
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      const match = /listening on (\S+)/.exec(stderr);
+      const match = /listening on (\S+) \(management API\); admin API on (\S+)/.exec(stderr);
       if (match) {
         clearTimeout(timer);
-        resolvePromise(match[1]);
+        resolvePromise([match[1], match[2]]);
       }
     });
   });
   return {
     baseUrl,
     urlOf: (name) => `${baseUrl}/gateways/${name}`,
+    /** What registration stores as the gateway's healthUrl. */
+    healthUrlOf: (name) => `${adminBaseUrl}/gateways/${name}/api/admin/v1/health`,
+    metricsUrlOf: (name) => `${adminBaseUrl}/gateways/${name}/metrics`,
     async setFaults(name, faults) {
       const response = await globalThis.fetch(`${baseUrl}/__sim/gateways/${name}/faults`, {
         method: 'PUT',

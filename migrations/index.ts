@@ -10,6 +10,8 @@ import { apiTokens } from './007_api_tokens.js';
 import { resourcesDeployments } from './008_resources_deployments.js';
 import { gatewayListIndex } from './009_gateway_list_index.js';
 import { resourceSecrets } from './010_resource_secrets.js';
+import { updatedAtOnChange } from './011_updated_at_on_change.js';
+import { defaultEnvironmentDescription } from './012_default_environment_description.js';
 import type { Migration } from './types.js';
 
 export type { Migration, MigrationContext } from './types.js';
@@ -27,4 +29,6 @@ export const migrations: readonly Migration[] = [
   resourcesDeployments,
   gatewayListIndex,
   resourceSecrets,
+  updatedAtOnChange,
+  defaultEnvironmentDescription,
 ];

@@ -1,6 +1,8 @@
-// The README's first command: a simulated gateway-controller, registered as an EGRESS gateway in
-// the production environment and listed ACTIVE, all in an embedded SQLite file under
-// ./.agentgw-data (started afresh on every run). It runs the real CLI, and prints each command.
+// The README's first command: a simulated gateway-controller shaped like a real one (the
+// management API on one port, the admin API with health on that port + 2), registered from its
+// management URL alone as an EGRESS gateway in the production environment and listed ACTIVE, all
+// in an embedded SQLite file under ./.agentgw-data (started afresh on every run). It runs the real
+// CLI, and prints each command.
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,7 +15,7 @@ delete env.DATABASE_URL;
 delete env.AGENTGW_DATABASE_URL;
 delete env.AGENTGW_SERVER;
 
-const sim = spawn(process.execPath, [bin, 'dev', 'gateway-sim', '--port', '0', '--count', '1'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const sim = spawn(process.execPath, [bin, 'dev', 'gateway-sim', '--single', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise((resolveUrl, reject) => {
   let buffer = '';
   sim.stdout.on('data', (chunk) => {
@@ -37,6 +39,7 @@ try {
   agentgw('gateway', 'register', 'prod-gw-1', '--control-plane-url', url, '--type', 'EGRESS', '--env', 'production');
   agentgw('gateway', 'list', '--env', 'production', '--type', 'EGRESS', '--status', 'ACTIVE', '-o', 'wide');
   agentgw('gateway', 'health', 'prod-gw-1');
+  agentgw('gateway', 'get', 'prod-gw-1');
   process.stdout.write(`\nstate kept in ${dataDir}/agentgw.sqlite\n`);
 } finally {
   sim.kill('SIGTERM');

@@ -3,7 +3,7 @@
  * so `agentgw --version` loads commander and this file only.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { AgentgwError, ExitCode, UsageError } from './domain/errors.js';
+import { AgentgwError, DeclinedError, ExitCode, InterruptedError, UsageError } from './domain/errors.js';
 import type { GlobalOptions } from './commands/context.js';
 import { VERSION } from './version.js';
 
@@ -22,9 +22,24 @@ function examples(command: Command, lines: string[]): Command {
   return command.addHelpText('after', `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`);
 }
 
+/**
+ * Documents a list's columns, in order: piped, they are what each tab-separated line holds (no
+ * header). At a terminal, a narrow one leaves out the least important columns; -o wide shows them all.
+ */
+function columns(command: Command, table: string, wide?: string): Command {
+  return command.addHelpText('after', `\nColumns (piped: tab-separated, no header):\n  ${table}${wide === undefined ? '' : `\n  -o wide adds: ${wide}`}\n`);
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export { setModuleImporter } from './launcher/import-module.js';
+
+const GATEWAY_TABLE = 'NAME  TYPE  STATUS  CHECKED  ENVIRONMENTS  URL  AGE';
+const GATEWAY_WIDE = 'CHANGED  RESPONSE  HEARTBEAT  ADAPTER  UUID';
+const DEPLOY_NOTES =
+  '\nColumns (piped: tab-separated, no header):\n  GATEWAY  ACTION  STATUS  REVISION  RESULT\n  -o wide adds: GATEWAY ID\n' +
+  '\nProgress goes to stderr: a line per gateway ([n/N] gateway result), or a spinner with the same line at a terminal.\n' +
+  'Ctrl-C stops calling gateways: the calls in flight finish and are recorded, the rest keep their records (exit 130).\n';
 
 export function buildProgram(): Command {
   const program = new Command('agentgw')
@@ -53,7 +68,11 @@ export function buildProgram(): Command {
     ['agentgw env create staging --display-name "Staging"'],
   );
   examples(
-    env.command('list').alias('ls').description('list environments').action(lazy(async () => (await import('./commands/env.js')).listEnvironments)),
+    columns(
+      env.command('list').alias('ls').description('list environments').action(lazy(async () => (await import('./commands/env.js')).listEnvironments)),
+      'NAME  DISPLAY NAME  DESCRIPTION  AGE',
+      'UUID',
+    ),
     ['agentgw env list', 'agentgw env list -o json'],
   );
   examples(
@@ -80,7 +99,11 @@ export function buildProgram(): Command {
     ['agentgw env delete staging --yes', 'agentgw env delete staging --force --yes'],
   );
   examples(
-    env.command('gateways <env>').description('list the gateways of an environment').action(lazy(async () => (await import('./commands/env.js')).environmentGateways)),
+    columns(
+      env.command('gateways <env>').description('list the gateways of an environment').action(lazy(async () => (await import('./commands/env.js')).environmentGateways)),
+      GATEWAY_TABLE,
+      GATEWAY_WIDE,
+    ),
     ['agentgw env gateways production -o wide'],
   );
 
@@ -91,16 +114,16 @@ export function buildProgram(): Command {
       .command('register <name>')
       .description('register a gateway; its connectivity and health are checked before it is stored')
       .option('--control-plane-url <url>', 'gateway-controller management URL (on-premise)')
-      .option('--admin-url <url>', 'gateway-controller admin URL, for health (default: the control-plane URL)')
+      .option('--admin-url <url>', 'gateway-controller admin API URL, for health (default: found from the control-plane URL: port 9092, then its port + 2, then /health on it)')
       .option('--metrics-url <url>', 'Prometheus endpoint of the gateway, for request metrics')
-      .option('--endpoint <url>', 'the gateway’s traffic endpoint, when it differs')
+      .option('--endpoint <url>', 'the gateway’s traffic endpoint (default: the control-plane URL)')
       .option('--api-base-path <path>', 'management API base path: auto, /api/management/v1 or "" (legacy)')
       .addOption(new Option('--type <type>', 'EGRESS (AI traffic) or INGRESS (APIs)').default('EGRESS'))
       .option('--env <env>', 'environment to put it in (repeatable)', collect)
       .option('--display-name <text>', 'human-readable name (default: the name)')
       .option('--username <user>', 'management API user')
       .option('--password <password>', 'management API password (prefer --password-stdin: arguments show in ps)')
-      .option('--password-stdin', 'read the password from standard input')
+      .option('--password-stdin', 'read the password from standard input (at a terminal: asked for, not echoed)')
       .option('--ca-cert <file>', 'PEM file of the CA that signed the gateway’s certificate')
       .option('--client-cert <file>', 'PEM client certificate, for mutual TLS')
       .option('--client-key <file>', 'PEM client key, for mutual TLS')
@@ -111,22 +134,29 @@ export function buildProgram(): Command {
       .option('--max-instances <n>', 'cloud autoscaling maximum')
       .option('--set <key=value>', 'any other adapterConfig setting (repeatable)', collect)
       .option('--no-wait', 'return at once while a cloud gateway is provisioning')
+      .option('--keep-failed', 'keep a cloud gateway whose provisioning failed (in ERROR) instead of releasing it; the command still exits 1')
+      .option('--allow-duplicate-url', 'register it even though another gateway has the same control-plane URL')
       .action(lazy(async () => (await import('./commands/gateway.js')).registerGateway)),
     [
       'agentgw gateway register prod-gw-1 --control-plane-url http://gw-1.internal:9090 --type EGRESS --env production',
+      'agentgw gateway register gw-3 --control-plane-url http://gw-3:19090 --admin-url http://gw-3:19092',
       'printf %s "$PW" | agentgw gateway register gw-2 --control-plane-url https://gw-2:9090 --username admin --password-stdin --ca-cert ca.pem',
     ],
   );
   examples(
-    gateway
-      .command('list')
-      .alias('ls')
-      .description('list gateways, filtered as the seed’s environment query')
-      .option('--env <env>', 'only gateways in this environment (name or uuid)')
-      .option('--type <type>', 'only EGRESS or INGRESS gateways')
-      .option('--status <status>', 'only ACTIVE, INACTIVE, PROVISIONING or ERROR gateways')
-      .option('-w, --watch', 'poll every 2s until Ctrl-C: redraw the table on a terminal, else one JSON line per changed gateway')
-      .action(lazy(async () => (await import('./commands/gateway.js')).listGateways)),
+    columns(
+      gateway
+        .command('list')
+        .alias('ls')
+        .description('list gateways, filtered as the seed’s environment query')
+        .option('--env <env>', 'only gateways in this environment (name or uuid)')
+        .option('--type <type>', 'only EGRESS or INGRESS gateways')
+        .option('--status <status>', 'only ACTIVE, INACTIVE, PROVISIONING or ERROR gateways')
+        .option('-w, --watch', 'poll every 2s until Ctrl-C: redraw the table on a terminal, else one JSON line per changed gateway')
+        .action(lazy(async () => (await import('./commands/gateway.js')).listGateways)),
+      GATEWAY_TABLE,
+      GATEWAY_WIDE,
+    ),
     ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name', 'agentgw gateway list --watch | jq -c \'{name, status}\''],
   );
   examples(
@@ -144,7 +174,7 @@ export function buildProgram(): Command {
       .option('--endpoint <url>', 'new traffic endpoint')
       .option('--username <user>', 'new management API user')
       .option('--password <password>', 'new password (prefer --password-stdin)')
-      .option('--password-stdin', 'read the new password from standard input')
+      .option('--password-stdin', 'read the new password from standard input (at a terminal: asked for, not echoed)')
       .option('--ca-cert <file>', 'PEM file of the CA')
       .option('--client-cert <file>', 'PEM client certificate')
       .option('--client-key <file>', 'PEM client key')
@@ -166,14 +196,27 @@ export function buildProgram(): Command {
   examples(
     gateway
       .command('health <gateway>')
-      .description('check a gateway’s health now; or follow the status the health monitor records, or list its transitions')
+      .description(
+        'check a gateway’s health now (exit 0 when ACTIVE, 6 when not: see agentgw help exit-codes); or follow the status the health monitor records, or list its transitions',
+      )
+      .option('--wait', 'check every 2s until the gateway is ACTIVE, like kubectl wait (exit 6 if --timeout passes first)')
+      .option('--timeout <duration>', 'with --wait: how long to wait (default 2m)')
       .option('--history', 'status transitions, newest first')
       .option('-w, --watch', 'after checking, print each change of the recorded status until Ctrl-C')
-      .action(lazy(async () => (await import('./commands/gateway.js')).gatewayHealth)),
-    ['agentgw gateway health prod-gw-1', 'agentgw gateway health prod-gw-1 --history -o json', 'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch'],
+      .action(lazy(async () => (await import('./commands/gateway.js')).gatewayHealth))
+      .addHelpText('after', '\nColumns of --history (piped: tab-separated, no header):\n  AGE  FROM  TO  ERROR  REASON\n  -o wide adds: TIME\n'),
+    [
+      'agentgw gateway health prod-gw-1',
+      'agentgw gateway health prod-gw-1 --wait --timeout 2m && agentgw deploy LlmProvider/openai --gateway prod-gw-1',
+      'agentgw gateway health prod-gw-1 --history -o json',
+      'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch',
+    ],
   );
   examples(
-    gateway.command('metrics <gateway>').description('resource counts and request rates of a gateway').action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
+    gateway
+      .command('metrics <gateway>')
+      .description('resource counts and request rates of a gateway (exit 1 when the gateway could not be read)')
+      .action(lazy(async () => (await import('./commands/gateway.js')).gatewayMetrics)),
     ['agentgw gateway metrics prod-gw-1 -o json'],
   );
   const gatewayEnv = gateway.command('env').description('a gateway’s environments');
@@ -186,7 +229,11 @@ export function buildProgram(): Command {
     ['agentgw gateway env remove prod-gw-1 staging'],
   );
   examples(
-    gatewayEnv.command('list <gateway>').alias('ls').description('list a gateway’s environments').action(lazy(async () => (await import('./commands/gateway.js')).listGatewayEnvironments)),
+    columns(
+      gatewayEnv.command('list <gateway>').alias('ls').description('list a gateway’s environments').action(lazy(async () => (await import('./commands/gateway.js')).listGatewayEnvironments)),
+      'NAME  DISPLAY NAME',
+      'UUID',
+    ),
     ['agentgw gateway env list prod-gw-1'],
   );
 
@@ -198,9 +245,11 @@ export function buildProgram(): Command {
       .option('--host <ip>', 'address to listen on (beyond loopback only with server.auth.required: true)')
       .option('--port <n>', 'port to listen on (0: any free port)')
       .option('--no-monitor', 'do not health-check gateways in the background')
+      .addOption(new Option('--log-format <format>', 'log lines for a person (text) or JSON lines (default: text at a terminal, json otherwise)').choices(['text', 'json']))
       .action(lazy(async () => (await import('./commands/serve.js')).serveCommand)),
     [
       'agentgw serve --database postgres://postgres@127.0.0.1:5432/agentgw',
+      'agentgw serve --log-format json | tee agentgw.log',
       'AGENTGW_SECRET_KEY=$(cat key) agentgw serve --port 9000',
       'agentgw --server http://127.0.0.1:8080 gateway list',
     ],
@@ -216,7 +265,11 @@ export function buildProgram(): Command {
     ['agentgw token create ci --scope write --expires 30d', 'export AGENTGW_TOKEN=$(agentgw token create dashboard)'],
   );
   examples(
-    token.command('list').alias('ls').description('list tokens (never the tokens themselves)').action(lazy(async () => (await import('./commands/token.js')).listTokens)),
+    columns(
+      token.command('list').alias('ls').description('list tokens (never the tokens themselves)').action(lazy(async () => (await import('./commands/token.js')).listTokens)),
+      'NAME  SCOPE  STATUS  AGE  EXPIRES  LAST USED',
+      'UUID  ORGANIZATION',
+    ),
     ['agentgw token list', 'agentgw token list -o json'],
   );
   examples(
@@ -249,7 +302,8 @@ export function buildProgram(): Command {
           '${VAR} in a manifest is replaced from the environment here, before it is sent; secret fields (API keys, Secret values) are stored encrypted and read back as {set: true}',
       )
       .option('-f, --filename <file>', 'manifest file, or - for standard input (repeatable)', collect)
-      .action(lazy(async () => (await import('./commands/apply.js')).applyCommand)),
+      .action(lazy(async () => (await import('./commands/apply.js')).applyCommand))
+      .addHelpText('after', '\nColumns (piped: tab-separated, no header):\n  RESOURCE  REVISION  ACTION\n  -o wide adds: DIGEST\n'),
     [
       'agentgw apply -f openai-template.yaml -f openai-provider.yaml',
       'agentgw apply -f openai-provider.yaml     # value: "Bearer ${OPENAI_API_KEY}" in the file, read from the environment',
@@ -258,17 +312,24 @@ export function buildProgram(): Command {
   );
   const resource = program.command('resource').description('resources kept by the control plane (add them with: agentgw apply)');
   examples(
-    resource
-      .command('list')
-      .alias('ls')
-      .description('list resources and their latest revisions')
-      .option('--kind <kind>', 'only this kind: LlmProvider, LlmProxy, Mcp, RestApi, LlmProviderTemplate or Secret')
-      .action(lazy(async () => (await import('./commands/apply.js')).listResources)),
+    columns(
+      resource
+        .command('list')
+        .alias('ls')
+        .description('list resources and their latest revisions')
+        .option('--kind <kind>', 'only this kind: LlmProvider, LlmProxy, Mcp, RestApi, LlmProviderTemplate or Secret')
+        .action(lazy(async () => (await import('./commands/apply.js')).listResources)),
+      'RESOURCE  REVISION  DISPLAY NAME  UPDATED',
+      'UUID',
+    ),
     ['agentgw resource list', 'agentgw resource list --kind LlmProvider -o name'],
   );
   examples(
-    resource.command('get <resource>').description('show a resource (Kind/name, or a name only one kind has)').action(lazy(async () => (await import('./commands/apply.js')).getResource)),
-    ['agentgw resource get LlmProvider/openai-provider -o yaml'],
+    resource
+      .command('get <resource>')
+      .description('print a resource’s manifest as YAML, as apply -f takes it (Kind/name, or a name only one kind has); -o json|yaml: the REST resource')
+      .action(lazy(async () => (await import('./commands/apply.js')).getResource)),
+    ['agentgw resource get LlmProvider/openai-provider > provider.yaml', 'agentgw resource get LlmProvider/openai-provider -o json'],
   );
   examples(
     resource
@@ -287,7 +348,8 @@ export function buildProgram(): Command {
       .option('--gateway <gateway>', 'this gateway only')
       .option('--dry-run', 'print the plan (create, update, no-op, unreachable) and change nothing')
       .option('--concurrency <n>', 'gateways called at once (default 32)')
-      .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand)),
+      .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand))
+      .addHelpText('after', DEPLOY_NOTES),
     [
       'agentgw deploy LlmProvider/openai-provider --env staging',
       'agentgw deploy openai-provider --env production --dry-run',
@@ -300,9 +362,11 @@ export function buildProgram(): Command {
       .description('take a resource off every gateway of an environment, or off one gateway')
       .option('--env <env>', 'every gateway of this environment')
       .option('--gateway <gateway>', 'this gateway only')
+      .option('--dry-run', 'print what would be removed (asking each gateway) and change nothing')
       .option('--concurrency <n>', 'gateways called at once (default 32)')
-      .action(lazy(async () => (await import('./commands/deploy.js')).undeployCommand)),
-    ['agentgw undeploy LlmProvider/openai-provider --env staging'],
+      .action(lazy(async () => (await import('./commands/deploy.js')).undeployCommand))
+      .addHelpText('after', DEPLOY_NOTES),
+    ['agentgw undeploy LlmProvider/openai-provider --env staging --dry-run', 'agentgw undeploy LlmProvider/openai-provider --env staging'],
   );
   examples(
     program
@@ -312,7 +376,12 @@ export function buildProgram(): Command {
       .option('--gateway <gateway>', 'on this gateway')
       .option('--resource <resource>', 'of this resource (Kind/name)')
       .option('--matrix', 'a gateway × resource table of an environment (needs --env)')
-      .action(lazy(async () => (await import('./commands/deployments.js')).deploymentsCommand)),
+      .action(lazy(async () => (await import('./commands/deployments.js')).deploymentsCommand))
+      .addHelpText(
+        'after',
+        '\nColumns (piped: tab-separated, no header):\n  RESOURCE  GATEWAY  STATUS  REVISION  UPDATED\n  -o wide adds: ERROR  UUID\n' +
+          '  --matrix: GATEWAY, then one column per resource deployed in the environment (Kind/name); -o wide adds TYPE after GATEWAY\n',
+      ),
     ['agentgw deployments --env production', 'agentgw deployments --matrix --env production', 'agentgw deployments --gateway prod-gw-1 -o json'],
   );
   examples(
@@ -321,14 +390,18 @@ export function buildProgram(): Command {
       .description('drift: what the gateways of an environment hold against what agentgw deployed there')
       .requiredOption('--env <env>', 'the environment to check')
       .option('--exit-code', 'exit 2 when there is drift (for CI)')
-      .action(lazy(async () => (await import('./commands/diff.js')).diffCommand)),
+      .action(lazy(async () => (await import('./commands/diff.js')).diffCommand))
+      .addHelpText('after', '\nColumns (piped: tab-separated, no header):\n  GATEWAY  DRIFT  RESOURCE  DETAIL\n  -o wide adds: WANTED  HELD\n'),
     ['agentgw diff --env production', 'agentgw diff --env production --exit-code -o json'],
   );
 
   // database
   const migrate = program.command('migrate').description('database schema migrations');
   examples(
-    migrate.command('status').description('list migrations and whether each is applied').action(lazy(async () => (await import('./commands/migrate.js')).migrationStatusCommand)),
+    columns(
+      migrate.command('status').description('list migrations and whether each is applied').action(lazy(async () => (await import('./commands/migrate.js')).migrationStatusCommand)),
+      'MIGRATION  STATUS  APPLIED',
+    ),
     ['agentgw migrate status --database postgres://postgres@127.0.0.1:5432/agentgw'],
   );
   examples(
@@ -339,7 +412,10 @@ export function buildProgram(): Command {
   // config
   const config = program.command('config').description('configuration');
   examples(
-    config.command('show').description('the effective configuration, where each value came from, secrets redacted').action(lazy(async () => (await import('./commands/config.js')).showConfig)),
+    columns(
+      config.command('show').description('the effective configuration, where each value came from, secrets redacted').action(lazy(async () => (await import('./commands/config.js')).showConfig)),
+      'KEY  VALUE  SOURCE',
+    ),
     ['agentgw config show', 'agentgw config show -o json'],
   );
 
@@ -348,18 +424,21 @@ export function buildProgram(): Command {
   examples(
     dev
       .command('gateway-sim')
-      .description('run simulated gateway-controllers on one port (each under /gateways/NAME)')
-      .option('--port <n>', 'port to listen on (0: any free port)', '9090')
+      .description(
+        'run simulated gateway-controllers shaped like real ones: the management API on --port, the admin API (health) on --admin-port; each gateway under /gateways/NAME on both, or at the root with --single',
+      )
+      .option('--port <n>', 'management API port (0: any free port whose + 2 is free too)', '9090')
+      .option('--admin-port <n>', 'admin API port (default: --port + 2, as on a real controller)')
       .option('--host <ip>', 'address to listen on', '127.0.0.1')
       .option('--count <n>', 'how many gateways (gw-1 … gw-N)', '1')
       .option('--name <name>', 'a gateway name (repeatable; instead of --count)', collect)
-      .option('--legacy', 'speak the legacy (2026-02) controller API')
+      .option('--legacy', 'speak the legacy (2026-02) controller API: /health on the management port, no admin API')
       .option('--username <user>', 'require HTTP Basic auth with this user')
       .option('--password <password>', '… and this password')
       .option('--latency <ms>', 'added latency per response', '0')
       .option('--single', 'serve one gateway at the root, like a real controller')
       .action(lazy(async () => (await import('./commands/dev.js')).gatewaySim)),
-    ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
+    ['agentgw dev gateway-sim --port 9090 --count 3', 'agentgw dev gateway-sim --single --port 9090   # admin API on 9092', 'agentgw dev gateway-sim --port 0 --name edge-1 --legacy'],
   );
   examples(
     dev
@@ -378,7 +457,7 @@ export function buildProgram(): Command {
   examples(
     program
       .command('completion <shell>')
-      .description('print shell completion for bash, zsh or fish')
+      .description('print shell completion for bash, zsh or fish: commands, aliases, flags, and the names of gateways, environments and resources')
       .action(lazy(async () => (await import('./commands/completion.js')).completionCommand)),
     ['eval "$(agentgw completion bash)"', 'agentgw completion zsh > "${fpath[1]}/_agentgw"', 'agentgw completion fish > ~/.config/fish/completions/agentgw.fish'],
   );
@@ -409,6 +488,11 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; resolves with the exit code instead of exiting, so tests can call it. */
 export async function main(argv: string[]): Promise<number> {
+  // The shell's completion asks before commander parses anything: the words are not this run's flags.
+  if (argv[2] === '__complete') {
+    await (await import('./commands/completion.js')).completeCommand(argv.slice(3));
+    return ExitCode.ok;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -424,6 +508,8 @@ function reportError(error: unknown): number {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
     return ExitCode.usage;
   }
+  // The person's own choice (n at a prompt, Ctrl-C): they know what happened.
+  if ((error instanceof DeclinedError || error instanceof InterruptedError) && error.quiet) return error.exitCode;
   if (error instanceof AgentgwError) {
     process.stderr.write(`error: ${error.message}\n`);
     for (const field of error.errors ?? []) {

@@ -5,8 +5,8 @@
 #
 #   AGENTGW_SERVER=https://agentgw.internal:8080 AGENTGW_TOKEN=… examples/ci/promote.sh examples/resources/*.yaml
 #
-# Exit codes of agentgw: 0 ok, 1 a target failed, 2 usage / drift found (diff --exit-code),
-# 3 daemon unreachable, 4 auth, 5 conflict.
+# Exit codes of agentgw (agentgw help exit-codes): 0 ok, 1 a target failed, 2 usage / drift found
+# (diff --exit-code), 3 daemon unreachable, 4 auth, 5 conflict, 6 unhealthy (gateway health).
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then

@@ -72,7 +72,10 @@ export interface RegistrationResult {
   endpoint: string | null;
   controlPlaneUrl: string | null;
   region: string | null;
-  /** Settings the adapter adds (e.g. a detected `apiBasePath`, a cloud gateway id). */
+  /**
+   * Settings the adapter adds (e.g. a detected `apiBasePath`, where health was found, a cloud
+   * gateway id); null removes one it had added before.
+   */
   adapterConfig: Record<string, unknown>;
   /** The health check made during registration, when one was made. */
   health: HealthStatus | null;

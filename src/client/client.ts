@@ -12,7 +12,7 @@ import type {
   Page,
 } from '../domain/types.js';
 import type { CreateEnvironmentInput, UpdateEnvironmentInput } from '../services/environments.js';
-import type { RegisterGatewayInput, UpdateGatewayInput } from '../services/gateways.js';
+import type { RegisterGatewayInput, RegisterOptions, UpdateGatewayInput } from '../services/gateways.js';
 import type {
   AppliedResource,
   Deployment,
@@ -27,8 +27,9 @@ import type {
 import type { DeployOptions } from '../services/deployments.js';
 import type { ResourceFilter } from '../services/resources.js';
 import type { GatewayHealthHistory, HealthHistoryOptions } from '../services/health-history.js';
+import type { ApiToken, CreatedToken, CreateTokenInput } from '../services/tokens.js';
 
-export type { CreateEnvironmentInput, UpdateEnvironmentInput, RegisterGatewayInput, UpdateGatewayInput };
+export type { CreateEnvironmentInput, UpdateEnvironmentInput, RegisterGatewayInput, RegisterOptions, UpdateGatewayInput };
 
 export interface ClientDescription {
   mode: 'local' | 'remote';
@@ -52,14 +53,18 @@ export interface EnvironmentsApi {
 }
 
 export interface GatewaysApi {
-  register(input: RegisterGatewayInput): Promise<Gateway>;
+  /** With `waitMs`, a gateway still provisioning is waited for (REST: `Prefer: wait=N`). */
+  register(input: RegisterGatewayInput, options?: RegisterOptions): Promise<Gateway>;
   list(filter?: GatewayFilter): Promise<Gateway[]>;
   listPage(filter: GatewayFilter, page: { limit?: number; cursor?: string }): Promise<Page<Gateway>>;
   get(ref: string): Promise<Gateway>;
   update(ref: string, input: UpdateGatewayInput, options?: WriteOptions): Promise<Gateway>;
   /** With `drain`, undeploys everything from the gateway first instead of refusing (409). */
   delete(ref: string, options?: WriteOptions & { drain?: boolean }): Promise<void>;
+  /** Checks the gateway now and records the result (REST: POST …/health-checks). */
   health(ref: string): Promise<GatewayHealth>;
+  /** The last recorded check, without calling the gateway (REST: GET …/health). */
+  lastHealth(ref: string): Promise<GatewayHealth>;
   /** Status transitions, newest first. */
   healthHistory(ref: string, options?: HealthHistoryOptions): Promise<GatewayHealthHistory>;
   metrics(ref: string): Promise<GatewayMetricsReport>;
@@ -86,11 +91,20 @@ export interface DeploymentsApi {
   drift(environment: string): Promise<DriftReport>;
 }
 
+/** API tokens of the caller's organization; over a daemon, for a token with the admin scope only. */
+export interface TokensApi {
+  create(input: CreateTokenInput): Promise<CreatedToken>;
+  list(): Promise<ApiToken[]>;
+  /** Revoking a revoked token again is not an error. */
+  revoke(name: string): Promise<ApiToken>;
+}
+
 export interface Client {
   describe(): ClientDescription;
   environments: EnvironmentsApi;
   gateways: GatewaysApi;
   resources: ResourcesApi;
   deployments: DeploymentsApi;
+  tokens: TokensApi;
   close(): Promise<void>;
 }

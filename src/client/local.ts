@@ -5,6 +5,7 @@ import { DeploymentService } from '../services/deployments.js';
 import { GatewayService } from '../services/gateways.js';
 import { HealthHistoryService } from '../services/health-history.js';
 import { ResourceService } from '../services/resources.js';
+import { TokenService } from '../services/tokens.js';
 import type { Client, ClientDescription } from './client.js';
 
 export class LocalClient implements Client {
@@ -12,6 +13,7 @@ export class LocalClient implements Client {
   readonly gateways: Client['gateways'];
   readonly resources: Client['resources'];
   readonly deployments: Client['deployments'];
+  readonly tokens: Client['tokens'];
 
   constructor(private readonly runtime: Runtime) {
     const environments = () => new EnvironmentService(runtime.context());
@@ -27,13 +29,14 @@ export class LocalClient implements Client {
       gateways: (ref) => environments().gateways(ref),
     };
     this.gateways = {
-      register: (input) => gateways().register(input),
+      register: (input, options) => gateways().register(input, options),
       list: (filter) => gateways().list(filter),
       listPage: (filter, page) => gateways().listPage(filter, page),
       get: (ref) => gateways().get(ref),
       update: (ref, input, options) => gateways().update(ref, input, options),
       delete: (ref, options) => gateways().delete(ref, options),
       health: (ref) => gateways().health(ref),
+      lastHealth: (ref) => gateways().lastHealth(ref),
       healthHistory: (ref, options) => new HealthHistoryService(runtime.context()).history(ref, options),
       metrics: (ref) => gateways().metrics(ref),
       environments: (ref) => gateways().environmentsOf(ref),
@@ -54,6 +57,12 @@ export class LocalClient implements Client {
       list: (filter) => deployments().list(filter),
       matrix: (environment) => deployments().matrix(environment),
       drift: (environment) => deployments().drift(environment),
+    };
+    const tokens = () => new TokenService(runtime.context());
+    this.tokens = {
+      create: (input) => tokens().create(input),
+      list: () => tokens().list(),
+      revoke: (name) => tokens().revoke(name),
     };
   }
 

@@ -6,6 +6,7 @@
 import { AgentgwError, ExitCode, fromProblem, UnavailableError, type ProblemDocument } from '../domain/errors.js';
 import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page } from '../domain/types.js';
 import type { GatewayHealthHistory } from '../services/health-history.js';
+import type { ApiToken, CreatedToken } from '../services/tokens.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
 import type { Client, ClientDescription, WriteOptions } from './client.js';
 import { DaemonTimeoutError, requestDaemon, type DaemonResponse } from './daemon-http.js';
@@ -19,11 +20,18 @@ interface Exchange {
   etag: string | null;
 }
 
+/** What one call adds to a request: headers (e.g. `Prefer`) and a longer wait for an answer. */
+interface RequestExtras {
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
 export class RemoteClient implements Client {
   readonly environments: Client['environments'];
   readonly gateways: Client['gateways'];
   readonly resources: Client['resources'];
   readonly deployments: Client['deployments'];
+  readonly tokens: Client['tokens'];
   #adapter: string | null = null;
 
   private constructor(
@@ -42,7 +50,13 @@ export class RemoteClient implements Client {
       gateways: async (ref) => (await this.json<{ gateways: Gateway[] }>('GET', `/api/v1/environments/${id(ref)}/gateways`)).gateways,
     };
     this.gateways = {
-      register: (input) => this.json<Gateway>('POST', '/api/v1/gateways', input),
+      register: (input, options = {}) => {
+        if (options.waitMs === undefined || options.waitMs <= 0) return this.json<Gateway>('POST', '/api/v1/gateways', input);
+        // RFC 7240: the daemon answers once provisioning ends or the wait is over, whichever is first.
+        const seconds = Math.ceil(options.waitMs / 1000);
+        const path = `/api/v1/gateways${options.keepFailed ? '?keepFailed=true' : ''}`;
+        return this.json<Gateway>('POST', path, input, undefined, { headers: { prefer: `wait=${seconds}` }, timeoutMs: options.waitMs + REQUEST_TIMEOUT_MS });
+      },
       list: (filter = {}) => this.listAll(filter),
       listPage: (filter, page) => this.listPage(filter, page),
       get: (ref) => this.json<Gateway>('GET', `/api/v1/gateways/${id(ref)}`),
@@ -50,7 +64,8 @@ export class RemoteClient implements Client {
       delete: async (ref, options) => {
         await this.send('DELETE', `/api/v1/gateways/${id(ref)}${options?.drain ? '?drain=true' : ''}`, undefined, options);
       },
-      health: (ref) => this.json<GatewayHealth>('GET', `/api/v1/gateways/${id(ref)}/health`),
+      health: (ref) => this.json<GatewayHealth>('POST', `/api/v1/gateways/${id(ref)}/health-checks`),
+      lastHealth: (ref) => this.json<GatewayHealth>('GET', `/api/v1/gateways/${id(ref)}/health`),
       healthHistory: (ref, options) =>
         this.json<GatewayHealthHistory>('GET', `/api/v1/gateways/${id(ref)}/health/history${options?.limit === undefined ? '' : `?limit=${options.limit}`}`),
       metrics: (ref) => this.json<GatewayMetricsReport>('GET', `/api/v1/gateways/${id(ref)}/metrics`),
@@ -64,7 +79,7 @@ export class RemoteClient implements Client {
     };
     // `Kind/name` addresses /resources/{kind}/{name}; a bare name or uuid, /resources/{ref}.
     const resourcePath = (ref: string) => `/api/v1/resources/${ref.split('/').map(id).join('/')}`;
-    const query = (params: Record<string, string | number | undefined>) => {
+    const query = (params: Record<string, string | number | boolean | undefined>) => {
       const search = new URLSearchParams();
       for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
       const text = search.toString();
@@ -84,6 +99,16 @@ export class RemoteClient implements Client {
       list: async (filter = {}) => (await this.json<{ deployments: Deployment[] }>('GET', `/api/v1/deployments${query({ ...filter })}`)).deployments,
       matrix: (environment) => this.json<DeploymentMatrix>('GET', `/api/v1/deployments/matrix${query({ environment })}`),
       drift: (environment) => this.json<DriftReport>('GET', `/api/v1/drift${query({ environment })}`),
+    };
+    this.tokens = {
+      create: ({ name, scope, expiresInMs }) =>
+        this.json<CreatedToken>('POST', '/api/v1/tokens', {
+          name,
+          ...(scope === undefined ? {} : { scope }),
+          ...(expiresInMs === undefined ? {} : { expiresInSeconds: Math.ceil(expiresInMs / 1000) }),
+        }),
+      list: async () => (await this.json<{ tokens: ApiToken[] }>('GET', '/api/v1/tokens')).tokens,
+      revoke: (name) => this.json<ApiToken>('DELETE', `/api/v1/tokens/${id(name)}`),
     };
   }
 
@@ -132,12 +157,12 @@ export class RemoteClient implements Client {
     return all;
   }
 
-  private async json<T>(method: string, path: string, body?: unknown, options?: WriteOptions): Promise<T> {
-    return (await this.send(method, path, body, options)).body as T;
+  private async json<T>(method: string, path: string, body?: unknown, options?: WriteOptions, extras?: RequestExtras): Promise<T> {
+    return (await this.send(method, path, body, options, extras)).body as T;
   }
 
-  private async send(method: string, path: string, body?: unknown, options?: WriteOptions): Promise<Exchange> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private async send(method: string, path: string, body?: unknown, options?: WriteOptions, extras: RequestExtras = {}): Promise<Exchange> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extras.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token !== null) headers.authorization = `Bearer ${this.token}`;
     if (options?.ifVersion !== undefined) headers['if-match'] = `"v${options.ifVersion}"`;
@@ -148,7 +173,7 @@ export class RemoteClient implements Client {
         url: new URL(`${this.baseUrl}${path}`),
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        timeoutMs: REQUEST_TIMEOUT_MS,
+        timeoutMs: extras.timeoutMs ?? REQUEST_TIMEOUT_MS,
       });
     } catch (error) {
       throw unreachable(this.baseUrl, error);

@@ -12,10 +12,13 @@ import { readFile } from 'node:fs/promises';
 import { interpolateEnv } from '../config/interpolate.js';
 import { fieldPath } from '../domain/manifest-secrets.js';
 import { AgentgwError, UsageError, ValidationError } from '../domain/errors.js';
+import { hasDeployments } from '../domain/refusals.js';
 import type { AppliedResource, Resource } from '../domain/resources.js';
-import { printList, printResource, type Column } from '../output/format.js';
+import { age, when } from '../output/age.js';
+import { printList, printResource, toYaml, type Column } from '../output/format.js';
+import { confirm } from '../output/prompt.js';
 import type { GlobalOptions } from './context.js';
-import { confirm, withContext } from './run.js';
+import { withContext } from './run.js';
 
 interface Document {
   value: unknown;
@@ -52,13 +55,29 @@ export async function listResources(globals: GlobalOptions, flags: { kind?: stri
       resources.map((r) => ({ ...r, name: `${r.kind}/${r.name}` })),
       RESOURCE_COLUMNS,
       { resources },
+      { empty: flags.kind === undefined ? 'No resources. Add them with: agentgw apply -f FILE' : `No ${flags.kind} resources.` },
     );
   });
 }
 
+/**
+ * The manifest as YAML, as `apply -f` takes it back (after a comment saying which revision it is);
+ * `-o json|yaml` print the REST resource instead.
+ */
 export async function getResource(globals: GlobalOptions, ref: string): Promise<void> {
   await withContext(globals, async (context) => {
-    await printResource(context.output, await (await context.client()).resources.get(ref), RESOURCE_FIELDS);
+    const resource = await (await context.client()).resources.get(ref);
+    const { output } = context;
+    if (output.format !== 'table' && output.format !== 'wide') {
+      await printResource(output, resource, []);
+      return;
+    }
+    const manifest = { apiVersion: resource.apiVersion, kind: resource.kind, metadata: resource.metadata, spec: resource.spec };
+    output.write(
+      `# ${resource.kind}/${resource.name}, revision ${resource.revision}, updated ${when(resource.updatedAt)}\n` +
+        (output.format === 'wide' ? `# uuid ${resource.uuid}, digest ${resource.specDigest}, created ${when(resource.createdAt)}\n` : '') +
+        (await toYaml(manifest)),
+    );
   });
 }
 
@@ -67,7 +86,10 @@ export async function deleteResource(globals: GlobalOptions, ref: string, flags:
     const client = await context.client();
     const resource = await client.resources.get(ref);
     const label = `${resource.kind}/${resource.name}`;
-    await confirm(`delete resource ${label} and all its revisions?`, flags.yes);
+    // FAILED deployments are left to the delete, which asks their gateways whether they hold it.
+    const blocking = (await client.deployments.list({ resource: resource.uuid })).filter((d) => d.status !== 'UNDEPLOYED' && d.status !== 'FAILED');
+    if (blocking.length > 0) throw hasDeployments('resource', label, blocking);
+    await confirm(context.io, `delete resource ${label} and all its revisions?`, { yes: flags.yes });
     await client.resources.delete(label);
     context.stderr(`resource ${label} deleted`);
   });
@@ -79,6 +101,7 @@ async function readDocuments(file: string): Promise<Document[]> {
   try {
     text = file === '-' ? await readStdinText() : await readFile(file, 'utf8');
   } catch (error) {
+    if (error instanceof AgentgwError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`);
   }
@@ -134,29 +157,19 @@ function withSources(error: unknown, documents: Document[]): unknown {
   return new ValidationError(`invalid manifest${errors.length === 1 ? '' : 's'}`, errors, error.hint === undefined ? {} : { hint: error.hint });
 }
 
+/** Piped: RESOURCE REVISION ACTION, tab-separated; -o wide adds DIGEST. */
 const APPLIED_COLUMNS: Column<AppliedResource>[] = [
-  { header: 'RESOURCE', value: (r) => r.name },
-  { header: 'REVISION', value: (r) => String(r.revision) },
-  { header: 'ACTION', value: (r) => r.action },
+  { header: 'RESOURCE', value: (r) => r.name, identifier: true },
+  { header: 'REVISION', value: (r) => String(r.revision), priority: 8 },
+  { header: 'ACTION', value: (r) => r.action, priority: 9 },
   { header: 'DIGEST', value: (r) => r.specDigest.slice(0, 12), wide: true },
 ];
 
+/** Piped: RESOURCE REVISION DISPLAY NAME UPDATED, tab-separated; -o wide adds UUID. */
 const RESOURCE_COLUMNS: Column<Resource>[] = [
-  { header: 'RESOURCE', value: (r) => r.name },
-  { header: 'REVISION', value: (r) => String(r.revision) },
-  { header: 'DISPLAY NAME', value: (r) => String(r.spec.displayName ?? '') },
-  { header: 'UPDATED', value: (r) => r.updatedAt },
+  { header: 'RESOURCE', value: (r) => r.name, identifier: true },
+  { header: 'REVISION', value: (r) => String(r.revision), priority: 9 },
+  { header: 'DISPLAY NAME', value: (r) => String(r.spec.displayName ?? ''), text: true, priority: 7 },
+  { header: 'UPDATED', value: (r) => age(r.updatedAt), priority: 8 },
   { header: 'UUID', value: (r) => r.uuid, wide: true },
-];
-
-const RESOURCE_FIELDS: Column<Resource>[] = [
-  { header: 'Kind', value: (r) => r.kind },
-  { header: 'Name', value: (r) => r.name },
-  { header: 'Revision', value: (r) => String(r.revision) },
-  { header: 'API version', value: (r) => r.apiVersion },
-  { header: 'Digest', value: (r) => r.specDigest },
-  { header: 'UUID', value: (r) => r.uuid },
-  { header: 'Created', value: (r) => r.createdAt },
-  { header: 'Updated', value: (r) => r.updatedAt },
-  { header: 'Spec', value: (r) => JSON.stringify(r.spec) },
 ];

@@ -1,96 +1,212 @@
 /**
- * `agentgw completion bash|zsh|fish`: shell completion generated from the command tree itself,
- * so it never falls behind the commands. Completes commands, subcommands and flags.
+ * Shell completion, as gh and kubectl do it: the script `agentgw completion bash|zsh|fish` prints
+ * is small and asks `agentgw __complete WORDS…` for the candidates, so completion knows what the
+ * command tree knows — commands and their aliases (`gw`, `environment`, `ls`), subcommands, flags,
+ * the values of flags with a fixed set — and, from the database or daemon the words name, the
+ * gateways, environments and resources there are.
+ *
+ * `__complete` prints one candidate per line; `:files` alone on a line asks the shell for file names.
  */
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { UsageError } from '../domain/errors.js';
+import { GATEWAY_STATUSES, GATEWAY_TYPES } from '../domain/types.js';
+import { OUTPUT_FORMATS } from '../output/format.js';
+import type { Client } from '../client/client.js';
+import type { GlobalOptions } from './context.js';
 
-interface Node {
-  path: string[];
-  subcommands: string[];
-  flags: string[];
+export const FILES = ':files';
+
+/** Candidates for a flag's value; `names` ones are looked up, FILES ones left to the shell. */
+const FLAG_VALUES: Record<string, readonly string[] | 'gateway' | 'environment' | 'resource' | typeof FILES> = {
+  '--output': OUTPUT_FORMATS,
+  '--type': GATEWAY_TYPES,
+  '--status': GATEWAY_STATUSES,
+  '--kind': ['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate'],
+  '--scope': ['read', 'write', 'admin'],
+  '--log-format': ['text', 'json'],
+  '--env': 'environment',
+  '--gateway': 'gateway',
+  '--resource': 'resource',
+  '--filename': FILES,
+  '--config': FILES,
+  '--ca-cert': FILES,
+  '--client-cert': FILES,
+  '--client-key': FILES,
+};
+
+/** Candidates for a command's argument, by the name it has in the command tree. */
+const ARGUMENT_VALUES: Record<string, readonly string[] | 'gateway' | 'environment' | 'resource'> = {
+  gateway: 'gateway',
+  env: 'environment',
+  resource: 'resource',
+  shell: ['bash', 'zsh', 'fish'],
+};
+
+/** How many gateway names completion reads at most: a lookup per keystroke must stay quick. */
+const NAME_LIMIT = 1000;
+
+type Lookup = (kind: 'gateway' | 'environment' | 'resource') => Promise<string[]>;
+
+/**
+ * The candidates for the last of `words` (the words after `agentgw`, the last one being typed,
+ * possibly empty). `lookup` reads names; it is only called when names are wanted.
+ */
+export async function complete(program: Command, words: string[], lookup: Lookup): Promise<string[]> {
+  const current = words.at(-1) ?? '';
+  let command = program;
+  let positional = 0;
+  let pendingFlag: Option | undefined;
+  for (const word of words.slice(0, -1)) {
+    if (pendingFlag !== undefined) {
+      pendingFlag = undefined;
+      continue;
+    }
+    if (word.startsWith('-')) {
+      const option = findOption(command, word);
+      if (option !== undefined && (option.required || option.optional) && !word.includes('=')) pendingFlag = option;
+      continue;
+    }
+    const child = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (child !== undefined && positional === 0) command = child;
+    else positional++;
+  }
+
+  const matching = (candidates: readonly string[]) => candidates.filter((c) => c.startsWith(current));
+  const valuesOf = async (source: readonly string[] | 'gateway' | 'environment' | 'resource' | typeof FILES | undefined): Promise<string[]> => {
+    if (source === undefined) return [];
+    if (source === FILES) return [FILES];
+    if (typeof source === 'string') return matching(await lookup(source as 'gateway' | 'environment' | 'resource'));
+    return matching(source);
+  };
+
+  if (pendingFlag !== undefined) return valuesOf(FLAG_VALUES[pendingFlag.long ?? '']);
+  if (current.startsWith('-')) return matching(flagsOf(command));
+  if (command.commands.length > 0 && positional === 0) return matching(command.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  const argument = command.registeredArguments[positional] ?? (command.registeredArguments.at(-1)?.variadic ? command.registeredArguments.at(-1) : undefined);
+  return valuesOf(argument === undefined ? undefined : ARGUMENT_VALUES[argument.name()]);
 }
 
-function walk(command: Command, path: string[] = []): Node[] {
-  const flags = command.options.flatMap((option) => [option.long, option.short].filter((f): f is string => typeof f === 'string'));
-  const children = command.commands.filter((child) => child.name() !== 'help');
-  const node: Node = { path, subcommands: children.flatMap((child) => [child.name(), ...child.aliases()]), flags };
-  return [node, ...children.flatMap((child) => walk(child, [...path, child.name()]))];
+/** The flags a command takes: its own and every ancestor's (global ones). */
+function flagsOf(command: Command): string[] {
+  const flags: string[] = ['--help'];
+  for (let at: Command | null = command; at !== null; at = at.parent) {
+    for (const option of at.options) if (!option.hidden && option.long !== undefined) flags.push(option.long);
+  }
+  return flags;
 }
 
-function bash(nodes: Node[], globalFlags: string[]): string {
-  const cases = nodes
-    .map((node) => `      "${node.path.join(' ')}") words="${[...node.subcommands, ...node.flags, ...globalFlags].join(' ')}"; break ;;`)
-    .join('\n');
+function findOption(command: Command, word: string): Option | undefined {
+  const flag = word.split('=')[0]!;
+  for (let at: Command | null = command; at !== null; at = at.parent) {
+    const option = at.options.find((o) => o.long === flag || o.short === flag);
+    if (option !== undefined) return option;
+  }
+  return undefined;
+}
+
+/** `agentgw __complete WORDS…`: what the shell scripts call. Never fails: no candidates instead. */
+export async function completeCommand(words: string[]): Promise<void> {
+  const { buildProgram } = await import('../cli.js');
+  let client: Client | undefined;
+  let close = async () => {};
+  const lookup: Lookup = async (kind) => {
+    if (client === undefined) {
+      const { createCommandContext } = await import('./context.js');
+      const context = await createCommandContext(globalsIn(words));
+      close = () => context.close();
+      client = await context.client();
+    }
+    if (kind === 'environment') return (await client.environments.list()).map((e) => e.name);
+    if (kind === 'resource') return (await client.resources.list()).map((r) => `${r.kind}/${r.name}`);
+    return (await client.gateways.listPage({}, { limit: NAME_LIMIT })).items.map((g) => g.name);
+  };
+  let candidates: string[];
+  try {
+    candidates = await complete(buildProgram(), words, lookup);
+  } catch {
+    candidates = [];
+  } finally {
+    await close().catch(() => {});
+  }
+  process.stdout.write(candidates.map((c) => `${c}\n`).join(''));
+}
+
+/** The global flags among the words, so names come from the database or daemon they name. */
+function globalsIn(words: string[]): GlobalOptions {
+  const globals: GlobalOptions = {};
+  const keys: Record<string, keyof GlobalOptions> = { '--database': 'database', '--server': 'server', '--token': 'token', '--config': 'config' };
+  words.forEach((word, index) => {
+    const [flag, inline] = word.split(/=(.*)/s);
+    const key = keys[flag!];
+    const value = inline ?? words[index + 1];
+    if (key !== undefined && value !== undefined && index < words.length - 1) (globals as Record<string, string>)[key] = value;
+  });
+  return globals;
+}
+
+function bash(): string {
   return `# agentgw bash completion: eval "$(agentgw completion bash)"
 _agentgw() {
-  local cur path="" i words
-  cur="\${COMP_WORDS[COMP_CWORD]}"
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    case "\${COMP_WORDS[i]}" in -*) ;; *) path="\${path:+$path }\${COMP_WORDS[i]}" ;; esac
-  done
-  # Positional arguments (names) are not commands: drop words from the end until a command matches.
-  while :; do
-    case "$path" in
-${cases}
-    esac
-    [ -z "$path" ] && { words=""; break; }
-    case "$path" in *" "*) path="\${path% *}" ;; *) path="" ;; esac
-  done
-  COMPREPLY=($(compgen -W "$words" -- "$cur"))
+  local cur="\${COMP_WORDS[COMP_CWORD]}" line files=0
+  local -a candidates=()
+  while IFS= read -r line; do
+    if [ "$line" = "${FILES}" ]; then files=1; else candidates+=("$line"); fi
+  done < <(agentgw __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+  if [ "$files" = 1 ]; then
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -f -- "$cur"))
+  else
+    COMPREPLY=("\${candidates[@]}")
+  fi
 }
 complete -F _agentgw agentgw
 `;
 }
 
-function zsh(nodes: Node[], globalFlags: string[]): string {
-  const cases = nodes.map((node) => `    "${node.path.join(' ')}") words=(${[...node.subcommands, ...node.flags, ...globalFlags].join(' ')}) ;;`).join('\n');
+function zsh(): string {
   return `#compdef agentgw
-# agentgw zsh completion: agentgw completion zsh > "\${fpath[1]}/_agentgw"
+# agentgw zsh completion: agentgw completion zsh > "\${fpath[1]}/_agentgw" (or: source <(agentgw completion zsh))
 _agentgw() {
-  local path="" word
-  local -a words
-  for word in \${words[2,CURRENT-1]}; do
-    [[ $word == -* ]] || path="\${path:+$path }$word"
+  local line files=0
+  local -a candidates
+  for line in "\${(@f)$(agentgw __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}"; do
+    if [[ $line == "${FILES}" ]]; then files=1; elif [[ -n $line ]]; then candidates+=("$line"); fi
   done
-  case "$path" in
-${cases}
-    *) words=() ;;
-  esac
-  compadd -- $words
+  if (( files )); then _files; else compadd -- "\${candidates[@]}"; fi
 }
-_agentgw "$@"
+if [[ $funcstack[1] == _agentgw ]]; then _agentgw "$@"; else compdef _agentgw agentgw; fi
 `;
 }
 
-function fish(nodes: Node[], globalFlags: string[]): string {
-  const lines = ['# agentgw fish completion: agentgw completion fish > ~/.config/fish/completions/agentgw.fish', 'complete -c agentgw -f'];
-  for (const node of nodes) {
-    const condition = node.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${node.path.at(-1)}`;
-    if (node.subcommands.length > 0) lines.push(`complete -c agentgw -n '${condition}' -a '${node.subcommands.join(' ')}'`);
-    for (const flag of node.flags.filter((f) => f.startsWith('--'))) lines.push(`complete -c agentgw -n '${condition}' -l ${flag.slice(2)}`);
-  }
-  for (const flag of globalFlags.filter((f) => f.startsWith('--'))) lines.push(`complete -c agentgw -l ${flag.slice(2)}`);
-  return `${lines.join('\n')}\n`;
+function fish(): string {
+  return `# agentgw fish completion: agentgw completion fish > ~/.config/fish/completions/agentgw.fish
+function __agentgw_complete
+    set -l words (commandline -opc) (commandline -ct)
+    set -e words[1]
+    set -l candidates (agentgw __complete $words 2>/dev/null)
+    if contains -- ${FILES} $candidates
+        __fish_complete_path (commandline -ct)
+    else
+        printf '%s\\n' $candidates
+    end
+end
+complete -c agentgw -f -a '(__agentgw_complete)'
+`;
 }
 
-export function completionScript(program: Command, shell: string): string {
-  const [root, ...nodes] = walk(program);
-  const globalFlags = root!.flags;
-  const all = [{ ...root!, flags: [] }, ...nodes];
+export function completionScript(shell: string): string {
   switch (shell) {
     case 'bash':
-      return bash(all, globalFlags);
+      return bash();
     case 'zsh':
-      return zsh(all, globalFlags);
+      return zsh();
     case 'fish':
-      return fish(all, globalFlags);
+      return fish();
     default:
       throw new UsageError(`no completion for shell "${shell}"`, { hint: 'use bash, zsh or fish' });
   }
 }
 
 export async function completionCommand(_globals: unknown, shell: string): Promise<void> {
-  const { buildProgram } = await import('../cli.js');
-  process.stdout.write(completionScript(buildProgram(), shell));
+  process.stdout.write(completionScript(shell));
 }

@@ -6,6 +6,7 @@ import type { Client } from '../client/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../domain/errors.js';
 import { createOutput, parseOutputFormat, type Output } from '../output/format.js';
+import { processIO, type IO } from '../output/io.js';
 import type { AdapterLogger } from '../adapters/adapter.js';
 
 export interface GlobalOptions {
@@ -19,6 +20,7 @@ export interface GlobalOptions {
 
 export interface CommandContext {
   loaded: LoadedConfig;
+  io: IO;
   output: Output;
   /** Messages for a person: stderr, never stdout. */
   stderr: (line: string) => void;
@@ -43,19 +45,20 @@ export const stderrLogger: AdapterLogger = {
   debug: () => {},
 };
 
-export async function createCommandContext(globals: GlobalOptions): Promise<CommandContext> {
+export async function createCommandContext(globals: GlobalOptions, io: IO = processIO()): Promise<CommandContext> {
   if (globals.database !== undefined && globals.server !== undefined) {
     throw new UsageError('--database and --server cannot be used together', {
       hint: '--database runs the command in this process; --server sends it to a running daemon',
     });
   }
   const loaded = await loadCommandConfig(globals);
-  const output = createOutput(parseOutputFormat(globals.output), process.stdout, globals.color !== false);
+  const output = createOutput(parseOutputFormat(globals.output), io, globals.color !== false);
   let client: Client | undefined;
   return {
     loaded,
+    io,
     output,
-    stderr: (line) => process.stderr.write(`${line}\n`),
+    stderr: output.note,
     async client() {
       client ??= await openClient(loaded, globals);
       return client;

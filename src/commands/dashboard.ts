@@ -7,10 +7,10 @@
  * (bench/dashboard.mjs), which times it against `node -e 0`.
  */
 import { parseDuration } from '../config/duration.js';
-import { AgentgwError, ExitCode, UsageError } from '../domain/errors.js';
+import { InterruptedError, UsageError } from '../domain/errors.js';
 import type { EnvironmentSummary } from '../domain/types.js';
 import type { GlobalOptions } from './context.js';
-import { firstPoll } from '../tui/first-poll.js';
+import { firstPoll, isRefusal } from '../tui/first-poll.js';
 import { withContext } from './run.js';
 
 export interface DashboardFlags {
@@ -48,16 +48,19 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
       const found = await client.environments.get(flags.env);
       environment = { uuid: found.uuid, name: found.name, displayName: found.displayName };
     }
+    const polled = await first;
+    // Refused at once (401/403): said before the screen is taken, as any other command says it.
+    if (!polled.ok && isRefusal(polled.error)) throw polled.error;
     ended = await runDashboard({
       client,
       refreshMs: flagRefresh ?? context.loaded.config.dashboard.refresh,
       readonly: flags.readonly === true,
       environment,
       exitAfterFirstPoll,
-      first: await first,
+      first: polled,
     });
   }).finally(leave);
-  if (ended !== null) throw new AgentgwError('AGW_INTERRUPTED', 499, ExitCode.interrupted, `dashboard stopped by ${ended}`);
+  if (ended !== null) throw new InterruptedError('dashboard', ended);
 }
 
 function refreshOf(text: string): number {

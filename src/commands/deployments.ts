@@ -2,7 +2,7 @@
 import { UsageError } from '../domain/errors.js';
 import type { Deployment, DeploymentMatrix, MatrixCell } from '../domain/resources.js';
 import { age } from '../output/age.js';
-import { printList, type Column } from '../output/format.js';
+import { isPersonReadingTable, printList, type Column } from '../output/format.js';
 import type { GlobalOptions } from './context.js';
 import { withContext } from './run.js';
 
@@ -21,7 +21,8 @@ export async function deploymentsCommand(globals: GlobalOptions, flags: Deployme
     await withContext(globals, async (context) => {
       const matrix = await (await context.client()).deployments.matrix(environment);
       const rows = matrix.gateways.map((g) => ({ ...g, cells: matrix.resources.map((r) => r.cells[g.name] ?? null) }));
-      await printList(context.output, rows, matrixColumns(matrix), matrix);
+      await printList(context.output, rows, matrixColumns(matrix), matrix, { empty: `No gateways in environment ${matrix.environment.name}.` });
+      if (rows.length > 0 && matrix.resources.length === 0 && isPersonReadingTable(context.output)) context.stderr(`Nothing is deployed in environment ${matrix.environment.name}.`);
     });
     return;
   }
@@ -31,19 +32,29 @@ export async function deploymentsCommand(globals: GlobalOptions, flags: Deployme
       ...(flags.gateway === undefined ? {} : { gateway: flags.gateway }),
       ...(flags.resource === undefined ? {} : { resource: flags.resource }),
     });
-    await printList(context.output, deployments, COLUMNS, { deployments });
+    await printList(context.output, deployments, COLUMNS, { deployments }, { empty: noDeployments(flags) });
   });
 }
 
+/** Piped: RESOURCE GATEWAY STATUS REVISION UPDATED, tab-separated; -o wide adds ERROR UUID. */
 const COLUMNS: Column<Deployment>[] = [
-  { header: 'RESOURCE', value: (d) => `${d.resource.kind}/${d.resource.name}` },
-  { header: 'GATEWAY', value: (d) => d.gateway.name },
-  { header: 'STATUS', value: (d) => d.status },
-  { header: 'REVISION', value: (d) => revision(d.deployedRevision, d.resource.revision) },
-  { header: 'UPDATED', value: (d) => `${age(d.updatedAt)} ago` },
-  { header: 'ERROR', value: (d) => d.errorMessage ?? '', wide: true },
+  { header: 'RESOURCE', value: (d) => `${d.resource.kind}/${d.resource.name}`, identifier: true },
+  { header: 'GATEWAY', value: (d) => d.gateway.name, identifier: true },
+  { header: 'STATUS', value: (d) => d.status, status: true, priority: 9 },
+  { header: 'REVISION', value: (d) => revision(d.deployedRevision, d.resource.revision), priority: 8 },
+  { header: 'UPDATED', value: (d) => age(d.updatedAt), priority: 7 },
+  { header: 'ERROR', value: (d) => d.errorMessage ?? '', wide: true, text: true },
   { header: 'UUID', value: (d) => d.uuid, wide: true },
 ];
+
+function noDeployments(flags: DeploymentsFlags): string {
+  const where = [
+    flags.resource === undefined ? '' : ` of ${flags.resource}`,
+    flags.gateway === undefined ? '' : ` on gateway ${flags.gateway}`,
+    flags.env === undefined ? '' : ` in environment ${flags.env}`,
+  ].join('');
+  return `No deployments found${where}.`;
+}
 
 /** "2" when the gateway holds the latest, "1 (latest 2)" when it lags, "-" when it holds none. */
 function revision(deployed: number | null, latest: number): string {
@@ -56,9 +67,9 @@ type MatrixRow = DeploymentMatrix['gateways'][number] & { cells: Array<MatrixCel
 /** One row per gateway, one column per resource (resources are few, gateways many). */
 function matrixColumns(matrix: DeploymentMatrix): Column<MatrixRow>[] {
   return [
-    { header: 'GATEWAY', value: (g) => g.name },
+    { header: 'GATEWAY', value: (g) => g.name, identifier: true },
     { header: 'TYPE', value: (g) => g.type, wide: true },
-    ...matrix.resources.map((resource, i) => ({ header: `${resource.kind}/${resource.name}`, value: (g: MatrixRow) => cell(g.cells[i] ?? null) })),
+    ...matrix.resources.map((resource, i) => ({ header: `${resource.kind}/${resource.name}`, value: (g: MatrixRow) => cell(g.cells[i] ?? null), identifier: true, status: true })),
   ];
 }
 

@@ -9,7 +9,7 @@ function port(value: string, flag: string): number {
 
 export async function gatewaySim(
   _globals: GlobalOptions,
-  flags: { port: string; host: string; count: string; name?: string[]; legacy?: boolean; username?: string; password?: string; latency: string; single?: boolean },
+  flags: { port: string; adminPort?: string; host: string; count: string; name?: string[]; legacy?: boolean; username?: string; password?: string; latency: string; single?: boolean },
 ): Promise<void> {
   if ((flags.username === undefined) !== (flags.password === undefined)) throw new UsageError('--username and --password go together');
   if (!/^\d+$/.test(flags.count) || Number(flags.count) < 1) throw new UsageError(`--count: expected a whole number ≥ 1, got "${flags.count}"`);
@@ -17,6 +17,7 @@ export async function gatewaySim(
   const { runGatewaySimulator } = await import('../simulators/gateway-controller/index.js');
   await runGatewaySimulator({
     port: port(flags.port, '--port'),
+    ...(flags.adminPort === undefined ? {} : { adminPort: port(flags.adminPort, '--admin-port') }),
     host: flags.host,
     count: Number(flags.count),
     ...(flags.name === undefined ? {} : { names: flags.name }),

@@ -31,11 +31,12 @@ export async function diffCommand(globals: GlobalOptions, flags: { env: string; 
   });
 }
 
+/** Piped: GATEWAY DRIFT RESOURCE DETAIL, tab-separated; -o wide adds WANTED HELD. */
 const COLUMNS: Column<DriftItem & { name: string; resource: string }>[] = [
-  { header: 'GATEWAY', value: (i) => i.gateway },
-  { header: 'DRIFT', value: (i) => i.drift },
-  { header: 'RESOURCE', value: (i) => i.resource },
-  { header: 'DETAIL', value: (i) => i.detail },
+  { header: 'GATEWAY', value: (i) => i.gateway, identifier: true },
+  { header: 'DRIFT', value: (i) => i.drift, priority: 9 },
+  { header: 'RESOURCE', value: (i) => i.resource, identifier: true },
+  { header: 'DETAIL', value: (i) => i.detail, text: true, priority: 8 },
   { header: 'WANTED', value: (i) => (i.expectedRevision === null ? '-' : String(i.expectedRevision)), wide: true },
   { header: 'HELD', value: (i) => (i.actualRevision === null ? '-' : String(i.actualRevision)), wide: true },
 ];

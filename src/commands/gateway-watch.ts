@@ -1,6 +1,7 @@
 /**
  * The streaming and history side of `agentgw gateway`: `list --watch`, `health --watch` and
- * `health --history`. Watching polls every 2 s until Ctrl-C (exit 130). On a terminal, `list
+ * `health --history`. Watching polls every 2 s until Ctrl-C, which ends it quietly with exit
+ * 130 (SIGTERM too, naming the signal). On a terminal, `list
  * --watch` redraws its table; otherwise each poll writes one JSON line per gateway that changed
  * (NDJSON: the REST resource, compact), all of them on the first poll.
  *
@@ -10,13 +11,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '../client/client.js';
-import { AgentgwError, ExitCode } from '../domain/errors.js';
+import { InterruptedError } from '../domain/errors.js';
 import type { Gateway, GatewayFilter } from '../domain/types.js';
-import { age, statusWithAge } from '../output/age.js';
+import { age, when } from '../output/age.js';
+import { paint, toneOfStatus } from '../output/color.js';
 import { printList, type Column, type Output } from '../output/format.js';
 import type { GatewayStatusEvent } from '../services/health-history.js';
 import type { CommandContext } from './context.js';
-import { GATEWAY_COLUMNS } from './gateway-columns.js';
+import { GATEWAY_COLUMNS, noGatewaysFound } from './gateway-columns.js';
 
 export const WATCH_INTERVAL_MS = 2000;
 
@@ -28,13 +30,12 @@ export async function watchGatewayList(context: CommandContext, filter: GatewayF
   const { output } = context;
   const redraw = output.isTTY && (output.format === 'table' || output.format === 'wide');
   const seen = new Map<string, string>();
-  return pollUntilInterrupted(async () => {
+  return pollUntilInterrupted('watch', async () => {
     const gateways = await client.gateways.list(filter);
     if (redraw) {
       output.write(CLEAR_SCREEN);
       context.stderr(`every ${WATCH_INTERVAL_MS / 1000}s · ${gateways.length} gateway(s) · Ctrl-C to stop`);
-      if (gateways.length === 0) output.write('no gateways\n');
-      await printList(output, gateways, GATEWAY_COLUMNS, { gateways });
+      await printList(output, gateways, GATEWAY_COLUMNS, { gateways }, { empty: noGatewaysFound(filter) });
       return;
     }
     for (const gateway of gateways) {
@@ -56,7 +57,7 @@ export async function watchGatewayHealth(context: CommandContext, ref: string): 
   const { output } = context;
   const first = await client.gateways.health(ref);
   let last = '';
-  return pollUntilInterrupted(async () => {
+  return pollUntilInterrupted('watch', async () => {
     const gateway = await client.gateways.get(ref);
     const document = {
       gatewayId: gateway.uuid,
@@ -73,8 +74,10 @@ export async function watchGatewayHealth(context: CommandContext, ref: string): 
     if (state === last) return;
     last = state;
     if (output.format === 'table' || output.format === 'wide') {
-      const response = document.responseTime ?? '-';
-      output.write(`${document.checkedAt}  ${statusWithAge(gateway).padEnd(18)}  ${response.padStart(7)}${document.errorMessage ? `  ${document.errorMessage}` : ''}\n`);
+      // A log of checks: when, the status, how fast, why not.
+      const time = document.checkedAt === null ? '-'.padEnd(23) : `${new Date(document.checkedAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+      const status = paint(document.status.padEnd(12), toneOfStatus(document.status), output.color);
+      output.write(`${time}  ${status}  ${(document.responseTime ?? '-').padStart(7)}${document.errorMessage ? `  ${document.errorMessage}` : ''}\n`);
     } else {
       writeLine(output, document, gateway.name);
     }
@@ -83,13 +86,14 @@ export async function watchGatewayHealth(context: CommandContext, ref: string): 
 
 type EventRow = GatewayStatusEvent & { name: string };
 
+/** Piped: AGE FROM TO ERROR REASON, tab-separated; -o wide adds TIME. */
 const EVENT_COLUMNS: Column<EventRow>[] = [
-  { header: 'WHEN', value: (e) => e.occurredAt },
-  { header: 'AGO', value: (e) => age(e.occurredAt) },
-  { header: 'FROM', value: (e) => e.from ?? '-' },
-  { header: 'TO', value: (e) => e.to },
-  { header: 'ERROR', value: (e) => e.errorClass ?? '-' },
-  { header: 'REASON', value: (e) => e.reason ?? '-' },
+  { header: 'AGE', value: (e) => age(e.occurredAt), identifier: true },
+  { header: 'FROM', value: (e) => e.from ?? '-', status: true, priority: 8 },
+  { header: 'TO', value: (e) => e.to, status: true, priority: 9 },
+  { header: 'ERROR', value: (e) => e.errorClass ?? '-', priority: 6 },
+  { header: 'REASON', value: (e) => e.reason ?? '-', text: true, priority: 7 },
+  { header: 'TIME', value: (e) => when(e.occurredAt), wide: true },
 ];
 
 /** `health --history`: transitions newest first; `-o json` prints the REST document `{events}`. */
@@ -97,7 +101,7 @@ export async function printHealthHistory(context: CommandContext, client: Client
   const history = await client.gateways.healthHistory(ref);
   // `-o name` has no name to print for an event: it prints when each happened.
   const rows = history.events.map((event) => ({ ...event, name: event.occurredAt }));
-  await printList(context.output, rows, EVENT_COLUMNS, history);
+  await printList(context.output, rows, EVENT_COLUMNS, history, { empty: `No status changes recorded for gateway ${ref}.` });
 }
 
 /** The fields whose change is worth a line. */
@@ -110,10 +114,10 @@ function writeLine(output: Output, document: object, name: string): void {
   output.write(output.format === 'name' ? `${name}\n` : `${JSON.stringify(document)}\n`);
 }
 
-/** Polls every WATCH_INTERVAL_MS until SIGINT or SIGTERM, then fails with exit code 130. */
-async function pollUntilInterrupted(poll: () => Promise<void>): Promise<never> {
+/** Polls every WATCH_INTERVAL_MS until SIGINT or SIGTERM, then ends with exit code 130. */
+async function pollUntilInterrupted(what: string, poll: () => Promise<void>): Promise<never> {
   const stop = new AbortController();
-  let signal: NodeJS.Signals | null = null;
+  let signal: NodeJS.Signals = 'SIGINT';
   const onSignal = (received: NodeJS.Signals) => {
     signal = received;
     stop.abort();
@@ -129,5 +133,5 @@ async function pollUntilInterrupted(poll: () => Promise<void>): Promise<never> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  throw new AgentgwError('AGW_INTERRUPTED', 499, ExitCode.interrupted, `watch stopped by ${signal ?? 'a signal'}`);
+  throw new InterruptedError(what, signal);
 }

@@ -1,7 +1,8 @@
 /** `agentgw migrate status|up`: the database schema. Always local: it needs the database itself. */
 import { defaultDatabaseUrl } from '../config/paths.js';
 import { UsageError } from '../domain/errors.js';
-import { printDocument } from '../output/format.js';
+import { age } from '../output/age.js';
+import { isPersonReadingTable, printDocument, printList, type Column } from '../output/format.js';
 import { lazySecretBox } from '../secrets/key-source.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest, migrationStatus } from '../store/migrator.js';
@@ -19,13 +20,24 @@ async function withStore(globals: GlobalOptions, body: (store: Store, context: A
   }
 }
 
+interface MigrationRow {
+  name: string;
+  appliedAt: string | null;
+}
+
+/** Piped: MIGRATION STATUS APPLIED, tab-separated. */
+const COLUMNS: Column<MigrationRow>[] = [
+  { header: 'MIGRATION', value: (m) => m.name, identifier: true },
+  { header: 'STATUS', value: (m) => (m.appliedAt === null ? 'pending' : 'applied'), priority: 9 },
+  { header: 'APPLIED', value: (m) => age(m.appliedAt), priority: 8 },
+];
+
 export async function migrationStatusCommand(globals: GlobalOptions): Promise<void> {
   await withStore(globals, async (store, context) => {
     const states = await migrationStatus(store);
-    const document = { database: store.displayUrl, migrations: states.map((s) => ({ name: s.name, appliedAt: s.appliedAt?.toISOString() ?? null })) };
-    await printDocument(context.output, document, () =>
-      [`database: ${store.displayUrl}`, ...states.map((s) => `${s.appliedAt ? 'applied' : 'pending'}  ${s.name}${s.appliedAt ? `  ${s.appliedAt.toISOString()}` : ''}`), ''].join('\n'),
-    );
+    const migrations = states.map((s) => ({ name: s.name, appliedAt: s.appliedAt?.toISOString() ?? null }));
+    if (isPersonReadingTable(context.output)) context.stderr(`Database: ${store.displayUrl}`);
+    await printList(context.output, migrations, COLUMNS, { database: store.displayUrl, migrations });
   });
 }
 

@@ -1,6 +1,8 @@
 /** Runs a command body with its context, and always releases it (database, sockets). */
 import { createCommandContext, type CommandContext, type GlobalOptions } from './context.js';
 import { UsageError } from '../domain/errors.js';
+import type { IO } from '../output/io.js';
+import { askSecret } from '../output/prompt.js';
 
 export async function withContext(globals: GlobalOptions, body: (context: CommandContext) => Promise<void>): Promise<void> {
   const context = await createCommandContext(globals);
@@ -12,32 +14,17 @@ export async function withContext(globals: GlobalOptions, body: (context: Comman
 }
 
 /**
- * Asks before a destructive action on a terminal; off a terminal it needs --yes, so a script
- * never hangs on a prompt it cannot see.
+ * A password for `--password-stdin`: all of standard input without its final newline when it is
+ * piped, or typed at a hidden prompt when it is a terminal (as `docker login` asks).
  */
-export async function confirm(question: string, yes: boolean | undefined, flagHint = '--yes'): Promise<void> {
-  if (yes) return;
-  if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new UsageError(`${question.replace(/\?$/, '')}: refusing without confirmation`, { hint: `not a terminal; pass ${flagHint} to confirm` });
-  }
-  const { createInterface } = await import('node:readline/promises');
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await prompt.question(`${question} [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('cancelled');
-  } finally {
-    prompt.close();
-  }
-}
-
-/** Reads all of standard input (for --password-stdin), without the final newline. */
-export async function readStdin(what: string): Promise<string> {
-  if (process.stdin.isTTY) {
-    throw new UsageError(`${what} expected on standard input, but it is a terminal`, { hint: `printf %s "$SECRET" | agentgw … ${what}` });
+export async function readPassword(io: IO, flag: string): Promise<string> {
+  if (io.stdin.isTTY) {
+    if (!io.stderr.isTTY) throw new UsageError(`${flag}: standard input is a terminal, but there is none to ask on`, { hint: `printf %s "$SECRET" | agentgw … ${flag}` });
+    return askSecret(io, 'Password');
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of io.stdin) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (text === '') throw new UsageError(`${what}: standard input was empty`);
+  if (text === '') throw new UsageError(`${flag}: standard input was empty`);
   return text;
 }

@@ -1,7 +1,8 @@
 /**
  * `agentgw serve`: runs the daemon. Migrates the database first (under the migration lock, so
  * several replicas may start at once), says on stderr where it listens, which database and which
- * adapter, logs JSON to stdout, and on SIGTERM/SIGINT stops accepting, drains in-flight
+ * adapter, logs to stdout (readable lines at a terminal, JSON lines otherwise or with
+ * `--log-format json`), and on SIGTERM/SIGINT stops accepting, drains in-flight
  * requests, closes the database and exits 0. Losing the database while running is not fatal:
  * requests get 503 problems until it is back.
  */
@@ -10,6 +11,8 @@ import { defaultDatabaseUrl } from '../config/paths.js';
 import { configDirOf } from '../runtime/runtime.js';
 import { ExitCode, UsageError } from '../domain/errors.js';
 import { VERSION } from '../version.js';
+import { colorFor, processIO } from '../output/io.js';
+import { readableLogs } from '../output/log-lines.js';
 import type { GlobalOptions } from './context.js';
 
 export interface ServeFlags {
@@ -17,6 +20,7 @@ export interface ServeFlags {
   port?: string;
   /** `--no-monitor`: serve the API without checking gateways in the background. */
   monitor?: boolean;
+  logFormat?: 'text' | 'json';
 }
 
 export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): Promise<void> {
@@ -33,7 +37,10 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   const lock = sqlitePath === null ? null : await lockSqliteDatabase(sqlitePath);
   const { startDaemon } = await import('../daemon/server.js');
   const configDir = configDirOf(loaded.files);
-  const daemon = await startDaemon({ config: loaded.config, ...(configDir === undefined ? {} : { configDir }) });
+  const io = processIO();
+  const readable = (flags.logFormat ?? (io.stdout.isTTY ? 'text' : 'json')) === 'text';
+  const logStream = readable ? readableLogs(io.stdout, colorFor(io.stdout, io.env, globals.color !== false)) : undefined;
+  const daemon = await startDaemon({ config: loaded.config, ...(configDir === undefined ? {} : { configDir }), ...(logStream === undefined ? {} : { logStream }) });
   const { log } = daemon;
 
   // A stray rejection (a driver's, a background task's) is logged, never fatal: the daemon

@@ -7,7 +7,7 @@
  * const { config } = await loadConfig({ flags: { 'database.url': 'sqlite:/tmp/a.sqlite' } });
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { configSchema, type AgentgwConfig, type ConfigBranch, type ConfigNode } from './schema.js';
@@ -51,11 +51,24 @@ export interface LoadedConfig {
   config: AgentgwConfig;
   /** For every key path: "default", a file path, "env NAME" or "flag". */
   origins: Map<string, string>;
+  /** For every key path set somewhere: the value as it was written ("30s", not 30000). */
+  written: Map<string, unknown>;
+  /** For key paths whose file value used `${VAR}`: the environment variables it took. */
+  variables: Map<string, string[]>;
   files: string[];
 }
 
-/** One source of values: key path → the value and where it came from. */
-type Layer = Map<string, { value: unknown; origin: string }>;
+/** The flag that sets a key path, for errors about a flag's value and for `config show`. */
+export const FLAG_OF: Readonly<Record<string, string>> = {
+  'database.url': '--database',
+  'server.url': '--server',
+  'server.token': '--token',
+  'server.host': '--host',
+  'server.port': '--port',
+};
+
+/** One source of values: key path → the value, where it came from, and the variables it took. */
+type Layer = Map<string, { value: unknown; origin: string; variables?: string[] }>;
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
@@ -80,8 +93,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   layers.push(flagLayer);
 
   const origins = new Map<string, string>();
-  const config = resolve(configSchema, '', layers, origins) as unknown as AgentgwConfig;
-  return { config, origins, files };
+  const written = new Map<string, unknown>();
+  const variables = new Map<string, string[]>();
+  const config = resolve(configSchema, '', layers, { origins, written, variables }) as unknown as AgentgwConfig;
+  return { config, origins, written, variables, files };
 }
 
 /**
@@ -120,22 +135,58 @@ async function findProjectFile(cwd: string): Promise<string | undefined> {
     const found = await explorer.search(cwd);
     return found?.filepath;
   } catch (error) {
-    // cosmiconfig parses what it finds; a broken file surfaces here.
+    // cosmiconfig parses what it finds; a broken file surfaces here. Parsed again by readConfigFile,
+    // it is reported with its line, column and the lines around them.
     const message = (error as Error).message;
-    const parsed = /Error in (.+?):\n(.+)/.exec(message);
-    throw new ConfigError(parsed ? `${parsed[1]}: cannot parse: ${parsed[2]}` : `cannot read the project config: ${firstLine(message)}`);
+    const file = /Error in (.+?): ?\n/.exec(message)?.[1];
+    if (file !== undefined) await readConfigFile(file);
+    throw new ConfigError(`cannot read the project config: ${firstLine(message)}`);
   }
 }
 
-async function fileLayer(path: string, env: NodeJS.ProcessEnv): Promise<Layer> {
-  const { cosmiconfig } = await import('cosmiconfig');
-  const explorer = cosmiconfig('agentgw', { cache: false });
-  let raw: unknown;
-  try {
-    raw = (await explorer.load(path))?.config ?? {};
-  } catch (error) {
-    throw new ConfigError(`${path}: cannot parse: ${firstLine((error as Error).message)}`);
+/**
+ * A config file's contents. YAML (which JSON is, too) is parsed here, so a mistake is reported
+ * as `file:line:column` with the lines around it; JavaScript config files go to cosmiconfig.
+ */
+async function readConfigFile(path: string): Promise<unknown> {
+  if (['.js', '.cjs', '.mjs', '.ts'].includes(extname(path))) {
+    const { cosmiconfig } = await import('cosmiconfig');
+    try {
+      return (await cosmiconfig('agentgw', { cache: false }).load(path))?.config ?? {};
+    } catch (error) {
+      throw new ConfigError(`${path}: cannot load: ${(error as Error).message}`);
+    }
   }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${path}: cannot read: ${(error as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a directory' : (error as Error).message}`);
+  }
+  const { parseDocument } = await import('yaml');
+  const document = parseDocument(text, { prettyErrors: true });
+  const problem = document.errors[0];
+  if (problem !== undefined) {
+    const [line, column] = problem.linePos?.[0] ? [problem.linePos[0].line, problem.linePos[0].col] : [1, 1];
+    const reason = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(`${path}:${line}:${column}: cannot parse: ${reason}\n${codeFrame(text, line, column)}`);
+  }
+  const value: unknown = document.toJS();
+  if (basename(path) === 'package.json') return (value as { agentgw?: unknown } | null)?.agentgw ?? {};
+  return value ?? {};
+}
+
+/** The lines up to `line`, numbered, and a caret under `column`, as compilers show a mistake. */
+function codeFrame(text: string, line: number, column: number): string {
+  const lines = text.split(/\r?\n/);
+  const first = Math.max(1, line - 2);
+  const width = String(line).length;
+  const shown = lines.slice(first - 1, line).map((content, i) => `${String(first + i).padStart(width)} | ${content}`);
+  return [...shown, `${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`].map((l) => `  ${l}`).join('\n');
+}
+
+async function fileLayer(path: string, env: NodeJS.ProcessEnv): Promise<Layer> {
+  const raw = await readConfigFile(path);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${path}: expected a mapping of keys at the top level`);
   }
@@ -165,14 +216,23 @@ function flatten(
       }
       flatten(value as Record<string, unknown>, child, path, file, env, into);
     } else {
-      into.set(path, { value: interpolate(value, file, path, env), origin: file });
+      const variables: string[] = [];
+      into.set(path, { value: interpolate(value, file, path, env, variables), origin: file, ...(variables.length === 0 ? {} : { variables }) });
     }
   }
 }
 
-/** Replaces `${NAME}` and `${NAME:-fallback}` in strings, recursively. */
-function interpolate(value: unknown, file: string, path: string, env: NodeJS.ProcessEnv): unknown {
-  return interpolateEnv(value, env, (name, at) => {
+/** Replaces `${NAME}` and `${NAME:-fallback}` in strings, recursively; `used` collects the variables taken. */
+function interpolate(value: unknown, file: string, path: string, env: NodeJS.ProcessEnv, used: string[]): unknown {
+  // Every variable the interpolation reads with a value is one the result took.
+  const recorded = new Proxy(env, {
+    get(target, name) {
+      const found = target[name as string];
+      if (typeof name === 'string' && found !== undefined && found !== '') used.push(name);
+      return found;
+    },
+  });
+  return interpolateEnv(value, recorded, (name, at) => {
     const where = [path, ...at.filter((key) => typeof key === 'string')].join('.');
     return new ConfigError(`${file}: ${where}: environment variable ${name} is not set`, {
       hint: `export ${name}=… or write \${${name}:-default}`,
@@ -189,29 +249,44 @@ function environmentLayer(env: NodeJS.ProcessEnv): Layer {
   return layer;
 }
 
-function resolve(node: ConfigNode, path: string, layers: Layer[], origins: Map<string, string>): unknown {
+interface Provenance {
+  origins: Map<string, string>;
+  written: Map<string, unknown>;
+  variables: Map<string, string[]>;
+}
+
+function resolve(node: ConfigNode, path: string, layers: Layer[], provenance: Provenance): unknown {
   if (node.kind === 'branch' && !node.open) {
     return Object.fromEntries(
-      Object.entries(node.children).map(([key, child]) => [key, resolve(child, path ? `${path}.${key}` : key, layers, origins)]),
+      Object.entries(node.children).map(([key, child]) => [key, resolve(child, path ? `${path}.${key}` : key, layers, provenance)]),
     );
   }
   for (let i = layers.length - 1; i >= 0; i--) {
     const entry = layers[i]!.get(path);
     if (entry === undefined) continue;
     const { value: raw, origin } = entry;
-    origins.set(path, origin);
+    provenance.origins.set(path, origin);
+    provenance.written.set(path, raw);
+    if (entry.variables !== undefined) provenance.variables.set(path, entry.variables);
     if (node.kind === 'branch') {
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${origin}: ${path}: expected a mapping of keys`);
+      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${where(origin, path)}: expected a mapping of keys`);
       return raw;
     }
     const checked = node.check(raw);
     if (!checked.ok) {
-      throw new ConfigError(`${origin}: ${path}: expected ${checked.expected}, got ${describe(raw, node.secret === true)}`);
+      throw new ConfigError(`${where(origin, path)}: expected ${checked.expected}, got ${describe(raw, node.secret === true)}`);
     }
     return checked.value;
   }
-  origins.set(path, 'default');
+  provenance.origins.set(path, 'default');
   return node.kind === 'branch' ? {} : node.default;
+}
+
+/** Where a bad value was written, as the person wrote it: `file: key.path`, `--server`, `AGENTGW_PORT`. */
+function where(origin: string, path: string): string {
+  if (origin === 'flag') return FLAG_OF[path] ?? path;
+  if (origin.startsWith('env ')) return origin.slice('env '.length);
+  return `${origin}: ${path}`;
 }
 
 function describe(value: unknown, secret: boolean): string {
@@ -225,7 +300,7 @@ function firstLine(text: string): string {
 }
 
 /** Every key path and its leaf, for `config show`. */
-export function listConfigKeys(node: ConfigNode = configSchema, path = ''): Array<{ path: string; secret: boolean }> {
-  if (node.kind === 'leaf' || node.open) return [{ path, secret: node.kind === 'leaf' && node.secret === true }];
+export function listConfigKeys(node: ConfigNode = configSchema, path = ''): Array<{ path: string; secret: boolean; duration: boolean }> {
+  if (node.kind === 'leaf' || node.open) return [{ path, secret: node.kind === 'leaf' && node.secret === true, duration: node.kind === 'leaf' && node.duration === true }];
   return Object.entries(node.children).flatMap(([key, child]) => listConfigKeys(child, path ? `${path}.${key}` : key));
 }

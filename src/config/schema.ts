@@ -15,6 +15,8 @@ export interface Leaf {
   default: unknown;
   /** Redacted by `config show` and never logged. */
   secret?: boolean;
+  /** Written "30s", held in milliseconds; `config show` prints it as written. */
+  duration?: boolean;
 }
 export interface Branch {
   kind: 'branch';
@@ -38,6 +40,7 @@ const duration: Check = (v) => {
   const ms = typeof v === 'string' ? parseDuration(v) : null;
   return ms !== null && ms > 0 ? { ok: true, value: ms } : { ok: false, expected: 'a duration like 500ms, 30s or 5m' };
 };
+const durationLeaf = (defaultMs: number): Leaf => ({ ...leaf(duration, defaultMs), duration: true });
 const integer = (min: number, max: number): Check => (v) => {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max
@@ -96,7 +99,7 @@ export const configSchema = branch({
     port: leaf(integer(0, 65535), 8080),
     bodyLimit: leaf(integer(1024, 64 * 1024 * 1024), 1024 * 1024),
     /** How long a stop (SIGTERM) may take before the daemon exits 1, naming the step that hung. */
-    shutdownTimeout: leaf(duration, 20_000),
+    shutdownTimeout: durationLeaf(20_000),
     auth: branch({
       /** Off by default on loopback; the daemon refuses a non-loopback bind without it. */
       required: leaf(bool, false),
@@ -106,15 +109,15 @@ export const configSchema = branch({
     adapter: branch({
       type: leaf(oneOf(ADAPTER_TYPES), 'on-premise'),
       onPremise: branch({
-        defaultTimeout: leaf(duration, 30_000),
+        defaultTimeout: durationLeaf(30_000),
         retryPolicy: branch({
           maxAttempts: leaf(integer(1, 10), 3),
           backoffMultiplier: leaf(number(1, 10), 2),
-          maxBackoff: leaf(duration, 30_000),
+          maxBackoff: durationLeaf(30_000),
         }),
         healthCheck: branch({
-          interval: leaf(duration, 30_000),
-          timeout: leaf(duration, 5_000),
+          interval: durationLeaf(30_000),
+          timeout: durationLeaf(5_000),
           concurrency: leaf(integer(1, 10_000), 200),
           unhealthyThreshold: leaf(integer(1, 100), 3),
           healthyThreshold: leaf(integer(1, 100), 2),
@@ -132,8 +135,8 @@ export const configSchema = branch({
         }),
         defaultRegion: leaf(string, 'us-east-1'),
         provisioning: branch({
-          timeout: leaf(duration, 600_000),
-          pollInterval: leaf(duration, 2_000),
+          timeout: durationLeaf(600_000),
+          pollInterval: durationLeaf(2_000),
         }),
       }),
       custom: branch({
@@ -156,7 +159,7 @@ export const configSchema = branch({
     level: leaf(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   }),
   dashboard: branch({
-    refresh: leaf(duration, 2_000),
+    refresh: durationLeaf(2_000),
   }),
 });
 

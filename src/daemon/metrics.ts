@@ -31,7 +31,7 @@ export class DaemonMetrics {
     });
     this.healthChecks = new Histogram({
       name: 'agentgw_gateway_health_check_duration_seconds',
-      help: 'Durations of on-demand gateway health checks (GET /api/v1/gateways/{id}/health), by outcome',
+      help: 'Durations of live gateway health checks (POST /api/v1/gateways/{id}/health-checks), by outcome',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],

@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AgentgwError, ExitCode, InternalError, isAgentgwError, toProblem, ValidationError, type ProblemDocument } from '../domain/errors.js';
 import { databaseUnavailable, isDatabaseUnavailable } from '../store/database.js';
+import type { RouteMethods } from './route-methods.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -53,8 +54,11 @@ export function sendProblem(reply: FastifyReply, error: AgentgwError): FastifyRe
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problemDocument(error)));
 }
 
-/** Installs the error and not-found handlers on an instance. */
-export function registerProblemHandlers(app: FastifyInstance, options: { databaseUrl: string; bodyLimit: number }): void {
+/**
+ * Installs the error and not-found handlers on an instance. A path that some route serves with
+ * other methods is answered 405 with Allow; `routes` knows which.
+ */
+export function registerProblemHandlers(app: FastifyInstance, options: { databaseUrl: string; bodyLimit: number; routes: RouteMethods }): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const problem = httpErrorOf(error, options.databaseUrl, options.bodyLimit);
     // A lost database is an outage to watch, not a bug: no stack for it.
@@ -63,14 +67,26 @@ export function registerProblemHandlers(app: FastifyInstance, options: { databas
     else request.log.info({ code: problem.code }, problem.message);
     return sendProblem(reply, problem);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = options.routes.allowed(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return sendProblem(
+        reply,
+        new AgentgwError('AGW_METHOD_NOT_ALLOWED', 405, ExitCode.usage, `${request.method} is not allowed on ${path}`, {
+          hint: `it takes ${allowed.join(', ')}; see GET /openapi.json`,
+          details: { allow: allowed },
+        }),
+      );
+    }
+    return sendProblem(
       reply,
-      new AgentgwError('AGW_ROUTE_NOT_FOUND', 404, ExitCode.failure, `no route ${request.method} ${request.url.split('?')[0]}`, {
+      new AgentgwError('AGW_ROUTE_NOT_FOUND', 404, ExitCode.failure, `no route ${request.method} ${path}`, {
         hint: 'the API is under /api/v1; see GET /openapi.json',
       }),
-    ),
-  );
+    );
+  });
 }
 
 function findInChain(error: unknown, test: (candidate: unknown) => boolean): unknown {

@@ -95,7 +95,7 @@ export const GatewayHealthSchema = Type.Object(
     responseTimeMs: nullable(Type.Integer()),
     errorMessage: nullable(Type.String()),
     errorClass: nullable(oneOf(HEALTH_ERROR_CLASSES)),
-    checkedAt: Timestamp,
+    checkedAt: nullable(Timestamp),
   }
 );
 
@@ -170,6 +170,24 @@ export const ListEnvironmentsQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const RegisterGatewayQuery = Type.Object(
+  {
+    keepFailed: Type.Optional(
+      Type.Boolean({ description: 'with Prefer: wait, keep a cloud gateway whose provisioning failed (in ERROR) instead of releasing it' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RegisterGatewayHeaders = Type.Object({
+  prefer: Type.Optional(
+    Type.String({
+      description:
+        'RFC 7240. `wait=N`: for a gateway that is still provisioning (cloud), answer once it is ACTIVE (201, with its endpoint) or failed (a problem, released unless keepFailed), or after N seconds (201 PROVISIONING); the answer carries Preference-Applied',
+    }),
+  ),
+});
+
 export const DeleteGatewayQuery = Type.Object(
   { drain: Type.Optional(Type.Boolean({ description: 'undeploy every resource from the gateway first, instead of refusing with 409' })) },
   { additionalProperties: false },
@@ -204,6 +222,7 @@ export const RegisterGatewayBody = Type.Object(
     environmentIds: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'environment uuids or names' })),
     adapterConfig: Type.Optional(AdapterConfig),
     metadata: Type.Optional(OpenObject('free-form labels')),
+    allowDuplicateUrl: Type.Optional(Type.Boolean({ description: 'register it even though another gateway has the same control-plane URL (409 AGW_DUPLICATE_URL otherwise)' })),
   },
   { additionalProperties: false },
 );
@@ -231,6 +250,40 @@ export const HealthzSchema = Type.Object({ status: Type.Literal('ok'), adapter: 
 export const ReadyzSchema = Type.Object({ status: Type.Literal('ready'), database: Type.String() });
 
 /** Problem responses every API route may give, for the OpenAPI document. */
+// ---------------------------------------------------------------- API tokens (admin scope)
+
+const TokenScopeSchema = oneOf(['read', 'write', 'admin'] as const);
+
+export const ApiTokenSchema = Type.Object({
+  uuid: Uuid,
+  organizationId: Uuid,
+  name: Type.String(),
+  scope: TokenScopeSchema,
+  status: oneOf(['active', 'expired', 'revoked'] as const),
+  createdAt: Timestamp,
+  expiresAt: nullable(Timestamp),
+  lastUsedAt: nullable(Timestamp),
+  revokedAt: nullable(Timestamp),
+});
+
+export const CreatedTokenSchema = Type.Intersect([
+  ApiTokenSchema,
+  Type.Object({ token: Type.String({ description: 'the token itself: shown in this answer only, stored as a SHA-256 digest' }) }),
+]);
+
+export const TokenListSchema = Type.Object({ tokens: Type.Array(ApiTokenSchema) });
+
+export const CreateTokenBody = Type.Object(
+  {
+    name: Name,
+    scope: Type.Optional(TokenScopeSchema),
+    expiresInSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'lifetime; absent: until revoked' })),
+  },
+  { additionalProperties: false },
+);
+
+export const TokenNameParams = Type.Object({ name: Type.String({ minLength: 1 }) });
+
 export const problemResponses = {
   '4xx': ProblemSchema,
   '5xx': ProblemSchema,

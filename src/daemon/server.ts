@@ -11,7 +11,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
 import type { AdapterLogger } from '../adapters/adapter.js';
 import type { AgentgwConfig } from '../config/schema.js';
@@ -23,11 +23,13 @@ import { assertSafeBind, registerAuth } from './auth.js';
 import { findNul } from './http.js';
 import { DaemonMetrics } from './metrics.js';
 import { httpErrorOf, problemDocument, PROBLEM_CONTENT_TYPE, registerProblemHandlers, sendProblem } from './problem.js';
+import { RouteMethods } from './route-methods.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
 import { systemRoutes } from './routes/system.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { typeboxValidatorCompiler } from './validator.js';
 
 export interface StartDaemonOptions {
@@ -40,8 +42,8 @@ export interface StartDaemonOptions {
   port?: number;
   /** pino options (level, destination via `stream`), or false for no logs. Default: JSON at config.logging.level to stdout. */
   logger?: LoggerOptions | false;
-  /** A destination for the JSON logs other than stdout (tests). */
-  logStream?: NodeJS.WritableStream;
+  /** A destination for the JSON logs other than stdout: tests, or `serve`'s readable lines at a terminal. */
+  logStream?: DestinationStream;
   /** Where a relative custom adapter module is resolved from. */
   configDir?: string;
   /** How long `close()` lets in-flight requests finish before cutting their connections (default 10 s). */
@@ -170,7 +172,9 @@ async function buildApp({ config, runtime, log, authRequired }: BuildOptions): P
   // the response schemas document them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser('text/plain');
-  registerProblemHandlers(app, { databaseUrl, bodyLimit });
+  const routes = new RouteMethods();
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  registerProblemHandlers(app, { databaseUrl, bodyLimit, routes });
 
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook('onRequest', (_request, reply, done) => {
@@ -208,14 +212,16 @@ async function buildApp({ config, runtime, log, authRequired }: BuildOptions): P
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from: agentgw token create NAME' } } },
       ...(authRequired ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }],
+      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }, { name: 'tokens' }],
     },
   });
   await app.register(systemRoutes, { runtime, metrics, isClosing });
   await app.register(environmentRoutes, { runtime, prefix: '/api/v1' });
-  await app.register(gatewayRoutes, { runtime, metrics, prefix: '/api/v1' });
+  const { timeout, pollInterval } = config.gateway.adapter.cloud.provisioning;
+  await app.register(gatewayRoutes, { runtime, metrics, provisioning: { timeoutMs: timeout, pollIntervalMs: pollInterval }, prefix: '/api/v1' });
   await app.register(deploymentRoutes, { runtime, prefix: '/api/v1' });
   await app.register(healthRoutes, { runtime, prefix: '/api/v1' });
+  await app.register(tokenRoutes, { runtime, authRequired, prefix: '/api/v1' });
   return app;
 }
 

@@ -16,6 +16,10 @@ export const ExitCode = {
   unreachable: 3,
   auth: 4,
   conflict: 5,
+  /** A check found the gateway not ACTIVE (`gateway health`), like `diff --exit-code` finding drift. */
+  unhealthy: 6,
+  /** The person answered no (or Ctrl-D) to a question: nothing was done. */
+  declined: 8,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -116,12 +120,23 @@ export class UnavailableError extends AgentgwError {
 }
 
 /**
- * A gateway (or cloud provider) could not be reached or answered badly: HTTP 502. When it
- * refused agentgw's credentials the CLI exits 4, like any other authentication failure.
+ * A gateway (or cloud provider) could not be reached or answered badly: HTTP 502, exit 1. A
+ * gateway refusing the credentials agentgw holds for it is one of these too: exit 4 is kept for
+ * agentgw's own token being refused, which a CI script must be able to tell apart.
  */
 export class GatewayError extends AgentgwError {
   constructor(code: string, message: string, options: ErrorOptions = {}) {
-    super(code, 502, code === 'AGW_GATEWAY_AUTH' ? ExitCode.auth : ExitCode.failure, message, options);
+    super(code, 502, ExitCode.failure, message, options);
+  }
+}
+
+/**
+ * A check found a gateway not ACTIVE (or not answering): exit 6, so that a script can tell "the
+ * gateway is unhealthy" from "the check could not be made" (1) and from success (0).
+ */
+export class UnhealthyGatewayError extends AgentgwError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('AGW_GATEWAY_UNHEALTHY', 503, ExitCode.unhealthy, message, options);
   }
 }
 
@@ -135,6 +150,31 @@ export class AdapterMismatchError extends AgentgwError {
       `gateway "${gatewayName}" was registered with the ${storedType} adapter, but the active adapter is ${activeType}`,
       { hint: `set gateway.adapter.type to ${storedType} to manage it, or re-register it under ${activeType}` },
     );
+  }
+}
+
+/**
+ * "n" (or Ctrl-D) at a prompt: the person's own choice, not a failure. The CLI says nothing more
+ * and exits 8, so a script can tell "declined" from "failed".
+ */
+export class DeclinedError extends AgentgwError {
+  readonly quiet = true;
+
+  constructor(message = 'declined') {
+    super('AGW_DECLINED', 400, ExitCode.declined, message);
+  }
+}
+
+/**
+ * A command stopped by a signal: exit 130. Ctrl-C (SIGINT) is the person's own doing, so the CLI
+ * says nothing more; another signal (a supervisor's SIGTERM) is named.
+ */
+export class InterruptedError extends AgentgwError {
+  readonly quiet: boolean;
+
+  constructor(what: string, signal: NodeJS.Signals = 'SIGINT') {
+    super('AGW_INTERRUPTED', 499, ExitCode.interrupted, `${what} stopped by ${signal}`);
+    this.quiet = signal === 'SIGINT';
   }
 }
 

@@ -82,7 +82,7 @@ export interface DeployRequest {
   concurrency?: number;
 }
 
-export type UndeployRequest = Omit<DeployRequest, 'dryRun'>;
+export type UndeployRequest = DeployRequest;
 
 /**
  * What happened (or, in a dry run, would happen) on one gateway: `create`/`update` call the
@@ -104,6 +104,8 @@ export interface TargetResult {
   error: string | null;
   /** Why nothing was done, or what was found (e.g. "already at revision 3"). */
   detail: string | null;
+  /** The gateway was not called: the command was interrupted first (its row is as it was). */
+  interrupted?: true;
 }
 
 export interface DeployReport {
@@ -114,6 +116,8 @@ export interface DeployReport {
   concurrency: number;
   results: TargetResult[];
   summary: { total: number; changed: number; unchanged: number; skipped: number; failed: number };
+  /** Set when the command was interrupted before it called every gateway. */
+  interrupted?: true;
 }
 
 export interface MatrixCell {

@@ -69,7 +69,8 @@ export interface GatewayHealth {
   responseTimeMs: number | null;
   errorMessage: string | null;
   errorClass: HealthErrorClass | null;
-  checkedAt: string;
+  /** When the check was made; null for a gateway never checked yet (a cloud one just registered). */
+  checkedAt: string | null;
 }
 
 export interface GatewayMetricsReport {

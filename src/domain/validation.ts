@@ -69,7 +69,7 @@ export function checkDescription(errors: FieldErrors, path: string, value: unkno
 }
 
 export function checkGatewayType(errors: FieldErrors, path: string, value: unknown): value is GatewayType {
-  if (typeof value === 'string' && (GATEWAY_TYPES as readonly string[]).includes(value)) return true;
+  if ((GATEWAY_TYPES as readonly unknown[]).includes(value)) return true;
   errors.add(path, `must be one of ${GATEWAY_TYPES.join(', ')}`);
   return false;
 }
@@ -103,12 +103,13 @@ export function checkHttpUrl(errors: FieldErrors, path: string, value: unknown):
   try {
     url = new URL(value);
   } catch {
-    // An unparseable URL may still carry a password: never repeat one.
-    errors.add(path, `"${value.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@')}" is not a valid URL (expected e.g. http://gateway.internal:9090)`);
+    // An unparseable URL may still carry a password: never repeat one. It runs from the user
+    // name's first ':' to the last '@', whatever it holds ('@', '/', a pasted newline).
+    errors.add(path, `"${value.replace(/\/\/([^/:]*):.*@/s, '//$1:***@')}" is not a valid URL (expected e.g. http://gateway.internal:9090)`);
     return false;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    errors.add(path, `scheme "${url.protocol.replace(/:$/, '')}" is not allowed; use http or https`);
+    errors.add(path, `scheme "${url.protocol.slice(0, -1)}" is not allowed; use http or https`);
     return false;
   }
   if (url.username !== '' || url.password !== '') {

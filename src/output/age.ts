@@ -1,7 +1,33 @@
-/** "12s", "3m", "2h", "4d": how long ago, for status ages and "updated N ago". */
+/**
+ * Times as a person reads them, one convention everywhere: a table shows an age ("12s", "3m",
+ * "2h", "4d", as kubectl's AGE), a detail view the time and its age
+ * ("2026-12-07 06:18 UTC (5m ago)").
+ */
+
+/** How long ago `since` was: "12s", "3m", "2h", "4d"; "-" when it never happened. */
 export function age(since: Date | string | null, now: Date = new Date()): string {
   if (since === null) return '-';
-  const ms = Math.max(0, now.getTime() - new Date(since).getTime());
+  return span(Math.max(0, now.getTime() - new Date(since).getTime()));
+}
+
+/** How long until `at`: "in 29d", or its age ("3m ago") once it has passed; "never" for null. */
+export function until(at: Date | string | null, now: Date = new Date()): string {
+  if (at === null) return 'never';
+  const ms = new Date(at).getTime() - now.getTime();
+  return ms >= 0 ? `in ${span(ms)}` : `${span(-ms)} ago`;
+}
+
+/** "2026-12-07 06:18 UTC (5m ago)" (or "(in 3d)" for a time still to come); "-" for null. */
+export function when(at: Date | string | null, now: Date = new Date()): string {
+  if (at === null) return '-';
+  const date = new Date(at);
+  const ms = date.getTime() - now.getTime();
+  // A time a few seconds ahead is this machine's clock against the database's: it is "now".
+  const relative = ms > 1000 ? `in ${span(ms)}` : `${span(Math.max(0, -ms))} ago`;
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC (${relative})`;
+}
+
+function span(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
@@ -9,13 +35,4 @@ export function age(since: Date | string | null, now: Date = new Date()): string
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours}h`;
   return `${Math.floor(hours / 24)}d`;
-}
-
-/**
- * A status with its age, so stale data is visible: ACTIVE shows how fresh the last check is,
- * every other status how long it has lasted.
- */
-export function statusWithAge(gateway: { status: string; statusChangedAt: string; lastCheckedAt: string | null }, now: Date = new Date()): string {
-  if (gateway.status === 'ACTIVE') return `ACTIVE ${age(gateway.lastCheckedAt ?? gateway.statusChangedAt, now)}`;
-  return `${gateway.status} since ${age(gateway.statusChangedAt, now)}`;
 }

@@ -1,26 +1,29 @@
 /**
  * Printing for every read command: `-o table|wide|json|yaml|name`. stdout carries data only.
- * On a TTY a table has a header and is fitted to the width; piped, rows are tab-separated with
- * no header and no colour, for `cut` and `awk`.
+ * On a terminal a table has a header, colour and a fit to the width (see table.ts); piped, rows
+ * are tab-separated, in the same columns, with no header and no colour, for `cut` and `awk`.
+ * Notes for a person (an empty result) go to stderr, and only at a terminal.
  */
 import { UsageError } from '../domain/errors.js';
+import { paint, toneOfStatus } from './color.js';
+import { colorFor, DEFAULT_COLUMNS, type IO } from './io.js';
+import { printable, renderTable, type Column } from './table.js';
+
+export type { Column } from './table.js';
 
 export const OUTPUT_FORMATS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export interface Column<T> {
-  header: string;
-  value: (row: T) => string;
-  /** Shown only with -o wide. */
-  wide?: boolean;
-}
-
 export interface Output {
   format: OutputFormat;
+  /** stdout is a terminal: a person reads the data. */
   isTTY: boolean;
   color: boolean;
   width: number;
+  /** Data, to stdout. */
   write(text: string): void;
+  /** A line for a person, to stderr. */
+  note(line: string): void;
 }
 
 export function parseOutputFormat(value: string | undefined): OutputFormat {
@@ -29,21 +32,33 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
   throw new UsageError(`unknown output format "${value}"`, { hint: `use one of: ${OUTPUT_FORMATS.join(', ')}` });
 }
 
-export function createOutput(format: OutputFormat, stream: NodeJS.WriteStream = process.stdout, color = true): Output {
-  const isTTY = stream.isTTY === true;
+export function createOutput(format: OutputFormat, io: IO, colorFlag = true): Output {
   return {
     format,
-    isTTY,
-    color: color && isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
-    width: stream.columns ?? 120,
+    isTTY: io.stdout.isTTY === true,
+    color: colorFor(io.stdout, io.env, colorFlag),
+    width: io.stdout.columns || DEFAULT_COLUMNS,
     write: (text) => {
-      stream.write(text);
+      io.stdout.write(text);
+    },
+    note: (line) => {
+      io.stderr.write(`${line}\n`);
     },
   };
 }
 
+export interface ListOptions {
+  /** Said on stderr at a terminal when there are no rows, e.g. "No gateways found in environment staging." */
+  empty?: string;
+}
+
+/** A table on a terminal: notes beside the data help a person there, and would only clutter a pipe. */
+export function isPersonReadingTable(output: Output): boolean {
+  return output.isTTY && (output.format === 'table' || output.format === 'wide');
+}
+
 /** Prints a list; `document` is what -o json/yaml print (the REST list resource). */
-export async function printList<T extends { name: string }>(output: Output, rows: T[], columns: Column<T>[], document: unknown): Promise<void> {
+export async function printList<T extends { name: string }>(output: Output, rows: T[], columns: Column<T>[], document: unknown, options: ListOptions = {}): Promise<void> {
   switch (output.format) {
     case 'json':
       output.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -57,12 +72,20 @@ export async function printList<T extends { name: string }>(output: Output, rows
     case 'table':
     case 'wide': {
       const visible = columns.filter((column) => output.format === 'wide' || !column.wide);
-      output.write(await renderTable(output, visible.map((c) => c.header), rows.map((row) => visible.map((c) => c.value(row)))));
+      if (!output.isTTY) {
+        output.write(rows.map((row) => `${visible.map((c) => printable(c.value(row))).join('\t')}\n`).join(''));
+        return;
+      }
+      if (rows.length === 0) {
+        if (options.empty !== undefined) output.note(options.empty);
+        return;
+      }
+      output.write(renderTable(visible, rows, { width: output.width, color: output.color, mode: output.format }));
     }
   }
 }
 
-/** Prints one resource: as key/value lines in table mode, or the resource itself. */
+/** Prints one resource: as "Label:  value" lines in table mode, or the resource itself. */
 export async function printResource<T extends { name: string }>(output: Output, resource: T, fields: Column<T>[]): Promise<void> {
   switch (output.format) {
     case 'json':
@@ -75,13 +98,15 @@ export async function printResource<T extends { name: string }>(output: Output, 
       output.write(`${resource.name}\n`);
       return;
     case 'table':
-    case 'wide': {
-      const visible = fields.filter((field) => output.format === 'wide' || !field.wide);
-      const width = Math.max(...visible.map((f) => f.header.length));
-      const lines = visible.map((field) => `${`${field.header}:`.padEnd(width + 2)}${field.value(resource)}`);
-      output.write(`${lines.join('\n')}\n`);
-    }
+    case 'wide':
+      output.write(fieldLines(output, fields.filter((field) => output.format === 'wide' || !field.wide).map((field) => [field.header, field.value(resource), field.status === true])));
   }
+}
+
+/** "Label:  value" lines, the values aligned; a status value is coloured at a terminal. */
+export function fieldLines(output: Pick<Output, 'color'>, fields: Array<[label: string, value: string, status?: boolean]>): string {
+  const width = Math.max(...fields.map(([label]) => label.length));
+  return fields.map(([label, value, status]) => `${`${label}:`.padEnd(width + 2)}${paint(printable(value), status ? toneOfStatus(value) : undefined, output.color)}\n`).join('');
 }
 
 /** A document for json/yaml, or a few lines of text for a human. */
@@ -91,35 +116,7 @@ export async function printDocument(output: Output, document: unknown, human: ()
   else output.write(human());
 }
 
-async function toYaml(document: unknown): Promise<string> {
+export async function toYaml(document: unknown): Promise<string> {
   const { stringify } = await import('yaml');
   return stringify(document);
-}
-
-async function renderTable(output: Output, headers: string[], rows: string[][]): Promise<string> {
-  if (!output.isTTY) return rows.map((row) => `${row.join('\t')}\n`).join('');
-  if (rows.length === 0) return '';
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)));
-  fitToWidth(widths, output.width, headers.length);
-  const { default: Table } = await import('cli-table3');
-  const table = new Table({
-    head: headers,
-    colWidths: widths.map((w) => w + 2),
-    wordWrap: false,
-    truncate: '…',
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' ' },
-    style: { head: output.color ? ['bold'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
-  table.push(...rows);
-  return `${table.toString().split('\n').map((line) => line.trimEnd()).join('\n')}\n`;
-}
-
-/** Shrinks the widest columns until the table fits the terminal. */
-function fitToWidth(widths: number[], terminalWidth: number, columnCount: number): void {
-  const budget = terminalWidth - columnCount * 3;
-  while (widths.reduce((a, b) => a + b, 0) > budget) {
-    const widest = widths.indexOf(Math.max(...widths));
-    if (widths[widest]! <= 8) break;
-    widths[widest]! -= 1;
-  }
 }

@@ -31,10 +31,8 @@ export class SecretScrubber {
 
   constructor(secrets: Iterable<string | null | undefined> = []) {
     this.#secrets = [...secrets].filter((secret): secret is string => typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH);
-    const needles = new Set<string>();
-    for (const secret of this.#secrets) {
-      for (const form of encodedForms(secret)) if (form.length >= MIN_SECRET_LENGTH) needles.add(form);
-    }
+    // Every form of a secret is at least as long as the secret itself.
+    const needles = new Set(this.#secrets.flatMap(encodedForms));
     // Longest first: a secret's base64 may contain a shorter secret's.
     this.#needles = [...needles].sort((a, b) => b.length - a.length);
   }
@@ -56,7 +54,7 @@ export const SHAPE_SCRUBBER = new SecretScrubber();
 
 /** The forms a secret takes in transit. */
 function encodedForms(secret: string): string[] {
-  const bytes = Buffer.from(secret, 'utf8');
+  const bytes = Buffer.from(secret);
   const forms = [
     secret,
     encodeURIComponent(secret),

@@ -13,6 +13,8 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { ConfigError } from '../domain/errors.js';
 
 const VERSION = 'v1';
+/** GCM checks only as many tag bytes as it is given: a tag cut to 4 bytes would still open. */
+const TAG_BYTES = 16;
 /** What the digest key is derived for: never the encryption key itself, so one cannot stand in for the other. */
 const DIGEST_INFO = 'agentgw secret digest v1';
 
@@ -42,7 +44,7 @@ export class SecretBox {
    */
   digest(text: string): string {
     this.#digestKey ??= Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), DIGEST_INFO, 32));
-    return createHmac('sha256', this.#digestKey).update(text, 'utf8').digest('hex');
+    return createHmac('sha256', this.#digestKey).update(text).digest('hex');
   }
 
   open<T = unknown>(envelope: string): T {
@@ -51,7 +53,7 @@ export class SecretBox {
       throw new ConfigError('a stored secret is not in a format this agentgw knows');
     }
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       const plain = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
       return JSON.parse(plain.toString('utf8')) as T;

@@ -25,6 +25,7 @@ import { RESOURCE_KINDS, type DeployedResource, type GatewayTarget, type Resourc
 import { AdapterMismatchError, ConflictError, GatewayError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { secretReferences, withSecretValues } from '../domain/manifest-secrets.js';
 import { parseResourceRef, specMatches } from '../domain/manifests.js';
+import { hasDeployments } from '../domain/refusals.js';
 import {
   gatewayTypeFor,
   type Deployment,
@@ -88,6 +89,11 @@ export interface DeployProgress {
 export interface DeployOptions {
   /** Called after each gateway, in completion order. */
   onProgress?: (progress: DeployProgress) => void;
+  /**
+   * Once aborted, no further gateway is called: the calls in flight finish and are settled, and
+   * the gateways not called yet are reported `interrupted`, their rows left as they were.
+   */
+  signal?: AbortSignal;
 }
 
 export interface DecommissionOptions {
@@ -128,7 +134,13 @@ export class DeploymentService {
     let results: TargetResult[];
     if (dryRun) {
       const unresolved = await this.unresolvedSecrets(resource, targets.fitting);
-      results = await this.fanOut(targets, concurrency, options, (gateway) => this.planOne(resource, gateway, rows.get(gateway.uuid), unresolved.get(gateway.uuid)));
+      results = await this.fanOut(
+        targets,
+        concurrency,
+        options,
+        (gateway) => this.planOne(resource, gateway, rows.get(gateway.uuid), unresolved.get(gateway.uuid)),
+        (gateway) => interruptedResult(gateway, plannedAction(rows.get(gateway.uuid)), resource.revision, rows.get(gateway.uuid)),
+      );
     } else {
       results = await this.rollOut(resource, targets, rows, concurrency, options);
     }
@@ -137,12 +149,23 @@ export class DeploymentService {
 
   /** Takes the resource off every target that has it (by the control plane's records). */
   async undeploy(request: UndeployRequest, options: DeployOptions = {}): Promise<DeployReport> {
-    rejectUnknownFields(request, ['resource', 'environment', 'gateway', 'concurrency'], 'undeploy request');
+    rejectUnknownFields(request, ['resource', 'environment', 'gateway', 'dryRun', 'concurrency'], 'undeploy request');
     const concurrency = checkConcurrency(request.concurrency);
+    const dryRun = request.dryRun === true;
     const resource = await resolveResource(this.resources, request.resource);
     const targets = await this.targets(resource, request, false);
-    await this.reconcile();
+    if (!dryRun) await this.reconcile();
     const rows = byGateway(await this.deployments.list({ resourceUuid: resource.uuid, gatewayUuids: targets.fitting.map((g) => g.uuid) }));
+    if (dryRun) {
+      const results = await this.fanOut(
+        targets,
+        concurrency,
+        options,
+        (gateway) => this.planRemoval(resource, gateway, rows.get(gateway.uuid)),
+        (gateway) => interruptedResult(gateway, 'remove', resource.revision, rows.get(gateway.uuid)),
+      );
+      return report(resource, targets.target, 'undeploy', true, concurrency, results);
+    }
     const attempt: Attempt = { id: randomUUID(), owner: attemptOwner() };
     const now = this.context.clock();
     const claimable = [...rows.values()].filter((row) => row.status !== 'UNDEPLOYED' && !this.inProgress(row, now));
@@ -153,7 +176,7 @@ export class DeploymentService {
     );
     const claimed = new Set(claimable.map((row) => row.uuid));
     const removed = new SettleBatch(this.deployments, attempt.id, { status: 'UNDEPLOYED', deployedRevision: null, errorMessage: null }, this.context.clock, concurrency);
-    const results = await this.fanOut(targets, concurrency, options, async (gateway) => {
+    const removeFrom = async (gateway: GatewayRecord): Promise<TargetResult> => {
       const row = rows.get(gateway.uuid);
       const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: row?.revision ?? resource.revision };
       if (row === undefined || row.status === 'UNDEPLOYED') {
@@ -163,8 +186,14 @@ export class DeploymentService {
         return { ...base, action: 'remove', status: row.status, ok: false, error: 'a deploy of this resource to the gateway is in progress; retry when it ends', detail: null };
       }
       return this.undeployOne(resource, gateway, row, attempt, removed);
-    });
+    };
+    const results = await this.fanOut(targets, concurrency, options, removeFrom, (gateway) => interruptedResult(gateway, 'remove', resource.revision, rows.get(gateway.uuid)));
     await removed.flush();
+    const uncalled = results.filter((result) => result.interrupted === true).flatMap((result) => {
+      const row = rows.get(result.gatewayId);
+      return row !== undefined && claimed.has(row.uuid) ? [{ uuid: row.uuid, previous: row }] : [];
+    });
+    await this.deployments.release(attempt.id, uncalled);
     return report(resource, targets.target, 'undeploy', false, concurrency, results);
   }
 
@@ -271,14 +300,14 @@ export class DeploymentService {
           hint: `wait for that delete to finish (its lease ends at ${mark.until.toISOString()})`,
         });
       }
-      throw hasDeployments('gateway', gateway.name, mark.blocking);
+      throw hasDeployments('gateway', gateway.name, mark.blocking.map(presentDeployment));
     }
     try {
       if (options.drain) await this.drain(gateway);
       await options.deregister();
       const result = await this.deployments.deleteGateway(gateway.uuid);
       if (!result.deleted) {
-        if (result.blocking.length > 0) throw hasDeployments('gateway', gateway.name, result.blocking);
+        if (result.blocking.length > 0) throw hasDeployments('gateway', gateway.name, result.blocking.map(presentDeployment));
         throw new NotFoundError('gateway', gateway.name);
       }
     } catch (error) {
@@ -292,7 +321,7 @@ export class DeploymentService {
     await this.confirmFailed(await this.deployments.list({ resourceUuid: resource.uuid, statuses: ['FAILED'] }));
     const result = await this.deployments.deleteResource(resource.uuid);
     if (result.deleted) return;
-    if (result.blocking.length > 0) throw hasDeployments('resource', `${resource.kind}/${resource.name}`, result.blocking);
+    if (result.blocking.length > 0) throw hasDeployments('resource', `${resource.kind}/${resource.name}`, result.blocking.map(presentDeployment));
     throw new NotFoundError('resource', `${resource.kind}/${resource.name}`);
   }
 
@@ -327,13 +356,18 @@ export class DeploymentService {
       error: messageOf(error),
       detail: null,
     });
+    // Not reported as progress: an interrupted deploy says at the end how many it did not call.
+    const notCalled = (gateway: GatewayRecord, action: 'create' | 'update') => {
+      results.push(interruptedResult(gateway, action, resource.revision, rows.get(gateway.uuid)));
+    };
     const unresolved = await this.unresolvedSecrets(resource, targets.fitting);
 
     // 1. Verify what the records say is already there; plan the rest.
     const planned: Array<{ gateway: GatewayRecord; target: GatewayTarget; action: 'create' | 'update' }> = [];
     await forEachLimit(targets.fitting, concurrency, async (gateway) => {
       const row = rows.get(gateway.uuid);
-      let action: 'create' | 'update' = row === undefined || row.deployedRevision === null ? 'create' : 'update';
+      let action = plannedAction(row);
+      if (options.signal?.aborted) return notCalled(gateway, action);
       let target: GatewayTarget;
       try {
         target = this.target(gateway);
@@ -363,6 +397,10 @@ export class DeploymentService {
     const claimed = new Map<string, string>();
     for (let start = 0; start < planned.length; start += CLAIM_BATCH) {
       const chunk = planned.slice(start, start + CLAIM_BATCH);
+      if (options.signal?.aborted) {
+        for (const p of chunk) notCalled(p.gateway, p.action);
+        continue;
+      }
       let outcomes: Map<string, ClaimOutcome>;
       try {
         outcomes = await this.deployments.claimDeploy(resource.uuid, resource.revision, chunk.map((p) => p.gateway.uuid), attempt, this.context.clock());
@@ -385,11 +423,16 @@ export class DeploymentService {
     const manifest = { ...stored, spec: withSecretValues(stored.spec, secrets) };
     // A gateway that echoes what it was sent must not get the values into a stored error.
     const scrubber = new SecretScrubber(secrets.map((field) => field.value));
+    const uncalled: Array<{ uuid: string; previous: DeploymentRow | undefined }> = [];
     await forEachLimit(
       claimedPlans,
       concurrency,
       async ({ gateway, target, action }) => {
         const deploymentUuid = claimed.get(gateway.uuid)!;
+        if (options.signal?.aborted) {
+          uncalled.push({ uuid: deploymentUuid, previous: rows.get(gateway.uuid) });
+          return notCalled(gateway, action);
+        }
         try {
           const outcome = await this.context.adapter.deployResource(target, manifest);
           const result: TargetResult = { ...base(gateway), action: outcome.action === 'created' ? 'create' : 'update', status: 'DEPLOYED', ok: true, error: null, detail: null };
@@ -403,6 +446,7 @@ export class DeploymentService {
       },
     );
     await settled.flush();
+    await this.deployments.release(attempt.id, uncalled);
     return results.sort((a, b) => a.gateway.localeCompare(b.gateway));
   }
 
@@ -425,6 +469,21 @@ export class DeploymentService {
       return { ...base, action: 'no-op', reachable: true, ok: true, error: null, detail: `already at revision ${resource.revision}` };
     }
     return { ...base, action: 'update', reachable: true, ok: true, error: null, detail: null };
+  }
+
+  /** Dry run of an undeploy: what removing the resource from one gateway would do. */
+  private async planRemoval(resource: ResourceRecord, gateway: GatewayRecord, row: DeploymentRow | undefined): Promise<TargetResult> {
+    const base = { gateway: gateway.name, gatewayId: gateway.uuid, revision: row?.revision ?? resource.revision, status: row?.status ?? null };
+    if (row === undefined || row.status === 'UNDEPLOYED') return { ...base, action: 'no-op', ok: true, error: null, detail: 'not deployed here' };
+    if (this.inProgress(row, this.context.clock())) {
+      return { ...base, action: 'remove', ok: false, error: 'a deploy of this resource to the gateway is in progress; retry when it ends', detail: null };
+    }
+    try {
+      const held = await this.context.adapter.getResource(this.target(gateway), resource.kind, resource.name);
+      return { ...base, action: 'remove', reachable: true, ok: true, error: null, detail: held === null ? 'not on the gateway: only the record is cleared' : null };
+    } catch (error) {
+      return { ...base, action: 'remove', reachable: false, ok: false, error: `unreachable: ${messageOf(error)}`, detail: null };
+    }
   }
 
   /** Removes one resource from one gateway; with `batch`, the success is settled with others. */
@@ -619,11 +678,16 @@ export class DeploymentService {
     concurrency: number,
     options: DeployOptions,
     work: (gateway: GatewayRecord) => Promise<TargetResult>,
+    notCalled: (gateway: GatewayRecord) => TargetResult,
   ): Promise<TargetResult[]> {
     const results: TargetResult[] = [...targets.skipped];
     const total = targets.fitting.length;
     let done = 0;
     await forEachLimit(targets.fitting, concurrency, async (gateway) => {
+      if (options.signal?.aborted) {
+        results.push(notCalled(gateway));
+        return;
+      }
       const result = await work(gateway);
       results.push(result);
       options.onProgress?.({ done: ++done, total, result });
@@ -821,6 +885,26 @@ function byGateway(rows: DeploymentRow[]): Map<string, DeploymentRow> {
   return new Map(rows.map((row) => [row.gatewayUuid, row]));
 }
 
+/** What a deploy does to a gateway, by its row: create what it never held, update the rest. */
+function plannedAction(row: DeploymentRow | undefined): 'create' | 'update' {
+  return row === undefined || row.deployedRevision === null ? 'create' : 'update';
+}
+
+/** A target the command did not call: it was interrupted first. */
+function interruptedResult(gateway: GatewayRecord, action: TargetResult['action'], revision: number, row: DeploymentRow | undefined): TargetResult {
+  return {
+    gateway: gateway.name,
+    gatewayId: gateway.uuid,
+    action,
+    status: row?.status ?? null,
+    revision: row?.revision ?? revision,
+    ok: false,
+    error: null,
+    detail: 'not called: interrupted',
+    interrupted: true,
+  };
+}
+
 function report(
   resource: ResourceRecord,
   target: DeployReport['target'],
@@ -842,23 +926,10 @@ function report(
       changed: count((r) => r.ok && (r.action === 'create' || r.action === 'update' || r.action === 'remove')),
       unchanged: count((r) => r.ok && r.action === 'no-op'),
       skipped: count((r) => r.action === 'skip'),
-      failed: count((r) => !r.ok),
+      failed: count((r) => !r.ok && r.interrupted !== true),
     },
+    ...(results.some((r) => r.interrupted === true) ? { interrupted: true } : {}),
   };
-}
-
-function hasDeployments(what: 'gateway' | 'resource', name: string, blocking: DeploymentRow[]): ConflictError {
-  const listed = blocking.slice(0, LISTED_BLOCKERS).map((row) => `${label(row)} (${row.status})`);
-  const more = blocking.length > LISTED_BLOCKERS ? ` and ${blocking.length - LISTED_BLOCKERS} more` : '';
-  const code = what === 'gateway' ? 'AGW_GATEWAY_HAS_DEPLOYMENTS' : 'AGW_RESOURCE_HAS_DEPLOYMENTS';
-  const hint =
-    what === 'gateway'
-      ? `undeploy them first (agentgw undeploy RESOURCE --gateway ${name}), or delete with --drain to undeploy everything and then delete`
-      : `undeploy it first: agentgw undeploy ${name} --env NAME (or --gateway NAME)`;
-  return new ConflictError(code, `${what} "${name}" has ${blocking.length} active deployment(s): ${listed.join(', ')}${more}`, {
-    hint,
-    details: { deployments: blocking.map(presentDeployment) },
-  });
 }
 
 function label(row: DeploymentRow): string {

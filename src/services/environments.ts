@@ -3,7 +3,8 @@
  * environment"). Deployment-agnostic: no adapter is involved.
  */
 import { sql } from 'kysely';
-import { ConflictError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
+import { NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
+import { environmentHasDeployments, environmentInUse } from '../domain/refusals.js';
 import type { Environment, Gateway } from '../domain/types.js';
 import { checkDescription, checkDisplayName, checkName, FieldErrors } from '../domain/validation.js';
 import { DeploymentRepository } from '../store/repositories/deployments.js';
@@ -73,6 +74,9 @@ export class EnvironmentService {
 
   async update(ref: string, input: UpdateEnvironmentInput, options: WriteOptions = {}): Promise<Environment> {
     rejectUnknownFields(input, ['displayName', 'description'], 'environment update');
+    if (input.displayName === undefined && input.description === undefined) {
+      throw new ValidationError('nothing to update: give a displayName or a description', [], { hint: 'pass --display-name or --description' });
+    }
     const errors = new FieldErrors();
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
     if (input.description !== undefined) checkDescription(errors, 'description', input.description);
@@ -94,10 +98,7 @@ export class EnvironmentService {
     const deleted = await this.context.store.db.transaction().execute(async (trx) => {
       const live = await new DeploymentRepository(this.context.store, this.context.organizationId).liveOnEnvironment(trx, current.uuid);
       if (live.length > 0) {
-        throw new ConflictError('AGW_ENVIRONMENT_HAS_DEPLOYMENTS', `environment "${current.name}" has ${live.length} active deployment(s): ${live.slice(0, 10).join(', ')}${live.length > 10 ? ', …' : ''}`, {
-          hint: `undeploy them first: agentgw undeploy RESOURCE --env ${current.name}`,
-          details: { deployments: live },
-        });
+        throw environmentHasDeployments(current.name, live);
       }
       if (options.force) {
         await trx.deleteFrom('gateway_environment_mappings').where('environment_uuid', '=', current.uuid).execute();
@@ -115,10 +116,7 @@ export class EnvironmentService {
     if (deleted) return;
     const gateways = await this.mappings.gatewayNamesOf(current.uuid);
     if (gateways.length === 0) throw new NotFoundError('environment', ref);
-    throw new ConflictError('AGW_ENVIRONMENT_IN_USE', `environment "${current.name}" still has ${gateways.length} gateway(s): ${gateways.join(', ')}`, {
-      hint: 'remove the gateways from it first, or delete with --force to remove the mappings',
-      details: { gateways },
-    });
+    throw environmentInUse(current.name, gateways);
   }
 
   async gateways(ref: string): Promise<Gateway[]> {

@@ -1,9 +1,12 @@
 /**
  * Gateway management: register (connectivity checked through the adapter before anything is
- * stored), read, list with the seed's filters, update, delete, environment mappings, health and
- * metrics on demand. Business logic only: every gateway call goes through `GatewayAdapter`.
+ * stored; a cloud gateway optionally waited for until provisioning ends), read, list with the
+ * seed's filters, update, delete, environment mappings, health (the last recorded check, or a
+ * live one) and metrics on demand. Live checks and metrics reads of one gateway that overlap
+ * share one gateway call. Business logic only: every gateway call goes through `GatewayAdapter`.
  */
-import { AdapterMismatchError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AdapterMismatchError, GatewayError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
 import type {
   Environment,
   Gateway,
@@ -15,6 +18,7 @@ import type {
 } from '../domain/types.js';
 import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
+import { duplicateControlPlaneUrl } from '../domain/refusals.js';
 import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
 import { perOwner } from '../store/per-owner.js';
@@ -27,6 +31,7 @@ import { nextHealthState } from './health-state.js';
 import { rejectUnknownFields } from './input.js';
 import { environmentSummariesJson, presentEnvironment, presentGateway, RenderedGateways, renderGateway, type RenderedGateway } from './present.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
+import { SingleFlight } from './single-flight.js';
 
 export interface RegisterGatewayInput {
   name: string;
@@ -35,11 +40,24 @@ export interface RegisterGatewayInput {
   environmentIds?: string[];
   adapterConfig?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
+  /** Register it even though another gateway has the same control-plane URL. */
+  allowDuplicateUrl?: boolean;
 }
 
 export interface UpdateGatewayInput {
   displayName?: string;
   adapterConfig?: Record<string, unknown>;
+}
+
+export interface RegisterOptions {
+  /**
+   * How long to wait for a gateway that is still provisioning (a cloud one) to become ACTIVE or
+   * fail, checking it live every `pollIntervalMs`; absent or 0: answer at once with PROVISIONING.
+   */
+  waitMs?: number;
+  pollIntervalMs?: number;
+  /** A gateway whose provisioning failed is kept in ERROR instead of being released and forgotten. */
+  keepFailed?: boolean;
 }
 
 export interface DeleteGatewayOptions extends WriteOptions {
@@ -63,8 +81,8 @@ export class GatewayService {
     this.mappings = new MappingRepository(context.store);
   }
 
-  async register(input: RegisterGatewayInput): Promise<Gateway> {
-    rejectUnknownFields(input, ['name', 'displayName', 'gatewayType', 'environmentIds', 'adapterConfig', 'metadata'], 'gateway');
+  async register(input: RegisterGatewayInput, options: RegisterOptions = {}): Promise<Gateway> {
+    rejectUnknownFields(input, ['name', 'displayName', 'gatewayType', 'environmentIds', 'adapterConfig', 'metadata', 'allowDuplicateUrl'], 'gateway');
     const errors = new FieldErrors();
     checkName(errors, 'name', input.name);
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
@@ -86,6 +104,12 @@ export class GatewayService {
     const validated = adapter.validateConfig(adapterView(given.config, given.secrets).adapterConfig);
     const merged = { config: given.config, secrets: boundTo(given.secrets, stringOrNull(validated.controlPlaneUrl)) };
     const view = adapterView({ ...merged.config, ...validated }, merged.secrets);
+    // One controller under two names makes each report the other's resources as unexpected drift.
+    const controlPlaneUrl = stringOrNull(view.adapterConfig.controlPlaneUrl);
+    if (controlPlaneUrl !== null && input.allowDuplicateUrl !== true) {
+      const same = await this.gateways.namesWithControlPlaneUrl(controlPlaneUrl);
+      if (same.length > 0) throw duplicateControlPlaneUrl(controlPlaneUrl, same);
+    }
     const result = await adapter.registerGateway({
       name: input.name,
       type: input.gatewayType,
@@ -96,7 +120,7 @@ export class GatewayService {
       adapterConfig: view.adapterConfig,
       credentials: view.credentials,
     });
-    const storedConfig = { ...merged.config, ...validated, ...result.adapterConfig };
+    const storedConfig = withFindings({ ...merged.config, ...validated }, result.adapterConfig);
     const record = await this.insertRegistered(
       {
         name: input.name,
@@ -115,7 +139,40 @@ export class GatewayService {
       },
       environments.map((e) => e.uuid),
     );
-    return this.present(record);
+    if (record.status !== 'PROVISIONING' || options.waitMs === undefined || options.waitMs <= 0) return this.present(record);
+    return this.awaitProvisioning(record, options.waitMs, options.pollIntervalMs ?? DEFAULT_PROVISIONING_POLL_MS, options.keepFailed === true);
+  }
+
+  /**
+   * Checks a provisioning gateway live until it settles or `waitMs` runs out (it is then returned
+   * still PROVISIONING). A gateway whose provisioning ended in ERROR is released at the provider
+   * and deleted, unless `keepFailed`; either way the failure is thrown with the provider's reason.
+   */
+  private async awaitProvisioning(record: GatewayRecord, waitMs: number, pollIntervalMs: number, keepFailed: boolean): Promise<Gateway> {
+    const deadline = Date.now() + waitMs;
+    let health = await this.health(record.uuid);
+    while (health.status === 'PROVISIONING' && Date.now() + pollIntervalMs <= deadline) {
+      await sleep(pollIntervalMs);
+      health = await this.health(record.uuid);
+    }
+    const current = await this.require(record.uuid, { withEnvironments: true });
+    if (current.status !== 'ERROR') return this.present(current);
+    const reason = current.errorMessage ?? 'the provider gave no reason';
+    let hint = `it is kept in ERROR, as asked; remove it with: agentgw gateway delete ${current.name}`;
+    let kept = keepFailed;
+    if (!keepFailed) {
+      try {
+        await this.delete(current.uuid);
+        hint = 'what was provisioned was released and nothing was stored; pass --keep-failed to keep a failed gateway for inspection';
+      } catch (error) {
+        kept = true;
+        hint = `it could not be released (${error instanceof Error ? error.message : String(error)}), so it is kept in ERROR; retry with: agentgw gateway delete ${current.name}`;
+      }
+    }
+    throw new GatewayError('AGW_PROVISIONING_FAILED', `gateway "${current.name}" failed to provision: ${reason}`, {
+      hint,
+      details: { gateway: current.name, kept },
+    });
   }
 
   /**
@@ -230,6 +287,11 @@ export class GatewayService {
    */
   async update(ref: string, input: UpdateGatewayInput, options: WriteOptions = {}): Promise<Gateway> {
     rejectUnknownFields(input, ['displayName', 'adapterConfig'], 'gateway update');
+    if (input.displayName === undefined && (input.adapterConfig === undefined || (isPlainObject(input.adapterConfig) && Object.keys(input.adapterConfig).length === 0))) {
+      throw new ValidationError('nothing to update: give a displayName or adapterConfig settings', [], {
+        hint: 'pass --display-name, --control-plane-url, --password-stdin, …',
+      });
+    }
     const errors = new FieldErrors();
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
     if (input.adapterConfig !== undefined && !isPlainObject(input.adapterConfig)) errors.add('adapterConfig', 'must be an object');
@@ -258,7 +320,7 @@ export class GatewayService {
         adapterConfig: view.adapterConfig,
         credentials: view.credentials,
       });
-      changes.adapterConfig = { ...merged.config, ...validated, ...result.adapterConfig };
+      changes.adapterConfig = withFindings({ ...merged.config, ...validated }, result.adapterConfig);
       changes.controlPlaneUrl = result.controlPlaneUrl;
       changes.endpoint = result.endpoint;
       changes.region = result.region;
@@ -296,14 +358,13 @@ export class GatewayService {
   /** Maps a gateway to an environment; true when the mapping is new. */
   async addEnvironment(ref: string, environmentRef: string): Promise<boolean> {
     const gateway = await this.require(ref);
-    const [environment] = await this.resolveEnvironments([environmentRef], 'environment');
-    return this.mappings.add(gateway.uuid, environment!.uuid, this.context.clock());
+    const environment = await this.requireEnvironment(environmentRef);
+    return this.mappings.add(gateway.uuid, environment.uuid, this.context.clock());
   }
 
   async removeEnvironment(ref: string, environmentRef: string): Promise<void> {
     const gateway = await this.require(ref);
-    const environment = await this.environments.find(environmentRef);
-    if (!environment) throw new NotFoundError('environment', environmentRef);
+    const environment = await this.requireEnvironment(environmentRef);
     if (!(await this.mappings.remove(gateway.uuid, environment.uuid))) {
       throw new NotFoundError('mapping', `${gateway.name} → ${environment.name}`, {
         hint: `gateway "${gateway.name}" is not in environment "${environment.name}"`,
@@ -311,10 +372,32 @@ export class GatewayService {
     }
   }
 
-  /** Checks a gateway now, through the adapter, and records the result like the monitor does. */
+  /** The last check recorded (by the monitor, a live check or registration): no gateway call, no write. */
+  async lastHealth(ref: string): Promise<GatewayHealth> {
+    const current = await this.require(ref);
+    return {
+      gatewayId: current.uuid,
+      status: current.status,
+      lastHeartbeat: current.lastHeartbeat?.toISOString() ?? null,
+      responseTime: current.responseTimeMs === null ? null : `${current.responseTimeMs}ms`,
+      responseTimeMs: current.responseTimeMs,
+      errorMessage: current.errorMessage,
+      errorClass: current.errorClass,
+      checkedAt: current.lastCheckedAt?.toISOString() ?? null,
+    };
+  }
+
+  /**
+   * Checks a gateway now, through the adapter, and records the result like the monitor does.
+   * Callers asking about the same gateway while a check is in flight get that check's result.
+   */
   async health(ref: string): Promise<GatewayHealth> {
     const current = await this.require(ref);
     this.assertAdapter(current);
+    return flightsOf(this.context.store).run(`health ${current.uuid}`, () => this.checkNow(current));
+  }
+
+  private async checkNow(current: GatewayRecord): Promise<GatewayHealth> {
     const check = await this.context.adapter.checkHealth(toTarget(current, this.context.secrets), {
       timeoutMs: this.context.health.timeoutMs,
     });
@@ -341,9 +424,14 @@ export class GatewayService {
     };
   }
 
+  /** Metrics read from the gateway now; callers asking while a read is in flight share it. */
   async metrics(ref: string): Promise<GatewayMetricsReport> {
     const current = await this.require(ref);
     this.assertAdapter(current);
+    return flightsOf(this.context.store).run(`metrics ${current.uuid}`, () => this.readMetrics(current));
+  }
+
+  private async readMetrics(current: GatewayRecord): Promise<GatewayMetricsReport> {
     const metrics = await this.context.adapter.getMetrics(toTarget(current, this.context.secrets), {
       timeoutMs: this.context.health.timeoutMs,
     });
@@ -366,6 +454,12 @@ export class GatewayService {
   async require(ref: string, options: ReadOptions = {}): Promise<GatewayRecord> {
     const found = await this.gateways.find(ref, options);
     if (!found) throw new NotFoundError('gateway', ref, { hint: 'list gateways with: agentgw gateway list' });
+    return found;
+  }
+
+  private async requireEnvironment(ref: string): Promise<EnvironmentRecord> {
+    const found = await this.environments.find(ref);
+    if (!found) throw new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
     return found;
   }
 
@@ -416,6 +510,22 @@ export class GatewayService {
 
 /** Renderings of gateways, one cache per database. */
 const renderedGatewaysOf = perOwner(() => new RenderedGateways());
+
+/** Live checks and metrics reads in flight, one set per database (so per runtime). */
+const flightsOf = perOwner(() => new SingleFlight());
+
+/** Between two live checks of a provisioning gateway, when the caller gives no interval. */
+const DEFAULT_PROVISIONING_POLL_MS = 2_000;
+
+/** The config with what the adapter found applied; a null from the adapter removes a setting it had found before. */
+function withFindings(config: Record<string, unknown>, findings: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...config };
+  for (const [key, value] of Object.entries(findings)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged;
+}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

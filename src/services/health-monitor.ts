@@ -133,7 +133,7 @@ export class HealthMonitor {
     this.#leases = new HealthLeaseRepository(options.deps.store);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.#cadence = cadenceOf(options.intervalMs);
+    this.#cadence = cadenceOf(options.intervalMs, options.thresholds.healthyThreshold);
     this.#pollMs = options.pollMs ?? Math.max(1, Math.min(1000, Math.round(options.intervalMs / 10)));
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   }

@@ -6,12 +6,16 @@
  * - unsettled (a streak is building towards a transition — an ACTIVE gateway that failed, an
  *   INACTIVE or ERROR one that answered — or PROVISIONING): every `interval / 3`, so a status
  *   flips after a few seconds of evidence instead of a few intervals;
- * - settled INACTIVE or ERROR: every `4 × interval`, never above 5 minutes unless the interval
- *   itself is, so dead gateways cannot crowd live ones out of the concurrency slots.
+ * - settled INACTIVE or ERROR: less often, so dead gateways take fewer of the concurrency slots,
+ *   but never so seldom that a gateway that comes back waits longer than `healthyThreshold ×
+ *   interval` (plus jitter) to be ACTIVE again: its first success comes at most this slow delay
+ *   after it is back, the others `interval / 3` apart, so the slow delay is
+ *   `healthyThreshold × interval − (healthyThreshold − 1) × interval / 3` (50 s at the defaults,
+ *   30 s and 2), and never above the old `4 × interval` capped at 5 minutes.
  * Each delay is jittered by ±10% so checks that once coincided drift apart.
  *
  * @example
- * const cadence = cadenceOf(30_000);
+ * const cadence = cadenceOf(30_000, 2);
  * const delayMs = nextCheckDelay({ status: 'ACTIVE', consecutiveFailures: 1, consecutiveSuccesses: 0 }, cadence, Math.random); // ≈ 10 s
  */
 import type { HealthCounters } from './health-state.js';
@@ -28,11 +32,14 @@ export interface Cadence {
 export const SLOW_CADENCE_CAP_MS = 5 * 60_000;
 export const JITTER = 0.1;
 
-export function cadenceOf(intervalMs: number): Cadence {
+/** `healthyThreshold`: consecutive successes that bring an INACTIVE or ERROR gateway back. */
+export function cadenceOf(intervalMs: number, healthyThreshold: number): Cadence {
+  const recheckMs = Math.max(1, Math.round(intervalMs / 3));
+  const recoveryBound = healthyThreshold * intervalMs - (healthyThreshold - 1) * recheckMs;
   return {
     intervalMs,
-    recheckMs: Math.max(1, Math.round(intervalMs / 3)),
-    slowMs: Math.max(intervalMs, Math.min(4 * intervalMs, SLOW_CADENCE_CAP_MS)),
+    recheckMs,
+    slowMs: Math.max(intervalMs, Math.min(4 * intervalMs, SLOW_CADENCE_CAP_MS, recoveryBound)),
   };
 }
 

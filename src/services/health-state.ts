@@ -39,7 +39,7 @@ export function nextHealthState(current: HealthCounters, check: Check, threshold
     consecutiveSuccesses,
     transitionReason: status === current.status ? null : reason,
   });
-  const failure = `${consecutiveFailures} consecutive failed check${consecutiveFailures === 1 ? '' : 's'}${check.errorMessage ? `: ${check.errorMessage}` : ''}`;
+  const failure = `${inARow(consecutiveFailures, 'failed')}${check.errorMessage ? `: ${check.errorMessage}` : ''}`;
 
   if (check.provisioning) return decide('PROVISIONING', 'provisioning');
   if (!check.healthy && check.permanent) return decide('ERROR', `permanent failure: ${check.errorMessage ?? 'unknown'}`);
@@ -52,7 +52,12 @@ export function nextHealthState(current: HealthCounters, check: Check, threshold
     case 'INACTIVE':
     case 'ERROR':
       return check.healthy && consecutiveSuccesses >= thresholds.healthyThreshold
-        ? decide('ACTIVE', `${consecutiveSuccesses} consecutive successful checks`)
+        ? decide('ACTIVE', inARow(consecutiveSuccesses, 'successful'))
         : decide(current.status, '');
   }
+}
+
+/** "1 consecutive failed check", "3 consecutive successful checks". */
+function inARow(count: number, outcome: 'failed' | 'successful'): string {
+  return `${count} consecutive ${outcome} check${count === 1 ? '' : 's'}`;
 }

@@ -14,7 +14,7 @@ export function parseLimit(limit: number | undefined): number {
 
 /** The cursor hides the keyset (the last name) so clients cannot depend on its form. */
 export function encodeCursor(lastName: string): string {
-  return Buffer.from(JSON.stringify({ after: lastName }), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify({ after: lastName })).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): string {

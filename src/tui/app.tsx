@@ -148,6 +148,13 @@ export function Dashboard(props: DashboardProps) {
     if (props.exitAfterFirstPoll && fleet.polls > 0) exit();
   }, [props.exitAfterFirstPoll, fleet.polls, exit]);
 
+  // A refused token stays refused: rather than "STALE, retrying" for ever, the dashboard ends and
+  // the CLI says why, with its hint (exit 4).
+  const refused = fleet.error?.refused ?? null;
+  useEffect(() => {
+    if (refused !== null) exit(refused);
+  }, [refused, exit]);
+
   // A gateway decommissioned elsewhere closes its detail view.
   useEffect(() => {
     if (view.kind === 'detail' && fleet.gateways !== null && detailGateway === undefined) {

@@ -1,14 +1,16 @@
 /**
  * The gateway table's columns, fitted to the terminal: each column takes the width its content
  * needs (within a cap); when the row is too wide, ENVIRONMENTS is cut with an ellipsis, then the
- * least useful columns go, then NAME and STATUS are cut. Pure, so it is tested without Ink.
+ * least useful columns go. NAME is cut only when NAME and STATUS alone are wider than the
+ * terminal. Pure, so it is tested without Ink.
  *
  * @example
  * const layout = fitColumns(GATEWAY_TABLE, rows, 80);
  * layout.map((column) => cell(column.value(row), column.width, column.align));
  */
 import type { Gateway, GatewayMetricsReport } from '../domain/types.js';
-import { statusWithAge } from '../output/age.js';
+import { age } from '../output/age.js';
+import { NAME_MAX } from '../domain/validation.js';
 
 /** What a row of the table is made of: the gateway and, when fetched, its metrics. */
 export interface GatewayRow {
@@ -38,10 +40,12 @@ export const MARKER_WIDTH = 2;
 const dash = (value: number | null | undefined, format: (n: number) => string) => (value === null || value === undefined ? '-' : format(value));
 
 export const GATEWAY_TABLE: TableColumn<GatewayRow>[] = [
-  { header: 'NAME', value: (r) => r.gateway.name, min: 8, max: 40, align: 'left', keep: 100 },
+  // A name is never cut while the essential columns fit (see fitColumns).
+  { header: 'NAME', value: (r) => r.gateway.name, min: NAME_MAX, max: NAME_MAX, align: 'left', keep: 100 },
   { header: 'TYPE', value: (r) => r.gateway.type, min: 7, max: 7, align: 'left', keep: 40 },
   { header: 'ENVIRONMENTS', value: (r) => r.gateway.environments.map((e) => e.name).join(',') || '-', min: 12, max: 32, align: 'left', keep: 50 },
-  { header: 'STATUS', value: (r, now) => statusWithAge(r.gateway, now), min: 10, max: 24, align: 'left', keep: 100 },
+  { header: 'STATUS', value: (r) => r.gateway.status, min: 8, max: 12, align: 'left', keep: 100 },
+  { header: 'CHECKED', value: (r, now) => age(r.gateway.lastCheckedAt, now), min: 7, max: 7, align: 'right', keep: 45 },
   { header: 'RESPONSE', value: (r) => dash(r.gateway.responseTimeMs, (ms) => `${ms}ms`), min: 8, max: 9, align: 'right', keep: 30 },
   { header: 'RESOURCES', value: (r) => dash(r.metrics?.resourceCount, String), min: 9, max: 9, align: 'right', keep: 10 },
   { header: 'REQ/S', value: (r) => dash(r.metrics?.requestRate, (n) => n.toFixed(1)), min: 6, max: 9, align: 'right', keep: 25 },

@@ -4,6 +4,7 @@
  * apart from the React hooks: the dashboard command imports it without loading React.
  */
 import type { Client } from '../client/client.js';
+import { AgentgwError } from '../domain/errors.js';
 import type { Gateway } from '../domain/types.js';
 
 /** How the first fetch of the gateways ended, and when. */
@@ -17,4 +18,9 @@ export async function firstPoll(client: Client, now: () => Date = () => new Date
   } catch (error) {
     return { ok: false, error, at: now() };
   }
+}
+
+/** 401 or 403 from the daemon: the token is missing, wrong, expired, revoked or lacks the scope. */
+export function isRefusal(error: unknown): error is AgentgwError {
+  return error instanceof AgentgwError && (error.status === 401 || error.status === 403);
 }

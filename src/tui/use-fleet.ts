@@ -8,13 +8,15 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
 import type { Environment, Gateway } from '../domain/types.js';
-import type { FirstPoll } from './first-poll.js';
+import { isRefusal, type FirstPoll } from './first-poll.js';
 
 export interface FleetError {
   message: string;
   hint: string | null;
   /** When polls started failing: the data is stale since then. */
   since: Date;
+  /** The daemon refused the token (401/403): polling again will not help. */
+  refused: AgentgwError | null;
 }
 
 export interface Fleet {
@@ -40,8 +42,9 @@ const EMPTY_FLEET: Fleet = { gateways: null, environments: null, updatedAt: null
 function fleetError(error: unknown, since: Date): FleetError {
   const message = error instanceof Error ? error.message : String(error);
   const hint = error instanceof AgentgwError ? (error.hint ?? null) : null;
-  return { message, hint, since };
+  return { message, hint, since, refused: isRefusal(error) ? error : null };
 }
+
 
 function fleetAfter(first: FirstPoll | undefined): Fleet {
   if (first === undefined) return EMPTY_FLEET;
@@ -67,6 +70,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
     inFlight.current = true;
     clearTimeout(timer.current);
     let counted = gatewaysKnown;
+    let refused = false;
     try {
       // The table needs the gateways only (they carry their environments' names): it is drawn
       // before the environments list arrives.
@@ -81,6 +85,8 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
       setFleet((f) => ({ ...f, environments }));
     } catch (error) {
       if (!mounted.current) return;
+      // A refused token stays refused: no further poll (the dashboard ends on it).
+      refused = isRefusal(error);
       setFleet((f) => ({ ...f, error: fleetError(error, f.error?.since ?? settings.current.now()), polls: counted ? f.polls : f.polls + 1 }));
     } finally {
       inFlight.current = false;
@@ -88,7 +94,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
         if (again.current) {
           again.current = false;
           void poll();
-        } else if (!settings.current.paused) {
+        } else if (!settings.current.paused && !refused) {
           timer.current = setTimeout(() => void poll(), settings.current.refreshMs);
         }
       }

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/domain/errors.js';
+import { startGatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { createHarness, snapshot, type BackendMode, type Harness } from '../support/harness.js';
 import { rejection } from '../support/rejection.js';
 
@@ -84,6 +85,15 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(error.status).toBe(412);
     });
 
+    it('refuses an update with nothing to change, and changes nothing', async () => {
+      const before = await snapshot(h.runtime);
+      const error = await rejection(h.client.environments.update('staging', {}));
+      expect(error.code).toBe('AGW_VALIDATION');
+      expect(error.exitCode).toBe(ExitCode.usage);
+      expect(error.message).toMatch(/^nothing to update/);
+      expect(await snapshot(h.runtime)).toBe(before);
+    });
+
     it('reports an unknown environment as not found', async () => {
       const error = await rejection(h.client.environments.get('nowhere'));
       expect(error.code).toBe('AGW_NOT_FOUND');
@@ -110,6 +120,39 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(h.sim.stats('gw-a').healthChecks).toBeGreaterThanOrEqual(1);
     });
 
+    it('registers a controller shaped like a real one (management and admin on two ports) from its management URL alone', async () => {
+      const controller = await startGatewaySimulator({ mode: 'single', gateways: [{ name: 'real-shape' }] });
+      try {
+        expect((await fetch(`${controller.baseUrl}/health`)).status).toBe(404);
+        const gateway = await h.client.gateways.register({ name: 'gw-two-ports', gatewayType: 'EGRESS', adapterConfig: { controlPlaneUrl: controller.baseUrl } });
+        const healthUrl = `${controller.adminBaseUrl}/api/admin/v1/health`;
+        // Where health was found is stored and shown; the endpoint defaults to the control-plane URL (the seed's Gateway Response).
+        expect(gateway).toMatchObject({ status: 'ACTIVE', controlPlaneUrl: controller.baseUrl, endpoint: controller.baseUrl, adapterConfig: { healthUrl } });
+        expect((await h.client.gateways.get('gw-two-ports')).adapterConfig.healthUrl).toBe(healthUrl);
+        const checks = controller.stats('real-shape').healthChecks;
+        expect((await h.client.gateways.health('gw-two-ports')).status).toBe('ACTIVE');
+        expect(controller.stats('real-shape').healthChecks).toBe(checks + 1);
+        // The management port's /health was asked once: by this test, to show it is not there.
+        expect(controller.stats('real-shape').requests['GET /health']).toBe(1);
+        await h.client.gateways.delete('gw-two-ports');
+      } finally {
+        await controller.close();
+      }
+    });
+
+    it('an --endpoint given at registration is kept', async () => {
+      // gw-a's controller under a second name, as the test only needs a controller that answers.
+      const gateway = await h.client.gateways.register({
+        name: 'gw-endpoint',
+        gatewayType: 'EGRESS',
+        environmentIds: [],
+        adapterConfig: { controlPlaneUrl: h.sim.urlOf('gw-a'), endpoint: 'https://ai.example.com/' },
+        allowDuplicateUrl: true,
+      });
+      expect(gateway.endpoint).toBe('https://ai.example.com');
+      await h.client.gateways.delete('gw-endpoint');
+    });
+
     it('answers the seed’s environment query with exactly the right rows', async () => {
       await register('gw-b', {}, ['production', 'staging']);
       await h.client.gateways.register({ name: 'gw-c', gatewayType: 'INGRESS', environmentIds: ['production'], adapterConfig: { controlPlaneUrl: h.sim.urlOf('gw-c') } });
@@ -121,6 +164,17 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(await names({ type: 'INGRESS' })).toEqual(['gw-c']);
       expect(await names({ status: 'INACTIVE' })).toEqual([]);
       expect((await h.client.environments.gateways('staging')).map((g) => g.name)).toEqual(['gw-b', 'gw-d']);
+    });
+
+    it('refuses a filter on an unknown environment instead of answering an empty list', async () => {
+      for (const read of [() => h.client.gateways.list({ environment: 'typo' }), () => h.client.gateways.listPage({ environment: 'typo', type: 'EGRESS' }, { limit: 10 })]) {
+        const error = await rejection(read());
+        expect(error.code).toBe('AGW_NOT_FOUND');
+        expect(error.status).toBe(404);
+        expect(error.message).toBe('environment "typo" not found');
+      }
+      expect((await rejection(h.client.environments.gateways('typo'))).code).toBe('AGW_NOT_FOUND');
+      expect((await rejection(h.client.gateways.addEnvironment('gw-a', 'typo'))).status).toBe(404);
     });
 
     it('pages through a list with an opaque cursor', async () => {
@@ -155,8 +209,10 @@ describe.each(MODES)('contract: %s', (mode) => {
         h.client.gateways.register({ name: 'gw-x', gatewayType: 'EGRESS', adapterConfig: { controlPlaneUrl: 'http://127.0.0.1:9' } }),
       );
       expect(error.code).toBe('AGW_GATEWAY_UNREACHABLE');
-      expect(error.message).toContain('http://127.0.0.1:9');
-      expect(error.message).toContain('connection refused');
+      // Every URL health could be at, each with its cause.
+      for (const url of ['http://127.0.0.1:9092/api/admin/v1/health', 'http://127.0.0.1:11/api/admin/v1/health', 'http://127.0.0.1:9/health']) {
+        expect(error.message).toContain(`${url} (connection refused`);
+      }
       expect(await snapshot(h.runtime)).toBe(before);
     });
 
@@ -222,6 +278,16 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(error.message).not.toContain('wrong');
     });
 
+    it('refuses a gateway update with nothing to change, and changes nothing', async () => {
+      const before = await snapshot(h.runtime);
+      for (const input of [{}, { adapterConfig: {} }]) {
+        const error = await rejection(h.client.gateways.update('gw-a', input));
+        expect(error.code).toBe('AGW_VALIDATION');
+        expect(error.message).toMatch(/^nothing to update/);
+      }
+      expect(await snapshot(h.runtime)).toBe(before);
+    });
+
     it('updates the display name, and re-validates a changed URL before storing it', async () => {
       const renamed = await h.client.gateways.update('gw-a', { displayName: 'Gateway A' });
       expect(renamed.displayName).toBe('Gateway A');
@@ -231,6 +297,8 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect(await snapshot(h.runtime)).toBe(before);
       const moved = await h.client.gateways.update('gw-a', { adapterConfig: { controlPlaneUrl: h.sim.urlOf('gw-d') } });
       expect(moved.controlPlaneUrl).toBe(h.sim.urlOf('gw-d'));
+      // Health is looked for again at the new URL.
+      expect(moved.adapterConfig.healthUrl).toBe(`${h.sim.adminUrlOf('gw-d')}/api/admin/v1/health`);
       const stale = await rejection(h.client.gateways.update('gw-a', { displayName: 'A' }, { ifVersion: 1 }));
       expect(stale.status).toBe(412);
     });
@@ -243,6 +311,20 @@ describe.each(MODES)('contract: %s', (mode) => {
       expect((await h.client.gateways.environments('gw-c')).map((e) => e.name)).toEqual(['production']);
       const error = await rejection(h.client.gateways.removeEnvironment('gw-c', 'staging'));
       expect(error.code).toBe('AGW_NOT_FOUND');
+    });
+
+    it('reads the last recorded check without calling the gateway or writing anything', async () => {
+      const live = await h.client.gateways.health('gw-c');
+      const requests = h.sim.stats('gw-c').totalRequests;
+      const before = await snapshot(h.runtime);
+      h.sim.setFaults('gw-c', { down: true });
+      try {
+        expect(await h.client.gateways.lastHealth('gw-c')).toEqual(live);
+        expect(h.sim.stats('gw-c').totalRequests).toBe(requests);
+        expect(await snapshot(h.runtime)).toBe(before);
+      } finally {
+        h.sim.setFaults('gw-c', { down: false });
+      }
     });
 
     it('checks health on demand in the seed’s shape, and follows the state machine', async () => {
@@ -265,7 +347,7 @@ describe.each(MODES)('contract: %s', (mode) => {
     it('reports metrics with nulls and reasons where there is no source', async () => {
       const metrics = await h.client.gateways.metrics('gw-b');
       expect(metrics).toMatchObject({ resourceCount: 0, providerCount: 0, proxyCount: 0, mcpCount: 0, requestRate: null, errorRate: null });
-      expect(metrics.unavailable.requestRate).toContain('metricsUrl');
+      expect(metrics.unavailable.requestRate).toBe('no metrics URL: set one with `agentgw gateway update gw-b --metrics-url URL`');
       for (const field of ['gatewayId', 'averageLatency', 'timestamp']) expect(metrics).toHaveProperty(field);
     });
 

@@ -118,7 +118,7 @@ describe('bearer tokens on a daemon with auth required', () => {
     expectProblem(await http(t.url, 'PUT', '/api/v1/gateways/gw-of-a', { token: b, body: { displayName: 'hijacked' } }), 404);
     expectProblem(await http(t.url, 'DELETE', `/api/v1/gateways/${gw.body.uuid}`, { token: b }), 404);
     expectProblem(await http(t.url, 'POST', `/api/v1/gateways/gw-of-a/environments/only-in-b`, { token: b }), 404);
-    expectProblem(await http(t.url, 'POST', `/api/v1/gateways/gw-of-a/environments/only-in-b`, { token: a }), 400, 'AGW_VALIDATION');
+    expectProblem(await http(t.url, 'POST', `/api/v1/gateways/gw-of-a/environments/only-in-b`, { token: a }), 404, 'AGW_NOT_FOUND');
     expect((await http(t.url, 'GET', '/api/v1/gateways', { token: b })).body.gateways).toEqual([]);
     expect((await http(t.url, 'GET', '/api/v1/environments', { token: b })).body.environments.map((e: { name: string }) => e.name)).toEqual(['only-in-b']);
     expectProblem(await http(t.url, 'GET', `/api/v1/environments/${envB.body.uuid}`, { token: a }), 404);
@@ -162,13 +162,73 @@ describe('bearer tokens on a daemon with auth required', () => {
     const after = await cli.run(['env', 'list', ...remote, '--token', token]);
     expect(after.exitCode).toBe(4);
     expect(after.stderr).toContain('invalid, expired or revoked');
-    expect((await cli.run(['token', 'list', ...remote])).exitCode).toBe(2);
+    // Over the daemon, token commands need a token of the admin scope.
+    expect((await cli.run(['token', 'list', ...remote])).exitCode).toBe(4);
     expect((await cli.run(['token', 'create', 'x', '--scope', 'root', ...db])).exitCode).toBe(2);
     expect((await cli.run(['token', 'create', 'y', '--expires', 'soon', ...db])).exitCode).toBe(2);
     expect((await cli.run(['token', 'create', 'cli-token', ...db])).exitCode).toBe(5);
     expect((await cli.run(['token', 'revoke', 'nope', '--yes', ...db])).exitCode).toBe(1);
     // Sixteen CLI processes, one after another: generous on a busy machine.
   }, 120_000);
+
+  it('manages tokens over REST, for the admin scope only, in the caller’s organization', async () => {
+    for (const scope of ['read', 'write'] as const) {
+      for (const [method, path, body] of [['GET', '/api/v1/tokens'], ['POST', '/api/v1/tokens', { name: 'nope' }], ['DELETE', '/api/v1/tokens/t-read']] as const) {
+        const refused = await http(t.url, method, path, { token: tokens[scope], ...(body === undefined ? {} : { body }) });
+        expectProblem(refused, 403, 'AGW_FORBIDDEN');
+        expect(refused.body.detail).toContain('needs admin');
+      }
+    }
+    expect((await new TokenService(t.runtime.context()).list()).map((x) => x.name)).not.toContain('nope');
+
+    const created = await http(t.url, 'POST', '/api/v1/tokens', { token: tokens.admin, body: { name: 'rest-made', scope: 'write', expiresInSeconds: 3600 } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.headers['cache-control']).toBe('no-store');
+    expect(created.body).toMatchObject({ name: 'rest-made', scope: 'write', status: 'active', token: expect.stringMatching(/^agw_/) });
+    expect(new Date(created.body.expiresAt).getTime() - Date.now()).toBeGreaterThan(3500_000);
+    expect((await http(t.url, 'POST', '/api/v1/environments', { token: created.body.token, body: { name: 'by-rest-token' } })).status).toBe(201);
+
+    const listed = await http(t.url, 'GET', '/api/v1/tokens', { token: tokens.admin });
+    expect(listed.status).toBe(200);
+    expect(listed.body.tokens.map((x: { name: string }) => x.name)).toEqual(expect.arrayContaining(['rest-made', 't-admin']));
+    expect(listed.text).not.toContain(created.body.token);
+    expect(listed.body.tokens.map((x: { name: string }) => x.name)).not.toContain('t-b');
+
+    expectProblem(await http(t.url, 'POST', '/api/v1/tokens', { token: tokens.admin, body: { name: 'rest-made' } }), 409, 'AGW_TOKEN_EXISTS');
+    expectProblem(await http(t.url, 'POST', '/api/v1/tokens', { token: tokens.admin, body: { name: 'x', scope: 'root' } }), 400);
+    expectProblem(await http(t.url, 'DELETE', '/api/v1/tokens/no-such-token', { token: tokens.admin }), 404, 'AGW_NOT_FOUND');
+    const revoked = await http(t.url, 'DELETE', '/api/v1/tokens/rest-made', { token: tokens.admin });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({ name: 'rest-made', status: 'revoked' });
+    expectProblem(await http(t.url, 'GET', '/api/v1/environments', { token: created.body.token }), 401);
+
+    // The CLI, through the daemon, with an admin token.
+    const cli = cliEnvironment();
+    const remote = ['--server', t.url, '--token', tokens.admin!];
+    const made = await cli.run(['token', 'create', 'cli-remote', '--scope', 'read', ...remote]);
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect(made.stdout.trim()).toMatch(/^agw_[0-9A-Za-z]{43}$/);
+    const list = await cli.run(['token', 'list', '-o', 'json', ...remote]);
+    expect(JSON.parse(list.stdout).tokens.find((x: { name: string }) => x.name === 'cli-remote')).toMatchObject({ scope: 'read', status: 'active' });
+    expect((await cli.run(['token', 'revoke', 'cli-remote', '--yes', ...remote])).exitCode).toBe(0);
+    expect((await cli.run(['token', 'list', '--server', t.url, '--token', tokens.write!])).exitCode).toBe(4);
+  }, 60_000);
+});
+
+describe('tokens over REST on a daemon without authentication', () => {
+  it('are refused: anyone who can reach it could mint tokens', async () => {
+    const open = await startTestDaemon({ prefix: 'noauth' });
+    try {
+      for (const [method, path, body] of [['GET', '/api/v1/tokens'], ['POST', '/api/v1/tokens', { name: 'minted' }], ['DELETE', '/api/v1/tokens/x']] as const) {
+        const refused = await http(open.url, method, path, body === undefined ? {} : { body });
+        expectProblem(refused, 403, 'AGW_FORBIDDEN');
+        expect(refused.body.hint).toContain('--database');
+      }
+      expect(await new TokenService(open.runtime.context()).list()).toEqual([]);
+    } finally {
+      await open.close();
+    }
+  });
 });
 
 describe('binding beyond loopback', () => {

@@ -161,10 +161,19 @@ const ENDPOINTS: Array<{ endpoint: string; run: (c: Context) => Promise<void> }>
   {
     endpoint: 'GET /api/v1/gateways/{id}/health',
     async run(c) {
+      // A live check is POST …/health-checks: one call to the gateway, recorded.
+      const checks = c.sim.stats('gw-a').healthChecks;
+      const live = await call(c, 'POST', `/api/v1/gateways/${c.ids.gw}/health-checks`);
+      expectShape(live, 201, GatewayHealthSchema, ['gatewayId', 'status', 'lastHeartbeat', 'responseTime', 'errorMessage', 'checkedAt']);
+      expect(live.headers.location).toBe(`/api/v1/gateways/${c.ids.gw}/health`);
+      expect(c.sim.stats('gw-a').healthChecks).toBe(checks + 1);
+      // GET answers the check last recorded, without calling the gateway.
       const r = await call(c, 'GET', `/api/v1/gateways/${c.ids.gw}/health`);
       expectShape(r, 200, GatewayHealthSchema, ['gatewayId', 'status', 'lastHeartbeat', 'responseTime', 'errorMessage', 'checkedAt']);
       expect(r.body).toMatchObject({ gatewayId: c.ids.gw, status: 'ACTIVE', errorMessage: null });
       expect(r.body.responseTime).toMatch(/^\d+ms$/);
+      expect(r.body).toEqual(live.body);
+      expect(c.sim.stats('gw-a').healthChecks).toBe(checks + 1);
     },
   },
   {

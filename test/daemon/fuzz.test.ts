@@ -26,7 +26,7 @@ interface Route {
   body?: TSchema;
 }
 
-/** Every route the daemon serves (the seed's 16, the probes, metrics and the OpenAPI document). */
+/** Every route the daemon serves (the seed's 16, live checks, tokens, the probes, metrics and the OpenAPI document). */
 const ROUTES: Route[] = [
   { method: 'POST', path: '/api/v1/environments', body: S.CreateEnvironmentBody },
   { method: 'GET', path: '/api/v1/environments', query: S.ListEnvironmentsQuery },
@@ -43,7 +43,12 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/api/v1/gateways/:id/environments/:envId' },
   { method: 'GET', path: '/api/v1/gateways/:id/environments' },
   { method: 'GET', path: '/api/v1/gateways/:id/health' },
+  { method: 'POST', path: '/api/v1/gateways/:id/health-checks' },
   { method: 'GET', path: '/api/v1/gateways/:id/metrics' },
+  { method: 'GET', path: '/api/v1/tokens' },
+  { method: 'POST', path: '/api/v1/tokens', body: S.CreateTokenBody },
+  // `:id` stands for the token's name: the generator fills in ids.
+  { method: 'DELETE', path: '/api/v1/tokens/:id' },
   { method: 'GET', path: '/healthz' },
   { method: 'GET', path: '/readyz' },
   { method: 'GET', path: '/metrics' },

@@ -219,7 +219,7 @@ describe('a page of rendered gateways', () => {
     }
   });
 
-  it('follows an environment deleted and created again under its name, and reads an unknown one as empty', async () => {
+  it('follows an environment deleted and created again under its name, and refuses an unknown one (never an empty page)', async () => {
     const { gateways, environments } = servicesOver();
     const mappings = new MappingRepository(store);
     const byName: GatewayFilter = { environment: 'phoenix' };
@@ -230,7 +230,8 @@ describe('a page of rendered gateways', () => {
     expect(firstBody).toContain('"name":"edge-1"');
     // The uuid read for the name is remembered: the next page must not trust it blindly.
     await environments.delete('phoenix', { force: true });
-    expect(await renderedBody(byName, { limit: 10 })).toBe('{"gateways":[],"nextCursor":null}');
+    await expect(renderedBody(byName, { limit: 10 })).rejects.toMatchObject({ code: 'AGW_NOT_FOUND', message: 'environment "phoenix" not found' });
+    await expect(presentedBody(byName, { limit: 10 })).rejects.toMatchObject({ code: 'AGW_NOT_FOUND' });
     const second = await environments.create({ name: 'phoenix', displayName: 'Phoenix again' });
     await mappings.add((await gateways.require('edge-2')).uuid, second.uuid, new Date());
     const secondBody = await renderedBody(byName, { limit: 10 });
@@ -239,8 +240,8 @@ describe('a page of rendered gateways', () => {
     expect(secondBody).not.toContain('"name":"edge-1"');
     const byUuid: GatewayFilter = { environment: second.uuid.toUpperCase() };
     expect(await renderedBody(byUuid, { limit: 10 })).toBe(secondBody);
-    expect(await renderedBody({ environment: first.uuid }, { limit: 10 })).toBe('{"gateways":[],"nextCursor":null}');
-    expect(await presentedBody({ environment: first.uuid }, { limit: 10 })).toBe('{"gateways":[],"nextCursor":null}');
+    await expect(renderedBody({ environment: first.uuid }, { limit: 10 })).rejects.toMatchObject({ code: 'AGW_NOT_FOUND' });
+    await expect(presentedBody({ environment: first.uuid }, { limit: 10 })).rejects.toMatchObject({ code: 'AGW_NOT_FOUND' });
     await environments.delete('phoenix', { force: true });
   });
 

@@ -79,11 +79,12 @@ describe('agentgw serve', () => {
 
   it('on SIGTERM finishes the request in flight, refuses new ones, and exits 0', async () => {
     sim.setFaults('slow', { latencyMs: 1500 });
-    const inFlight = http(url, 'GET', '/api/v1/gateways/logged/health');
+    // A live check: it waits on the slow gateway.
+    const inFlight = http(url, 'POST', '/api/v1/gateways/logged/health-checks');
     await new Promise((resolve) => setTimeout(resolve, 400));
     daemon.kill('SIGTERM');
     const answered = await inFlight;
-    expect(answered.status, answered.text).toBe(200);
+    expect(answered.status, answered.text).toBe(201);
     expect(answered.body.status).toBe('ACTIVE');
     const result = await daemon;
     expect(result.exitCode).toBe(0);

@@ -46,13 +46,14 @@ describe('the embedded default (SQLite in the data dir)', () => {
 
   it('registers a gateway exactly as the README shows, and lists it ACTIVE', async () => {
     const registered = await cli.run(['gateway', 'register', 'prod-gw-1', '--control-plane-url', url('gw-1'), '--type', 'EGRESS', '--env', 'production']);
-    expect(registered.stderr).toBe('');
+    // Where health was found from the management URL alone is said, on stderr.
+    expect(registered.stderr).toMatch(/^gateway "prod-gw-1": health found at http:\/\/127\.0\.0\.1:\d+\/gateways\/gw-1\/api\/admin\/v1\/health \(pass --admin-url to choose another\)\n$/);
     expect(registered.exitCode).toBe(0);
     expect(registered.stdout).toContain('prod-gw-1');
     const listed = await cli.run(['gateway', 'list', '--env', 'production', '--type', 'EGRESS', '--status', 'ACTIVE']);
     expect(listed.exitCode).toBe(0);
     const [row] = listed.stdout.trim().split('\n');
-    expect(row!.split('\t').slice(0, 4)).toEqual(['prod-gw-1', 'EGRESS', expect.stringMatching(/^ACTIVE \d+s$/), 'production']);
+    expect(row!.split('\t').slice(0, 5)).toEqual(['prod-gw-1', 'EGRESS', 'ACTIVE', expect.stringMatching(/^\d+s$/), 'production']);
   });
 
   it('prints the seed’s resource with -o json and names with -o name', async () => {
@@ -171,13 +172,16 @@ describe('the embedded default (SQLite in the data dir)', () => {
   it('documents the exit codes, and completes commands for bash, zsh and fish', async () => {
     const codes = await cli.run(['help', 'exit-codes']);
     expect(codes.exitCode).toBe(0);
-    for (const code of ['0', '1', '2', '3', '4', '5', '130']) expect(codes.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
+    for (const code of ['0', '1', '2', '3', '4', '5', '6', '8', '130']) expect(codes.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
+    // The scripts ask the command tree itself (agentgw __complete), as gh's and kubectl's do.
     for (const shell of ['bash', 'zsh', 'fish']) {
       const script = await cli.run(['completion', shell]);
       expect(script.exitCode).toBe(0);
-      expect(script.stdout).toContain('register');
-      expect(script.stdout).toContain('control-plane-url');
+      expect(script.stdout).toContain('agentgw __complete');
     }
+    expect((await cli.run(['__complete', 'gateway', 're'])).stdout).toBe('register\n');
+    expect((await cli.run(['__complete', 'gateway', 'register', 'gw', '--control'])).stdout).toBe('--control-plane-url\n');
+    expect((await cli.run(['completion', 'tcsh'])).exitCode).toBe(2);
     expect((await cli.run(['completion', 'tcsh'])).exitCode).toBe(2);
   });
 

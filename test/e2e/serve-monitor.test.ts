@@ -107,7 +107,7 @@ describe('agentgw serve on SQLite', () => {
     const local = await cli.run(['--database', `sqlite:${join(cli.dataDir, 'agentgw.sqlite')}`, 'gateway', 'health', 'gw-3', '--history', '-o', 'json']);
     expect(local.stdout).toBe(history.stdout);
     const table = await cli.run([...remote, 'gateway', 'health', 'gw-3', '--history']);
-    expect(table.stdout.split('\n')[0]!.split('\t').slice(2, 5)).toEqual(['ACTIVE', 'INACTIVE', 'network']);
+    expect(table.stdout.split('\n')[0]!.split('\t').slice(1, 4)).toEqual(['ACTIVE', 'INACTIVE', 'network']);
     await setFaults('gw-3', { down: null });
   });
 
@@ -125,7 +125,8 @@ describe('agentgw serve on SQLite', () => {
     expect(result.exitCode).toBe(130);
     const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; status: string });
     expect(lines.slice(0, 3).map((gateway) => gateway.name)).toEqual(['gw-1', 'gw-2', 'gw-3']);
-    expect(String(result.stderr)).toContain('watch stopped by SIGINT');
+    // Ctrl-C is the person's own doing: it ends the watch without an error.
+    expect(String(result.stderr)).toBe('');
   });
 
   it('leaves no lock behind when killed: the next daemon starts', async () => {

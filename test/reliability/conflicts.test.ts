@@ -15,7 +15,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { createTestSchema, POSTGRES_BASE_URL, type TestSchema } from '../support/postgres.js';
-import { FaultProxy } from './fault-proxy.js';
+import { ControllerProxy } from './fault-proxy.js';
 import { CANARY, canaryCredentials, cli, daemonConfig, isProblem, logTrouble, pool, prng, request, Scenario, show, type Answer, type ServeProcess, startServe } from './support.js';
 
 const OPERATIONS = 1200;
@@ -29,14 +29,14 @@ const s = new Scenario('conflicts', 'concurrent conflicting mutations over HTTP 
 
 let schema: TestSchema;
 let sim: GatewaySimulator;
-let simProxy: FaultProxy;
+let simProxy: ControllerProxy;
 const daemons: ServeProcess[] = [];
 let db: postgres.Sql;
 
 beforeAll(async () => {
   schema = createTestSchema('battery_conflicts');
   sim = await startGatewaySimulator({ gateways: GATEWAYS.map((name) => ({ name, auth: { username: CANARY.username, password: CANARY.password } })) });
-  simProxy = await FaultProxy.start({ host: '127.0.0.1', port: sim.port });
+  simProxy = await ControllerProxy.start(sim);
   // Monitors off: this scenario is about the API's writes, and a status change by a monitor
   // would bump versions under the clients' feet (that is legitimate, but not what is measured).
   daemons.push(await startServe(s, 'replica a', { config: daemonConfig(schema.url), args: ['--no-monitor'] }));

@@ -281,3 +281,56 @@ export class FaultProxy {
     }
   }
 }
+
+/**
+ * One fault proxy in front of each listener of a gateway-controller simulator, the admin one on
+ * the management proxy's port + 2, as on a real controller: a daemon given the proxied management
+ * URL alone finds the admin API (health) behind the admin proxy. Faults go to both.
+ */
+export class ControllerProxy {
+  private constructor(
+    readonly management: FaultProxy,
+    readonly admin: FaultProxy,
+  ) {}
+
+  static async start(sim: { port: number; adminPort: number }): Promise<ControllerProxy> {
+    for (let attempt = 1; ; attempt++) {
+      const management = await FaultProxy.start({ host: '127.0.0.1', port: sim.port });
+      try {
+        return new ControllerProxy(management, await FaultProxy.start({ host: '127.0.0.1', port: sim.adminPort }, { port: management.port + 2 }));
+      } catch (error) {
+        await management.close();
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === 20) throw error;
+      }
+    }
+  }
+
+  get port(): number {
+    return this.management.port;
+  }
+
+  get stats(): { management: FaultProxyStats; admin: FaultProxyStats } {
+    return { management: this.management.stats, admin: this.admin.stats };
+  }
+
+  get faultsInjected(): number {
+    return this.management.faultsInjected + this.admin.faultsInjected;
+  }
+
+  set(mode: FaultMode): void {
+    this.management.set(mode);
+    this.admin.set(mode);
+  }
+
+  cut(): number {
+    return this.management.cut() + this.admin.cut();
+  }
+
+  async window(mode: FaultMode, ms: number): Promise<void> {
+    await Promise.all([this.management.window(mode, ms), this.admin.window(mode, ms)]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.management.close(), this.admin.close()]);
+  }
+}

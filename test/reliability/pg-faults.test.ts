@@ -20,7 +20,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
-import { FaultProxy, type FaultMode } from './fault-proxy.js';
+import { ControllerProxy, FaultProxy, type FaultMode } from './fault-proxy.js';
 import { canRunPrivatePostgres, PrivatePostgres } from './private-postgres.js';
 import {
   CANARY,
@@ -60,11 +60,11 @@ const simScenario = new Scenario('sim-faults', 'gateway connections faulted thro
 let pg: PrivatePostgres;
 let pgProxy: FaultProxy;
 let sim: GatewaySimulator;
-let simProxy: FaultProxy;
+let simProxy: ControllerProxy;
 let daemon: ServeProcess;
 let db: postgres.Sql;
 
-/** The gateway-controller URL a daemon registers: the simulator's, through the proxy. */
+/** The gateway-controller URL a daemon registers: the simulator's, through the proxy (health is found behind its admin proxy). */
 function proxiedUrl(gateway: string): string {
   return sim.urlOf(gateway).replace(`:${sim.port}/`, `:${simProxy.port}/`);
 }
@@ -127,7 +127,7 @@ beforeAll(async () => {
   sim = await startGatewaySimulator({
     gateways: Array.from({ length: SIM_GATEWAYS }, (_, k) => ({ name: `sim-${k}`, auth: { username: CANARY.username, password: CANARY.password } })),
   });
-  simProxy = await FaultProxy.start({ host: '127.0.0.1', port: sim.port });
+  simProxy = await ControllerProxy.start(sim);
   daemon = await startServe(pgScenario, 'pg-faults', {
     config: daemonConfig(pg.urlOf(pgProxy.port, 'battery'), {
       // Long enough for a busy machine, short enough for the 2 s latency window to be a failure.
@@ -345,8 +345,8 @@ describe.skipIf(!canRun)('reliability: faults under load', () => {
 
     // The sealed credentials still open and still work: every acknowledged gateway is healthy live.
     for (const { name } of acknowledged.gateways.values()) {
-      const health = await request(s, daemon.url, 'GET', `/api/v1/gateways/${name}/health`);
-      s.check(health.status === 200 && health.body.status === 'ACTIVE', `gateway ${name} not healthy after recovery: ${show(health)}`);
+      const health = await request(s, daemon.url, 'POST', `/api/v1/gateways/${name}/health-checks`);
+      s.check(health.status === 201 && health.body.status === 'ACTIVE', `gateway ${name} not healthy after recovery: ${show(health)}`);
     }
 
     // What a user sees through the CLI after the outage.
@@ -422,7 +422,8 @@ describe.skipIf(!canRun)('reliability: faults under load', () => {
       let answer: Answer;
       let expected = 200;
       if (kind <= 3) {
-        answer = await request(s, daemon.url, 'GET', `/api/v1/gateways/${target.name}/health`, { timeoutMs: ANSWER_BOUND_MS });
+        expected = 201;
+        answer = await request(s, daemon.url, 'POST', `/api/v1/gateways/${target.name}/health-checks`, { timeoutMs: ANSWER_BOUND_MS });
       } else if (kind === 4) {
         answer = await request(s, daemon.url, 'GET', `/api/v1/gateways/${target.name}/metrics`, { timeoutMs: ANSWER_BOUND_MS });
       } else if (kind === 5) {

@@ -51,17 +51,23 @@ export function cliEnvironment(extra: Record<string, string> = {}): CliEnvironme
 }
 
 export interface SimulatorProcess {
+  /** Each gateway's management URL, as printed on stdout. */
   urls: Map<string, string>;
   baseUrl: string;
+  /** Where the admin listener is (the management port + 2). */
+  adminBaseUrl: string;
+  /** A gateway's Prometheus endpoint, on the admin listener. */
+  metricsUrlOf(name: string): string;
   process: ResultPromise;
   stop(): Promise<void>;
 }
 
-/** `agentgw dev gateway-sim` as a separate process, on a random port. */
+/** `agentgw dev gateway-sim` as a separate process, on random ports. */
 export async function startSimulatorProcess(args: string[] = []): Promise<SimulatorProcess> {
   const child = execa(process.execPath, [BIN, 'dev', 'gateway-sim', '--port', '0', ...args], { reject: false, env: { NO_COLOR: '1' } });
   const urls = new Map<string, string>();
   let baseUrl = '';
+  let adminBaseUrl = '';
   await new Promise<void>((resolvePromise, rejectPromise) => {
     let buffer = '';
     const timer = setTimeout(() => rejectPromise(new Error(`simulator did not start: ${buffer}`)), 15_000);
@@ -73,9 +79,10 @@ export async function startSimulatorProcess(args: string[] = []): Promise<Simula
       }
     });
     child.stderr!.on('data', (chunk: Buffer) => {
-      const match = /listening on (\S+)/.exec(chunk.toString());
+      const match = /listening on (\S+) \(management API\); admin API on (\S+)/.exec(chunk.toString());
       if (match) {
         baseUrl = match[1]!;
+        adminBaseUrl = match[2]!;
         clearTimeout(timer);
         // The gateway lines are written before the listening line.
         setImmediate(resolvePromise);
@@ -85,6 +92,8 @@ export async function startSimulatorProcess(args: string[] = []): Promise<Simula
   return {
     urls,
     baseUrl,
+    adminBaseUrl,
+    metricsUrlOf: (name) => `${adminBaseUrl}${new URL(urls.get(name)!).pathname.replace(/\/$/, '')}/metrics`,
     process: child,
     async stop() {
       child.kill('SIGTERM');

@@ -1,12 +1,13 @@
 /**
  * Hundreds of on-premise gateways stored at once (one insert per chunk, not one registration
- * each), pointing at simulated gateway-controllers, as if they had been registered `now`.
+ * each), pointing at simulated gateway-controllers, as if they had been registered `now`: with
+ * the healthUrl registration would have found, when one is given.
  */
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../../src/store/database.js';
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
 
-export async function seedGateways(store: Store, gateways: Array<{ name: string; controlPlaneUrl: string }>, now: Date): Promise<Map<string, string>> {
+export async function seedGateways(store: Store, gateways: Array<{ name: string; controlPlaneUrl: string; healthUrl?: string }>, now: Date): Promise<Map<string, string>> {
   const { codec, db } = store;
   const uuids = new Map<string, string>();
   for (let start = 0; start < gateways.length; start += 500) {
@@ -26,7 +27,11 @@ export async function seedGateways(store: Store, gateways: Array<{ name: string;
           endpoint: null,
           region: null,
           adapter_type: 'on-premise',
-          adapter_config: codec.json({ controlPlaneUrl: g.controlPlaneUrl, apiBasePath: '/api/management/v1' }),
+          adapter_config: codec.json({
+            controlPlaneUrl: g.controlPlaneUrl,
+            apiBasePath: '/api/management/v1',
+            ...(g.healthUrl === undefined ? {} : { healthUrl: g.healthUrl }),
+          }),
           metadata: codec.json({}),
           credentials: null,
           version: 1,

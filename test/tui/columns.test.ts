@@ -16,7 +16,7 @@ const used = (width: number) => {
 
 describe('fitColumns', () => {
   it('shows every column when there is room, each as wide as its content', () => {
-    expect(headers(160)).toEqual(['NAME', 'TYPE', 'ENVIRONMENTS', 'STATUS', 'RESPONSE', 'RESOURCES', 'REQ/S', 'ERR%']);
+    expect(headers(160)).toEqual(['NAME', 'TYPE', 'ENVIRONMENTS', 'STATUS', 'CHECKED', 'RESPONSE', 'RESOURCES', 'REQ/S', 'ERR%']);
     const name = fitColumns(GATEWAY_TABLE, rows, 160, now)[0]!;
     expect(name.width).toBe('prod-eu-west-gateway-01'.length);
   });

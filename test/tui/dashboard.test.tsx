@@ -5,6 +5,7 @@
 import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Dashboard, type DashboardProps } from '../../src/tui/app.js';
+import { AuthenticationError } from '../../src/domain/errors.js';
 import { firstPoll } from '../../src/tui/first-poll.js';
 import { deployment, environment, FakeClient, gateway } from './fake-client.js';
 
@@ -63,11 +64,11 @@ describe('first render', () => {
     expect(frame).toMatch(/env all\s+type all/);
     expect(frame).toMatch(/4 gateways\s+ACTIVE 3\s+INACTIVE 1/);
     expect(frame).toMatch(/updated \d+s ago/);
-    expect(frame).toMatch(/NAME\s+TYPE\s+ENVIRONMENTS\s+STATUS\s+RESPONSE\s+RESOURCES\s+REQ\/S\s+ERR%/);
+    expect(frame).toMatch(/NAME\s+TYPE\s+ENVIRONMENTS\s+STATUS\s+CHECKED\s+RESPONSE\s+RESOURCES\s+REQ\/S\s+ERR%/);
     // Sorted by name, the first one selected.
     expect(selectedRow(frame)).toContain('api-1');
-    expect(rowOf(frame, 'edge-2')).toMatch(/edge-2\s+EGRESS\s+production,staging\s+ACTIVE \S+\s+45ms/);
-    expect(rowOf(frame, 'old-1')).toMatch(/INACTIVE since \S+\s+-/);
+    expect(rowOf(frame, 'edge-2')).toMatch(/edge-2\s+EGRESS\s+production,staging\s+ACTIVE\s+\S+\s+45ms/);
+    expect(rowOf(frame, 'old-1')).toMatch(/INACTIVE\s+\S+\s+-/);
     expect(frame).toContain('<q> quit');
     expect(frame).toContain('<d> decommission');
   });
@@ -143,7 +144,7 @@ describe('navigation', () => {
     expect(app.frame()).toMatch(/LlmProvider\/openai\s+rev 2\s+DEPLOYED/);
     expect(app.frame()).toMatch(/Mcp\/github-tools\s+rev 2\s+FAILED\s+the gateway answered 500/);
     client.setStatus('edge-1', 'INACTIVE', 'connection reset');
-    await app.until((f) => /\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+ACTIVE → INACTIVE\s+connection reset/.test(f) && f.includes('INACTIVE since'));
+    await app.until((f) => /\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+ACTIVE → INACTIVE\s+connection reset/.test(f) && f.includes('INACTIVE for'));
   });
 
   it('shows help with ? and closes it with esc', async () => {
@@ -209,7 +210,7 @@ describe('environments', () => {
     const frame = app.frame();
     expect(frame).toMatch(/production\s+Production\s+3\s+2\s+1\s+customer traffic/);
     expect(frame).toMatch(/staging\s+Staging\s+2\s+2\s+0/);
-    expect(frame).toMatch(/old-1\s+EGRESS\s+INACTIVE since/);
+    expect(frame).toMatch(/old-1\s+EGRESS\s+INACTIVE\s+checked/);
     await app.press('j');
     await app.until((f) => f.includes('Gateways in staging'));
     await app.press(KEY.enter);
@@ -231,6 +232,19 @@ describe('when the source cannot be reached', () => {
     expect(frame).toMatch(/4 gateways\s+ACTIVE 3/);
     client.unreachable = null;
     await app.until((f) => !f.includes('STALE') && f.includes('edge-1'));
+  });
+
+  it('stops polling when the daemon refuses the token (401/403), instead of retrying for ever', async () => {
+    const client = fleet();
+    const app = mount(client);
+    await app.until((f) => f.includes('edge-1'));
+    client.refusal = new AuthenticationError('token revoked', { hint: 'create a new one with: agentgw token create NAME' });
+    await vi.waitFor(() => expect(client.calls.list).toBeGreaterThan(1), { timeout: 3000, interval: 10 });
+    const polls = client.calls.list;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Polling every 40 ms, it would have asked about seven more times.
+    expect(client.calls.list).toBe(polls);
+    expect(app.frame()).not.toMatch(/retrying/);
   });
 
   it('says so when the very first poll fails', async () => {

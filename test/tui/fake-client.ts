@@ -4,7 +4,7 @@
  * count the calls it makes. The real clients are exercised by the contract suite and the tmux e2e.
  */
 import type { Client, ClientDescription } from '../../src/client/client.js';
-import { ConflictError, NotFoundError, UnavailableError } from '../../src/domain/errors.js';
+import { ConflictError, NotFoundError, UnavailableError, type AgentgwError } from '../../src/domain/errors.js';
 import type { Deployment } from '../../src/domain/resources.js';
 import type { Environment, Gateway, GatewayMetricsReport, GatewayStatus, GatewayType } from '../../src/domain/types.js';
 import type { GatewayStatusEvent } from '../../src/services/health-history.js';
@@ -72,6 +72,8 @@ export class FakeClient implements Client {
   environmentList: Environment[];
   /** When set, every call fails as an unreachable daemon would. */
   unreachable: string | null = null;
+  /** When set, every call fails with it, as a daemon refusing the token would (401/403). */
+  refusal: AgentgwError | null = null;
   /** Gateways whose metrics never answer, like a hung gateway's. */
   hangingMetrics = new Set<string>();
   /** Delay of `gateways.list`, to see whether polls overlap. */
@@ -107,6 +109,7 @@ export class FakeClient implements Client {
   }
 
   private check(): void {
+    if (this.refusal !== null) throw this.refusal;
     if (this.unreachable !== null) throw new UnavailableError(this.unreachable, { hint: 'is `agentgw serve` running?' });
   }
 
@@ -166,6 +169,7 @@ export class FakeClient implements Client {
       this.gatewayList = this.gatewayList.filter((g) => g !== found);
     },
     health: unused,
+    lastHealth: unused,
     healthHistory: async (ref) => {
       this.check();
       return { events: this.history.get(this.find(ref).uuid) ?? [] };
@@ -199,6 +203,8 @@ export class FakeClient implements Client {
   };
 
   readonly resources: Client['resources'] = { apply: unused, list: unused, get: unused, delete: unused };
+
+  readonly tokens: Client['tokens'] = { create: unused, list: unused, revoke: unused };
 
   readonly deployments: Client['deployments'] = {
     deploy: unused,

@@ -1,7 +1,8 @@
 /**
  * The on-premise adapter: talks to a WSO2 gateway-controller over its REST API
  * (`management-openapi.yaml`, or `legacy-2026-02-openapi.yaml` for older controllers), its
- * admin health endpoint, and its Prometheus endpoint.
+ * admin health endpoint (found from the management URL when no adminUrl is given: see
+ * `health-endpoints.ts`), and its Prometheus endpoint.
  *
  * @example
  * const adapter = new OnPremiseAdapter(context);
@@ -30,16 +31,17 @@ import { RESOURCE_API_VERSION, TRAFFIC_KINDS } from '../adapter.js';
 import { createHttpClient } from '../http/client.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse, type TlsOptions } from '../http/types.js';
 import { COLLECTIONS, collectionPath, CURRENT_API_BASE_PATH, hasCollection, LEGACY_API_BASE_PATH, listKey } from './collections.js';
+import { ADMIN_HEALTH_PATH, ADMIN_PORT, adminBaseUrl, healthCandidates, isHealthAnswer, LEGACY_HEALTH_PATH } from './health-endpoints.js';
 import { fromLegacyManifest, toLegacyManifest } from './legacy-shape.js';
 import { PrometheusRates } from './prometheus.js';
 
 const COUNT_FIELDS = ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount'] as const;
 const RATE_FIELDS = ['requestRate', 'errorRate', 'averageLatency'] as const;
-const ADMIN_API_PREFIX = '/api/admin/v1';
 
 const CONFIG_KEYS = [
   'controlPlaneUrl',
   'adminUrl',
+  'healthUrl',
   'metricsUrl',
   'endpoint',
   'apiBasePath',
@@ -53,6 +55,8 @@ const CONFIG_KEYS = [
 interface OnPremiseSettings {
   controlPlaneUrl: string;
   adminUrl: string | null;
+  /** Where health was found at registration, when no adminUrl was given. */
+  healthUrl: string | null;
   metricsUrl: string | null;
   apiBasePath: string;
   /** TLS for every request: the CA to trust, whether to verify. */
@@ -76,6 +80,8 @@ export class OnPremiseAdapter implements GatewayAdapter {
   readonly #rates: PrometheusRates;
   /** API layouts detected for gateways whose stored apiBasePath is still `auto`, by controlPlaneUrl. */
   readonly #detected = new Map<string, Promise<string>>();
+  /** Health URLs found for gateways stored without adminUrl or healthUrl, by controlPlaneUrl. */
+  readonly #healthUrls = new Map<string, string>();
 
   constructor(
     private readonly context: AdapterContext,
@@ -94,9 +100,9 @@ export class OnPremiseAdapter implements GatewayAdapter {
     }
     const normalised: Record<string, unknown> = {};
     if (checkHttpUrl(errors, 'adapterConfig.controlPlaneUrl', adapterConfig.controlPlaneUrl)) {
-      normalised.controlPlaneUrl = canonicalUrl(adapterConfig.controlPlaneUrl as string);
+      normalised.controlPlaneUrl = managementRoot(canonicalUrl(adapterConfig.controlPlaneUrl as string));
     }
-    for (const key of ['adminUrl', 'metricsUrl', 'endpoint'] as const) {
+    for (const key of ['adminUrl', 'healthUrl', 'metricsUrl', 'endpoint'] as const) {
       const value = adapterConfig[key];
       if (value === undefined || value === null) continue;
       if (checkHttpUrl(errors, `adapterConfig.${key}`, value)) normalised[key] = canonicalUrl(value as string);
@@ -119,6 +125,9 @@ export class OnPremiseAdapter implements GatewayAdapter {
   }
 
   async registerGateway(target: RegistrationTarget): Promise<RegistrationResult> {
+    if (target.adapterConfig.healthUrl !== undefined) {
+      throw ValidationError.field('adapterConfig.healthUrl', 'is found by agentgw when the gateway is registered; to choose the health endpoint, set adminUrl');
+    }
     return this.connect({ ...target, uuid: target.uuid ?? '', status: 'PROVISIONING' });
   }
 
@@ -132,7 +141,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
   async getGatewayInfo(target: GatewayTarget, options: CallOptions = {}): Promise<GatewayInfo> {
     const settings = this.settings(target);
     const health = await this.probeHealth(target, settings, options.timeoutMs ?? this.context.http.defaultTimeoutMs, options).catch((error: unknown) => {
-      throw toGatewayError(target, error);
+      throw error instanceof HealthNotFound ? error.toGatewayError() : toGatewayError(target, error);
     });
     if (health.status < 200 || health.status >= 300) throw this.failure(target, 'read the health endpoint', health);
     const body = parseJson(health.body) as Record<string, unknown> | undefined;
@@ -147,21 +156,10 @@ export class OnPremiseAdapter implements GatewayAdapter {
     const started = performance.now();
     try {
       const response = await this.probeHealth(target, settings, timeoutMs, options);
-      const responseTimeMs = Math.round(performance.now() - started);
-      if (response.status >= 200 && response.status < 300) {
-        return { healthy: true, responseTimeMs, errorClass: null, errorMessage: null, checkedAt: new Date() };
-      }
-      const permanent = response.status === 401 || response.status === 403 || response.status === 404;
-      return {
-        healthy: false,
-        permanent,
-        responseTimeMs,
-        errorClass: response.status === 401 || response.status === 403 ? 'auth' : response.status >= 500 ? 'http_5xx' : 'http_4xx',
-        errorMessage: healthFailureMessage(response, settings),
-        checkedAt: new Date(),
-      };
+      return assessHealth(response, Math.round(performance.now() - started), settings.adminUrl !== null);
     } catch (error) {
-      return { ...failedCheck(error), responseTimeMs: null, checkedAt: new Date() };
+      const failed = error instanceof HealthNotFound ? error.asCheck() : failedCheck(error);
+      return { ...failed, responseTimeMs: null, checkedAt: new Date() };
     }
   }
 
@@ -187,7 +185,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
     };
     const metricsUrl = this.settings(target).metricsUrl;
     if (metricsUrl === null) {
-      for (const field of RATE_FIELDS) unavailable[field] = 'metricsUrl is not configured for this gateway';
+      for (const field of RATE_FIELDS) unavailable[field] = `no metrics URL: set one with \`agentgw gateway update ${target.name} --metrics-url URL\``;
       return metrics;
     }
     try {
@@ -268,10 +266,24 @@ export class OnPremiseAdapter implements GatewayAdapter {
     this.#http.close();
   }
 
-  /** Reachability, health, API flavour and credentials, checked before anything is stored. */
+  /**
+   * Reachability, health, API flavour and credentials, checked before anything is stored. Without
+   * an adminUrl, health is looked for afresh (the management URL may have changed) and where it
+   * was found is returned as healthUrl; with one, a healthUrl found before is dropped.
+   */
   private async connect(target: GatewayTarget): Promise<RegistrationResult> {
     const settings = this.settings(target);
-    const health = await this.checkHealth(target);
+    let health: HealthStatus;
+    let healthUrl: string | null = null;
+    if (settings.adminUrl !== null) {
+      health = await this.checkHealth(target);
+    } else {
+      const found = await this.discoverHealth(target, settings, this.context.http.healthCheckTimeoutMs, {}).catch((error: unknown) => {
+        throw error instanceof HealthNotFound ? error.toGatewayError(true) : toGatewayError(target, error);
+      });
+      healthUrl = found.url;
+      health = assessHealth(found.response, found.response.elapsedMs, false);
+    }
     if (!health.healthy) {
       throw new GatewayError('AGW_GATEWAY_UNREACHABLE', `gateway-controller at ${settings.controlPlaneUrl} is not healthy: ${health.errorMessage ?? 'no answer'}`, {
         hint: 'check the URL and that the gateway-controller is running; nothing was stored',
@@ -295,9 +307,10 @@ export class OnPremiseAdapter implements GatewayAdapter {
     return {
       status: 'ACTIVE',
       controlPlaneUrl: settings.controlPlaneUrl,
-      endpoint: typeof target.adapterConfig.endpoint === 'string' ? target.adapterConfig.endpoint : null,
+      // The seed's Gateway Response: an on-premise gateway is reached where it is managed, unless told otherwise.
+      endpoint: typeof target.adapterConfig.endpoint === 'string' ? target.adapterConfig.endpoint : settings.controlPlaneUrl,
       region: target.region,
-      adapterConfig: { apiBasePath },
+      adapterConfig: { apiBasePath, healthUrl },
       health,
     };
   }
@@ -331,6 +344,7 @@ export class OnPremiseAdapter implements GatewayAdapter {
     return {
       controlPlaneUrl,
       adminUrl: typeof config.adminUrl === 'string' ? config.adminUrl : null,
+      healthUrl: typeof config.healthUrl === 'string' ? config.healthUrl : null,
       metricsUrl: typeof config.metricsUrl === 'string' ? config.metricsUrl : null,
       apiBasePath: typeof config.apiBasePath === 'string' ? config.apiBasePath : 'auto',
       tls: Object.keys(tls).length === 0 ? undefined : tls,
@@ -340,20 +354,58 @@ export class OnPremiseAdapter implements GatewayAdapter {
   }
 
   /**
-   * GET on the health endpoint: the admin API's `/api/admin/v1/health`, falling back to the
-   * `/health` alias that older controllers serve instead, within one time budget; without an
-   * adminUrl, `/health` on the management port (where 2026-02 controllers serve it).
+   * GET on the health endpoint. With an adminUrl: the admin API's `/api/admin/v1/health`,
+   * falling back to the `/health` alias that older controllers serve instead, within one time
+   * budget. Otherwise the healthUrl found at registration; a gateway stored without one (before
+   * agentgw looked for it) has it looked for once per process.
    */
   private async probeHealth(target: GatewayTarget, settings: OnPremiseSettings, timeoutMs: number, options: CallOptions): Promise<HttpResponse> {
-    const deadline = performance.now() + timeoutMs;
     if (settings.adminUrl === null) {
-      return this.send(target, { method: 'GET', url: `${settings.controlPlaneUrl}/health`, timeoutMs, retry: false, ...signal(options) });
+      const known = settings.healthUrl ?? this.#healthUrls.get(settings.controlPlaneUrl);
+      if (known !== undefined) return this.send(target, { method: 'GET', url: known, timeoutMs, retry: false, ...signal(options) });
+      const found = await this.discoverHealth(target, settings, timeoutMs / healthCandidates(settings.controlPlaneUrl).length, options);
+      this.#healthUrls.set(settings.controlPlaneUrl, found.url);
+      return found.response;
     }
+    const deadline = performance.now() + timeoutMs;
     const adminBase = adminBaseUrl(settings.adminUrl);
-    const response = await this.send(target, { method: 'GET', url: `${adminBase}${ADMIN_API_PREFIX}/health`, timeoutMs, retry: false, ...signal(options) });
+    const response = await this.send(target, { method: 'GET', url: `${adminBase}${ADMIN_HEALTH_PATH}`, timeoutMs, retry: false, ...signal(options) });
     if (response.status !== 404) return response;
     const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
-    return this.send(target, { method: 'GET', url: `${adminBase}/health`, timeoutMs: remainingMs, retry: false, ...signal(options) });
+    return this.send(target, { method: 'GET', url: `${adminBase}${LEGACY_HEALTH_PATH}`, timeoutMs: remainingMs, retry: false, ...signal(options) });
+  }
+
+  /**
+   * Tries the health URLs a controller with this management URL may serve (see
+   * `health-endpoints.ts`), each for up to `perCandidateMs`, and resolves with the first that
+   * answers like a health endpoint, healthy or not. Throws HealthNotFound naming each URL tried
+   * and why it was passed over.
+   */
+  private async discoverHealth(
+    target: GatewayTarget,
+    settings: OnPremiseSettings,
+    perCandidateMs: number,
+    options: CallOptions,
+  ): Promise<{ url: string; response: HttpResponse }> {
+    const attempts: HealthAttempt[] = [];
+    const ask = (url: string) => this.send(target, { method: 'GET', url, timeoutMs: Math.max(1, Math.round(perCandidateMs)), retry: false, ...signal(options) });
+    for (const url of healthCandidates(settings.controlPlaneUrl)) {
+      try {
+        // A kept-alive connection the server closed just as it was reused fails with a reset,
+        // which says nothing about the URL: it is asked once more. (A check of a known health URL
+        // is not: the monitor's thresholds are its retry.)
+        const response = await ask(url).catch((error: unknown) => {
+          if (error instanceof HttpFailure && error.kind === 'network') return ask(url);
+          throw error;
+        });
+        if (isHealthAnswer(response.status, response.body)) return { url, response };
+        attempts.push({ url, cause: response.status === 404 ? 'HTTP 404' : `HTTP ${response.status}, not a health answer`, failure: null });
+      } catch (error) {
+        if (!(error instanceof HttpFailure) || error.kind === 'aborted') throw error;
+        attempts.push({ url, cause: error.message.startsWith(`${error.url}: `) ? error.message.slice(error.url.length + 2) : error.message, failure: error });
+      }
+    }
+    throw new HealthNotFound(target.name, settings.controlPlaneUrl, attempts);
   }
 
   private collectionUrl(target: GatewayTarget, kind: ResourceKind, apiBasePath: string): string {
@@ -498,22 +550,87 @@ function isStringMap(value: unknown): value is Record<string, string> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
 }
 
-/** The admin server's root, whether adminUrl was given as it, as its API base or as a health URL. */
-function adminBaseUrl(adminUrl: string): string {
-  for (const suffix of [`${ADMIN_API_PREFIX}/health`, ADMIN_API_PREFIX, '/health']) {
-    if (adminUrl.endsWith(suffix)) return adminUrl.slice(0, -suffix.length);
-  }
-  return adminUrl;
+/** A controller given by its management API's full URL (the specs' `servers` entry) is managed from its root. */
+function managementRoot(url: string): string {
+  return url.endsWith(CURRENT_API_BASE_PATH) ? url.slice(0, -CURRENT_API_BASE_PATH.length) : url;
 }
 
-function healthFailureMessage(response: HttpResponse, settings: OnPremiseSettings): string {
+/**
+ * A health answer as a check: 2xx is healthy; 401/403 and 404 will not fix themselves.
+ * `viaAdminUrl`: the URL came from the operator's adminUrl rather than from agentgw's search.
+ */
+function assessHealth(response: HttpResponse, responseTimeMs: number, viaAdminUrl: boolean): HealthStatus {
+  if (response.status >= 200 && response.status < 300) {
+    return { healthy: true, responseTimeMs, errorClass: null, errorMessage: null, checkedAt: new Date() };
+  }
+  const auth = response.status === 401 || response.status === 403;
+  return {
+    healthy: false,
+    permanent: auth || response.status === 404,
+    responseTimeMs,
+    errorClass: auth ? 'auth' : response.status >= 500 ? 'http_5xx' : 'http_4xx',
+    errorMessage: healthFailureMessage(response, viaAdminUrl),
+    checkedAt: new Date(),
+  };
+}
+
+function healthFailureMessage(response: HttpResponse, viaAdminUrl: boolean): string {
   const reported = (parseJson(response.body) as { status?: unknown } | undefined)?.status;
   // The controller's own word for its state ("degraded"), when it gave one.
   const said = typeof reported === 'string' && /^[\w -]{1,40}$/.test(reported) ? ` (status "${reported}")` : '';
-  if (response.status === 404 && settings.adminUrl === null) {
-    return 'health endpoint answered HTTP 404: controllers newer than 2026-02 serve health on the admin port only; set adminUrl (e.g. http://HOST:9092)';
+  if (response.status === 404 && viaAdminUrl) return 'health endpoint answered HTTP 404: check adminUrl';
+  if (response.status === 404) {
+    return 'health endpoint answered HTTP 404: it is no longer served where it was found; look for it again with: agentgw gateway update NAME --control-plane-url URL, or set --admin-url';
   }
   return `health endpoint answered HTTP ${response.status}${said}`;
+}
+
+interface HealthAttempt {
+  url: string;
+  /** Why the URL was passed over: "HTTP 404", "connection refused", … */
+  cause: string;
+  /** The transport failure, when there was no HTTP answer at all. */
+  failure: HttpFailure | null;
+}
+
+/** No URL a controller could serve its health at answered like a health endpoint. */
+class HealthNotFound extends Error {
+  constructor(
+    readonly gateway: string,
+    readonly controlPlaneUrl: string,
+    readonly attempts: readonly HealthAttempt[],
+  ) {
+    super(`no health endpoint found for the gateway-controller at ${controlPlaneUrl}: ${attempts.map((a) => `${a.url} (${a.cause})`).join(', ')}`);
+    this.name = 'HealthNotFound';
+  }
+
+  /** Nothing answered at all: the controller is down or the URL wrong, rather than health missing. */
+  get unreachable(): boolean {
+    return this.attempts.every((attempt) => attempt.failure !== null);
+  }
+
+  /** `registering`: nothing has been stored, and the hint says so. */
+  toGatewayError(registering = false): GatewayError {
+    const check = this.unreachable ? 'check the URL and that the gateway-controller is running, or pass' : 'pass';
+    return new GatewayError(this.unreachable ? 'AGW_GATEWAY_UNREACHABLE' : 'AGW_GATEWAY_HEALTH_NOT_FOUND', this.message, {
+      hint: `${check} the controller's admin API with --admin-url (port ${ADMIN_PORT} by default)${registering ? '; nothing was stored' : ''}`,
+      details: { gateway: this.gateway, errorClass: this.asCheck().errorClass, tried: this.attempts.map(({ url, cause }) => ({ url, cause })) },
+    });
+  }
+
+  /**
+   * As a failed check. A URL that timed out or dropped the connection says nothing about whether
+   * health is there, and neither does a controller refusing every connection (it is down): both
+   * may pass, and fail like the last such URL did. Answers and refusals alone, none of them
+   * health, mean it is not where it was looked for, which will not fix itself.
+   */
+  asCheck(): Pick<HealthStatus, 'healthy' | 'permanent' | 'errorClass' | 'errorMessage'> {
+    const failures = this.attempts.flatMap((attempt) => (attempt.failure === null ? [] : [attempt.failure]));
+    const inconclusive = failures.filter((failure) => failure.kind !== 'refused');
+    const last = inconclusive.at(-1) ?? (this.unreachable ? failures.at(-1) : undefined);
+    if (last === undefined) return { healthy: false, permanent: true, errorClass: 'http_4xx', errorMessage: this.message };
+    return { ...failedCheck(last), errorMessage: this.message };
+  }
 }
 
 function authorizationOf(target: GatewayTarget): string | undefined {

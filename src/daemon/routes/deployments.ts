@@ -122,6 +122,7 @@ const UndeployQuery = Type.Object(
     resource: Ref('Kind/name, a name only one kind has, or a uuid'),
     environment: Type.Optional(Ref('an environment (name or uuid)')),
     gateway: Type.Optional(Ref('a gateway (name or uuid)')),
+    dryRun: Type.Optional(Type.Boolean({ description: 'report what would be removed (asking each gateway), change nothing' })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEPLOY_CONCURRENCY })),
   },
   { additionalProperties: false },
@@ -220,7 +221,7 @@ export async function deploymentRoutes(app: FastifyInstance, { runtime }: RouteO
     '/deployments',
     {
       config: { scope: 'write' },
-      schema: { tags, summary: 'Undeploy a resource from an environment or a gateway', querystring: UndeployQuery, response: { 200: DeployReportSchema, ...problemResponses } },
+      schema: { tags, summary: 'Undeploy a resource from an environment or a gateway (dryRun: the plan only)', querystring: UndeployQuery, response: { 200: DeployReportSchema, ...problemResponses } },
     },
     async (request) => services(request).deployments.undeploy(request.query),
   );

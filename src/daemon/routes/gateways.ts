@@ -1,7 +1,8 @@
 /**
- * The seed's gateway endpoints (`/api/v1/gateways…`): registration, the filtered and paginated
- * list, read, update, delete, environment mappings, health and metrics. `{id}` and `{envId}`
- * are uuids or names.
+ * The seed's gateway endpoints (`/api/v1/gateways…`): registration (optionally waiting for a
+ * cloud gateway to be provisioned, `Prefer: wait=N`), the filtered and paginated list, read,
+ * update, delete, environment mappings, health (the last recorded check on GET, a live check on
+ * POST …/health-checks) and metrics. `{id}` and `{envId}` are uuids or names.
  */
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -21,26 +22,45 @@ import {
   MappingParams,
   problemResponses,
   RegisterGatewayBody,
+  RegisterGatewayHeaders,
+  RegisterGatewayQuery,
   UpdateGatewayBody,
 } from '../schemas.js';
 
 const tags = ['gateways'];
 
-export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics }: RouteOptions & { metrics: DaemonMetrics }): Promise<void> {
-  app.post<{ Body: Static<typeof RegisterGatewayBody> }>(
+export interface GatewayRouteOptions extends RouteOptions {
+  metrics: DaemonMetrics;
+  /** How long a `Prefer: wait` may hold a registration, and how often it checks meanwhile. */
+  provisioning: { timeoutMs: number; pollIntervalMs: number };
+}
+
+export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics, provisioning }: GatewayRouteOptions): Promise<void> {
+  app.post<{ Body: Static<typeof RegisterGatewayBody>; Querystring: Static<typeof RegisterGatewayQuery>; Headers: Static<typeof RegisterGatewayHeaders> }>(
     '/gateways',
     {
       config: { scope: 'write' },
       schema: {
         tags,
         summary: 'Register a gateway (its connectivity is checked through the adapter first)',
+        description:
+          'A cloud gateway is answered 201 PROVISIONING with its Location at once; with `Prefer: wait=N` the answer waits until it is ACTIVE (with its endpoint) or failed, for at most N seconds (capped at cloud.provisioning.timeout).',
         body: RegisterGatewayBody,
+        querystring: RegisterGatewayQuery,
+        headers: RegisterGatewayHeaders,
         response: { 201: GatewaySchema, ...problemResponses },
       },
     },
     async (request, reply) => {
-      const gateway = await servicesFor(runtime, request).gateways.register(request.body);
+      const waitSeconds = preferredWait(request.headers.prefer);
+      const waitMs = waitSeconds === null ? 0 : Math.min(waitSeconds * 1000, provisioning.timeoutMs);
+      const gateway = await servicesFor(runtime, request).gateways.register(request.body, {
+        waitMs,
+        pollIntervalMs: provisioning.pollIntervalMs,
+        keepFailed: request.query.keepFailed === true,
+      });
       void reply.code(201).header('etag', etag(gateway.version)).header('location', `/api/v1/gateways/${gateway.uuid}`);
+      if (waitSeconds !== null) void reply.header('preference-applied', `wait=${Math.round(waitMs / 1000)}`);
       return gateway;
     },
   );
@@ -175,13 +195,33 @@ export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics }: 
     '/gateways/:id/health',
     {
       config: { scope: 'read' },
-      schema: { tags, summary: 'Check a gateway’s health now', params: IdParams, response: { 200: GatewayHealthSchema, ...problemResponses } },
+      schema: {
+        tags,
+        summary: 'A gateway’s last recorded health check (by the monitor, a live check or registration); calls no gateway, changes nothing',
+        params: IdParams,
+        response: { 200: GatewayHealthSchema, ...problemResponses },
+      },
     },
-    async (request) => {
+    async (request) => servicesFor(runtime, request).gateways.lastHealth(request.params.id),
+  );
+
+  app.post<{ Params: Static<typeof IdParams> }>(
+    '/gateways/:id/health-checks',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        summary: 'Check a gateway’s health now and record it (checks of one gateway made at the same time share one call to it)',
+        params: IdParams,
+        response: { 201: GatewayHealthSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
       const started = performance.now();
       try {
         const health = await servicesFor(runtime, request).gateways.health(request.params.id);
         metrics.observeHealthCheck(health.errorMessage === null ? 'healthy' : 'unhealthy', (performance.now() - started) / 1000);
+        void reply.code(201).header('location', `/api/v1/gateways/${health.gatewayId}/health`);
         return health;
       } catch (error) {
         metrics.observeHealthCheck('error', (performance.now() - started) / 1000);
@@ -203,4 +243,17 @@ export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics }: 
     },
     async (request) => servicesFor(runtime, request).gateways.metrics(request.params.id),
   );
+}
+
+/**
+ * The `wait` preference of a Prefer header (RFC 7240: `wait=N`, N seconds, among other
+ * preferences separated by commas), or null when there is none.
+ */
+export function preferredWait(header: string | undefined): number | null {
+  if (header === undefined) return null;
+  for (const preference of header.split(',')) {
+    const match = /^\s*wait\s*=\s*"?(\d{1,9})"?\s*(?:;.*)?$/i.exec(preference);
+    if (match) return Number(match[1]);
+  }
+  return null;
 }

@@ -1,12 +1,13 @@
 /**
  * `agentgw dev gateway-sim`: starts a simulator from command-line options, prints one
- * `NAME<TAB>URL` line per gateway on stdout (data, so it can be piped into `agentgw gateway
- * register`), announces itself on stderr and runs until SIGINT or SIGTERM.
+ * `NAME<TAB>URL` line per gateway on stdout (its management URL: data, so it can be piped into
+ * `agentgw gateway register`), announces both listeners on stderr and runs until SIGINT or
+ * SIGTERM.
  *
  * @example
  * agentgw dev gateway-sim --count 3 --port 9090
  * # gw-1	http://127.0.0.1:9090/gateways/gw-1   (stdout, three lines)
- * # gateway-sim listening on http://127.0.0.1:9090   (stderr)
+ * # gateway-sim listening on http://127.0.0.1:9090 (management API); admin API on http://127.0.0.1:9092   (stderr)
  */
 import type { Writable } from 'node:stream';
 import { UsageError } from '../../domain/errors.js';
@@ -17,6 +18,8 @@ import type { SimulatedGatewayOptions } from './types.js';
 export interface GatewaySimCliOptions {
   /** Defaults to 9090, the controller's management port. 0 picks a free one. */
   port?: number | string;
+  /** Defaults to the management port + 2, as on a real controller. */
+  adminPort?: number | string;
   host?: string;
   /** Gateways named gw-1..gw-N; defaults to 1. Ignored when `names` is given. */
   count?: number | string;
@@ -47,21 +50,26 @@ export async function runGatewaySimulator(options: GatewaySimCliOptions, io: Gat
   const stderr = io.stderr ?? process.stderr;
   const gateways = gatewaysFrom(options);
   const port = integer(options.port ?? DEFAULT_SIM_PORT, '--port', 0, 65535);
+  const adminPort = options.adminPort === undefined ? undefined : integer(options.adminPort, '--admin-port', 0, 65535);
   const host = options.host ?? '127.0.0.1';
 
   let sim;
   try {
-    sim = await startGatewaySimulator({ host, port, gateways, mode: options.single === true ? 'single' : 'fleet' });
+    sim = await startGatewaySimulator({ host, port, ...(adminPort === undefined ? {} : { adminPort }), gateways, mode: options.single === true ? 'single' : 'fleet' });
   } catch (error) {
     if (error instanceof SimulatorError) throw new UsageError(error.message);
     if (isErrno(error, 'EADDRINUSE')) {
-      throw new UsageError(`port ${port} on ${host} is already in use`, { hint: 'pass --port 0 to pick a free port', cause: error });
+      const taken = (error as { port?: unknown }).port;
+      throw new UsageError(`port ${typeof taken === 'number' ? taken : port} on ${host} is already in use`, {
+        hint: 'pass --port 0 to pick free ports (the admin API listens on --port + 2 unless --admin-port says otherwise)',
+        cause: error,
+      });
     }
     throw error;
   }
 
   stdout.write(gateways.map((g) => `${g.name}\t${sim.urlOf(g.name)}\n`).join(''));
-  stderr.write(`gateway-sim listening on ${sim.baseUrl}\n`);
+  stderr.write(`gateway-sim listening on ${sim.baseUrl} (management API); admin API on ${sim.adminBaseUrl}\n`);
 
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -54,10 +54,10 @@ function route(fleet: Fleet, method: string, path: string, body: ParsedBody | nu
           for (const addedName of added) fleet.remove(addedName);
           throw error;
         }
-        return { status: 201, body: { status: 'success', gateways: added.map((n) => ({ name: n, url: fleet.urlOf(n) })) } };
+        return { status: 201, body: { status: 'success', gateways: added.map((n) => ({ name: n, url: fleet.urlOf(n), adminUrl: fleet.adminUrlOf(n) })) } };
       }
       const gateway = fleet.add(value);
-      return { status: 201, body: { status: 'success', name: gateway.name, url: fleet.urlOf(gateway.name) } };
+      return { status: 201, body: { status: 'success', name: gateway.name, url: fleet.urlOf(gateway.name), adminUrl: fleet.adminUrlOf(gateway.name) } };
     }
     return methodNotAllowed('GET, POST');
   }
@@ -67,7 +67,7 @@ function route(fleet: Fleet, method: string, path: string, body: ParsedBody | nu
       const gateway = fleet.require(name);
       return {
         status: 200,
-        body: { ...gateway.summary(fleet.urlOf(name)), stats: gateway.stats(), resources: gateway.resources() },
+        body: { ...gateway.summary(fleet.urlOf(name), fleet.adminUrlOf(name)), stats: gateway.stats(), resources: gateway.resources() },
       };
     }
     if (method === 'DELETE') {

@@ -14,8 +14,9 @@ export const DEFAULT_SINGLE_NAME = 'gw-1';
 
 export class Fleet {
   private readonly byName = new Map<string, SimulatedGateway>();
-  /** Set once the server listens; URLs are only handed out after that. */
+  /** Set once the listeners listen; URLs are only handed out after that. */
   baseUrl = '';
+  adminBaseUrl = '';
 
   constructor(
     readonly mode: SimulatorMode,
@@ -58,9 +59,16 @@ export class Fleet {
     return undefined;
   }
 
+  /** The gateway's management URL: what an operator registers it with. */
   urlOf(name: string): string {
     this.require(name);
     return this.mode === 'single' ? this.baseUrl : `${this.baseUrl}${FLEET_PREFIX}${name}`;
+  }
+
+  /** The gateway's admin URL: the same path as its management URL, on the admin listener. */
+  adminUrlOf(name: string): string {
+    this.require(name);
+    return this.mode === 'single' ? this.adminBaseUrl : `${this.adminBaseUrl}${FLEET_PREFIX}${name}`;
   }
 
   /** `patch` is checked at runtime: it may come straight from a JSON body. */
@@ -77,6 +85,6 @@ export class Fleet {
   }
 
   summaries(): GatewaySummary[] {
-    return [...this.byName.values()].map((g) => g.summary(this.urlOf(g.name)));
+    return [...this.byName.values()].map((g) => g.summary(this.urlOf(g.name), this.adminUrlOf(g.name)));
   }
 }

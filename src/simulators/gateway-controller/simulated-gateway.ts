@@ -136,10 +136,11 @@ export class SimulatedGateway {
     };
   }
 
-  summary(url: string): GatewaySummary {
+  summary(url: string, adminUrl: string): GatewaySummary {
     return {
       name: this.name,
       url,
+      adminUrl,
       legacy: this.legacy,
       version: this.version,
       auth: this.requiresAuth,

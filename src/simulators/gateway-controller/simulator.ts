@@ -1,17 +1,25 @@
 /**
- * The HTTP side of the simulator: one node:http server on one port, dispatching each request to
- * a simulated gateway by path prefix (`/gateways/NAME` in fleet mode, `/` in single mode), then
- * applying that gateway's faults before answering like a gateway-controller would.
+ * The HTTP side of the simulator: two node:http listeners, shaped like a real controller's
+ * ports. The management listener (9090 by default) serves the management API and nothing else:
+ * `/api/management/v1/...` for current gateways, the 2026-02 paths (`/health` included) for
+ * legacy ones. The admin listener (the management port + 2 by default, as 9090 → 9092 on a real
+ * controller) serves `/api/admin/v1/health` and its `/health` alias for current gateways, and
+ * stands in for the policy engine's Prometheus endpoint (`/metrics`), which real deployments
+ * serve on a port of their own. Each request goes to a simulated gateway by path prefix
+ * (`/gateways/NAME` on both listeners in fleet mode, `/` in single mode); that gateway's faults
+ * apply on both.
  *
  * @example
  * const sim = await startGatewaySimulator({ gateways: [{ name: 'gw-a' }, { name: 'gw-b', legacy: true }] });
- * await fetch(`${sim.urlOf('gw-a')}/api/admin/v1/health`); // {status: 'healthy', ...}
+ * await fetch(`${sim.adminUrlOf('gw-a')}/api/admin/v1/health`); // {status: 'healthy', ...}
+ * await fetch(`${sim.urlOf('gw-b')}/health`); // legacy controllers answer health on the management port
  * sim.setFaults('gw-a', { down: true });
  * await sim.close();
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ADMIN_PORT_OFFSET } from '../../adapters/on-premise/health-endpoints.js';
 import {
   ADMIN_HEALTH_PATH,
   HEALTH_ALIAS_PATH,
@@ -42,6 +50,10 @@ const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const CONTROL_MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** Bursts of thousands of health checks connect at once; the default backlog (511) drops some. */
 const LISTEN_BACKLOG = 4096;
+/** How many free management ports are tried before giving up on finding one whose + 2 is free too. */
+const PORT_PAIR_ATTEMPTS = 50;
+
+type Listener = 'management' | 'admin';
 
 type Route =
   | { type: 'health' }
@@ -55,7 +67,7 @@ interface PendingDelay {
   resolve: (stillOpen: boolean) => void;
 }
 
-/** Starts a simulator and resolves once it listens. */
+/** Starts a simulator and resolves once both its listeners listen. */
 export async function startGatewaySimulator(options: GatewaySimulatorOptions = {}): Promise<GatewaySimulator> {
   const mode = options.mode ?? 'fleet';
   const clock = options.clock ?? Date.now;
@@ -69,24 +81,33 @@ export async function startGatewaySimulator(options: GatewaySimulatorOptions = {
   if (mode === 'single' && initial.length === 0) fleet.add({ name: DEFAULT_SINGLE_NAME });
 
   const delays = new Set<PendingDelay>();
-  const server = createServer((req, res) => {
-    handle(fleet, delays, req, res).catch(() => {
-      if (!res.headersSent) send(res, errorResponse(500, 'Internal server error'));
-      else res.destroy();
+  const serverFor = (listener: Listener): Server =>
+    createServer((req, res) => {
+      handle(fleet, delays, listener, req, res).catch(() => {
+        if (!res.headersSent) send(res, errorResponse(500, 'Internal server error'));
+        else res.destroy();
+      });
     });
-  });
-  await listen(server, host, options.port ?? 0);
+  const management = serverFor('management');
+  const admin = serverFor('admin');
+  await listenPair(management, admin, host, options.port ?? 0, options.adminPort);
 
-  const port = (server.address() as AddressInfo).port;
-  const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  fleet.baseUrl = baseUrl;
+  const port = (management.address() as AddressInfo).port;
+  const adminPort = (admin.address() as AddressInfo).port;
+  const origin = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
+  fleet.baseUrl = origin(port);
+  fleet.adminBaseUrl = origin(adminPort);
 
   let closing: Promise<void> | null = null;
   return {
     port,
-    baseUrl,
+    adminPort,
+    baseUrl: fleet.baseUrl,
+    adminBaseUrl: fleet.adminBaseUrl,
     mode,
     urlOf: (name) => fleet.urlOf(name),
+    adminUrlOf: (name) => fleet.adminUrlOf(name),
+    metricsUrlOf: (name) => `${fleet.adminUrlOf(name)}${METRICS_PATH}`,
     addGateway: (gatewayOptions) => fleet.urlOf(fleet.add(gatewayOptions).name),
     removeGateway: (name) => fleet.remove(name),
     setFaults: (name, faults) => fleet.setFaults(name, faults),
@@ -97,38 +118,79 @@ export async function startGatewaySimulator(options: GatewaySimulatorOptions = {
     stats: (name) => fleet.require(name).stats(),
     gateways: () => fleet.summaries(),
     close() {
-      closing ??= new Promise<void>((resolve, reject) => {
+      closing ??= (async () => {
         for (const pending of delays) {
           clearTimeout(pending.timer);
           pending.resolve(false);
         }
         delays.clear();
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
-        // Hung and delayed requests keep their sockets open; close() must not wait for them.
-        server.closeAllConnections();
-      });
+        await Promise.all([management, admin].map(closeServer));
+      })();
       return closing;
     },
   };
 }
 
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.close((error) => (error === undefined ? resolve() : reject(error)));
+    // Hung and delayed requests keep their sockets open; close() must not wait for them.
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Binds the management listener to `port` and the admin one to `adminPort`, which defaults to
+ * `port` + 2 as on a real controller. With port 0 and no admin port, free ports are tried until
+ * one whose + 2 is free too comes up, so that a client given only the management URL finds the
+ * admin API where it would on a real controller.
+ */
+async function listenPair(management: Server, admin: Server, host: string, port: number, adminPort: number | undefined): Promise<void> {
+  if (port !== 0 || adminPort !== undefined) {
+    await listen(management, host, port);
+    const bound = (management.address() as AddressInfo).port;
+    const wanted = adminPort ?? bound + ADMIN_PORT_OFFSET;
+    try {
+      if (wanted > 65535) throw new SimulatorError(400, `the admin port would be ${wanted} (--port + ${ADMIN_PORT_OFFSET}); pass a lower --port or an --admin-port`);
+      await listen(admin, host, wanted);
+    } catch (error) {
+      await closeServer(management);
+      throw error;
+    }
+    return;
+  }
+  for (let attempt = 1; ; attempt++) {
+    await listen(management, host, 0);
+    const bound = (management.address() as AddressInfo).port;
+    try {
+      if (bound + ADMIN_PORT_OFFSET > 65535) throw Object.assign(new Error('no room for the admin port'), { code: 'EADDRINUSE' });
+      await listen(admin, host, bound + ADMIN_PORT_OFFSET);
+      return;
+    } catch (error) {
+      await closeServer(management);
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === PORT_PAIR_ATTEMPTS) throw error;
+    }
+  }
+}
+
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: Error) => reject(Object.assign(error, { port }));
+    server.once('error', fail);
     server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
 }
 
-async function handle(fleet: Fleet, delays: Set<PendingDelay>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(fleet: Fleet, delays: Set<PendingDelay>, listener: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const rawUrl = req.url ?? '/';
   const queryStart = rawUrl.indexOf('?');
   const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
 
-  if (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`)) {
+  if (listener === 'management' && (path === CONTROL_PREFIX || path.startsWith(`${CONTROL_PREFIX}/`))) {
     const body = controlNeedsBody(method) ? await readParsedBody(req, res, CONTROL_MAX_BODY_BYTES) : null;
     if (body === undefined) return;
     send(res, handleControl(fleet, method, path, body));
@@ -143,7 +205,7 @@ async function handle(fleet: Fleet, delays: Set<PendingDelay>, req: IncomingMess
   }
   const { gateway, rest } = target;
   gateway.recordRequest(method, rest);
-  const route = classify(rest, gateway.legacy);
+  const route = listener === 'management' ? classifyManagement(rest, gateway.legacy) : classifyAdmin(rest, gateway.legacy);
   if (route.type === 'health') gateway.recordHealthCheck(fleet.clock());
 
   const faults = gateway.faults;
@@ -162,18 +224,22 @@ async function handle(fleet: Fleet, delays: Set<PendingDelay>, req: IncomingMess
   }
   // Only the management API takes credentials: health and metrics are open, unknown paths stay 404
   // (clients tell the API generations apart by which paths exist).
-  const management = route.type === 'collection' || route.type === 'item';
-  if (faults.unauthorized === true || (management && !gateway.authorizes(req.headers.authorization))) {
+  const managementCall = route.type === 'collection' || route.type === 'item';
+  if (faults.unauthorized === true || (managementCall && !gateway.authorizes(req.headers.authorization))) {
     send(res, unauthorized(route));
     return;
   }
-  if ((management || route.type === 'health') && gateway.nextRequestFails()) {
+  if ((managementCall || route.type === 'health') && gateway.nextRequestFails()) {
     send(res, errorResponse(500, 'Internal server error'));
     return;
   }
 
   switch (route.type) {
     case 'health': {
+      if (method !== 'GET') {
+        send(res, methodNotAllowed('GET'));
+        return;
+      }
       const status = faults.healthStatus ?? 'healthy';
       send(res, {
         status: status === 'healthy' ? 200 : 503,
@@ -251,10 +317,13 @@ function resolveGateway(fleet: Fleet, path: string): { gateway: SimulatedGateway
   return gateway === undefined ? undefined : { gateway, rest: end === -1 ? '/' : path.slice(end) };
 }
 
-/** Maps a path relative to the gateway onto what the gateway's API generation serves there. */
-function classify(rest: string, legacy: boolean): Route {
-  if (rest === HEALTH_ALIAS_PATH || (!legacy && rest === ADMIN_HEALTH_PATH)) return { type: 'health' };
-  if (rest === METRICS_PATH) return { type: 'metrics' };
+/**
+ * What the management port serves at a path relative to the gateway: the management API of the
+ * gateway's generation, and for a legacy (2026-02) controller its `/health` too. Never the
+ * admin API: a current controller has no health endpoint here.
+ */
+function classifyManagement(rest: string, legacy: boolean): Route {
+  if (legacy && rest === HEALTH_ALIAS_PATH) return { type: 'health' };
   let sub: string;
   if (legacy) sub = rest;
   else if (rest.startsWith(`${MANAGEMENT_PREFIX}/`)) sub = rest.slice(MANAGEMENT_PREFIX.length);
@@ -272,6 +341,16 @@ function classify(rest: string, legacy: boolean): Route {
   } catch {
     return { type: 'none' };
   }
+}
+
+/**
+ * What the admin port serves: the admin API's health probe and its legacy alias (current
+ * controllers only: 2026-02 controllers had no admin API), and the Prometheus stand-in.
+ */
+function classifyAdmin(rest: string, legacy: boolean): Route {
+  if (rest === METRICS_PATH) return { type: 'metrics' };
+  if (!legacy && (rest === ADMIN_HEALTH_PATH || rest === HEALTH_ALIAS_PATH)) return { type: 'health' };
+  return { type: 'none' };
 }
 
 /** Resolves with the parsed body, or undefined after answering 413 itself. */

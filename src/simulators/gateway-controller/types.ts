@@ -50,7 +50,10 @@ export interface BasicCredentials {
 export interface SimulatedGatewayOptions {
   /** Letters, digits, `.`, `_` and `-`; it becomes a URL path segment. */
   name: string;
-  /** Serves the 2026-02 API shape (no `/api/management/v1` prefix, `/apis`, `/health` only). */
+  /**
+   * Serves the 2026-02 API shape: no `/api/management/v1` prefix, `/apis`, and `/health` on the
+   * management port, with no admin API.
+   */
   legacy?: boolean;
   /** When set, the management API requires these HTTP Basic credentials. */
   auth?: BasicCredentials;
@@ -62,14 +65,19 @@ export interface SimulatedGatewayOptions {
   resources?: ResourceManifest[];
 }
 
-/** `fleet`: many gateways under `/gateways/NAME`; `single`: one gateway at `/`, like a real controller. */
+/** `fleet`: many gateways under `/gateways/NAME` (on both listeners); `single`: one gateway at `/`, like a real controller. */
 export type SimulatorMode = 'fleet' | 'single';
 
 export interface GatewaySimulatorOptions {
   /** Defaults to 127.0.0.1. */
   host?: string;
-  /** Defaults to 0 (a free port chosen by the system). */
+  /** The management listener's port. Defaults to 0 (a free port chosen by the system). */
   port?: number;
+  /**
+   * The admin listener's port. Defaults to `port` + 2, as on a real controller (9090 → 9092);
+   * with port 0, to a free port whose + 2 is free too.
+   */
+  adminPort?: number;
   gateways?: SimulatedGatewayOptions[];
   /** Defaults to `fleet`. In `single` mode a gateway named `gw-1` is created when none is given. */
   mode?: SimulatorMode;
@@ -96,6 +104,7 @@ export interface GatewayStats {
 export interface GatewaySummary {
   name: string;
   url: string;
+  adminUrl: string;
   legacy: boolean;
   version: string;
   /** Whether the management API requires credentials (the credentials themselves are not shown). */
@@ -105,12 +114,21 @@ export interface GatewaySummary {
 }
 
 export interface GatewaySimulator {
+  /** The management listener's port. */
   readonly port: number;
-  /** `http://HOST:PORT`, without a trailing slash. */
+  /** The admin listener's port. */
+  readonly adminPort: number;
+  /** `http://HOST:PORT` of the management listener, without a trailing slash. */
   readonly baseUrl: string;
+  /** `http://HOST:ADMIN_PORT`, without a trailing slash. */
+  readonly adminBaseUrl: string;
   readonly mode: SimulatorMode;
-  /** The controlPlaneUrl of a gateway (in `single` mode, the base URL). */
+  /** The controlPlaneUrl of a gateway: its management API (in `single` mode, the base URL). */
   urlOf(name: string): string;
+  /** The root of a gateway's admin API (`…/api/admin/v1/health` below it); legacy gateways have none. */
+  adminUrlOf(name: string): string;
+  /** The gateway's Prometheus endpoint, for a metricsUrl. */
+  metricsUrlOf(name: string): string;
   /** Adds a gateway and returns its URL; throws when the name is taken or the options are invalid. */
   addGateway(options: SimulatedGatewayOptions): string;
   /** Returns false when there was no such gateway. */

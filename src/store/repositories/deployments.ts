@@ -62,6 +62,9 @@ export interface DeploymentQuery {
 /** Rows other than UNDEPLOYED stand in the way of deleting their gateway or resource. */
 export const SETTLED_AWAY: DeploymentStatus = 'UNDEPLOYED';
 
+/** Rows removed per statement by `release`. */
+const RELEASE_BATCH = 500;
+
 export class DeploymentRepository {
   constructor(
     private readonly store: Store,
@@ -168,6 +171,44 @@ export class DeploymentRepository {
       .where('attempt_id', '=', attemptId)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Puts back rows an attempt claimed but never acted on (the command was interrupted before it
+   * called their gateways): a row the attempt created is removed, any other gets the state it had
+   * before. Only rows the attempt still holds are touched.
+   */
+  async release(attemptId: string, rows: ReadonlyArray<{ uuid: string; previous: DeploymentRow | undefined }>): Promise<void> {
+    if (rows.length === 0) return;
+    const { codec } = this.store;
+    const created = rows.filter((row) => row.previous === undefined).map((row) => row.uuid);
+    await this.writeTransaction(async (db) => {
+      for (let start = 0; start < created.length; start += RELEASE_BATCH) {
+        await db
+          .deleteFrom('deployments')
+          .where('uuid', 'in', created.slice(start, start + RELEASE_BATCH))
+          .where('attempt_id', '=', attemptId)
+          .execute();
+      }
+      for (const { uuid, previous } of rows) {
+        if (previous === undefined) continue;
+        await db
+          .updateTable('deployments')
+          .set({
+            status: previous.status,
+            operation: previous.operation,
+            revision: previous.revision,
+            deployed_revision: previous.deployedRevision,
+            error_message: previous.errorMessage,
+            attempt_id: previous.attemptId,
+            attempt_owner: previous.attemptOwner,
+            updated_at: codec.time(previous.updatedAt),
+          })
+          .where('uuid', '=', uuid)
+          .where('attempt_id', '=', attemptId)
+          .execute();
+      }
+    });
   }
 
   async list(query: DeploymentQuery = {}): Promise<DeploymentRow[]> {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Compilable, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
-import { ConflictError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { AdapterType, EnvironmentSummary, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
 import type { Codec } from '../codec.js';
 import type { Store } from '../database.js';
@@ -310,12 +310,13 @@ export class GatewayRepository {
    * name), ordered by name, a page at a time (keyset pagination on the unique name). The
    * environment is looked up first and its mappings are filtered by its uuid: PostgreSQL then
    * plans with that environment's share of the fleet (a small one is read from its mappings, a
-   * large one by walking the name index), which it cannot see through a join on the name.
+   * large one by walking the name index), which it cannot see through a join on the name. An
+   * environment that does not exist is an error (NotFoundError), never an empty list.
    */
   async list(filter: GatewayFilter, options: ListOptions = {}): Promise<GatewayRecord[]> {
     const withEnvironments = options.withEnvironments === true;
     const environment = filter.environment === undefined ? undefined : await this.environmentUuidOf(filter.environment);
-    if (environment === null) return [];
+    if (environment === null) throw unknownEnvironment(filter.environment!);
     const build = (values: ListValues) => {
       const query = this.listQuery(values).select(COLUMNS);
       return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
@@ -332,7 +333,8 @@ export class GatewayRepository {
    * gateway's row version and environments, and the organization's environments, from one
    * snapshot. The page comes back as one row (a row costs postgres.js more to read than the text
    * it holds): "uuid xmin environment…" per gateway, joined by ",". Null when the environment
-   * filtered by was deleted and created again while the page was read twice.
+   * filtered by was deleted and created again while the page was read twice; NotFoundError when
+   * there is no such environment.
    *
    * The environment's uuid is written into the SQL: the daemon runs this statement again and
    * again, and a generic plan (a parameter of unknown value) would walk the whole fleet for an
@@ -361,7 +363,8 @@ export class GatewayRepository {
       uuid = current?.uuid ?? null;
     }
     remembered.delete(key);
-    return uuid === null ? { gateways: [], environments: [] } : null;
+    if (uuid === null) throw unknownEnvironment(filter.environment);
+    return null;
   }
 
   private async readVersions(filter: GatewayFilter, environmentUuid: string | undefined, options: PageOptions): Promise<VersionedPage> {
@@ -453,6 +456,19 @@ export class GatewayRepository {
       .whereRef('m.gateway_uuid', '=', 'g.uuid')
       .orderBy('e.name');
     return (this.store.dialect === 'postgres' ? jsonArrayFromPostgres(summaries) : jsonArrayFromSqlite(summaries)).as('environments');
+  }
+
+  /** The names of the gateways registered with this control-plane URL (a trailing slash aside). */
+  async namesWithControlPlaneUrl(url: string): Promise<string[]> {
+    const bare = url.replace(/\/+$/, '');
+    const rows = await this.store.db
+      .selectFrom('gateways')
+      .select('name')
+      .where('organization_uuid', '=', this.organizationId)
+      .where('control_plane_url', 'in', [bare, `${bare}/`])
+      .orderBy('name')
+      .execute();
+    return rows.map((row) => row.name);
   }
 
   async count(): Promise<number> {
@@ -662,4 +678,8 @@ async function insertStatusEvent(
     .insertInto('gateway_status_events')
     .values({ gateway_uuid: gatewayUuid, from_status: from, to_status: to, reason, error_class: errorClass, occurred_at: store.codec.time(at) })
     .execute();
+}
+
+function unknownEnvironment(ref: string): NotFoundError {
+  return new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
 }

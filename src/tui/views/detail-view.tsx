@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import type { ReactNode } from 'react';
 import type { Gateway, GatewayMetricsReport } from '../../domain/types.js';
-import { age, statusWithAge } from '../../output/age.js';
+import { age } from '../../output/age.js';
 import type { GatewayDetail } from '../use-gateway-detail.js';
 import { deploymentColor, statusColor } from './theme.js';
 
@@ -54,7 +54,8 @@ export function DetailView({ gateway, detail, now, height }: DetailViewProps) {
         <Text bold>{gateway.name}</Text>
         {gateway.displayName === gateway.name ? '' : ` (${gateway.displayName})`}
         {`  ${gateway.type}  `}
-        <Text color={statusColor(gateway.status)}>{statusWithAge(gateway, now)}</Text>
+        <Text color={statusColor(gateway.status)}>{gateway.status}</Text>
+        {` for ${age(gateway.statusChangedAt, now)}`}
       </Text>
       <Field label="Control plane">{orDash(gateway.controlPlaneUrl)}</Field>
       <Field label="Endpoint">{orDash(gateway.endpoint)}</Field>

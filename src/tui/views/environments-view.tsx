@@ -1,7 +1,7 @@
 /** The environments, each with its gateways counted by status, and the selected one's gateways listed. */
 import { Box, Text } from 'ink';
 import type { Environment, Gateway } from '../../domain/types.js';
-import { statusWithAge } from '../../output/age.js';
+import { age } from '../../output/age.js';
 import { cell, fitColumns, GAP, type TableColumn } from '../columns.js';
 import { countByStatus } from '../selection.js';
 import { statusColor } from './theme.js';
@@ -56,7 +56,8 @@ export function EnvironmentsView({ environments, gateways, selected, width, heig
           {current.gateways.slice(0, listed).map((g) => (
             <Text key={g.uuid} wrap="truncate-end">
               {`  ${cell(g.name, 24)}  ${cell(g.type, 7)}  `}
-              <Text color={statusColor(g.status)}>{statusWithAge(g, now)}</Text>
+              <Text color={statusColor(g.status)}>{cell(g.status, 12)}</Text>
+              <Text dimColor>{`checked ${age(g.lastCheckedAt, now)} ago`}</Text>
             </Text>
           ))}
           {current.gateways.length > listed ? <Text dimColor>{`  … ${current.gateways.length - listed} more`}</Text> : null}

@@ -53,7 +53,7 @@ export function Header(props: HeaderProps) {
         <>
           <Text wrap="truncate-end" color="black" backgroundColor="yellow">
             {` STALE  ${props.updatedAt === null ? 'no data yet' : `showing data from ${age(props.updatedAt, now)} ago`}`}
-            {props.paused ? ' ' : `, retrying every ${formatDuration(props.refreshMs)} `}
+            {props.paused || props.error.refused !== null ? ' ' : `, retrying every ${formatDuration(props.refreshMs)} `}
           </Text>
           <Text wrap="truncate-end" color="yellow">
             {` ${props.error.message}${props.error.hint === null ? '' : ` (${props.error.hint})`}`}

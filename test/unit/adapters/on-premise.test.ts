@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -159,7 +160,11 @@ describe.each([
   beforeAll(async () => {
     const registered = await adapter.registerGateway({ ...gw(name), uuid: undefined });
     expect(registered.status).toBe('ACTIVE');
-    expect(registered.adapterConfig).toEqual({ apiBasePath: basePath });
+    // Health is found from the management URL alone: on the admin port for a current controller,
+    // at /health on the management port for a legacy one.
+    const healthUrl = isLegacy ? `${sim.urlOf(name)}/health` : `${sim.adminUrlOf(name)}/api/admin/v1/health`;
+    expect(registered.adapterConfig).toEqual({ apiBasePath: basePath, healthUrl });
+    expect(registered.endpoint).toBe(sim.urlOf(name));
     expect(registered.health?.healthy).toBe(true);
     gateway = gw(name, registered.adapterConfig);
   });
@@ -389,9 +394,12 @@ describe('timeouts, hangs and a gateway that is down', () => {
   it('a gateway that drops connections is a network failure; one that refuses them is refused', async () => {
     sim.setFaults('faulty', { down: true });
     const checks = sim.stats('faulty').healthChecks;
-    expect(await adapter.checkHealth(current('faulty'))).toMatchObject({ healthy: false, permanent: false, errorClass: 'network' });
-    // Never retried: the monitor's thresholds are the retry.
+    const known = current('faulty', { healthUrl: `${sim.adminUrlOf('faulty')}/api/admin/v1/health` });
+    expect(await adapter.checkHealth(known)).toMatchObject({ healthy: false, permanent: false, errorClass: 'network' });
+    // A check of a known health endpoint is never retried: the monitor's thresholds are the retry.
     expect(sim.stats('faulty').healthChecks).toBe(checks + 1);
+    // Looking for health (a gateway stored without healthUrl) fails the same way.
+    expect(await adapter.checkHealth(current('faulty'))).toMatchObject({ healthy: false, permanent: false, errorClass: 'network' });
     expect((await rejection(adapter.listResources(current('faulty'), 'Mcp'))).code).toBe('AGW_GATEWAY_NETWORK');
 
     const refused = target('refused', `http://127.0.0.1:${await closedPort()}`, { apiBasePath: CURRENT_BASE }, CREDENTIALS);
@@ -399,15 +407,62 @@ describe('timeouts, hangs and a gateway that is down', () => {
     expect((await rejection(adapter.listResources(refused, 'Mcp'))).code).toBe('AGW_GATEWAY_REFUSED');
     const registration = await rejection(adapter.registerGateway({ ...refused, uuid: undefined }));
     expect(registration.code).toBe('AGW_GATEWAY_UNREACHABLE');
+    // Every URL health could be at is named, with why it was passed over.
+    const port = Number(new URL(refused.controlPlaneUrl!).port);
+    for (const url of [`http://127.0.0.1:9092/api/admin/v1/health`, `http://127.0.0.1:${port + 2}/api/admin/v1/health`, `http://127.0.0.1:${port}/health`]) {
+      expect(registration.message).toContain(`${url} (connection refused`);
+    }
     expect(registration.hint).toContain('nothing was stored');
   });
 });
 
 describe('health', () => {
-  it('without an adminUrl asks /health on the management URL', async () => {
-    const before = requestsTo('cur', 'GET /health');
-    expect(await adapter.checkHealth(current('cur'))).toMatchObject({ healthy: true, errorClass: null, errorMessage: null });
-    expect(requestsTo('cur', 'GET /health')).toBe(before + 1);
+  const adminHealth = (name: string): string => `${sim.adminUrlOf(name)}/api/admin/v1/health`;
+
+  it('with the healthUrl found at registration asks it, once, and nothing else', async () => {
+    const before = sim.stats('cur').totalRequests;
+    const adminBefore = requestsTo('cur', 'GET /api/admin/v1/health');
+    expect(await adapter.checkHealth(current('cur', { healthUrl: adminHealth('cur') }))).toMatchObject({ healthy: true, errorClass: null, errorMessage: null });
+    expect(requestsTo('cur', 'GET /api/admin/v1/health')).toBe(adminBefore + 1);
+    expect(sim.stats('cur').totalRequests).toBe(before + 1);
+  });
+
+  it('without adminUrl or healthUrl (stored before agentgw looked for it) finds health once per process', async () => {
+    const local = createAdapter(recordingLogger());
+    try {
+      const stored = current('cur');
+      const adminBefore = requestsTo('cur', 'GET /api/admin/v1/health');
+      const aliasBefore = requestsTo('cur', 'GET /health');
+      for (let i = 0; i < 3; i += 1) expect(await local.checkHealth(stored)).toMatchObject({ healthy: true });
+      expect(requestsTo('cur', 'GET /api/admin/v1/health')).toBe(adminBefore + 3);
+      // Found at the first URL that answered; the management port's /health was never asked.
+      expect(requestsTo('cur', 'GET /health')).toBe(aliasBefore);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('a legacy controller is found at /health on its management URL', async () => {
+    const registered = await adapter.registerGateway({ ...legacy('leg', { apiBasePath: 'auto' }), uuid: undefined });
+    expect(registered.adapterConfig.healthUrl).toBe(`${sim.urlOf('leg')}/health`);
+  });
+
+  it('an adminUrl wins: nothing is looked for, and a healthUrl found before is dropped', async () => {
+    const before = sim.stats('cur').totalRequests;
+    const registered = await adapter.updateGateway(current('cur', { adminUrl: sim.adminUrlOf('cur'), healthUrl: 'http://127.0.0.1:1/health' }));
+    expect(registered.adapterConfig).toEqual({ apiBasePath: CURRENT_BASE, healthUrl: null });
+    // One health check on the admin URL, one listing for the credentials.
+    expect(sim.stats('cur').totalRequests).toBe(before + 2);
+  });
+
+  it('is looked for under the management URL\'s path, and the specs\' full management URL is taken for the controller', () => {
+    expect(adapter.validateConfig({ controlPlaneUrl: 'http://gw:9090/api/management/v1/' }).controlPlaneUrl).toBe('http://gw:9090');
+  });
+
+  it('a healthUrl cannot be given at registration: it is what agentgw finds', async () => {
+    const error = await rejection(adapter.registerGateway({ ...current('cur', { healthUrl: adminHealth('cur') }), uuid: undefined }));
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toMatch(/^adapterConfig\.healthUrl: is found by agentgw .*set adminUrl/);
   });
 
   it.each([
@@ -417,7 +472,7 @@ describe('health', () => {
   ])('with an adminUrl given as %s asks /api/admin/v1/health once', async (_label, suffix) => {
     const before = sim.stats('cur').totalRequests;
     const adminBefore = requestsTo('cur', 'GET /api/admin/v1/health');
-    const health = await adapter.checkHealth(current('cur', { adminUrl: `${sim.urlOf('cur')}${suffix}` }));
+    const health = await adapter.checkHealth(current('cur', { adminUrl: `${sim.adminUrlOf('cur')}${suffix}` }));
     expect(health).toMatchObject({ healthy: true });
     expect(typeof health.responseTimeMs).toBe('number');
     expect(requestsTo('cur', 'GET /api/admin/v1/health')).toBe(adminBefore + 1);
@@ -433,7 +488,7 @@ describe('health', () => {
 
   it('401 from the health endpoint is a permanent auth failure', async () => {
     sim.setFaults('faulty', { unauthorized: true });
-    for (const adminUrl of [undefined, sim.urlOf('faulty')]) {
+    for (const adminUrl of [undefined, sim.adminUrlOf('faulty')]) {
       const health = await adapter.checkHealth(current('faulty', adminUrl === undefined ? {} : { adminUrl }));
       expect(health).toMatchObject({ healthy: false, permanent: true, errorClass: 'auth', errorMessage: 'health endpoint answered HTTP 401' });
     }
@@ -441,23 +496,62 @@ describe('health', () => {
 
   it('a gateway reporting itself unhealthy is unhealthy, with the state it reported', async () => {
     sim.setFaults('faulty', { healthStatus: 'degraded' });
-    const health = await adapter.checkHealth(current('faulty', { adminUrl: sim.urlOf('faulty') }));
+    const health = await adapter.checkHealth(current('faulty', { adminUrl: sim.adminUrlOf('faulty') }));
     expect(health).toMatchObject({ healthy: false, permanent: false, errorClass: 'http_5xx' });
     expect(health.errorMessage).toBe('health endpoint answered HTTP 503 (status "degraded")');
   });
 
-  it('no health endpoint at all is permanent, and says where health lives now', async () => {
+  it('no health endpoint at all is permanent, and names every URL tried with why', async () => {
     const nowhere = target('nowhere', `${sim.baseUrl}/gateways/no-such-gateway`, {}, CREDENTIALS);
     const health = await adapter.checkHealth(nowhere);
     expect(health).toMatchObject({ healthy: false, permanent: true, errorClass: 'http_4xx' });
-    expect(health.errorMessage).toContain('set adminUrl');
+    expect(health.errorMessage).toContain(`${sim.adminBaseUrl}/gateways/no-such-gateway/api/admin/v1/health (HTTP 404)`);
+    expect(health.errorMessage).toContain(`${sim.baseUrl}/gateways/no-such-gateway/health (HTTP 404)`);
     const registration = await rejection(adapter.registerGateway({ ...nowhere, uuid: undefined }));
-    expect(registration.code).toBe('AGW_GATEWAY_UNREACHABLE');
+    expect(registration.code).toBe('AGW_GATEWAY_HEALTH_NOT_FOUND');
+    expect(registration.message).toMatch(/^no health endpoint found for the gateway-controller at http:\/\/127\.0\.0\.1:\d+\/gateways\/no-such-gateway: /);
+    expect(registration.hint).toMatch(/--admin-url .*nothing was stored/);
+    expect(registration.details?.tried).toHaveLength(3);
+  });
+
+  it('looking for health asks again where a kept-alive connection was reset as it was reused', async () => {
+    // The first connection is reset when its request arrives; the next one is answered.
+    let connections = 0;
+    const body = '{"status":"healthy"}';
+    const admin = net.createServer((socket) => {
+      connections += 1;
+      const first = connections === 1;
+      socket.once('data', () => {
+        if (first) socket.resetAndDestroy();
+        else socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      });
+    });
+    const management = await stubServer((_req, res) => {
+      res.writeHead(404);
+      res.end();
+    });
+    const port = Number(new URL(management.url).port);
+    admin.listen(port + 2, '127.0.0.1');
+    try {
+      await once(admin, 'listening');
+      const health = await adapter.checkHealth(target('reset-once', management.url, { apiBasePath: CURRENT_BASE }));
+      expect(health).toMatchObject({ healthy: true });
+      expect(connections).toBe(2);
+    } finally {
+      admin.close();
+      await management.close();
+    }
+  });
+
+  it('a 404 where health was found says how to look for it again', async () => {
+    const health = await adapter.checkHealth(current('cur', { healthUrl: `${sim.adminUrlOf('cur')}/api/admin/v2/health` }));
+    expect(health).toMatchObject({ healthy: false, permanent: true, errorClass: 'http_4xx' });
+    expect(health.errorMessage).toContain('look for it again with: agentgw gateway update NAME --control-plane-url URL');
   });
 });
 
 describe('metrics', () => {
-  const metricsUrl = () => `${sim.urlOf('metrics')}/metrics`;
+  const metricsUrl = () => sim.metricsUrlOf('metrics');
 
   beforeAll(async () => {
     const gateway = current('metrics');
@@ -500,10 +594,11 @@ describe('metrics', () => {
   it('without a metricsUrl the rates are null with the reason, the counts still there', async () => {
     const metrics = await adapter.getMetrics(current('metrics'));
     expect(metrics).toMatchObject({ resourceCount: 3, requestRate: null, errorRate: null, averageLatencyMs: null });
+    const hint = 'no metrics URL: set one with `agentgw gateway update metrics --metrics-url URL`';
     expect(metrics.unavailable).toEqual({
-      requestRate: 'metricsUrl is not configured for this gateway',
-      errorRate: 'metricsUrl is not configured for this gateway',
-      averageLatency: 'metricsUrl is not configured for this gateway',
+      requestRate: hint,
+      errorRate: hint,
+      averageLatency: hint,
     });
   });
 
@@ -530,7 +625,7 @@ describe('metrics', () => {
 
   it('a gateway that restarted between scrapes gives no rates for that interval', async () => {
     sim.addGateway({ name: 'restarts', traffic: TRAFFIC });
-    const gateway = current('restarts', { metricsUrl: `${sim.urlOf('restarts')}/metrics` });
+    const gateway = current('restarts', { metricsUrl: sim.metricsUrlOf('restarts') });
     // Counters are high after a minute, and start from zero again after the restart.
     clock.advance(60_000);
     await adapter.getMetrics(gateway);

@@ -147,7 +147,7 @@ it('the examples are all there: every kind, nine manifests', () => {
   expect(new Set(examples.map((e) => e.manifest.kind))).toEqual(new Set(['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate']));
 });
 
-describe.each(MODES)('bodies sent to a $mode controller', ({ gateway, spec: specFile, basePath }) => {
+describe.each(MODES)('bodies sent to a $mode controller', ({ gateway, legacy, spec: specFile, basePath }) => {
   const spec = loadSpec(specFile);
   const schemaAt = validatorFor(withControllerVersionRule(spec));
   const gatewayPrefix = `/gateways/${gateway}`;
@@ -157,7 +157,9 @@ describe.each(MODES)('bodies sent to a $mode controller', ({ gateway, spec: spec
   beforeAll(async () => {
     const first = proxy.requests.length;
     const controlPlaneUrl = `${proxy.url}${gatewayPrefix}`;
-    const registered = await adapter.registerGateway({ ...target(gateway, controlPlaneUrl, {}, AUTH), uuid: undefined });
+    // The proxy stands in for the management port only: a current controller's admin API is named.
+    const admin = legacy ? {} : { adminUrl: sim.adminUrlOf(gateway) };
+    const registered = await adapter.registerGateway({ ...target(gateway, controlPlaneUrl, admin, AUTH), uuid: undefined });
     expect(registered.adapterConfig.apiBasePath).toBe(basePath);
     gw = target(gateway, controlPlaneUrl, registered.adapterConfig, AUTH);
     // Each example created, then deployed again (409, then PUT), then read, listed and removed:

@@ -103,6 +103,35 @@ describe('loadConfig', () => {
     expect((error as ConfigError).message).toContain(message);
   });
 
+  it('shows where a file does not parse: file, line, column and the lines around them', async () => {
+    const ws = workspace({ 'agentgw.config.yaml': 'gateway:\n  adapter:\n    cloud:\n      authentication: { type: oauth2, clientId: ${CLOUD_CLIENT_ID} }\n' });
+    const error = (await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    const file = join(ws.project, 'agentgw.config.yaml');
+    expect(error.message.split('\n')).toEqual([
+      `${file}:4:50: cannot parse: Unexpected flow-map-start at node end`,
+      '  2 |   adapter:',
+      '  3 |     cloud:',
+      '  4 |       authentication: { type: oauth2, clientId: ${CLOUD_CLIENT_ID} }',
+      '    |                                                  ^',
+    ]);
+  });
+
+  it('says a JSON config file’s mistake the same way', async () => {
+    const ws = workspace({ '.agentgwrc.json': '{\n  "logging": { "level": "debug", }\n  "server": {}\n}\n' });
+    const error = (await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(new RegExp(`^${join(ws.project, '.agentgwrc.json').replace(/[.]/g, '\\.')}:3:3: cannot parse: `));
+    expect(error.message).toContain('  3 |   "server": {}');
+  });
+
+  it('names the flag or the environment variable whose value is wrong, not a key path', async () => {
+    const flag = await loadConfig({ env: {}, flags: { 'server.url': 'ftp://x' } }).catch((e: unknown) => e);
+    expect((flag as ConfigError).message).toBe('--server: expected an http:// or https:// URL, got "ftp://x"');
+    const env = await loadConfig({ env: { AGENTGW_PORT: 'eighty' } }).catch((e: unknown) => e);
+    expect((env as ConfigError).message).toBe('AGENTGW_PORT: expected a whole number from 0 to 65535, got "eighty"');
+  });
+
   it('never shows a secret’s value in an error', async () => {
     const ws = workspace({ 'agentgw.config.yaml': 'secrets:\n  key: [zebra-canary-1]\n' });
     const error = (await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e)) as Error;

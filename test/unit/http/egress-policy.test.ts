@@ -1,15 +1,26 @@
+/**
+ * The egress policy: the addresses it refuses and why, the IPv4 address it reads out of each
+ * IPv6 form that carries one, the rules it builds from settings, and the hostile-URL corpus
+ * through the HTTP client and the socket layer.
+ *
+ * Equivalent mutant left by `npm run test:mutation`: DOTTED_QUAD without its `^` anchor. A host
+ * that ends in a dotted quad without being one has a numeric last label, so WHATWG parses it as
+ * IPv4 and either rewrites it as a dotted quad or refuses the URL: no such host reaches the test.
+ */
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { AdapterLogger, EgressPolicySettings, OutboundHttpSettings } from '../../../src/adapters/adapter.js';
 import { createHttpClient } from '../../../src/adapters/http/client.js';
 import type { HttpClientOptions } from '../../../src/adapters/http/client.js';
-import { createEgressPolicy } from '../../../src/adapters/http/egress-policy.js';
+import { EgressBlockedError, createEgressPolicy } from '../../../src/adapters/http/egress-policy.js';
 import { createGuardedAgents } from '../../../src/adapters/http/guarded-agents.js';
 import { HttpFailure } from '../../../src/adapters/http/types.js';
 import type { HttpClient } from '../../../src/adapters/http/types.js';
@@ -75,6 +86,22 @@ describe('WHATWG URL parsing (what the policy can rely on)', () => {
 
   it.each(['http://[fe80::1%25eth0]/', 'http://0169.254.169.254/', 'http://4294967296/'])('rejects %s outright', (url) => {
     expect(() => new URL(url)).toThrow();
+  });
+
+  it('writes every host ipaddr.js would read as an address bracketed or as a dotted quad, never with a trailing dot', () => {
+    // checkUrl judges exactly those two forms as literals and leaves every other host to the
+    // connect-time check: this is what makes that complete.
+    const host = fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '7', '8', '9', 'a', 'e', 'f', 'x', 'g', '.', ':', '[', ']', '%', '-'), maxLength: 16 });
+    fc.assert(
+      fc.property(host, (text) => {
+        if (!URL.canParse(`http://${text}/`)) return;
+        const { hostname } = new URL(`http://${text}/`);
+        const literal = hostname.startsWith('[') || /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+        const readAsAddress = ipaddr.isValid(hostname) || ipaddr.isValid(hostname.replace(/\.$/, ''));
+        expect(readAsAddress && !literal, hostname).toBe(false);
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });
 
@@ -157,6 +184,195 @@ describe('checkAddress', () => {
   it('refuses to build with a malformed CIDR, naming the field and entry', () => {
     expect(() => createEgressPolicy({ ...OPEN, deny: ['10.0.0.0/33'] })).toThrow(ConfigError);
     expect(() => createEgressPolicy({ ...OPEN, allow: ['ten.0.0.0/8'] })).toThrow('network.allow: "ten.0.0.0/8" is not a CIDR');
+    const error = (() => {
+      try {
+        createEgressPolicy({ ...OPEN, deny: ['10.0.0.0/8', '2001:db8::/129'] });
+      } catch (thrown) {
+        return thrown as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.message).toBe('network.deny: "2001:db8::/129" is not a CIDR like 10.0.0.0/8');
+    expect(error.hint).toBe('Fix or remove the entry in network.deny.');
+  });
+
+  it.each([
+    ['169.254.169.254', '169.254.169.254 is link-local (cloud metadata)'],
+    ['fe80::1', 'fe80::1 is link-local (cloud metadata)'],
+    ['100.100.100.200', '100.100.100.200 is a cloud metadata address'],
+    ['fd00:ec2::254', 'fd00:ec2::254 is a cloud metadata address'],
+    ['0.0.0.0', '0.0.0.0 is unspecified'],
+    ['::', ':: is unspecified'],
+    ['224.0.0.1', '224.0.0.1 is multicast'],
+    ['ff02::1', 'ff02::1 is multicast'],
+    ['255.255.255.255', '255.255.255.255 is broadcast'],
+    ['not-an-ip', '"not-an-ip" is not an IP address'],
+  ])('says why it refuses %s', (ip, reason) => {
+    expect(createEgressPolicy(OPEN).checkAddress(ip)).toEqual({ allowed: false, reason });
+  });
+
+  it('names the range and the setting that refuse a loopback or private IPv6 address', () => {
+    const strict = createEgressPolicy({ ...OPEN, denyLoopback: true, denyPrivate: true });
+    expect(strict.checkAddress('::1')).toEqual({ allowed: false, reason: '::1 is loopback and loopback addresses are denied (network.denyLoopback)' });
+    expect(strict.checkAddress('fd12:3456::1')).toEqual({
+      allowed: false,
+      reason: 'fd12:3456::1 is in the private range fc00::/7 and private addresses are denied (network.denyPrivate)',
+    });
+    expect(createEgressPolicy({ ...OPEN, denyPrivate: true }).checkAddress('127.0.0.1')).toEqual({ allowed: true });
+    expect(createEgressPolicy({ ...OPEN, denyLoopback: true }).checkAddress('10.0.0.5')).toEqual({ allowed: true });
+  });
+
+  it('matches an IPv4 address against a rule written over the IPv4-mapped IPv6 range', () => {
+    const policy = createEgressPolicy({ ...OPEN, deny: ['::ffff:203.0.113.0/120'] });
+    expect(policy.checkAddress('203.0.113.7')).toEqual({ allowed: false, reason: '203.0.113.7 is in the denied range ::ffff:cb00:7100/120 (network.deny)' });
+    expect(policy.checkAddress('::ffff:203.0.113.7')).toEqual({
+      allowed: false,
+      reason: '::ffff:cb00:7107 is in the denied range ::ffff:cb00:7100/120 (network.deny)',
+    });
+    expect(policy.checkAddress('203.0.114.7')).toEqual({ allowed: true });
+    expect(policy.checkAddress('2001:db8::1')).toEqual({ allowed: true });
+
+    const reopened = createEgressPolicy({ ...OPEN, allow: ['::ffff:10.1.0.0/112'], denyPrivate: true });
+    expect(reopened.checkAddress('10.1.2.3')).toEqual({ allowed: true });
+    expect(reopened.checkAddress('10.2.0.1').allowed).toBe(false);
+  });
+
+  it('never matches an IPv6 address against an IPv4 rule by itself, only the IPv4 address it embeds', () => {
+    const policy = createEgressPolicy({ ...OPEN, deny: ['0.0.0.0/0'] });
+    expect(policy.checkAddress('2001:db8::1')).toEqual({ allowed: true });
+    expect(policy.checkAddress('8.8.8.8')).toEqual({ allowed: false, reason: '8.8.8.8 is in the denied range 0.0.0.0/0 (network.deny)' });
+  });
+
+  it('reads a bare address as a one-address rule, and ignores white space around an entry', () => {
+    const policy = createEgressPolicy({ ...OPEN, deny: [' 203.0.113.7 ', '2001:db8::1\t'] });
+    expect(policy.checkAddress('203.0.113.7')).toEqual({ allowed: false, reason: '203.0.113.7 is in the denied range 203.0.113.7/32 (network.deny)' });
+    expect(policy.checkAddress('203.0.113.8')).toEqual({ allowed: true });
+    expect(policy.checkAddress('2001:db8::1')).toEqual({ allowed: false, reason: '2001:db8::1 is in the denied range 2001:db8::1/128 (network.deny)' });
+    expect(policy.checkAddress('2001:db8::2')).toEqual({ allowed: true });
+  });
+
+  it('strips the brackets of an IPv6 literal only when both are there', () => {
+    const policy = createEgressPolicy(OPEN);
+    expect(policy.checkAddress('[2001:db8::1]')).toEqual({ allowed: true });
+    expect(policy.checkAddress('[::ffff:a9fe:a9fe]')).toEqual({
+      allowed: false,
+      reason: '::ffff:a9fe:a9fe embeds 169.254.169.254 is link-local (cloud metadata)',
+    });
+    for (const ip of ['[::1', '::1]', 'x::1]', '[::1]x']) {
+      expect(policy.checkAddress(ip)).toEqual({ allowed: false, reason: `"${ip}" is not an IP address` });
+    }
+  });
+});
+
+/** Built inside each test, so that a policy that fails to build fails the test. */
+const denyingDocumentationRange = () => createEgressPolicy({ ...OPEN, deny: ['203.0.113.0/24'] });
+
+describe('checkAddress: the IPv4 address inside an IPv6 one', () => {
+  const denied = (address: string) => ({ allowed: false, reason: `${address} embeds 203.0.113.7 is in the denied range 203.0.113.0/24 (network.deny)` });
+
+  // Each spelled in hex, as WHATWG and DNS answers write them: ipaddr.js reads the dotted
+  // spelling ::a.b.c.d as ::ffff:a.b.c.d, which would test the mapped form twice.
+  it.each([
+    ['IPv4-mapped', '::ffff:cb00:7107', '::ffff:c633:6407'],
+    ['IPv4-compatible', '::cb00:7107', '::c633:6407'],
+    ['SIIT', '::ffff:0:cb00:7107', '::ffff:0:c633:6407'],
+    ['NAT64', '64:ff9b::cb00:7107', '64:ff9b::c633:6407'],
+    ['6to4', '2002:cb00:7107::1', '2002:c633:6407::1'],
+    ['6to4, with an interface id', '2002:cb00:7107:1:2:3:4:5', '2002:c633:6407:1:2:3:4:5'],
+    // Teredo keeps the client's address with every bit inverted: 0x34ff ^ 0xffff = 0xcb00 (203.0).
+    ['Teredo', '2001:0:4136:e378:8000:63bf:34ff:8ef8', '2001:0:4136:e378:8000:63bf:39cc:9bf8'],
+  ])('reads 203.0.113.7 out of the %s form %s, and 198.51.100.7 out of %s', (_form, refused, allowed) => {
+    const policy = denyingDocumentationRange();
+    expect(policy.checkAddress(refused)).toEqual(denied(refused));
+    expect(policy.checkAddress(allowed)).toEqual({ allowed: true });
+  });
+
+  it('judges ::1 and :: as themselves, but ::2 by the 0.0.0.2 it embeds', () => {
+    const policy = denyingDocumentationRange();
+    expect(policy.checkAddress('::1')).toEqual({ allowed: true });
+    expect(policy.checkAddress('::')).toEqual({ allowed: false, reason: ':: is unspecified' });
+    expect(policy.checkAddress('::2')).toEqual({ allowed: false, reason: '::2 embeds 0.0.0.2 is unspecified' });
+    expect(policy.checkAddress('::ffff:0:0')).toEqual({ allowed: false, reason: '::ffff:0:0 embeds 0.0.0.0 is unspecified' });
+  });
+
+  it('lets an IPv6 address with no IPv4 address inside through', () => {
+    const policy = denyingDocumentationRange();
+    for (const ip of ['2001:db8::1', '1::1', '1::2', '2001:db8::cb00:7107', '2003:cb00:7107::1', '64:ff9a::cb00:7107']) {
+      expect(policy.checkAddress(ip), ip).toEqual({ allowed: true });
+    }
+  });
+});
+
+describe('checkAddress: remembered verdicts', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('parses an address once, however often it is asked about', () => {
+    const policy = createEgressPolicy({ ...OPEN, deny: ['203.0.113.0/24'] });
+    const parse = vi.spyOn(ipaddr, 'parse');
+    expect(policy.checkAddress('203.0.113.7').allowed).toBe(false);
+    expect(policy.checkAddress('8.8.8.8').allowed).toBe(true);
+    expect(policy.checkAddress('203.0.113.7').allowed).toBe(false);
+    expect(policy.checkAddress('8.8.8.8').allowed).toBe(true);
+    expect(parse.mock.calls.map(([text]) => text)).toEqual(['203.0.113.7', '8.8.8.8']);
+  });
+
+  it('remembers at most 10,000 verdicts, then starts over', () => {
+    const policy = createEgressPolicy(OPEN);
+    const address = (n: number) => `10.${(n >> 16) & 0xff}.${(n >> 8) & 0xff}.${n & 0xff}`;
+    for (let n = 0; n < 10_000; n++) policy.checkAddress(address(n));
+    const parse = vi.spyOn(ipaddr, 'parse');
+    policy.checkAddress(address(0));
+    expect(parse).not.toHaveBeenCalled();
+    // The 10,001st address: the memo is full, so it starts over, and the first is parsed again.
+    policy.checkAddress(address(10_000));
+    policy.checkAddress(address(0));
+    expect(parse.mock.calls.map(([text]) => text)).toEqual([address(10_000), address(0)]);
+  });
+});
+
+describe('checkUrl', () => {
+  function refusal(url: string): HttpFailure {
+    try {
+      denyingDocumentationRange().checkUrl(url);
+    } catch (error) {
+      expect(error).toBeInstanceOf(HttpFailure);
+      expect((error as HttpFailure).kind).toBe('blocked');
+      return error as HttpFailure;
+    }
+    throw new Error(`${url} was let through`);
+  }
+
+  it.each(['http://[2001:db8::1]/', 'https://[2001:db8::1]:8443/v1', 'http://8.8.8.8/', 'https://198.51.100.7/', 'http://gateway.example./', 'http://1.2.3.4x.example/'])(
+    'lets %s through, parsed',
+    (url) => {
+      expect(denyingDocumentationRange().checkUrl(url).href).toBe(new URL(url).href);
+    },
+  );
+
+  it.each([
+    ['http://[::2]/', 'http://[::2]/: blocked by the egress policy: ::2 embeds 0.0.0.2 is unspecified'],
+    ['https://203.0.113.7:8443/health', 'https://203.0.113.7:8443/health: blocked by the egress policy: 203.0.113.7 is in the denied range 203.0.113.0/24 (network.deny)'],
+    ['http://[64:ff9b::203.0.113.7]/', 'http://[64:ff9b::cb00:7107]/: blocked by the egress policy: 64:ff9b::cb00:7107 embeds 203.0.113.7 is in the denied range 203.0.113.0/24 (network.deny)'],
+    ['http://203.0.113.7./', 'http://203.0.113.7/: blocked by the egress policy: 203.0.113.7 is in the denied range 203.0.113.0/24 (network.deny)'],
+    ['ftp://8.8.8.8/', 'ftp://8.8.8.8/: only http and https URLs are allowed, not ftp:'],
+    ['http://admin:s3cret@[bad/?token=t0ken', 'http://[bad/: not a valid URL'],
+    ['http://admin:s3cret@203.0.113.7/?token=t0ken', 'http://203.0.113.7/: blocked by the egress policy: 203.0.113.7 is in the denied range 203.0.113.0/24 (network.deny)'],
+  ])('refuses %s, saying why in the URL as parsed, without its secrets', (url, message) => {
+    const failure = refusal(url);
+    expect(failure.message).toBe(message);
+    expect(failure.url).toBe(message.slice(0, message.indexOf(': ')));
+  });
+});
+
+describe('EgressBlockedError', () => {
+  it('carries the code the HTTP client looks for, and its own name', () => {
+    const error = new EgressBlockedError('169.254.169.254 is link-local (cloud metadata)');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.code).toBe('ERR_EGRESS_BLOCKED');
+    expect(error.name).toBe('EgressBlockedError');
+    expect(error.message).toBe('169.254.169.254 is link-local (cloud metadata)');
   });
 });
 

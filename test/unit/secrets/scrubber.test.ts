@@ -2,6 +2,12 @@
  * The one scrubber every adapter's errors and logs go through: a known secret is cut as it is and
  * in the encodings it travels in (base64 at any offset, as inside a Basic header; URL and form
  * encoding; JSON escapes), and Authorization values and URL userinfo are cut whatever they hold.
+ *
+ * Equivalent mutants left by `npm run test:mutation`:
+ * - `offset < 3` → `offset <= 3`. A fourth offset puts three zero bytes, one whole base64 group,
+ *   before the secret: its fragment is offset 0's again, and the set of needles keeps one.
+ * - the constructor's default `[]` → `["Stryker was here"]`. SHAPE_SCRUBBER would then also cut
+ *   that sentence, which no message holds.
  */
 import { describe, expect, it } from 'vitest';
 import { SecretScrubber, SHAPE_SCRUBBER } from '../../../src/secrets/scrubber.js';
@@ -43,5 +49,51 @@ describe('SecretScrubber', () => {
     expect(new SecretScrubber(['gw', '', null, undefined]).scrub('gw-1 is down')).toBe('gw-1 is down');
     const scrubber = new SecretScrubber(['first-secret']).with(['second-secret']);
     expect(scrubber.scrub('first-secret and second-secret')).toBe('*** and ***');
+  });
+});
+
+describe('SecretScrubber, at its edges', () => {
+  it('cuts a secret of 4 characters and leaves one of 3, in every form', () => {
+    expect(new SecretScrubber(['abcd']).scrub('abcd, YWJjZA==')).toBe('***, ***');
+    // 'YWJj' is base64 of 'abc': a form of a 3-character secret is not one to look for either.
+    expect(new SecretScrubber(['abc']).scrub('abc, YWJj')).toBe('abc, YWJj');
+  });
+
+  it('cuts a form-encoded secret, its spaces written as +', () => {
+    expect(new SecretScrubber(['my secret pass']).scrub('password=my+secret+pass&grant_type=password')).toBe('password=***&grant_type=password');
+  });
+
+  it('cuts the longer of two secrets whole when it holds the shorter', () => {
+    expect(new SecretScrubber(['token', 'secret-token-123']).scrub('sent secret-token-123, then token')).toBe('sent ***, then ***');
+  });
+
+  it('leaves a base64 fragment shorter than 8 characters, which ordinary text matches too often', () => {
+    // base64 of 'abcdef': its first group, YWJj, is also that of the secret 'abcd'.
+    expect(new SecretScrubber(['abcd']).scrub('YWJjZGVm')).toBe('YWJjZGVm');
+  });
+
+  it.each([
+    ['base64', 'base64'],
+    ['base64url', 'base64url'],
+  ] as const)('in %s, leaves only the groups that hold a byte of what surrounds the secret', (_name, encoding) => {
+    // '~' and '?' encode to '+' and '/' (or '-' and '_'), which the fragments must carry across.
+    for (const secret of ['~~~???~~~???', 'p4ssw0rd', 'p4ssw0rd!', 'p4ssw0rd!?']) {
+      const scrubber = new SecretScrubber([secret]);
+      for (const before of [':', 'a:', 'ab:', 'client-id:']) {
+        for (const after of ['', '"}', '"}\n']) {
+          const encoded = Buffer.from(`${before}${secret}${after}`).toString(encoding);
+          const scrubbed = scrubber.scrub(encoded);
+          const context = `${encoding} of ${before}${secret}${JSON.stringify(after)}: ${scrubbed}`;
+          expect(scrubbed, context).toContain('***');
+          expect(scrubbed.indexOf('***'), context).toBeLessThanOrEqual(4 * Math.ceil(before.length / 3));
+          expect(scrubbed.length - scrubbed.lastIndexOf('***') - 3, context).toBeLessThanOrEqual(4 * (Math.ceil(after.length / 3) + 1));
+        }
+      }
+    }
+  });
+
+  it('cuts an Authorization value after any run of white space, and URL userinfo at the very start', () => {
+    expect(SHAPE_SCRUBBER.scrub('Authorization: Bearer \t eyJhbGciOi.J9')).toBe('Authorization: Bearer \t ***');
+    expect(SHAPE_SCRUBBER.scrub('https://admin:s3cret@gw.internal/ refused the request')).toBe('https://***@gw.internal/ refused the request');
   });
 });

@@ -21,6 +21,8 @@ import { createTestSchema } from '../../support/postgres.js';
 const INTERVAL = 30_000;
 const TIMEOUT = 5_000;
 const thresholds = { unhealthyThreshold: 3, healthyThreshold: 2 };
+/** A settled dead gateway's cadence at these settings: 2 × interval − interval / 3, so it is back within 2 intervals. */
+const SLOW = 50_000;
 const silent = { warn: () => {}, info: () => {}, debug: () => {} };
 
 type Answer = 'up' | 'down' | 'hang' | 'denied' | 'provisioning' | { endpoint: string };
@@ -203,7 +205,7 @@ describe.each(['sqlite', 'postgres'] as const)('health monitor (%s)', (dialect) 
       statuses.push(row.status as string);
       expect(row.consecutive_failures).toBe(check);
       // Still unsettled after 1 and 2 failures: back in a third of the interval. Settled dead: the slow cadence.
-      const expected = check < 3 ? INTERVAL / 3 : 4 * INTERVAL;
+      const expected = check < 3 ? INTERVAL / 3 : SLOW;
       expect(time(row.next_check_at) - f.clock.now().getTime()).toBe(expected);
       f.clock.advance(expected);
     }
@@ -238,7 +240,80 @@ describe.each(['sqlite', 'postgres'] as const)('health monitor (%s)', (dialect) 
     const row = await f.row('locked');
     expect(row.status).toBe('ERROR');
     expect(row.error_class).toBe('auth');
-    expect(time(row.next_check_at) - f.clock.now().getTime()).toBe(4 * INTERVAL);
+    expect(time(row.next_check_at) - f.clock.now().getTime()).toBe(SLOW);
+  });
+
+  it.each([1, 2, 3])(
+    'brings a gateway that comes back ACTIVE again within healthyThreshold (%i) × interval plus jitter, however long it was down',
+    async (healthyThreshold) => {
+      await f.add('phoenix');
+      // The worst jitter every time: each delay 10% longer.
+      const monitor = f.monitor({ random: () => 0.999_999, thresholds: { unhealthyThreshold: 3, healthyThreshold } });
+      f.adapter.fallback = 'down';
+      const check = async () => {
+        const due = time((await f.row('phoenix')).next_check_at);
+        f.clock.advance(Math.max(0, due - f.clock.now().getTime()));
+        expect((await monitor.runRound()).checked).toBe(1);
+      };
+      // Down long enough to settle on the slow cadence.
+      for (let i = 0; i < 6; i += 1) await check();
+      expect((await f.row('phoenix')).status).toBe('INACTIVE');
+      // It comes back right after a failed check: the longest it can wait for the next one.
+      const back = f.clock.now().getTime();
+      f.adapter.fallback = 'up';
+      while ((await f.row('phoenix')).status !== 'ACTIVE') await check();
+      const recovery = f.clock.now().getTime() - back;
+      expect(recovery).toBeLessThanOrEqual(healthyThreshold * INTERVAL * 1.1);
+      // Not checked more often than needed to keep that promise.
+      expect(recovery).toBeGreaterThan(healthyThreshold * INTERVAL * 1.1 - 1_000);
+    },
+  );
+
+  it('never moves updated_at or version on a health check, whatever it found; a change of configuration does', async () => {
+    await f.add('quiet');
+    const config = async () => {
+      const row = await f.row('quiet');
+      return { updatedAt: time(row.updated_at), version: row.version };
+    };
+    const registered = await config();
+    const monitor = f.monitor();
+    // Healthy, failing until INACTIVE, back to ACTIVE: the monitor's batch write on each dialect.
+    for (const answer of ['up', 'down', 'down', 'down', 'up', 'up'] as const) {
+      f.adapter.fallback = answer;
+      f.clock.advance(5 * INTERVAL);
+      expect((await monitor.runRound()).checked).toBe(1);
+    }
+    expect((await f.events('quiet')).map((e) => e.to_status)).toEqual(['ACTIVE', 'INACTIVE', 'ACTIVE']);
+    // The write of an on-demand check.
+    const uuid = (await f.row('quiet')).uuid as string;
+    await f.gateways.recordHealth(uuid, {
+      status: 'ACTIVE',
+      previousStatus: 'ACTIVE',
+      checkedAt: f.clock.now(),
+      healthy: true,
+      responseTimeMs: 2,
+      errorMessage: null,
+      errorClass: null,
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 3,
+      transitionReason: null,
+    });
+    expect(await config()).toEqual(registered);
+
+    // An endpoint that arrives with a check is configuration: it moves updated_at once, when it changes.
+    f.adapter.fallback = { endpoint: 'https://quiet.example' };
+    f.clock.advance(5 * INTERVAL);
+    await monitor.runRound();
+    const withEndpoint = await config();
+    expect(withEndpoint.updatedAt).toBeGreaterThan(registered.updatedAt);
+    f.clock.advance(5 * INTERVAL);
+    await monitor.runRound();
+    expect(await config()).toEqual(withEndpoint);
+
+    // A writer that forgets updated_at on a change of configuration is covered by the trigger.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await f.store.db.updateTable('gateways').set({ display_name: 'Quiet' }).where('uuid', '=', uuid).execute();
+    expect((await config()).updatedAt).toBeGreaterThan(withEndpoint.updatedAt);
   });
 
   it('follows a PROVISIONING gateway until it settles, storing the endpoint it got', async () => {

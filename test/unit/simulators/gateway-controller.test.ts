@@ -102,10 +102,31 @@ describe('gateway-controller simulator: current API', () => {
   });
   afterAll(() => sim.close());
 
-  it('serves a gateway under /gateways/NAME on loopback', () => {
+  it('serves a gateway under /gateways/NAME on loopback, its admin API on the management port + 2', () => {
     expect(sim.baseUrl).toBe(`http://127.0.0.1:${sim.port}`);
     expect(sim.urlOf('current')).toBe(`${sim.baseUrl}/gateways/current`);
+    expect(sim.adminPort).toBe(sim.port + 2);
+    expect(sim.adminBaseUrl).toBe(`http://127.0.0.1:${sim.adminPort}`);
+    expect(sim.adminUrlOf('current')).toBe(`${sim.adminBaseUrl}/gateways/current`);
+    expect(sim.metricsUrlOf('current')).toBe(`${sim.adminBaseUrl}/gateways/current/metrics`);
     expect(() => sim.urlOf('missing')).toThrow(/no simulated gateway/);
+    expect(() => sim.adminUrlOf('missing')).toThrow(/no simulated gateway/);
+  });
+
+  it('serves health only on the admin port, as admin-openapi.yaml says; the management port has none', async () => {
+    for (const path of ['/api/admin/v1/health', '/health', '/metrics']) {
+      const res = await call(`${sim.urlOf('current')}${path}`);
+      expect(res.status, path).toBe(404);
+      expectErrorBody(res.body);
+    }
+    expect((await fetch(`${sim.adminUrlOf('current')}/api/admin/v1/health`)).status).toBe(200);
+    // The admin port serves no management API, and health only to GET.
+    expect((await call(`${sim.adminUrlOf('current')}/api/management/v1/rest-apis`)).status).toBe(404);
+    const post = await call(`${sim.adminUrlOf('current')}/api/admin/v1/health`, 'POST', {});
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET');
+    // The control API lives on the management port only.
+    expect((await call(`${sim.adminBaseUrl}/__sim/gateways`)).status).toBe(404);
   });
 
   it.each(TRAFFIC_KINDS)('runs the CRUD cycle of %s with the spec status codes and shapes', async (kind) => {
@@ -288,19 +309,19 @@ describe('gateway-controller simulator: current API', () => {
     const wrong = await fetch(`${mgmt}/rest-apis`, { headers: { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
     expect(wrong.status).toBe(401);
 
-    const health = await fetch(`${sim.urlOf('current')}/api/admin/v1/health`);
+    const health = await fetch(`${sim.adminUrlOf('current')}/api/admin/v1/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'healthy', version: '1.4.2' });
-    expect((await fetch(`${sim.urlOf('current')}/health`)).status).toBe(200);
-    expect((await fetch(`${sim.urlOf('current')}/metrics`)).status).toBe(200);
+    expect((await fetch(`${sim.adminUrlOf('current')}/health`)).status).toBe(200);
+    expect((await fetch(sim.metricsUrlOf('current'))).status).toBe(200);
   });
 
   it('answers 404 for unknown paths, the legacy paths and unsimulated sub-resources; 405 for other methods', async () => {
     expect((await call(`${sim.urlOf('current')}/apis`)).status).toBe(404);
     expect((await call(`${mgmt}/apis`)).status).toBe(404);
     expect((await call(`${mgmt}/rest-apis/x/api-keys`)).status).toBe(404);
-    expect((await call(`${sim.baseUrl}/gateways/nobody/health`)).status).toBe(404);
-    expect((await call(`${sim.baseUrl}/health`)).status).toBe(404);
+    expect((await call(`${sim.adminBaseUrl}/gateways/nobody/api/admin/v1/health`)).status).toBe(404);
+    expect((await call(`${sim.adminBaseUrl}/health`)).status).toBe(404);
     const patch = await call(`${mgmt}/rest-apis`, 'PATCH', {});
     expect(patch.status).toBe(405);
     expect(patch.headers.get('allow')).toBe('GET, POST');
@@ -311,9 +332,9 @@ describe('gateway-controller simulator: current API', () => {
     let now = 1_700_000_000_000;
     const clocked = await startGatewaySimulator({ gateways: [{ name: gw }], clock: () => now });
     try {
-      await fetch(`${clocked.urlOf(gw)}/api/admin/v1/health`);
+      await fetch(`${clocked.adminUrlOf(gw)}/api/admin/v1/health`);
       now += 30_000;
-      await fetch(`${clocked.urlOf(gw)}/health`);
+      await fetch(`${clocked.adminUrlOf(gw)}/health`);
       await fetch(`${clocked.urlOf(gw)}/api/management/v1/rest-apis?status=deployed`);
       const stats = clocked.stats(gw);
       expect(stats.totalRequests).toBe(3);
@@ -407,11 +428,14 @@ describe('gateway-controller simulator: legacy (2026-02) API', () => {
     expect((await call(`${base}/llm-proxies/alpha-proxy`, 'DELETE')).status).toBe(200);
   });
 
-  it('serves /health and not the current paths', async () => {
+  it('serves /health on the management port, no admin API, and not the current paths', async () => {
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'healthy', version: expect.any(String) });
     expect((await fetch(`${base}/api/admin/v1/health`)).status).toBe(404);
+    expect((await fetch(`${sim.adminUrlOf('old')}/api/admin/v1/health`)).status).toBe(404);
+    expect((await fetch(`${sim.adminUrlOf('old')}/health`)).status).toBe(404);
+    expect((await fetch(sim.metricsUrlOf('old'))).status).toBe(200);
     expect((await call(`${base}/rest-apis`)).status).toBe(404);
     expect((await call(`${base}/api/management/v1/apis`)).status).toBe(404);
     expect((await fetch(`${base}/apis`)).status).toBe(401);
@@ -432,7 +456,7 @@ describe('gateway-controller simulator: metrics', () => {
     const traffic = { requestsPerSecond: 40, errorRatio: 0.25, meanLatencyMs: 80 };
     const sim = await startGatewaySimulator({ gateways: [{ name: 'm', traffic }], clock: () => now });
     try {
-      const url = `${sim.urlOf('m')}/metrics`;
+      const url = sim.metricsUrlOf('m');
       now += 5_000;
       const first = await fetch(url);
       expect(first.headers.get('content-type')).toContain('text/plain');
@@ -472,7 +496,7 @@ describe('gateway-controller simulator: metrics', () => {
   it('gives the configured rate back on the real clock', async () => {
     const sim = await startGatewaySimulator({ gateways: [{ name: 'rt', traffic: { requestsPerSecond: 200, errorRatio: 0, meanLatencyMs: 10 } }] });
     try {
-      const url = `${sim.urlOf('rt')}/metrics`;
+      const url = sim.metricsUrlOf('rt');
       // The server reads its clock somewhere inside each exchange, so the interval between its two
       // readings lies between the gap separating the exchanges and the span covering both.
       const firstStart = performance.now();
@@ -498,7 +522,7 @@ describe('gateway-controller simulator: faults', () => {
   });
   afterAll(() => sim.close());
 
-  const health = (name = 'f'): string => `${sim.urlOf(name)}/api/admin/v1/health`;
+  const health = (name = 'f'): string => `${sim.adminUrlOf(name)}/api/admin/v1/health`;
 
   it('adds latency to every answer', async () => {
     sim.setFaults('f', { latencyMs: 300 });
@@ -523,7 +547,7 @@ describe('gateway-controller simulator: faults', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(5);
     // Metrics are the data plane's, not the controller's: never failed by errorRate.
     sim.setFaults('f', { errorRate: 1 });
-    expect((await fetch(`${sim.urlOf('f')}/metrics`)).status).toBe(200);
+    expect((await fetch(sim.metricsUrlOf('f'))).status).toBe(200);
     expect((await fetch(health())).status).toBe(500);
     sim.setFaults('f', { errorRate: undefined });
     expect((await fetch(health())).status).toBe(200);
@@ -559,14 +583,14 @@ describe('gateway-controller simulator: faults', () => {
     expect(h.status).toBe(401);
     expect(await h.json()).toEqual({ code: 'authentication_failed', message: 'authentication failed' });
     expect((await call(`${sim.urlOf('f')}/api/management/v1/rest-apis`)).status).toBe(401);
-    expect((await fetch(`${sim.urlOf('f')}/metrics`)).status).toBe(401);
+    expect((await fetch(sim.metricsUrlOf('f'))).status).toBe(401);
     sim.setFaults('f', { unauthorized: false });
     expect((await call(`${sim.urlOf('f')}/api/management/v1/rest-apis`)).status).toBe(200);
   });
 
   it('healthStatus: overrides the reported status and answers 503 unless healthy', async () => {
     sim.setFaults('f', { healthStatus: 'degraded' });
-    const res = await fetch(`${sim.urlOf('f')}/health`);
+    const res = await fetch(`${sim.adminUrlOf('f')}/health`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'degraded' });
     sim.setFaults('f', { healthStatus: undefined });
@@ -583,11 +607,11 @@ describe('gateway-controller simulator: faults', () => {
 
   it('closes promptly while requests hang or wait out their latency', async () => {
     const own = await startGatewaySimulator({ gateways: [{ name: 'h', faults: { hang: true } }, { name: 'slow', faults: { latencyMs: 60_000 } }] });
-    const hung = fetch(`${own.urlOf('h')}/health`).then(
+    const hung = fetch(`${own.adminUrlOf('h')}/health`).then(
       () => 'answered',
       () => 'rejected',
     );
-    const slow = fetch(`${own.urlOf('slow')}/health`).then(
+    const slow = fetch(`${own.adminUrlOf('slow')}/health`).then(
       () => 'answered',
       () => 'rejected',
     );
@@ -614,12 +638,12 @@ describe('gateway-controller simulator: control API and fleet management', () =>
   it('lists, adds, breaks, inspects and removes gateways', async () => {
     const added = await control('/gateways', 'POST', { name: 'ctl-2', legacy: true, faults: { latencyMs: 5 } });
     expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ name: 'ctl-2', url: `${sim.baseUrl}/gateways/ctl-2` });
+    expect(added.body).toMatchObject({ name: 'ctl-2', url: `${sim.baseUrl}/gateways/ctl-2`, adminUrl: `${sim.adminBaseUrl}/gateways/ctl-2` });
     expect((await fetch(`${added.body.url}/health`)).status).toBe(200);
 
     const list = await control('/gateways');
     expect(list.body.count).toBe(2);
-    expect(list.body.gateways.find((g: Json) => g.name === 'ctl-2')).toMatchObject({ legacy: true, faults: { latencyMs: 5 }, auth: false });
+    expect(list.body.gateways.find((g: Json) => g.name === 'ctl-2')).toMatchObject({ legacy: true, faults: { latencyMs: 5 }, auth: false, adminUrl: added.body.adminUrl });
 
     const broken = await control('/gateways/ctl-2/faults', 'PUT', { down: true, latencyMs: null });
     expect(broken.body.faults).toEqual({ down: true });
@@ -666,16 +690,20 @@ describe('gateway-controller simulator: control API and fleet management', () =>
 });
 
 describe('gateway-controller simulator: single mode', () => {
-  it('serves one gateway at the root, like a real controller, with the control API alongside', async () => {
+  it('serves one gateway at the root of both ports, like a real controller, with the control API alongside', async () => {
     const sim = await startGatewaySimulator({ mode: 'single', gateways: [{ name: 'solo', auth: AUTH }] });
     try {
       expect(sim.urlOf('solo')).toBe(sim.baseUrl);
-      expect((await fetch(`${sim.baseUrl}/api/admin/v1/health`)).status).toBe(200);
+      expect(sim.adminUrlOf('solo')).toBe(sim.adminBaseUrl);
+      expect(sim.adminPort).toBe(sim.port + 2);
+      expect((await fetch(`${sim.adminBaseUrl}/api/admin/v1/health`)).status).toBe(200);
+      expect((await fetch(`${sim.baseUrl}/api/admin/v1/health`)).status).toBe(404);
+      expect((await fetch(`${sim.baseUrl}/health`)).status).toBe(404);
       expect((await call(`${sim.baseUrl}/api/management/v1/rest-apis`, 'POST', manifest('RestApi', 'root-api'))).status).toBe(201);
       expect(sim.resources('solo').map((r) => r.name)).toEqual(['root-api']);
-      expect((await fetch(`${sim.baseUrl}/gateways/solo/health`)).status).toBe(404);
+      expect((await fetch(`${sim.adminBaseUrl}/gateways/solo/health`)).status).toBe(404);
       expect((await call(`${sim.baseUrl}/__sim/gateways/solo/faults`, 'PUT', { healthStatus: 'starting' })).status).toBe(200);
-      expect((await fetch(`${sim.baseUrl}/health`)).status).toBe(503);
+      expect((await fetch(`${sim.adminBaseUrl}/health`)).status).toBe(503);
       expect(() => sim.addGateway({ name: 'second' })).toThrow(/exactly one gateway/);
     } finally {
       await sim.close();
@@ -690,5 +718,22 @@ describe('gateway-controller simulator: single mode', () => {
       await sim.close();
     }
     await expect(startGatewaySimulator({ mode: 'single', gateways: [{ name: 'a' }, { name: 'b' }] })).rejects.toThrow(/exactly one gateway/);
+  });
+
+  it('takes its admin port from the options, and fails naming it when it is taken', async () => {
+    const first = await startGatewaySimulator({ mode: 'single' });
+    try {
+      const chosen = await startGatewaySimulator({ mode: 'single', adminPort: 0 });
+      try {
+        expect(chosen.adminPort).not.toBe(chosen.port);
+        expect((await fetch(`${chosen.adminBaseUrl}/api/admin/v1/health`)).status).toBe(200);
+      } finally {
+        await chosen.close();
+      }
+      const taken = await startGatewaySimulator({ port: 0, adminPort: first.adminPort }).catch((error: unknown) => error);
+      expect(taken).toMatchObject({ code: 'EADDRINUSE', port: first.adminPort });
+    } finally {
+      await first.close();
+    }
   });
 });

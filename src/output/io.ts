@@ -1,0 +1,32 @@
+/**
+ * Where a command reads and writes. Commands take these streams from here instead of reaching for
+ * `process.std*`, so what differs at a terminal (a header, colour, the width, a prompt) is decided
+ * in one place, from the streams a command was given.
+ */
+
+export interface IO {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export function processIO(): IO {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+/** The width of a terminal that does not say: what most are, and what piped output never needs. */
+export const DEFAULT_COLUMNS = 120;
+
+/**
+ * Colour on `stream`: only on a terminal, and never with `--no-color` (`flag` false), NO_COLOR
+ * (any value, https://no-color.org) or TERM=dumb.
+ */
+export function colorFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv, flag = true): boolean {
+  return flag && stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+/** Whether a person can answer a question: both the keyboard and the screen are a terminal. */
+export function canPrompt(io: IO): boolean {
+  return io.stdin.isTTY === true && io.stderr.isTTY === true;
+}
