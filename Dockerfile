@@ -4,7 +4,7 @@
 # Docker cannot run on the machine this was written on: examples/docker-compose.yml is checked
 # against the Compose schema in the tests, this file is kept simple.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 builds from source when no prebuilt binary fits.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -13,7 +13,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     AGENTGW_HOST=0.0.0.0 \
     AGENTGW_PORT=8080 \

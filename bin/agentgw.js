@@ -12,13 +12,6 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   if (process.env.NO_COLOR || process.env.TERM === 'dumb' || args.includes('--no-color') || !process.stdout.isTTY) {
     process.env.FORCE_COLOR = '0';
   }
-  // The CLI is one CommonJS file, run from V8's code cache (see src/launcher/code-cache.ts).
-  const { codeCacheDir, commandKey, loadWithCodeCache } = require('../dist/code-cache.cjs');
-  const cli = loadWithCodeCache(require('node:path').join(__dirname, '..', 'dist', 'cli.cjs'), codeCacheDir(), commandKey(args));
-  // import() works here, in a module Node loaded, and not inside the cached bundle (custom adapters).
-  cli.exports.setModuleImporter((specifier) => import(specifier));
-  cli.exports.main(process.argv).then((exitCode) => {
-    process.exitCode = exitCode;
-    cli.saveCodeCache();
-  });
+  // The CLI is one CommonJS file, started from a code cache (see src/launcher/launch.ts).
+  require('../dist/launcher.cjs').launch(require('node:path').join(__dirname, '..', 'dist'), process.argv);
 }

@@ -10,8 +10,12 @@
 //   everything they use, ipaddr.js, get-east-asian-width and better-sqlite3's JavaScript (its
 //   native addon still loads from node_modules) are bundled: loaded by Node from node_modules,
 //   without the code cache, they cost far more to start (better-sqlite3's 15 files: 6 ms).
-// - version.cjs and code-cache.cjs: what bin/agentgw.js needs before the CLI loads.
+// - version.cjs and launcher.cjs: what bin/agentgw.js needs before the CLI loads. launcher.cjs
+//   carries the SHA-256 of cli.cjs as written (AGENTGW_BUNDLE_HASH): the code cache is keyed by
+//   it (src/launcher/code-cache.ts), because two builds can have the same size and, installed by
+//   npm, the same modification time.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
@@ -115,32 +119,26 @@ const common = {
 // never deletes the files another is executing.
 const outdir = process.argv[2] ?? 'dist';
 await rm(outdir, { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { cli: 'src/cli.ts' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  // A dynamic import() left in the file would fail when it runs from V8's code cache (a script
+  // run through vm.Script has no import callback): packages are require()d instead.
+  supported: { 'dynamic-import': false },
+  // React's production build; nothing in src/ reads NODE_ENV. import.meta.url is the file's URL.
+  define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__agentgwFileUrl' },
+  banner: { js: `const __agentgwFileUrl = require('node:url').pathToFileURL(__filename).href; ${LAZY_REQUIRE}` },
+  jsx: 'automatic',
+  plugins: [imports],
+});
+const cli = resolve(outdir, 'cli.cjs');
+await requireBuiltinsLazily(cli);
+const bundleHash = createHash('sha256').update(await readFile(cli)).digest('hex');
+const launcherFiles = { ...common, outdir, outExtension: { '.js': '.cjs' }, format: 'cjs', packages: 'external' };
 await Promise.all([
-  build({
-    ...common,
-    entryPoints: { cli: 'src/cli.ts' },
-    outdir,
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    // A dynamic import() left in the file would fail when it runs from V8's code cache (Node 20
-    // loses the script's import callback there): packages are require()d instead.
-    supported: { 'dynamic-import': false },
-    // React's production build; nothing in src/ reads NODE_ENV. import.meta.url is the file's URL.
-    define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__agentgwFileUrl' },
-    // The file is the function Node would wrap a CommonJS module in: the launcher compiles its
-    // text as it is, without first making a second 1.4 MB string of it with the wrapper around.
-    banner: { js: `(function (exports, require, module, __filename, __dirname) { const __agentgwFileUrl = require('node:url').pathToFileURL(__filename).href; ${LAZY_REQUIRE}` },
-    footer: { js: '})' },
-    jsx: 'automatic',
-    plugins: [imports],
-  }),
-  build({
-    ...common,
-    entryPoints: { version: 'src/version.ts', 'code-cache': 'src/launcher/code-cache.ts' },
-    outdir,
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    packages: 'external',
-  }),
+  build({ ...launcherFiles, entryPoints: { version: 'src/version.ts' } }),
+  build({ ...launcherFiles, entryPoints: { launcher: 'src/launcher/launch.ts' }, define: { AGENTGW_BUNDLE_HASH: JSON.stringify(bundleHash) } }),
 ]);
-await requireBuiltinsLazily(resolve(outdir, 'cli.cjs'));

@@ -1,8 +1,9 @@
 /**
  * import() of a module from outside the bundle (a custom adapter). The bundle runs from V8's code
- * cache through vm.Script, where Node 20 has no loader for import() (esbuild turns it into
- * require(), which cannot load an ES module); bin/agentgw.js, a module Node loaded itself, hands
- * in its own import() instead. Run from the sources (tests), import() works as it is.
+ * cache through vm.Script, which has no loader for import(), so the build turns import() into
+ * require() (which cannot load every ES module); the launcher (launch.ts), a module Node loaded
+ * itself, hands in its own import() instead. Run from the sources (tests), import() works as it
+ * is.
  */
 type Importer = (specifier: string) => Promise<unknown>;
 

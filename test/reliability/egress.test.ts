@@ -184,7 +184,8 @@ describe('reliability: the egress corpus through the daemon', () => {
         adapterConfig.controlPlaneUrl = sim.urlOf('good');
         adapterConfig[field] = url;
       }
-      return attempt(daemon, field, 'POST', '/api/v1/gateways', { name: `hostile-${k}`, gatewayType: 'EGRESS', adapterConfig }, url);
+      // Beside "good" on its controller on purpose: the egress policy is what must refuse them.
+      return attempt(daemon, field, 'POST', '/api/v1/gateways', { name: `hostile-${k}`, gatewayType: 'EGRESS', adapterConfig, allowDuplicateUrl: true }, url);
     };
 
     // The one good gateway each update below tries to re-point.
@@ -210,7 +211,7 @@ describe('reliability: the egress corpus through the daemon', () => {
     for (const url of [...ALWAYS_HOSTILE.filter((u) => /^https?:\/\/[^/]*[\d\]]\/?/.test(u)).slice(0, 8), ...LOCAL_UNSPECIFIED(port)]) {
       const name = `metrics-${k++}`;
       const answer = await request(s, open.url, 'POST', '/api/v1/gateways', {
-        body: { name, gatewayType: 'EGRESS', adapterConfig: { controlPlaneUrl: sim.urlOf('good'), metricsUrl: url, ...canaryCredentials() } },
+        body: { name, gatewayType: 'EGRESS', adapterConfig: { controlPlaneUrl: sim.urlOf('good'), metricsUrl: url, ...canaryCredentials() }, allowDuplicateUrl: true },
       });
       s.figures.notes.canaryRegistrations = Number(s.figures.notes.canaryRegistrations ?? 0) + 1;
       if (answer.status === 201) {

@@ -229,7 +229,7 @@ describe.skipIf(!canRun)('reliability: faults under load', () => {
       } else if (kind === 5 || kind === 25) {
         const name = `g-${i}`;
         answer = await request(s, daemon.url, 'POST', '/api/v1/gateways', {
-          body: { name, gatewayType: 'EGRESS', environmentIds: envsOf(i), adapterConfig: { controlPlaneUrl: proxiedUrl(simGatewayOf(i)), ...canaryCredentials() } },
+          body: { name, gatewayType: 'EGRESS', environmentIds: envsOf(i), adapterConfig: { controlPlaneUrl: proxiedUrl(simGatewayOf(i)), ...canaryCredentials() }, allowDuplicateUrl: true },
           timeoutMs: ANSWER_BOUND_MS,
         });
         s.figures.notes.canaryRegistrations = Number(s.figures.notes.canaryRegistrations ?? 0) + 1;
@@ -360,7 +360,7 @@ describe.skipIf(!canRun)('reliability: faults under load', () => {
     const registered = await cli(
       s,
       [
-        '--server', daemon.url, 'gateway', 'register', 'cli-gw', '--control-plane-url', proxiedUrl('sim-0'), '--env', 'base-0',
+        '--server', daemon.url, 'gateway', 'register', 'cli-gw', '--control-plane-url', proxiedUrl('sim-0'), '--allow-duplicate-url', '--env', 'base-0',
         '--username', CANARY.username, '--password-stdin', '--set', `clientSecret=${CANARY.clientSecret}`, '-o', 'json',
       ],
       { input: CANARY.password },
@@ -430,7 +430,7 @@ describe.skipIf(!canRun)('reliability: faults under load', () => {
         const name = `s-${i}`;
         expected = 201;
         answer = await request(s, daemon.url, 'POST', '/api/v1/gateways', {
-          body: { name, gatewayType: 'INGRESS', environmentIds: envsOf(i), adapterConfig: { controlPlaneUrl: proxiedUrl(simGatewayOf(i)), ...canaryCredentials() } },
+          body: { name, gatewayType: 'INGRESS', environmentIds: envsOf(i), adapterConfig: { controlPlaneUrl: proxiedUrl(simGatewayOf(i)), ...canaryCredentials() }, allowDuplicateUrl: true },
           timeoutMs: ANSWER_BOUND_MS,
         });
         s.figures.notes.canaryRegistrations = Number(s.figures.notes.canaryRegistrations ?? 0) + 1;

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,8 +32,8 @@ describe('codeCacheDir', () => {
   });
 });
 
-/** CommonJS code as the build writes a bundle: inside the function Node wraps a module in. */
-const asBundle = (code: string) => `(function (exports, require, module, __filename, __dirname) { ${code}\n})`;
+/** The hash the build writes into the launcher for its bundle (scripts/build.mjs: AGENTGW_BUNDLE_HASH). */
+const hashOf = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('loadWithCodeCache', () => {
   let root: string;
@@ -52,87 +53,124 @@ describe('loadWithCodeCache', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  function writeBundle(answer: string, mtime = new Date('2026-01-01T00:00:00Z')) {
+  const mtime = new Date('1985-10-26T08:15:00Z'); // what npm gives every file it installs
+
+  function writeBundle(answer: string, path = bundle) {
     writeFileSync(
-      bundle,
-      asBundle(`'use strict';\nconst { twice } = require('./helper.cjs');\nexports.answer = () => ${answer} + 1;\nexports.where = () => [__filename, __dirname];\nexports.twice = twice;\n`),
+      path,
+      `'use strict';\nconst { twice } = require('./helper.cjs');\nexports.answer = () => ${answer} + 1;\nexports.where = () => [__filename, __dirname];\nexports.twice = twice;\n`,
     );
-    utimesSync(bundle, mtime, mtime);
+    utimesSync(path, mtime, mtime);
   }
 
+  const load = <T>(key = 'env.list', dir: string | null = cacheDir, file = bundle) =>
+    loadWithCodeCache<T>(file, { cacheDir: dir, key, sourceHash: hashOf(file) });
   const cacheFiles = () => readdirSync(cacheDir).filter((name) => name.endsWith('.bin'));
 
   it('runs the module as CommonJS, relative requires and __filename included', () => {
-    const loaded = loadWithCodeCache<Record<string, () => unknown>>(bundle, cacheDir, 'env.list');
+    const loaded = load<Record<string, () => unknown>>();
     expect(loaded.exports.answer!()).toBe(42);
     expect(loaded.exports.where!()).toEqual([bundle, root]);
     expect((loaded.exports.twice as unknown as (n: number) => number)(4)).toBe(8);
   });
 
   it('reads a bundle that is not ASCII as UTF-8', () => {
-    writeFileSync(bundle, asBundle("exports.word = () => 'café …';\n"));
-    expect(loadWithCodeCache<{ word(): string }>(bundle, null, 'env.list').exports.word()).toBe('café …');
+    writeFileSync(bundle, "exports.word = () => 'café …';\n");
+    expect(load<{ word(): string }>('env.list', null).exports.word()).toBe('café …');
   });
 
   it('writes a cache on the first run and reads it, unchanged, on the next', () => {
-    loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
+    const first = load();
+    expect(first.codeCache).toBe('missing');
+    first.saveCodeCache();
     const [file] = cacheFiles();
-    expect(file).toMatch(/^bundle\.cjs-[0-9a-f]{8}-.+-env\.list\.bin$/);
+    expect(file).toBe(`bundle.cjs-${file!.split('-')[1]}-${process.version}.${process.arch}.${hashOf(bundle)}-env.list.bin`);
     const written = statSync(join(cacheDir, file!)).mtimeMs;
-    const again = loadWithCodeCache<{ answer(): number }>(bundle, cacheDir, 'env.list');
+    const again = load<{ answer(): number }>();
     again.saveCodeCache();
+    expect(again.codeCache).toBe('used');
     expect(again.exports.answer()).toBe(42);
     expect(statSync(join(cacheDir, file!)).mtimeMs).toBe(written);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
   });
 
   it('keeps one cache per command', () => {
-    loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
-    loadWithCodeCache(bundle, cacheDir, 'gateway.list').saveCodeCache();
+    load('env.list').saveCodeCache();
+    load('gateway.list').saveCodeCache();
     expect(cacheFiles().map((name) => name.replace(/^.*-/, '')).sort()).toEqual(['env.list.bin', 'gateway.list.bin']);
   });
 
-  it('replaces a cache V8 rejects, and still runs the module', () => {
-    // Nothing loaded first: V8 would find the script in its in-process compilation cache.
-    const file = codeCacheFile(bundle, cacheDir, 'env.list');
-    mkdirSync(cacheDir);
-    writeFileSync(file, 'not a code cache');
-    const loaded = loadWithCodeCache<{ answer(): number }>(bundle, cacheDir, 'env.list');
-    expect(loaded.exports.answer()).toBe(42);
-    loaded.saveCodeCache();
-    expect(readFileSync(file).toString()).not.toBe('not a code cache');
-  });
-
-  it('never runs a cache of another build: a rebuilt bundle gets its own, and the old one is removed', () => {
-    loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
+  it('two builds of equal size and modification time each run their own code, and the old cache is removed', () => {
+    load().saveCodeCache();
     const [before] = cacheFiles();
-    // Same length, other text, other time: V8 alone would accept the old cache (it checks the length).
-    writeBundle('51', new Date('2026-02-01T00:00:00Z'));
-    const rebuilt = loadWithCodeCache<{ answer(): number }>(bundle, cacheDir, 'env.list');
+    // An upgrade as npm installs it: same length, same mtime, other text. V8 alone would accept
+    // the old cache (it checks the length), and so did a key of size and mtime.
+    const size = statSync(bundle).size;
+    writeBundle('51');
+    expect(statSync(bundle).size).toBe(size);
+    const rebuilt = load<{ answer(): number }>();
     expect(rebuilt.exports.answer()).toBe(52);
+    expect(rebuilt.codeCache).toBe('missing');
     rebuilt.saveCodeCache();
+    expect(load<{ answer(): number }>().exports.answer()).toBe(52);
     const after = cacheFiles();
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(before);
+  });
+
+  it('ignores and rewrites a cache file of another bundle put in its place, never running it', () => {
+    const other = join(root, 'other.cjs');
+    writeBundle('51', other);
+    expect(statSync(other).size).toBe(statSync(bundle).size);
+    // Nothing loaded from bundle.cjs first: V8 would find it in its in-process compilation cache.
+    load('env.list', cacheDir, other).saveCodeCache();
+    const [foreign] = cacheFiles();
+    const target = codeCacheFile(bundle, cacheDir, 'env.list', hashOf(bundle));
+    copyFileSync(join(cacheDir, foreign!), target);
+    const loaded = load<{ answer(): number }>();
+    expect(loaded.exports.answer()).toBe(42);
+    expect(loaded.codeCache).toBe('rejected');
+    loaded.saveCodeCache();
+    expect(readFileSync(target).equals(readFileSync(join(cacheDir, foreign!)))).toBe(false);
+    expect(load<{ answer(): number }>().codeCache).toBe('used');
+  });
+
+  it.each([
+    ['not a code cache', () => Buffer.from('not a code cache')],
+    ['a damaged byte', (valid: Buffer) => Buffer.from(valid.map((byte, index) => (index === valid.length - 100 ? byte ^ 0xff : byte)))],
+    ['a truncated file', (valid: Buffer) => valid.subarray(0, valid.length >> 1)],
+    ['no header', (valid: Buffer) => valid.subarray(valid.indexOf(0x0a) + 1)],
+  ])('ignores and rewrites a corrupt cache (%s), and still runs the module', (_, corrupt) => {
+    const file = codeCacheFile(bundle, cacheDir, 'env.list', hashOf(bundle));
+    load().saveCodeCache();
+    const valid = readFileSync(file);
+    writeFileSync(file, corrupt(valid));
+    const loaded = load<{ answer(): number }>();
+    expect(loaded.codeCache).toBe('rejected');
+    expect(loaded.exports.answer()).toBe(42);
+    loaded.saveCodeCache();
+    expect(readFileSync(file).length).toBeGreaterThan(1000);
+    expect(readFileSync(file).equals(corrupt(valid))).toBe(false);
   });
 
   it('keeps the caches of two installations apart', () => {
     const otherRoot = join(root, 'other');
     mkdirSync(otherRoot);
     const other = join(otherRoot, 'bundle.cjs');
-    writeFileSync(other, asBundle("exports.answer = () => 'other';\n"));
-    loadWithCodeCache(bundle, cacheDir, 'env.list').saveCodeCache();
-    loadWithCodeCache(other, cacheDir, 'env.list').saveCodeCache();
+    writeFileSync(other, "exports.answer = () => 'other';\n");
+    load().saveCodeCache();
+    load('env.list', cacheDir, other).saveCodeCache();
     expect(cacheFiles()).toHaveLength(2);
   });
 
   it('runs without a cache when it is off or cannot be written', () => {
-    const off = loadWithCodeCache<{ answer(): number }>(bundle, null, 'env.list');
+    const off = load<{ answer(): number }>('env.list', null);
     off.saveCodeCache();
+    expect(off.codeCache).toBe('off');
     expect(off.exports.answer()).toBe(42);
     mkdirSync(cacheDir);
     chmodSync(cacheDir, 0o500);
-    const readOnly = loadWithCodeCache<{ answer(): number }>(bundle, cacheDir, 'env.list');
+    const readOnly = load<{ answer(): number }>();
     expect(() => readOnly.saveCodeCache()).not.toThrow();
     expect(readOnly.exports.answer()).toBe(42);
   });
