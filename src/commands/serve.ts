@@ -6,6 +6,7 @@
  * requests, closes the database and exits 0. Losing the database while running is not fatal:
  * requests get 503 problems until it is back.
  */
+import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { defaultDatabaseUrl } from '../config/paths.js';
 import { configDirOf } from '../runtime/runtime.js';
@@ -42,6 +43,7 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   const logStream = readable ? readableLogs(io.stdout, colorFor(io.stdout, io.env, globals.color !== false)) : undefined;
   const daemon = await startDaemon({ config: loaded.config, ...(configDir === undefined ? {} : { configDir }), ...(logStream === undefined ? {} : { logStream }) });
   const { log } = daemon;
+  if (sqlitePath !== null) await warnOfLooseFiles(sqlitePath, log);
 
   // A stray rejection (a driver's, a background task's) is logged, never fatal: the daemon
   // must outlive a database restart. So is the one known driver exception thrown outside any
@@ -114,4 +116,20 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   process.off('uncaughtException', onException);
   // Whatever a library left scheduled must not keep a stopped daemon alive.
   setTimeout(() => process.exit(process.exitCode ?? ExitCode.ok), 2000).unref();
+}
+
+/**
+ * agentgw creates its data directory 0700 and its files 0600; ones that already exist looser (an
+ * older install, a copy, a restore) are named, not changed: who else needs them is the
+ * operator's call.
+ */
+async function warnOfLooseFiles(sqlitePath: string, log: Logger | null): Promise<void> {
+  const [{ looserThanPrivate, storeFiles }, { generatedKeyFile }] = await Promise.all([import('../store/private-files.js'), import('../secrets/key-source.js')]);
+  for (const loose of looserThanPrivate([...storeFiles(sqlitePath), generatedKeyFile(sqlitePath)])) {
+    const message =
+      `${loose.directory ? 'the data directory ' : ''}${loose.path} is open to other users (mode ${loose.mode}), ` +
+      `and agentgw's files hold gateway credentials and the key to them: chmod ${loose.directory ? '700' : '600'} ${loose.path}`;
+    log?.warn({ path: loose.path, mode: loose.mode }, message);
+    process.stderr.write(`warning: ${message}\n`);
+  }
 }

@@ -96,7 +96,19 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const written = new Map<string, unknown>();
   const variables = new Map<string, string[]>();
   const config = resolve(configSchema, '', layers, { origins, written, variables }) as unknown as AgentgwConfig;
+  checkRelations(config, origins);
   return { config, origins, written, variables, files };
+}
+
+/** Rules between keys, which the tree of single keys cannot state. */
+function checkRelations(config: AgentgwConfig, origins: Map<string, string>): void {
+  const { headersTimeout, requestTimeout } = config.server;
+  if (headersTimeout > requestTimeout) {
+    throw new ConfigError(
+      `server.headersTimeout (${headersTimeout / 1000} s, ${origins.get('server.headersTimeout')}) must not exceed server.requestTimeout (${requestTimeout / 1000} s, ${origins.get('server.requestTimeout')})`,
+      { hint: 'the headers are part of the request: raise server.requestTimeout or lower server.headersTimeout' },
+    );
+  }
 }
 
 /**

@@ -83,6 +83,17 @@ const cidrList: Check = (v) => {
   }
   return { ok: true, value: v.map(String) };
 };
+/** Host names (or IP addresses) a request's Host header may carry, lower-cased. */
+const hostList: Check = (v) => {
+  if (!Array.isArray(v)) return { ok: false, expected: 'a list of host names like agentgw.example.com' };
+  for (const item of v) {
+    const host = String(item);
+    if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(host)) {
+      return { ok: false, expected: `a list of host names like agentgw.example.com, without scheme or port (bad entry "${host}")` };
+    }
+  }
+  return { ok: true, value: v.map((item) => String(item).toLowerCase().replace(/\.$/, '')) };
+};
 const listenHost: Check = (v) =>
   typeof v === 'string' && (isIP(v) !== 0 || v === 'localhost') ? { ok: true, value: v } : { ok: false, expected: 'an IP address to listen on' };
 
@@ -90,6 +101,11 @@ export const configSchema = branch({
   database: branch({
     url: leaf(databaseUrl, null),
     poolSize: leaf(integer(1, 100), 10),
+    /**
+     * PostgreSQL: how long a connection attempt, or a statement, may go unanswered before the
+     * request gets a 503 (a database behind a dropped network answers nothing at all).
+     */
+    timeout: durationLeaf(5_000),
   }),
   server: branch({
     /** Remote mode: the daemon the CLI talks to. */
@@ -100,6 +116,16 @@ export const configSchema = branch({
     bodyLimit: leaf(integer(1024, 64 * 1024 * 1024), 1024 * 1024),
     /** How long a stop (SIGTERM) may take before the daemon exits 1, naming the step that hung. */
     shutdownTimeout: durationLeaf(20_000),
+    /** From the first byte of a request to its last; a client that trickles its body is cut. */
+    requestTimeout: durationLeaf(30_000),
+    /** From the first byte of a request (or of a new connection) to the end of its headers. */
+    headersTimeout: durationLeaf(10_000),
+    /** How long a connection may idle between requests. */
+    keepAliveTimeout: durationLeaf(5_000),
+    /** Open connections at most; at the cap one not being served makes room (a request still arriving first, then an idle one). */
+    maxConnections: leaf(integer(1, 65_535), 512),
+    /** Host names a request may carry besides loopback ones while authentication is off (behind a proxy). */
+    allowedHosts: leaf(hostList, []),
     auth: branch({
       /** Off by default on loopback; the daemon refuses a non-loopback bind without it. */
       required: leaf(bool, false),
@@ -151,6 +177,12 @@ export const configSchema = branch({
     denyLoopback: leaf(bool, false),
     denyPrivate: leaf(bool, false),
   }),
+  limits: branch({
+    /** metadata and adapterConfig: their JSON at most this many bytes (UTF-8)… */
+    objectBytes: leaf(integer(256, 1024 * 1024), 16 * 1024),
+    /** …and at most this many levels deep (the object itself is level 1). */
+    objectDepth: leaf(integer(1, 32), 8),
+  }),
   secrets: branch({
     /** 32 bytes, base64: encrypts gateway credentials and cloud secrets at rest. */
     key: leaf(optionalString, null, true),
@@ -169,7 +201,7 @@ export type ConfigLeaf = Leaf;
 
 /** The validated configuration. Durations are milliseconds. */
 export interface AgentgwConfig {
-  database: { url: string | null; poolSize: number };
+  database: { url: string | null; poolSize: number; timeout: number };
   server: {
     url: string | null;
     token: string | null;
@@ -177,6 +209,11 @@ export interface AgentgwConfig {
     port: number;
     bodyLimit: number;
     shutdownTimeout: number;
+    requestTimeout: number;
+    headersTimeout: number;
+    keepAliveTimeout: number;
+    maxConnections: number;
+    allowedHosts: string[];
     auth: { required: boolean };
   };
   gateway: {
@@ -199,6 +236,7 @@ export interface AgentgwConfig {
     };
   };
   network: { allow: string[]; deny: string[]; denyLoopback: boolean; denyPrivate: boolean };
+  limits: { objectBytes: number; objectDepth: number };
   secrets: { key: string | null };
   logging: { level: string };
   dashboard: { refresh: number };

@@ -13,9 +13,9 @@
  * // … serve …
  * lock.release();
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConflictError } from '../domain/errors.js';
+import { createPrivateFile } from '../store/private-files.js';
 import { sqliteNativeBinding } from '../store/sqlite-addon.js';
 
 export interface InstanceLock {
@@ -35,7 +35,7 @@ export async function lockSqliteDatabase(databasePath: string): Promise<Instance
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   const path = `${databasePath}-serve.lock`;
   // The lock is taken before the store opens (and creates the data directory) on a fresh install.
-  mkdirSync(dirname(path), { recursive: true });
+  createPrivateFile(path);
   const connection = new BetterSqlite3(path, { timeout: 0, nativeBinding: sqliteNativeBinding() });
   try {
     connection.pragma('locking_mode = EXCLUSIVE');

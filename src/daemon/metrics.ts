@@ -13,6 +13,7 @@ export class DaemonMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly durations: Histogram<'method' | 'route' | 'status'>;
   private readonly healthChecks: Histogram<'outcome'>;
+  private readonly shed: Counter<'kind'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'agentgw_' });
@@ -36,6 +37,28 @@ export class DaemonMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [this.registry],
     });
+    this.shed = new Counter({
+      name: 'agentgw_http_connections_shed_total',
+      help: 'Connections closed to keep to server.maxConnections: a waiting one to make room, or the newcomer when none was waiting',
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
+  }
+
+  /** Reports the open connections at each scrape. */
+  trackConnections(open: () => number): void {
+    new Gauge({
+      name: 'agentgw_http_connections_open',
+      help: 'HTTP connections open now (server.maxConnections at most)',
+      registers: [this.registry],
+      collect() {
+        this.set(open());
+      },
+    });
+  }
+
+  connectionShed(kind: 'waiting' | 'newcomer'): void {
+    this.shed.inc({ kind });
   }
 
   /** `route` is the route pattern (e.g. /api/v1/gateways/:id), never the raw URL: bounded labels. */

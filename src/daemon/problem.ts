@@ -2,7 +2,8 @@
  * Every error the daemon answers with is `application/problem+json` (RFC 9457) built from an
  * AgentgwError, so the remote client can rebuild the very error the services threw. Fastify's own
  * errors (bad JSON, body too large, wrong content type) get stable codes too; a lost database is
- * a 503; anything unexpected is a 500 without a stack trace (the stack goes to the log).
+ * a 503 (whose location only the log names); anything unexpected is a 500 without a stack trace
+ * (the stack goes to the log).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AgentgwError, ExitCode, InternalError, isAgentgwError, toProblem, ValidationError, type ProblemDocument } from '../domain/errors.js';
@@ -11,11 +12,11 @@ import type { RouteMethods } from './route-methods.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** The error as the API reports it; `databaseUrl` names the database in a 503 (redacted). */
-export function httpErrorOf(error: unknown, databaseUrl: string, bodyLimit: number): AgentgwError {
+/** The error as the API reports it. A lost database is a 503 that does not say where the database is. */
+export function httpErrorOf(error: unknown, bodyLimit: number): AgentgwError {
   if (isAgentgwError(error)) return error;
   const unavailable = findInChain(error, isDatabaseUnavailable);
-  if (unavailable !== undefined) return databaseUnavailable(unavailable, databaseUrl);
+  if (unavailable !== undefined) return databaseUnavailable(unavailable, null);
   const fastify = error as Partial<FastifyError> | null;
   switch (fastify?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -48,9 +49,17 @@ export function problemDocument(error: AgentgwError): ProblemDocument & { exitCo
   return { ...toProblem(error), exitCode: error.exitCode };
 }
 
+/**
+ * Answers after which the connection is closed: a client refused for who it is (401, 403) or for
+ * what it sends (413) would otherwise keep its connection, and Node would go on reading the rest
+ * of a body nobody wants, however slowly it comes.
+ */
+const CLOSING_STATUSES = new Set([401, 403, 413]);
+
 export function sendProblem(reply: FastifyReply, error: AgentgwError): FastifyReply {
   if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="agentgw"');
   if (error.status === 503) reply.header('retry-after', '1');
+  if (CLOSING_STATUSES.has(error.status)) reply.header('connection', 'close');
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problemDocument(error)));
 }
 
@@ -60,10 +69,13 @@ export function sendProblem(reply: FastifyReply, error: AgentgwError): FastifyRe
  */
 export function registerProblemHandlers(app: FastifyInstance, options: { databaseUrl: string; bodyLimit: number; routes: RouteMethods }): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const problem = httpErrorOf(error, options.databaseUrl, options.bodyLimit);
-    // A lost database is an outage to watch, not a bug: no stack for it.
-    if (problem.status === 503) request.log.warn({ code: problem.code }, problem.message);
-    else if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, problem.message);
+    const problem = httpErrorOf(error, options.bodyLimit);
+    // A lost database is an outage to watch, not a bug: no stack for it. The log says which
+    // database and what the driver said; the answer does neither.
+    if (problem.status === 503) {
+      const lostDatabase = findInChain(error, isDatabaseUnavailable);
+      request.log.warn({ code: problem.code }, lostDatabase === undefined ? problem.message : databaseUnavailable(lostDatabase, options.databaseUrl).message);
+    } else if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, problem.message);
     else request.log.info({ code: problem.code }, problem.message);
     return sendProblem(reply, problem);
   });

@@ -247,7 +247,7 @@ export const ListGatewaysQuery = Type.Object(
 );
 
 export const HealthzSchema = Type.Object({ status: Type.Literal('ok'), adapter: Type.String(), version: Type.String() });
-export const ReadyzSchema = Type.Object({ status: Type.Literal('ready'), database: Type.String() });
+export const ReadyzSchema = Type.Object({ status: Type.Literal('ready') });
 
 /** Problem responses every API route may give, for the OpenAPI document. */
 // ---------------------------------------------------------------- API tokens (admin scope)

@@ -20,7 +20,10 @@ import { openRuntime, type Runtime } from '../runtime/runtime.js';
 import { TokenVerifier } from '../services/tokens.js';
 import { VERSION } from '../version.js';
 import { assertSafeBind, registerAuth } from './auth.js';
+import { capConnections } from './connections.js';
+import { registerHostCheck } from './host-check.js';
 import { findNul } from './http.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { DaemonMetrics } from './metrics.js';
 import { httpErrorOf, problemDocument, PROBLEM_CONTENT_TYPE, registerProblemHandlers, sendProblem } from './problem.js';
 import { RouteMethods } from './route-methods.js';
@@ -104,7 +107,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
 
   let app: FastifyInstance | undefined;
   try {
-    app = await buildApp({ config, runtime, log, authRequired });
+    app = await buildApp({ config, runtime, log, authRequired, host });
     await app.listen({ host, port });
   } catch (error) {
     await app?.close().catch(() => {});
@@ -147,31 +150,45 @@ interface BuildOptions {
   runtime: Runtime;
   log: Logger | null;
   authRequired: boolean;
+  /** The address it listens on. */
+  host: string;
 }
 
-async function buildApp({ config, runtime, log, authRequired }: BuildOptions): Promise<FastifyInstance> {
+async function buildApp({ config, runtime, log, authRequired, host }: BuildOptions): Promise<FastifyInstance> {
   const databaseUrl = runtime.store.displayUrl;
-  const bodyLimit = config.server.bodyLimit;
+  const { bodyLimit, requestTimeout, headersTimeout, keepAliveTimeout } = config.server;
   const app = Fastify({
     ...(log === null ? { logger: false } : { loggerInstance: log }),
     logController: new AccessLog(),
     bodyLimit,
+    // A client that trickles its request (a byte every few seconds) is cut when its time is up,
+    // and answered 408; Node checks every connection for it on an interval, 30 s by default,
+    // which would let a 30 s limit run to a minute.
+    requestTimeout,
+    keepAliveTimeout,
+    http: { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout / 2) },
     routerOptions: { maxParamLength: 1024 },
     // Draining is answered by our own hook, as problem+json.
     return503OnClosing: false,
     frameworkErrors: (error, _request, reply) => {
-      sendProblem(reply, httpErrorOf(error, databaseUrl, bodyLimit));
+      sendProblem(reply, httpErrorOf(error, bodyLimit));
     },
     clientErrorHandler: (error, socket) => writeClientError(error, socket),
   }) as unknown as FastifyInstance;
   const metrics = new DaemonMetrics();
   const isClosing = () => closingApps.has(app);
+  const connections = capConnections(app.server, {
+    max: config.server.maxConnections,
+    onShed: (kind) => metrics.connectionShed(kind),
+  });
+  metrics.trackConnections(connections.open);
 
   app.setValidatorCompiler(typeboxValidatorCompiler);
   // Resources are sent exactly as the services built them (the same JSON as local mode's -o json);
   // the response schemas document them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   const routes = new RouteMethods();
   app.addHook('onRoute', (route) => routes.add(route.method, route.url));
   registerProblemHandlers(app, { databaseUrl, bodyLimit, routes });
@@ -188,6 +205,7 @@ async function buildApp({ config, runtime, log, authRequired }: BuildOptions): P
     if (isClosing()) void reply.header('connection', 'close');
     done(null, payload);
   });
+  if (!authRequired) registerHostCheck(app, { boundHost: host, allowedHosts: config.server.allowedHosts });
   registerAuth(app, {
     required: authRequired,
     verifier: new TokenVerifier(runtime.store, runtime.deps.clock),
@@ -236,7 +254,10 @@ function adapterLogger(log: Logger | null): AdapterLogger {
 
 /** A malformed HTTP request (bad header, header too large): answered as problem+json too. */
 function writeClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+  // An answer already under way (a request timed out while its refusal was being written) cannot
+  // be followed by another on the same connection.
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent === true;
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable || answering) {
     socket.destroy();
     return;
   }

@@ -52,7 +52,7 @@ export function checkDisplayName(errors: FieldErrors, path: string, value: unkno
     errors.add(path, `must be at most ${DISPLAY_NAME_MAX} characters (got ${value.length})`);
     return false;
   }
-  return true;
+  return checkPrintable(errors, path, value);
 }
 
 export function checkDescription(errors: FieldErrors, path: string, value: unknown): value is string | null {
@@ -65,7 +65,82 @@ export function checkDescription(errors: FieldErrors, path: string, value: unkno
     errors.add(path, `must be at most ${DESCRIPTION_MAX} characters (got ${value.length})`);
     return false;
   }
+  return checkPrintable(errors, path, value);
+}
+
+/**
+ * C0 and C1 control characters (DEL included), and the bidirectional embeddings, overrides and
+ * isolates (U+202A–202E, U+2066–2069): text that moves a terminal's cursor, rings it, or prints
+ * reordered ("gw-\u202eved" shows as "gw-dev") is not a name a person can trust.
+ */
+const UNPRINTABLE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+/** A UTF-16 surrogate without its pair: no character at all, and UTF-8 cannot carry it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Text shown in tables and terminals: valid Unicode, without control or bidi characters. */
+function checkPrintable(errors: FieldErrors, path: string, value: string): boolean {
+  const problem = unprintableIn(value);
+  if (problem !== null) errors.add(path, problem);
+  return problem === null;
+}
+
+function unprintableIn(value: string): string | null {
+  const surrogate = LONE_SURROGATE.exec(value);
+  if (surrogate !== null) return `must be valid Unicode: a lone UTF-16 surrogate (${codePoint(surrogate[0])}) at position ${surrogate.index}`;
+  const control = UNPRINTABLE.exec(value);
+  if (control !== null) return `must not contain control characters or bidirectional overrides (${codePoint(control[0])} at position ${control.index})`;
+  return null;
+}
+
+function codePoint(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** How large and how deep a free-form object (metadata, adapterConfig) may be. */
+export interface ObjectLimits {
+  /** Its JSON, in UTF-8 bytes. */
+  objectBytes: number;
+  /** Levels of nesting; the object itself is level 1. */
+  objectDepth: number;
+}
+
+/**
+ * A free-form JSON object a client stores (metadata, adapterConfig): an object, no deeper and no
+ * larger than the limits, and holding only valid Unicode (a lone surrogate would be stored as
+ * U+FFFD, a different value than the one sent). Every reader of the stored object recurses
+ * through it — a 3,000-level one broke `gateway list -o yaml` for everyone — so depth is checked
+ * first, by a walk that stops one level past the limit.
+ */
+export function checkFreeformObject(errors: FieldErrors, path: string, value: unknown, limits: ObjectLimits): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    errors.add(path, 'must be an object');
+    return false;
+  }
+  const found = walkFreeform(value, path, 1, limits.objectDepth);
+  if (found !== null) {
+    errors.add(found.path, found.message);
+    return false;
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > limits.objectBytes) {
+    errors.add(path, `must be at most ${limits.objectBytes} bytes as JSON (got ${bytes}); raise limits.objectBytes to store more`);
+    return false;
+  }
   return true;
+}
+
+function walkFreeform(value: object, path: string, depth: number, maxDepth: number): { path: string; message: string } | null {
+  if (depth > maxDepth) return { path, message: `nests deeper than ${maxDepth} levels (limits.objectDepth)` };
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = `${path}.${key}`;
+    if (LONE_SURROGATE.test(key)) return { path: childPath, message: 'the key is not valid Unicode: it holds a lone UTF-16 surrogate' };
+    if (typeof child === 'string' && LONE_SURROGATE.test(child)) return { path: childPath, message: 'must be valid Unicode: it holds a lone UTF-16 surrogate' };
+    if (child !== null && typeof child === 'object') {
+      const found = walkFreeform(child, childPath, depth + 1, maxDepth);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 export function checkGatewayType(errors: FieldErrors, path: string, value: unknown): value is GatewayType {

@@ -139,11 +139,13 @@ function joinCells(cells: Array<{ text: string; width: number; tone?: Tone | und
 
 /**
  * One line of plain text: line breaks and tabs become spaces, and other control characters (a gateway's error
- * message could carry escape sequences) are shown as U+FFFD, never sent to the terminal.
+ * message could carry escape sequences) are shown as U+FFFD, never sent to the terminal; so are the
+ * bidirectional embeddings, overrides and isolates (U+202A–202E, U+2066–2069), which would print what
+ * follows them reordered ("gw-\u202eved" shows as "gw-dev").
  */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
 }
 
 /** Cuts text to `width` columns, ending in an ellipsis. */

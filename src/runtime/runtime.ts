@@ -38,7 +38,7 @@ export interface OpenRuntimeOptions {
 export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime> {
   const { config, logger } = options;
   const url = config.database.url ?? defaultDatabaseUrl();
-  const store = await openStore(url, { poolSize: config.database.poolSize });
+  const store = await openStore(url, { poolSize: config.database.poolSize, timeoutMs: config.database.timeout });
   try {
     const secrets = lazySecretBox({
       configuredKey: config.secrets.key,
@@ -57,6 +57,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
         healthyThreshold: config.gateway.adapter.onPremise.healthCheck.healthyThreshold,
         timeoutMs: config.gateway.adapter.onPremise.healthCheck.timeout,
       },
+      limits: config.limits,
       logger,
     };
     return {

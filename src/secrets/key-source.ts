@@ -4,9 +4,10 @@
  * deployment must bring its own key: several daemons share that database and must share the key.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
+import { createPrivateDirectory, PRIVATE_FILE_MODE } from '../store/private-files.js';
 import { SecretBox } from './secret-box.js';
 
 export interface KeySourceOptions {
@@ -22,6 +23,11 @@ export function lazySecretBox(options: KeySourceOptions): () => SecretBox {
   return () => (box ??= resolveSecretBox(options));
 }
 
+/** Where the key of an embedded store is generated: beside its database file. */
+export function generatedKeyFile(sqlitePath: string): string {
+  return join(dirname(sqlitePath), 'secret.key');
+}
+
 function resolveSecretBox({ configuredKey, sqlitePath, warn }: KeySourceOptions): SecretBox {
   if (configuredKey) return SecretBox.fromBase64(configuredKey);
   if (sqlitePath === null || sqlitePath === ':memory:') {
@@ -29,11 +35,12 @@ function resolveSecretBox({ configuredKey, sqlitePath, warn }: KeySourceOptions)
       hint: 'generate one with: openssl rand -base64 32',
     });
   }
-  const keyFile = join(dirname(sqlitePath), 'secret.key');
+  const keyFile = generatedKeyFile(sqlitePath);
   if (existsSync(keyFile)) return SecretBox.fromBase64(readFileSync(keyFile, 'utf8'));
-  mkdirSync(dirname(keyFile), { recursive: true });
+  createPrivateDirectory(dirname(keyFile));
   const key = randomBytes(32).toString('base64');
-  writeFileSync(keyFile, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  // Owner-only from its creation: a chmod afterwards would leave a moment to read it in.
+  writeFileSync(keyFile, `${key}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   warn(`generated an encryption key for stored secrets at ${keyFile}; back it up with the database, or set secrets.key`);
   return SecretBox.fromBase64(key);
 }

@@ -1,8 +1,9 @@
 /**
  * What every service needs, built once per process (or per request, for the organization):
- * the store, the one active adapter, the secret box, a clock and the health thresholds.
+ * the store, the one active adapter, the secret box, a clock, the health thresholds and the input limits.
  */
 import type { AdapterLogger, GatewayAdapter } from '../adapters/adapter.js';
+import type { ObjectLimits } from '../domain/validation.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { Store } from '../store/database.js';
 import type { HealthThresholds } from './health-state.js';
@@ -14,6 +15,8 @@ export interface ServiceDependencies {
   secrets: () => SecretBox;
   clock: () => Date;
   health: HealthThresholds & { timeoutMs: number };
+  /** How large and deep the free-form objects a client stores (metadata, adapterConfig) may be. */
+  limits: ObjectLimits;
   logger: AdapterLogger;
 }
 

@@ -16,7 +16,7 @@ import type {
   GatewayType,
   Page,
 } from '../domain/types.js';
-import { canonicalUrl, checkDisplayName, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
+import { canonicalUrl, checkDisplayName, checkFreeformObject, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { duplicateControlPlaneUrl } from '../domain/refusals.js';
 import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
@@ -91,8 +91,8 @@ export class GatewayService {
     if (!Array.isArray(environmentIds) || environmentIds.some((id) => typeof id !== 'string')) {
       errors.add('environmentIds', 'must be a list of environment ids or names');
     }
-    if (input.adapterConfig !== undefined && !isPlainObject(input.adapterConfig)) errors.add('adapterConfig', 'must be an object');
-    if (input.metadata !== undefined && !isPlainObject(input.metadata)) errors.add('metadata', 'must be an object');
+    if (input.adapterConfig !== undefined) checkFreeformObject(errors, 'adapterConfig', input.adapterConfig, this.context.limits);
+    if (input.metadata !== undefined) checkFreeformObject(errors, 'metadata', input.metadata, this.context.limits);
     errors.throwIfAny('gateway');
 
     const environments = await this.resolveEnvironments(environmentIds);
@@ -294,7 +294,7 @@ export class GatewayService {
     }
     const errors = new FieldErrors();
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
-    if (input.adapterConfig !== undefined && !isPlainObject(input.adapterConfig)) errors.add('adapterConfig', 'must be an object');
+    if (input.adapterConfig !== undefined) checkFreeformObject(errors, 'adapterConfig', input.adapterConfig, this.context.limits);
     errors.throwIfAny('gateway update');
     const current = await this.require(ref);
     if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
@@ -305,6 +305,10 @@ export class GatewayService {
       this.assertAdapter(current);
       const stored = openSecrets(current.credentials, this.context.secrets);
       const patched = mergeAdapterConfig({ config: current.adapterConfig, secrets: stored }, input.adapterConfig);
+      // Each update may add keys: the limits hold for what would be stored, not only for the patch.
+      const fits = new FieldErrors();
+      checkFreeformObject(fits, 'adapterConfig', { ...patched.config, ...patched.secrets }, this.context.limits);
+      fits.throwIfAny('gateway update');
       const validated = this.context.adapter.validateConfig(adapterView(patched.config, patched.secrets).adapterConfig);
       const controlPlaneUrl = stringOrNull(validated.controlPlaneUrl) ?? current.controlPlaneUrl;
       assertCredentialsFollow(stored, current.controlPlaneUrl, controlPlaneUrl, input.adapterConfig);

@@ -9,13 +9,13 @@
  * const store = await openStore('sqlite:/var/lib/agentgw/agentgw.sqlite');
  * await store.db.selectFrom('gateways').selectAll().execute();
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type CompiledQuery } from 'kysely';
 import { UnavailableError, UsageError } from '../domain/errors.js';
 import { postgresCodec, sqliteCodec, type Codec, type Dialect } from './codec.js';
+import { createPrivateFile } from './private-files.js';
 import { sqliteNativeBinding } from './sqlite-addon.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Database } from './schema.js';
@@ -41,10 +41,11 @@ export interface Store {
 
 export interface OpenStoreOptions {
   poolSize?: number;
-  /** Seconds to wait for a PostgreSQL connection. */
-  connectTimeoutSeconds?: number;
-  /** PostgreSQL: how long a query outside a transaction may go unanswered (default 30 s). */
-  queryTimeoutMs?: number;
+  /**
+   * PostgreSQL: how long a connection attempt, or a statement (migrations aside), may go
+   * unanswered before it fails as unavailable (default 5 s: database.timeout).
+   */
+  timeoutMs?: number;
   /** PostgreSQL: seconds a closing or replaced client gets for its in-flight queries (default 5). */
   drainSeconds?: number;
 }
@@ -64,7 +65,7 @@ async function openSqlite(url: string): Promise<Store> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   let connection;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivateFile(path);
     connection = new BetterSqlite3(path, { nativeBinding: sqliteNativeBinding() });
     connection.pragma('busy_timeout = 15000');
     await switchToWal(connection);
@@ -131,7 +132,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
   const connect = () =>
     postgres(parsed.toString(), {
       max: options.poolSize ?? 10,
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
+      connect_timeout: (options.timeoutMs ?? 5000) / 1000,
       onnotice: () => {},
       // Timestamps go in and out as Date; JSON goes through the codec.
       connection: { ...SESSION_SETTINGS, ...(schema === null ? {} : { search_path: schema }) },
@@ -142,7 +143,7 @@ async function openPostgres(url: string, options: OpenStoreOptions): Promise<Sto
     dialect: new ResilientPostgresDialect({
       connect,
       isConnectionLoss: isDatabaseUnavailable,
-      ...(options.queryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.queryTimeoutMs }),
+      queryTimeoutMs: options.timeoutMs ?? 5000,
       ...(options.drainSeconds === undefined ? {} : { drainSeconds: options.drainSeconds }),
     }),
   });
@@ -190,6 +191,8 @@ const CONNECTION_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  'CONNECTION_BACKOFF', // left alone for a pause after a loss (postgres-driver.ts)
+  '53300', // too_many_connections
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
@@ -208,12 +211,40 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return typeof code === 'string' && CONNECTION_CODES.has(code);
 }
 
-/** An UnavailableError naming the database and the cause, without a stack trace. */
-export function databaseUnavailable(error: unknown, displayUrl: string): UnavailableError {
-  const cause = describeCause(error);
-  return new UnavailableError(`cannot reach the database at ${hostOf(displayUrl)}: ${cause}`, {
+/**
+ * An UnavailableError naming the cause, without a stack trace: with `displayUrl`, the database's
+ * location and the driver's own words too (for the CLI and the daemon's log); without it, only
+ * what says nothing of where the database is (for the daemon's answers, which anyone may get:
+ * a driver's message can carry the host and port).
+ */
+export function databaseUnavailable(error: unknown, displayUrl: string | null): UnavailableError {
+  const cause = displayUrl === null ? quietCause(error) : describeCause(error);
+  return new UnavailableError(`cannot reach the database${displayUrl === null ? '' : ` at ${hostOf(displayUrl)}`}: ${cause}`, {
     hint: 'check that the database is running and that --database / DATABASE_URL / database.url is right',
+    cause: error,
   });
+}
+
+/** Causes worded without the database's host, port, name or user. */
+const QUIET_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name not found',
+  CONNECT_TIMEOUT: 'no answer in time',
+  ETIMEDOUT: 'no answer in time',
+  CONNECTION_BACKOFF: 'it did not answer moments ago, and is tried again shortly',
+  '28P01': 'authentication failed',
+  '28000': 'authentication failed',
+  '3D000': 'the database does not exist',
+  '53300': 'too many clients already',
+  '57P01': 'the server is shutting down',
+  '57P02': 'the server crashed',
+  '57P03': 'the server is starting up or shutting down',
+};
+
+function quietCause(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' ? QUIET_CAUSES[code] : undefined) ?? 'the connection was lost';
 }
 
 function describeCause(error: unknown): string {

@@ -16,6 +16,7 @@ import { sql, type Kysely } from 'kysely';
 import { migrations as allMigrations, type Migration, type MigrationContext } from '../../migrations/index.js';
 import { AgentgwError, ConfigError, ExitCode } from '../domain/errors.js';
 import type { Store } from './database.js';
+import { withoutStatementTimeout } from './postgres-driver.js';
 
 const TABLE = 'agentgw_migrations';
 
@@ -111,11 +112,14 @@ async function tableExists(db: Kysely<any>, store: Store): Promise<boolean> {
 
 async function withMigrationLock<T>(store: Store, body: (db: Kysely<any>) => Promise<T>): Promise<T> {
   if (store.dialect === 'postgres') {
-    return store.db.transaction().execute(async (trx) => {
-      // One lock per schema, so test schemas in one database do not wait for each other.
-      await sql`select pg_advisory_xact_lock(hashtext('agentgw_migrations:' || current_schema()))`.execute(trx);
-      return body(trx as unknown as Kysely<any>);
-    });
+    // Waiting for another replica's migration, or building an index, may take minutes.
+    return withoutStatementTimeout(() =>
+      store.db.transaction().execute(async (trx) => {
+        // One lock per schema, so test schemas in one database do not wait for each other.
+        await sql`select pg_advisory_xact_lock(hashtext('agentgw_migrations:' || current_schema()))`.execute(trx);
+        return body(trx as unknown as Kysely<any>);
+      }),
+    );
   }
   return store.db.connection().execute(async (connection) => {
     // A no-op inside a transaction, so before it; on again whatever happens.

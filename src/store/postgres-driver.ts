@@ -13,10 +13,14 @@
  * - After any connection loss the whole client is replaced by a fresh one and the old one is
  *   ended with a timeout: a connection closed while a write was buffered keeps a stale write
  *   timer inside postgres.js and never sends again, so it must not linger.
- * - A query outside a transaction that goes unanswered (a connection the network dropped without
- *   a reset) fails after `queryTimeoutMs` as a lost connection, which replaces the client.
- *   postgres.js has no query timeout, and its end({timeout}) never settles with such a query in
- *   flight, so closing does not wait for it past the drain time either.
+ * - A statement that goes unanswered (a connection the network dropped without a reset) fails
+ *   after `queryTimeoutMs` as a lost connection, which replaces the client; inside a transaction
+ *   too, except under `withoutStatementTimeout` (migrations, which may wait minutes for another
+ *   replica's lock). postgres.js has no query timeout, and its end({timeout}) never settles with
+ *   such a query in flight, so closing does not wait for it past the drain time either.
+ * - After a connection loss the database is left alone for a growing pause (see
+ *   reconnect-backoff.ts): queries and transactions fail at once as unavailable, and one probe
+ *   at a time tries the database, instead of every request opening a connection of its own.
  *
  * `db.connection()` (several statements on one session without a transaction) is refused on
  * PostgreSQL rather than silently spread over several sessions: use `db.transaction()`.
@@ -39,7 +43,9 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ReservedSql, Sql } from 'postgres';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 
 export interface ResilientPostgresOptions {
   /** Creates a postgres.js client; called at start and after each connection loss. */
@@ -51,11 +57,22 @@ export interface ResilientPostgresOptions {
   /** How long a query may wait for a free connection before it fails as unavailable. */
   acquireTimeoutMs?: number;
   /**
-   * How long a query outside a transaction may go unanswered before it fails as a lost
-   * connection (and the client is replaced). A connection the network dropped without a reset
-   * (a black hole) otherwise holds its queries forever: postgres.js has no query timeout.
+   * How long a statement may go unanswered before it fails as a lost connection (and the client
+   * is replaced). A connection the network dropped without a reset (a black hole) otherwise
+   * holds its queries forever: postgres.js has no query timeout.
    */
   queryTimeoutMs?: number;
+}
+
+/** Statements run inside this scope have no time limit (see withoutStatementTimeout). */
+const unbounded = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `body` with no limit on how long its statements may take: for migrations, which wait for
+ * another replica's migration lock and may build an index for minutes.
+ */
+export function withoutStatementTimeout<T>(body: () => Promise<T>): Promise<T> {
+  return unbounded.run(true, body);
 }
 
 /**
@@ -94,11 +111,19 @@ const CLOSE_DRAIN_SECONDS = 1;
 /** While the database is away every query fails; replacing the client once a second is enough. */
 const MIN_CLIENT_AGE_MS = 1000;
 
+/**
+ * The pauses between tries of a lost database: from 50 ms, doubling, to a second. Longer pauses
+ * would spare a database that is down for long a few more attempts, but a database that came
+ * back would be noticed later by as much.
+ */
+const RECONNECT_BACKOFF = { initialMs: 50, maxMs: 1000 };
+
 class ResilientPostgresDriver extends PostgresDriver {
   #client: Sql | undefined;
   #clientSince = 0;
   /** Requests waiting for a connection of a client, failed at once when it is replaced. */
   #waiters = new Map<Sql, Set<(error: Error) => void>>();
+  readonly backoff = new ReconnectBackoff(RECONNECT_BACKOFF);
 
   constructor(private readonly options: ResilientPostgresOptions) {
     super({} as never);
@@ -205,6 +230,7 @@ class PooledConnection implements DatabaseConnection {
    * of its connections never hands them one (postgres.js ends it without failing its waiters).
    */
   async reserve(): Promise<void> {
+    const probe = this.admit();
     const pending = this.client.reserve();
     let timer: NodeJS.Timeout | undefined;
     let forget = () => {};
@@ -213,7 +239,7 @@ class PooledConnection implements DatabaseConnection {
       forget = this.driver.onReplaced(this.client, reject);
     });
     try {
-      this.#reserved = await this.guard(() => Promise.race([pending, abandoned]));
+      this.#reserved = await this.guard(() => Promise.race([pending, abandoned]), probe);
     } catch (error) {
       // Should the connection come after all, it goes straight back.
       pending.then((late) => late.release(), () => {});
@@ -229,13 +255,14 @@ class PooledConnection implements DatabaseConnection {
     if (this.#reserved === null && this.#pooledQueries++ > 0) {
       throw new Error('db.connection() is not supported on PostgreSQL: its statements would run on different sessions; use db.transaction()');
     }
+    // A transaction already begun runs to its end (or to its first lost statement): it holds a
+    // connection that must be committed or rolled back, never handed back mid-way.
+    const probe = this.#reserved === null ? this.admit() : false;
     const target = this.#reserved ?? this.client;
     const parameters = [...compiledQuery.parameters] as never[];
     const prepare = parameters.length <= MAX_PREPARED_PARAMETERS;
     const run = () => target.unsafe(compiledQuery.sql, parameters, { prepare });
-    // Inside a transaction the statement's time is the transaction's business (a migration may
-    // build an index for minutes); outside, an unanswered query is a lost connection.
-    const result = await this.guard(() => (this.#reserved === null ? answeredWithin(run(), this.driver.queryTimeoutMs) : run()));
+    const result = await this.guard(() => (unbounded.getStore() ? run() : answeredWithin(run(), this.driver.queryTimeoutMs)), probe);
     const { command, count } = result;
     return {
       ...(command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE' ? { numAffectedRows: BigInt(count) } : {}),
@@ -255,13 +282,26 @@ class PooledConnection implements DatabaseConnection {
     this.#reserved = null;
   }
 
-  private async guard<T>(run: () => Promise<T>): Promise<T> {
+  /** Whether this caller may try the database now (true: as the probe); throws while it waits. */
+  private admit(): boolean {
+    const admission = this.driver.backoff.admit();
+    if (admission === 'wait') throw new BackoffError(this.driver.backoff.waitMs);
+    return admission === 'probe';
+  }
+
+  private async guard<T>(run: () => Promise<T>, probe: boolean): Promise<T> {
     try {
-      return await run();
+      const result = await run();
+      this.driver.backoff.reached(probe);
+      return result;
     } catch (error) {
       if (this.driver.isConnectionLoss(error)) {
         this.lost = true;
         this.driver.connectionLost(this.client);
+        this.driver.backoff.lost(probe);
+      } else {
+        // An error from the database (a constraint, a bad statement) means it was reached.
+        this.driver.backoff.reached(probe);
       }
       throw error;
     }
@@ -311,6 +351,15 @@ class QueryTimeoutError extends Error {
 
   constructor(ms: number) {
     super(`the database did not answer a query within ${ms / 1000} s`);
+  }
+}
+
+/** The database was lost moments ago and is left alone for a pause; a 503, like a lost connection. */
+class BackoffError extends Error {
+  readonly code = 'CONNECTION_BACKOFF';
+
+  constructor(waitMs: number) {
+    super(`the database did not answer moments ago; it is tried again in ${Math.max(0.1, waitMs / 1000).toFixed(1)} s`);
   }
 }
 

@@ -12,6 +12,7 @@ export default defineConfig({
       'test/unit/secrets/**/*.test.ts',
       'test/unit/http/egress-policy.test.ts',
       'test/unit/domain/validation.test.ts',
+      'test/unit/domain/bounded-input.test.ts',
       'test/unit/services/health-state.test.ts',
       'test/unit/services/pagination.test.ts',
     ],

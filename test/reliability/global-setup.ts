@@ -13,7 +13,7 @@ import { CANARY, canaryNeedles, type ScenarioFigures } from './support.js';
 const RESULTS = resolve('test/reliability/results.json');
 
 /** The scenarios in the order they are reported. */
-const ORDER = ['fault-proxy', 'pg-faults', 'sim-faults', 'concurrent-start', 'conflicts', 'egress', 'provider-keys', 'credential-origin', 'secret-scrubber'];
+const ORDER = ['fault-proxy', 'pg-faults', 'sim-faults', 'concurrent-start', 'conflicts', 'egress', 'provider-keys', 'credential-origin', 'secret-scrubber', 'slow-clients', 'hostile-requests', 'db-faults', 'private-files'];
 
 function count(n: number): string {
   return n.toLocaleString('en-US');

@@ -88,6 +88,19 @@ export class PrivatePostgres {
     this.restarts += 1;
   }
 
+  /**
+   * A smart shutdown, not waited for: the server refuses new sessions (SQLSTATE 57P03, "the
+   * database system is shutting down") and stops once the open ones have ended.
+   */
+  async beginSmartShutdown(): Promise<void> {
+    await this.exec('pg_ctl', ['-D', this.data, '-m', 'smart', '-W', 'stop']);
+  }
+
+  /** Whether the server process is running (its PID file is there). */
+  running(): boolean {
+    return existsSync(join(this.data, 'postmaster.pid'));
+  }
+
   postmasterPid(): string {
     return readFileSync(join(this.data, 'postmaster.pid'), 'utf8').split('\n')[0]!.trim();
   }

@@ -304,6 +304,8 @@ export interface ServeProcess {
   label: string;
   url: string;
   child: ResultPromise;
+  /** Its home directory; its data directory (the default SQLite store) is `data` in it. */
+  home: string;
   /** Whether the process is still running. */
   alive(): boolean;
   stdout(): string;
@@ -320,6 +322,20 @@ export interface ServeOptions {
   /** Extra `serve` flags. */
   args?: string[];
   readyTimeoutMs?: number;
+  /** The process's file creation mask (e.g. 0o000, to see which modes agentgw asks for itself). */
+  umask?: number;
+  /** The process's limit on open files (its soft and hard RLIMIT_NOFILE). */
+  fileLimit?: number;
+}
+
+/** The command that runs `node argv…` under the umask and file limit asked for (a shell that execs node, so the pid is node's). */
+function serveCommand(argv: string[], options: ServeOptions): [string, string[]] {
+  if (options.umask === undefined && options.fileLimit === undefined) return [process.execPath, argv];
+  const setup = [
+    ...(options.fileLimit === undefined ? [] : [`ulimit -n ${options.fileLimit}`]),
+    ...(options.umask === undefined ? [] : [`umask ${options.umask.toString(8).padStart(3, '0')}`]),
+  ];
+  return ['/bin/sh', ['-c', `${setup.join(' && ')} && exec "$0" "$@"`, process.execPath, ...argv]];
 }
 
 /**
@@ -330,7 +346,8 @@ export async function startServe(s: Scenario, label: string, options: ServeOptio
   const { home, env } = childHome();
   const configFile = join(home, 'agentgw.config.yaml');
   writeFileSync(configFile, stringify(options.config));
-  const child = execa(process.execPath, [...(options.nodeArgs ?? []), BIN, '--config', configFile, 'serve', '--port', '0', ...(options.args ?? [])], {
+  const [command, argv] = serveCommand([...(options.nodeArgs ?? []), BIN, '--config', configFile, 'serve', '--port', '0', ...(options.args ?? [])], options);
+  const child = execa(command, argv, {
     env,
     extendEnv: false,
     reject: false,
@@ -382,7 +399,7 @@ export async function startServe(s: Scenario, label: string, options: ServeOptio
       reject(new Error(`${label}: serve exited ${result.exitCode} before listening: ${stderr}`));
     });
   });
-  return { label, url, child, alive: () => !exited, stdout: () => stdout, stderr: () => stderr, stop };
+  return { label, url, child, home, alive: () => !exited, stdout: () => stdout, stderr: () => stderr, stop };
 }
 
 /** Parsed JSON log lines of a daemon, with what must never be there: fatal errors, crashes. */

@@ -37,9 +37,10 @@ export async function systemRoutes(app: FastifyInstance, { runtime, metrics, isC
       try {
         await sql`select 1`.execute(runtime.store.db);
       } catch (error) {
-        throw databaseUnavailable(error, runtime.store.displayUrl);
+        // Anyone may ask: the answer says whether, never where (the error handler logs where).
+        throw databaseUnavailable(error, null);
       }
-      return { status: 'ready' as const, database: runtime.store.displayUrl };
+      return { status: 'ready' as const };
     },
   );
 

@@ -132,6 +132,34 @@ describe('loadConfig', () => {
     expect((env as ConfigError).message).toBe('AGENTGW_PORT: expected a whole number from 0 to 65535, got "eighty"');
   });
 
+  it('gives the hardening defaults: connection timeouts and cap, input limits, database timeout', async () => {
+    const ws = workspace({});
+    const { config } = await loadConfig({ cwd: ws.project, env: ws.env });
+    expect(config.server).toMatchObject({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, maxConnections: 512, allowedHosts: [] });
+    expect(config.limits).toEqual({ objectBytes: 16 * 1024, objectDepth: 8 });
+    expect(config.database.timeout).toBe(5_000);
+  });
+
+  it('reads server.allowedHosts as lower-case names, and refuses a URL or a port in it', async () => {
+    const ws = workspace({ 'agentgw.config.yaml': 'server:\n  allowedHosts: [Agentgw.Example.com., 10.0.0.5, "::1"]\n' });
+    const { config } = await loadConfig({ cwd: ws.project, env: ws.env });
+    expect(config.server.allowedHosts).toEqual(['agentgw.example.com', '10.0.0.5', '::1']);
+    for (const bad of ['http://agentgw.example.com', 'agentgw.example.com:8080', '*.example.com']) {
+      const error = await loadConfig({ cwd: ws.project, env: ws.env, flags: { 'server.allowedHosts': [bad] } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain(`bad entry "${bad}"`);
+    }
+  });
+
+  it('refuses a headers timeout longer than the request timeout, naming both keys and where they came from', async () => {
+    const ws = workspace({ 'agentgw.config.yaml': 'server:\n  requestTimeout: 5s\n' });
+    const error = await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      `server.headersTimeout (10 s, default) must not exceed server.requestTimeout (5 s, ${join(ws.project, 'agentgw.config.yaml')})`,
+    );
+  });
+
   it('never shows a secret’s value in an error', async () => {
     const ws = workspace({ 'agentgw.config.yaml': 'secrets:\n  key: [zebra-canary-1]\n' });
     const error = (await loadConfig({ cwd: ws.project, env: ws.env }).catch((e: unknown) => e)) as Error;
