@@ -108,6 +108,8 @@ export class GatewayService {
     const controlPlaneUrl = stringOrNull(view.adapterConfig.controlPlaneUrl);
     if (controlPlaneUrl !== null && input.allowDuplicateUrl !== true) {
       const same = await this.gateways.namesWithControlPlaneUrl(controlPlaneUrl);
+      // A registration racing its own twin (same name) lost to it: that is the name's conflict.
+      if (same.includes(input.name)) throw gatewayExists(input.name);
       if (same.length > 0) throw duplicateControlPlaneUrl(controlPlaneUrl, same);
     }
     const result = await adapter.registerGateway({
