@@ -80,7 +80,10 @@ export async function printList<T extends { name: string }>(output: Output, rows
         if (options.empty !== undefined) output.note(options.empty);
         return;
       }
-      output.write(renderTable(visible, rows, { width: output.width, color: output.color, mode: output.format }));
+      let leftOut: string[] = [];
+      output.write(renderTable(visible, rows, { width: output.width, color: output.color, mode: output.format, onLeftOut: (headers) => (leftOut = headers) }));
+      // Said after the table, as gh does, so the person knows the columns exist.
+      if (leftOut.length > 0) output.note(`${leftOut.join(', ')} left out to fit; -o wide shows all.`);
     }
   }
 }

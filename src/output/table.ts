@@ -36,6 +36,8 @@ export interface TableOptions {
   width: number;
   color: boolean;
   mode: 'table' | 'wide';
+  /** Told the headers of the columns left out to fit the width, if any were. */
+  onLeftOut?: (headers: string[]) => void;
 }
 
 export const GAP = '   ';
@@ -70,6 +72,8 @@ export function renderTable<T>(columns: Column<T>[], rows: T[], options: TableOp
         if (total((x) => x.min) <= options.width) break;
         if (!l.column.identifier && !l.column.essential) laid = laid.filter((x) => x !== l);
       }
+      const leftOut = columns.filter((column) => !laid.some((l) => l.column === column));
+      if (leftOut.length > 0) options.onLeftOut?.(leftOut.map((column) => column.header));
     }
     // Share the room left among the columns that were narrowed, a column at a time, the most
     // important first: no one column takes it all while another's header wraps over four lines.

@@ -80,8 +80,14 @@ describe.skipIf(!hasTmux)('lists and details at a terminal', { timeout: PTY_TEST
       expect(rows.find((row) => row.startsWith(`${LONG} `))).toMatch(new RegExp(`^${LONG} +EGRESS +ACTIVE +\\d+s`));
       expect(output).not.toMatch(/ACTIVE \d+s|since/);
       expect(widest(output)).toBeLessThanOrEqual(columns);
-      if (columns === 160) expect(header).toMatch(/ENVIRONMENTS +URL +AGE$/);
-      else expect(header).not.toContain('URL');
+      if (columns === 160) {
+        expect(header).toMatch(/ENVIRONMENTS +URL +AGE$/);
+        expect(output).not.toContain('left out');
+      } else {
+        expect(header).not.toContain('URL');
+        // The person is told the columns exist, and how to see them.
+        expect(output).toMatch(/ENVIRONMENTS, URL, AGE left out to fit; -o wide shows all\./);
+      }
     });
 
     it('-o wide cuts nothing: every column, free text wrapped in its column', async () => {

@@ -41,6 +41,10 @@ describe('renderTable', () => {
     const at40 = table(40);
     expect(at40.split('\n')[0]).toBe('NAME                         STATUS');
     expect(at40).toContain('prod-eu-west-ai-gateway-01   ACTIVE');
+    const told: string[][] = [];
+    renderTable(columns, rows, { width: 40, color: false, mode: 'table', onLeftOut: (headers) => told.push(headers) });
+    renderTable(columns, rows, { width: 160, color: false, mode: 'table', onLeftOut: (headers) => told.push(headers) });
+    expect(told).toEqual([['URL', 'AGE']]);
     // Narrower than the name and status together: the line runs on (the terminal wraps it) rather than cut the name.
     expect(table(20)).toContain('prod-eu-west-ai-gateway-01');
   });
