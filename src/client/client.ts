@@ -24,7 +24,7 @@ import type {
   Resource,
   UndeployRequest,
 } from '../domain/resources.js';
-import type { DeployOptions } from '../services/deployments.js';
+import type { DeployOptions } from '../services/deployments/index.js';
 import type { ResourceFilter } from '../services/resources.js';
 import type { GatewayHealthHistory, HealthHistoryOptions } from '../services/health-history.js';
 import type { ApiToken, CreatedToken, CreateTokenInput } from '../services/tokens.js';

@@ -1,7 +1,7 @@
 /** The in-process client: the services, called directly, against the configured database. */
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
-import { DeploymentService } from '../services/deployments.js';
+import { DeploymentService } from '../services/deployments/index.js';
 import { GatewayService } from '../services/gateways.js';
 import { HealthHistoryService } from '../services/health-history.js';
 import { ResourceService } from '../services/resources.js';

@@ -13,7 +13,7 @@
  */
 import { AgentgwError, ExitCode, InterruptedError, UsageError } from '../domain/errors.js';
 import type { DeployReport, TargetResult } from '../domain/resources.js';
-import type { DeployOptions, DeployProgress } from '../services/deployments.js';
+import type { DeployOptions, DeployProgress } from '../services/deployments/index.js';
 import { paint } from '../output/color.js';
 import { printList, type Column } from '../output/format.js';
 import { startSpinner } from '../output/spinner.js';

@@ -63,7 +63,7 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   process.on('uncaughtException', onException);
 
   // Deployments a killed predecessor left in flight are settled by asking their gateways.
-  const { DeploymentService } = await import('../services/deployments.js');
+  const { DeploymentService } = await import('../services/deployments/index.js');
   void new DeploymentService(daemon.runtime.context())
     .reconcile()
     .catch((error: unknown) => log?.warn({ err: error }, 'could not reconcile interrupted deployments'));

@@ -25,7 +25,7 @@ import { perOwner } from '../store/per-owner.js';
 import { readBatcherOf } from '../store/read-batcher.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, assertCredentialsFollow, boundTo, mergeAdapterConfig, openSecrets, sealSecrets, SECRET_FIELDS, toTarget } from './credentials.js';
-import { DeploymentService } from './deployments.js';
+import { DeploymentService } from './deployments/index.js';
 import type { WriteOptions } from './environments.js';
 import { nextHealthState } from './health-state.js';
 import { rejectUnknownFields } from './input.js';

@@ -16,7 +16,7 @@ import { openSecretFields, sealManifest } from '../domain/sealed-manifest.js';
 import type { ResourceKind, ResourceManifest } from '../adapters/adapter.js';
 import { ResourceRepository, type ResourceRecord, type StorableManifest } from '../store/repositories/resources.js';
 import type { ServiceContext } from './context.js';
-import { DeploymentService, resolveResource } from './deployments.js';
+import { DeploymentService, resolveResource } from './deployments/index.js';
 
 /** More documents than this in one apply is almost certainly a mistake (or an attack). */
 export const MAX_APPLY_DOCUMENTS = 500;

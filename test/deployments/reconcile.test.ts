@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceManifest } from '../../src/adapters/adapter.js';
-import { attemptOwner, DEPLOY_LEASE_MS, DeploymentService } from '../../src/services/deployments.js';
+import { attemptOwner, DEPLOY_LEASE_MS, DeploymentService } from '../../src/services/deployments/index.js';
 import { DeploymentRepository } from '../../src/store/repositories/deployments.js';
 import { createHarness, type BackendMode, type Harness } from '../support/harness.js';
 

@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEPLOYMENT_STATUSES } from '../../domain/resources.js';
 import { RESOURCE_KINDS } from '../../adapters/adapter.js';
-import { DeploymentService, MAX_DEPLOY_CONCURRENCY } from '../../services/deployments.js';
+import { DeploymentService, MAX_DEPLOY_CONCURRENCY } from '../../services/deployments/index.js';
 import { ResourceService } from '../../services/resources.js';
 import type { RouteOptions } from '../http.js';
 import { problemResponses } from '../schemas.js';
