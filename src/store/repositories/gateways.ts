@@ -3,7 +3,7 @@
  * written in one transaction, so a failed registration leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, sql, type Compilable, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
@@ -12,7 +12,8 @@ import type { Codec } from '../codec.js';
 import type { Store } from '../database.js';
 import { perOwner } from '../per-owner.js';
 import { FailedRead, readBatcherOf } from '../read-batcher.js';
-import type { Database } from '../schema.js';
+import type { Database, GatewayTable } from '../schema.js';
+import { StatementCache } from '../statement-cache.js';
 import { EnvironmentRepository } from './environments.js';
 import { isUuid } from './refs.js';
 
@@ -148,31 +149,6 @@ const COLUMNS = [
 export const RETURNED_COLUMNS = COLUMNS.map((column) => column.slice(2) as Unqualified<(typeof COLUMNS)[number]>);
 type Unqualified<C> = C extends `g.${infer Name}` ? Name : never;
 
-/**
- * Kysely builds and compiles a query on every call (a few hundred microseconds for a list), so
- * the hot reads compile theirs once per dialect and shape: with a placeholder where each value
- * goes, run later with the values in their places. A shape whose compiled parameters are not
- * exactly its placeholders is kept as null, and built each time.
- */
-class StatementCache {
-  readonly #statements = new Map<string, { sql: string; names: string[] } | null>();
-
-  /** The statement of `key` with `values` as its parameters, or undefined when it must be built. */
-  compiled(key: string, build: (placeholder: <T>(name: string) => T) => Compilable, values: object): CompiledQuery | undefined {
-    const byName = values as Record<string, unknown>;
-    let statement = this.#statements.get(key);
-    if (statement === undefined) {
-      const { sql: text, parameters } = build((name) => `${PLACEHOLDER}${name}` as never).compile();
-      const names = parameters.map((parameter) => (typeof parameter === 'string' && parameter.startsWith(PLACEHOLDER) ? parameter.slice(1) : null));
-      statement = names.every((name): name is string => name !== null && name in byName) ? { sql: text, names } : null;
-      this.#statements.set(key, statement);
-    }
-    return statement === null ? undefined : CompiledQuery.raw(statement.sql, statement.names.map((name) => byName[name]));
-  }
-}
-
-/** Starts a placeholder: no value of ours holds a NUL (PostgreSQL text cannot). */
-const PLACEHOLDER = '\u0000';
 const STATEMENTS = new StatementCache();
 
 export class GatewayRepository {
@@ -403,7 +379,7 @@ export class GatewayRepository {
       .where('g.organization_uuid', '=', this.organizationId)
       .where('g.uuid', '=', sql<string>`any(${[...uuids]}::uuid[])`)
       .execute();
-    return rows.map((row) => ({ record: this.toRecord(row as GatewayRow), rowVersion: row.row_version }));
+    return rows.map((row) => ({ record: this.toRecord(row), rowVersion: row.row_version }));
   }
 
   private listValues(filter: Omit<GatewayFilter, 'environment'> & { environment: string | undefined }, { limit, after }: PageOptions): ListValues {
@@ -471,6 +447,17 @@ export class GatewayRepository {
     return rows.map((row) => row.name);
   }
 
+  /** How many gateways there are of each status and type (combinations with none are left out). */
+  async countByStatusAndType(): Promise<Array<{ status: GatewayStatus; type: GatewayType; count: number }>> {
+    const rows = await this.store.db
+      .selectFrom('gateways')
+      .select((eb) => ['status', 'gateway_type', eb.fn.countAll().as('n')])
+      .where('organization_uuid', '=', this.organizationId)
+      .groupBy(['status', 'gateway_type'])
+      .execute();
+    return rows.map((row) => ({ status: row.status as GatewayStatus, type: row.gateway_type as GatewayType, count: this.store.codec.count(row.n) }));
+  }
+
   async count(): Promise<number> {
     const row = await this.store.db
       .selectFrom('gateways')
@@ -504,7 +491,7 @@ export class GatewayRepository {
     // The row as this statement left it: a read afterwards could already see a later writer's
     // version, and hand this caller an ETag for a write it did not make.
     const row = await query.returning(RETURNED_COLUMNS).executeTakeFirst();
-    return row && this.toRecord(row as unknown as GatewayRow);
+    return row && this.toRecord(row);
   }
 
   /**
@@ -618,38 +605,39 @@ function placeholders(values: ListValues, placeholder: <T>(name: string) => T): 
  */
 export function gatewayRowOf(values: unknown[]): GatewayRow & { environments?: unknown } {
   const v = values;
+  // Each value is of its column's type: the driver read them as it reads a row's.
   return {
     uuid: v[0], organization_uuid: v[1], name: v[2], display_name: v[3], gateway_type: v[4], status: v[5], status_changed_at: v[6],
     control_plane_url: v[7], endpoint: v[8], region: v[9], adapter_type: v[10], adapter_config: v[11], metadata: v[12], credentials: v[13],
     version: v[14], last_heartbeat: v[15], last_checked_at: v[16], response_time_ms: v[17], error_message: v[18], error_class: v[19],
     consecutive_failures: v[20], consecutive_successes: v[21], created_at: v[22], updated_at: v[23], environments: v[24],
-  };
+  } as GatewayRow & { environments?: unknown };
 }
 
 /** A gateways row, as a {@link GatewayRecord} is read from it (here and by the health monitor's leases). */
-export type GatewayRow = Record<(typeof COLUMNS)[number] extends `g.${infer C}` ? C : never, unknown>;
+export type GatewayRow = Pick<Selectable<GatewayTable>, Unqualified<(typeof COLUMNS)[number]>>;
 
 export function toGatewayRecord(codec: Codec, row: GatewayRow): GatewayRecord {
   return {
-    uuid: row.uuid as string,
-    organizationId: row.organization_uuid as string,
-    name: row.name as string,
-    displayName: row.display_name as string,
+    uuid: row.uuid,
+    organizationId: row.organization_uuid,
+    name: row.name,
+    displayName: row.display_name,
     type: row.gateway_type as GatewayType,
     status: row.status as GatewayStatus,
     statusChangedAt: codec.readTime(row.status_changed_at),
-    controlPlaneUrl: row.control_plane_url as string | null,
-    endpoint: row.endpoint as string | null,
-    region: row.region as string | null,
+    controlPlaneUrl: row.control_plane_url,
+    endpoint: row.endpoint,
+    region: row.region,
     adapterType: row.adapter_type as AdapterType,
     adapterConfig: codec.readJson<Record<string, unknown> | null>(row.adapter_config) ?? {},
     metadata: codec.readJson<Record<string, unknown> | null>(row.metadata) ?? {},
-    credentials: row.credentials as string | null,
+    credentials: row.credentials,
     version: Number(row.version),
     lastHeartbeat: codec.readTimeOrNull(row.last_heartbeat),
     lastCheckedAt: codec.readTimeOrNull(row.last_checked_at),
     responseTimeMs: row.response_time_ms === null ? null : Number(row.response_time_ms),
-    errorMessage: row.error_message as string | null,
+    errorMessage: row.error_message,
     errorClass: row.error_class as HealthErrorClass | null,
     consecutiveFailures: Number(row.consecutive_failures),
     consecutiveSuccesses: Number(row.consecutive_successes),

@@ -7,7 +7,7 @@ import { openStore } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
 import { EnvironmentRepository } from '../../../src/store/repositories/environments.js';
 import { GatewayRepository, gatewayRowOf, RETURNED_COLUMNS } from '../../../src/store/repositories/gateways.js';
-import { withStatementCache } from '../../../src/store/sqlite-statement-cache.js';
+import { withStatementCache } from '../../../src/store/sqlite/sqlite-statement-cache.js';
 
 const opened: BetterSqlite3.Database[] = [];
 
