@@ -4,7 +4,7 @@ import { FLAG_OF, listConfigKeys, type LoadedConfig } from '../config/load.js';
 import { defaultDatabaseUrl } from '../config/paths.js';
 import { createOutput, parseOutputFormat, printList, type Column } from '../output/format.js';
 import { processIO } from '../output/io.js';
-import { redactUrl } from '../store/database.js';
+import { redactUrl } from '../store/database-url.js';
 import type { GlobalOptions } from './context.js';
 import { loadCommandConfig } from './context.js';
 

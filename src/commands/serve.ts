@@ -47,8 +47,8 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
 
   // A stray rejection (a driver's, a background task's) is logged, never fatal: the daemon
   // must outlive a database restart. So is the one known driver exception thrown outside any
-  // request (see postgres-driver.ts); any other uncaught exception still ends the process.
-  const { isPostgresNullSocketWrite } = await import('../store/postgres-driver.js');
+  // request (see store/postgres/postgres-driver.ts); any other uncaught exception still ends the process.
+  const { isPostgresNullSocketWrite } = await import('../store/postgres/postgres-driver.js');
   const onRejection = (reason: unknown) => log?.error({ err: reason }, 'unhandled rejection');
   const onException = (error: Error) => {
     if (isPostgresNullSocketWrite(error)) {

@@ -16,7 +16,7 @@
 import { resolve } from 'node:path';
 import { ConflictError } from '../domain/errors.js';
 import { createPrivateFile } from '../store/private-files.js';
-import { sqliteNativeBinding } from '../store/sqlite-addon.js';
+import { sqliteNativeBinding } from '../store/sqlite/sqlite-addon.js';
 
 export interface InstanceLock {
   path: string;

@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { GATEWAY_STATUSES, GATEWAY_TYPES } from '../domain/types.js';
 import type { Store } from '../store/database.js';
+import { GatewayRepository } from '../store/repositories/gateways.js';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -78,12 +79,7 @@ export class DaemonMetrics {
 
   /** The exposition text, with the gateways of `organizationId` counted now. */
   async render(store: Store, organizationId: string): Promise<string> {
-    const rows = await store.db
-      .selectFrom('gateways')
-      .select((eb) => ['status', 'gateway_type', eb.fn.countAll().as('n')])
-      .where('organization_uuid', '=', organizationId)
-      .groupBy(['status', 'gateway_type'])
-      .execute();
+    const counts = await new GatewayRepository(store, organizationId).countByStatusAndType();
     const scrape = new Registry();
     const gauge = new Gauge({
       name: 'agentgw_gateways',
@@ -93,7 +89,7 @@ export class DaemonMetrics {
     });
     // Every combination is reported, zero included, so a series does not vanish when it empties.
     for (const status of GATEWAY_STATUSES) for (const type of GATEWAY_TYPES) gauge.set({ status, type }, 0);
-    for (const row of rows) gauge.set({ status: row.status, type: row.gateway_type }, store.codec.count(row.n));
+    for (const { status, type, count } of counts) gauge.set({ status, type }, count);
     return (await this.registry.metrics()) + (await scrape.metrics());
   }
 }

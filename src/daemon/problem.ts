@@ -7,7 +7,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AgentgwError, ExitCode, InternalError, isAgentgwError, toProblem, ValidationError, type ProblemDocument } from '../domain/errors.js';
-import { databaseUnavailable, isDatabaseUnavailable } from '../store/database.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../store/connection-errors.js';
 import type { RouteMethods } from './route-methods.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

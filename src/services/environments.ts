@@ -2,12 +2,10 @@
  * Environment management (the seed's five environment endpoints plus "gateways of an
  * environment"). Deployment-agnostic: no adapter is involved.
  */
-import { sql } from 'kysely';
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
 import { environmentHasDeployments, environmentInUse } from '../domain/refusals.js';
 import type { Environment, Gateway } from '../domain/types.js';
 import { checkDescription, checkDisplayName, checkName, FieldErrors } from '../domain/validation.js';
-import { DeploymentRepository } from '../store/repositories/deployments.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
 import type { ServiceContext } from './context.js';
@@ -89,30 +87,13 @@ export class EnvironmentService {
 
   /**
    * Deletes an environment. While gateways are mapped to it the delete is refused, naming them;
-   * `force` removes the mappings first. The refusal is enforced inside the delete statement, so a
-   * gateway mapped concurrently is never silently unmapped.
+   * `force` removes the mappings first. Refused too while deployments are live on its gateways.
    */
   async delete(ref: string, options: DeleteEnvironmentOptions = {}): Promise<void> {
     const current = await this.require(ref);
     if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
-    const deleted = await this.context.store.db.transaction().execute(async (trx) => {
-      const live = await new DeploymentRepository(this.context.store, this.context.organizationId).liveOnEnvironment(trx, current.uuid);
-      if (live.length > 0) {
-        throw environmentHasDeployments(current.name, live);
-      }
-      if (options.force) {
-        await trx.deleteFrom('gateway_environment_mappings').where('environment_uuid', '=', current.uuid).execute();
-      }
-      const result = await trx
-        .deleteFrom('environments')
-        .where('uuid', '=', current.uuid)
-        .where('organization_uuid', '=', this.context.organizationId)
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('gateway_environment_mappings').select(sql.lit(1).as('one')).where('environment_uuid', '=', current.uuid))),
-        )
-        .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
-    });
+    const { deleted, liveDeployments } = await this.environments.deleteUnlessInUse(current.uuid, { force: options.force === true });
+    if (liveDeployments.length > 0) throw environmentHasDeployments(current.name, liveDeployments);
     if (deleted) return;
     const gateways = await this.mappings.gatewayNamesOf(current.uuid);
     if (gateways.length === 0) throw new NotFoundError('environment', ref);

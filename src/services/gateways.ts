@@ -19,17 +19,16 @@ import type {
 import { canonicalUrl, checkDisplayName, checkFreeformObject, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { duplicateControlPlaneUrl } from '../domain/refusals.js';
-import { gatewayExists, GatewayRepository, type GatewayRecord, type GatewayVersion, type ReadOptions } from '../store/repositories/gateways.js';
+import { gatewayExists, GatewayRepository, type GatewayRecord, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
 import { perOwner } from '../store/per-owner.js';
-import { readBatcherOf } from '../store/read-batcher.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, assertCredentialsFollow, boundTo, mergeAdapterConfig, openSecrets, sealSecrets, SECRET_FIELDS, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments/index.js';
 import type { WriteOptions } from './environments.js';
 import { nextHealthState } from './health-state.js';
 import { rejectUnknownFields } from './input.js';
-import { environmentSummariesJson, presentEnvironment, presentGateway, RenderedGateways, renderGateway, type RenderedGateway } from './present.js';
+import { presentEnvironment, presentGateway } from './present.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -216,70 +215,6 @@ export class GatewayService {
       items: await this.presentMany(page),
       nextCursor: records.length > limit && last ? encodeCursor(last.name) : null,
     };
-  }
-
-  /**
-   * listPage with each gateway as its JSON (exactly JSON.stringify of the Gateway, in UTF-8, in
-   * the pieces it is to be sent in), for the daemon. On PostgreSQL a gateway is presented again
-   * only when its row changed since it was last presented; its environments are written for
-   * every page.
-   */
-  async listPageJson(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]>> {
-    const { store } = this.context;
-    if (store.dialect !== 'postgres') return this.presentedPageJson(filter, options);
-    // Requests for the same page that arrive together (dashboards polling the fleet) share one
-    // reading of it; the page they get back is the same object, not to be changed.
-    const group = `page:${this.context.organizationId}:${JSON.stringify([filter.type, filter.status, filter.environment, options.limit, options.cursor])}`;
-    return readBatcherOf(store).read(group, null, async (requests) => {
-      const page = (await this.renderedPage(filter, options)) ?? (await this.presentedPageJson(filter, options));
-      return requests.map(() => page);
-    });
-  }
-
-  private async presentedPageJson(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]>> {
-    const page = await this.listPage(filter, options);
-    return { items: page.items.map((gateway) => [Buffer.from(JSON.stringify(gateway))]), nextCursor: page.nextCursor };
-  }
-
-  /**
-   * A page from the gateways' row versions and the renderings kept for them. Null when a
-   * gateway or an environment changed between the page's reads (or the environment filtered by
-   * was replaced while it was read): the caller then reads the page in one statement.
-   */
-  private async renderedPage(filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]> | null> {
-    const limit = parseLimit(options.limit);
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const read = await this.gateways.listVersions(filter, { limit: limit + 1, ...(after === undefined ? {} : { after }) });
-    if (read === null) return null;
-    const { gateways: versions, environments } = read;
-    const page = versions.slice(0, limit);
-    const renderings = await this.renderings(page);
-    const summaries = environmentSummariesJson(environments);
-    const items: Buffer[][] = [];
-    for (let i = 0; i < page.length; i++) {
-      const rendered = renderings[i];
-      const environmentsJson = summaries.json(page[i]!.environmentUuids);
-      if (rendered === undefined || environmentsJson === undefined) return null;
-      items.push([rendered.head, environmentsJson, rendered.tail]);
-    }
-    const last = renderings.at(-1);
-    return { items, nextCursor: versions.length > limit && last ? encodeCursor(last.name) : null };
-  }
-
-  /** The renderings of these gateway versions: kept ones, and the others rendered now (undefined when a row moved on meanwhile). */
-  private async renderings(versions: readonly GatewayVersion[]): Promise<Array<RenderedGateway | undefined>> {
-    const cache = renderedGatewaysOf(this.context.store);
-    const now = Date.now();
-    const renderings = versions.map((gateway) => cache.get(gateway.uuid, gateway.rowVersion, now));
-    const missing = versions.filter((_, i) => renderings[i] === undefined);
-    if (missing.length === 0) return renderings;
-    await cache.renderOnce(
-      missing.map((gateway) => gateway.uuid),
-      async (uuids) => {
-        for (const { record, rowVersion } of await this.gateways.findVersioned(uuids)) cache.set(record.uuid, rowVersion, renderGateway(record), now);
-      },
-    );
-    return versions.map((gateway, i) => renderings[i] ?? cache.get(gateway.uuid, gateway.rowVersion, now));
   }
 
   /**
@@ -513,9 +448,6 @@ export class GatewayService {
     return records.map((record) => presentGateway(record, environments.get(record.uuid) ?? []));
   }
 }
-
-/** Renderings of gateways, one cache per database. */
-const renderedGatewaysOf = perOwner(() => new RenderedGateways());
 
 /** Live checks and metrics reads in flight, one set per database (so per runtime). */
 const flightsOf = perOwner(() => new SingleFlight());

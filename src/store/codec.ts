@@ -2,9 +2,10 @@
  * The few places where PostgreSQL and SQLite disagree, in one object, so repositories are
  * written once. Measured traps this covers: postgres.js turns a `JSON.stringify`d value into a
  * jsonb *string*; better-sqlite3 throws on Date, boolean and object parameters; `count(*)` is a
- * string on PostgreSQL; unique and foreign-key violations have different codes.
+ * string on PostgreSQL; unique and foreign-key violations have different codes. Each dialect's
+ * codec lives in its folder (postgres/postgres-codec.ts, sqlite/sqlite-codec.ts).
  */
-import { sql, type RawBuilder } from 'kysely';
+import type { RawBuilder } from 'kysely';
 
 export type Dialect = 'postgres' | 'sqlite';
 
@@ -23,7 +24,7 @@ export interface Codec {
   isForeignKeyViolation(error: unknown): boolean;
 }
 
-function errorCode(error: unknown): string | undefined {
+export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
@@ -34,31 +35,10 @@ function readDate(value: unknown): Date {
   throw new TypeError(`not a timestamp: ${String(value)}`);
 }
 
-const shared = {
+/** What both dialects read alike. */
+export const sharedCodec = {
   readTime: readDate,
   readTimeOrNull: (value: unknown): Date | null => (value === null || value === undefined ? null : readDate(value)),
   count: (value: unknown): number => Number(value ?? 0),
-};
-
-export const postgresCodec: Codec = {
-  dialect: 'postgres',
-  ...shared,
-  time: (date) => date,
-  json: (value) => sql`cast(${JSON.stringify(value)} as jsonb)`,
-  readJson: <T>(value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as T,
-  isUniqueViolation: (error) => errorCode(error) === '23505',
-  isForeignKeyViolation: (error) => errorCode(error) === '23503',
-};
-
-export const sqliteCodec: Codec = {
-  dialect: 'sqlite',
-  ...shared,
-  time: (date) => date.toISOString(),
-  json: (value) => JSON.stringify(value),
-  readJson: <T>(value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value) as T,
-  isUniqueViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_UNIQUE' || errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
-  // An ON DELETE RESTRICT key fails as SQLITE_CONSTRAINT_TRIGGER, not as a FOREIGNKEY error.
-  isForeignKeyViolation: (error) =>
-    errorCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
-    (errorCode(error) === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY constraint failed/.test((error as Error).message)),
+  readJson: <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T,
 };

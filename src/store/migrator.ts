@@ -16,7 +16,7 @@ import { sql, type Kysely } from 'kysely';
 import { migrations as allMigrations, type Migration, type MigrationContext } from '../../migrations/index.js';
 import { AgentgwError, ConfigError, ExitCode } from '../domain/errors.js';
 import type { Store } from './database.js';
-import { withoutStatementTimeout } from './postgres-driver.js';
+import { withoutStatementTimeout } from './postgres/postgres-driver.js';
 
 const TABLE = 'agentgw_migrations';
 

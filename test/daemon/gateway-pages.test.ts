@@ -1,6 +1,6 @@
 /**
  * GET /api/v1/gateways sends pages assembled from gateways rendered once per row version
- * (GatewayService.listPageJson): the bytes must be exactly those the route sent when it
+ * (gatewayPageJson, src/daemon/gateway-pages/): the bytes must be exactly those the route sent when it
  * serialized the presented gateways itself, for every field set and unset, and a page must
  * never show a gateway older than the one in the database, nor one caught half-way through a
  * change. Real PostgreSQL and a real daemon; the plugins below only watch and time queries.
@@ -8,6 +8,8 @@
 import { sql, type KyselyPlugin, type QueryResult, type UnknownRow } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
+import { gatewayPageJson } from '../../src/daemon/gateway-pages/gateway-pages.js';
+import { pageVersions } from '../../src/daemon/gateway-pages/page-versions.js';
 import type { GatewayFilter } from '../../src/domain/types.js';
 import { EnvironmentService } from '../../src/services/environments.js';
 import { GatewayService } from '../../src/services/gateways.js';
@@ -98,7 +100,8 @@ async function presentedBody(filter: GatewayFilter, page: { limit?: number; curs
 }
 
 async function renderedBody(filter: GatewayFilter, page: { limit?: number; cursor?: string }, over: Store = store): Promise<string> {
-  const { items, nextCursor } = await servicesOver(over).gateways.listPageJson(filter, page);
+  const source = { store: over, organizationId: DEFAULT_ORGANIZATION_UUID, gateways: servicesOver(over).gateways };
+  const { items, nextCursor } = await gatewayPageJson(source, filter, page);
   return `{"gateways":[${items.map((item) => Buffer.concat(item).toString('utf8')).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
 }
 
@@ -330,9 +333,8 @@ describe('the page statement', () => {
                 from gateways where name like 'fleet-%'`.execute(single.db);
       await sql`analyze gateways`.execute(single.db);
       await sql`analyze gateway_environment_mappings`.execute(single.db);
-      const gateways = new GatewayRepository(single, DEFAULT_ORGANIZATION_UUID);
       const indexesRead = async (environment: EnvironmentRecord): Promise<string[]> => {
-        const page = await gateways.listVersions({ environment: environment.name, type: 'EGRESS', status: 'ACTIVE' }, { limit: 51 });
+        const page = await pageVersions(single, DEFAULT_ORGANIZATION_UUID, { environment: environment.name, type: 'EGRESS', status: 'ACTIVE' }, { limit: 51 });
         expect(page!.gateways.length).toBe(environment === few ? 3 : 51);
         const { rows } = await sql<{ name: string; parameter_types: string }>`
           select name, parameter_types::text from pg_prepared_statements
@@ -369,8 +371,7 @@ describe('the page statement', () => {
                 select gen_random_uuid(), ${DEFAULT_ORGANIZATION_UUID}, 'many-' || lpad(i::text, 4, '0'), 'Many ' || i, 'EGRESS', 'ACTIVE', 'on-premise', '{}', 1, now(), now(), now()
                 from generate_series(1, 5000) as i`.execute(single.db);
       await sql`analyze gateways`.execute(single.db);
-      const gateways = new GatewayRepository(single, DEFAULT_ORGANIZATION_UUID);
-      for (let run = 0; run < 8; run++) await gateways.listVersions({ type: 'EGRESS', status: 'ACTIVE' }, { limit: 51 });
+      for (let run = 0; run < 8; run++) await pageVersions(single, DEFAULT_ORGANIZATION_UUID, { type: 'EGRESS', status: 'ACTIVE' }, { limit: 51 });
       const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
         select generic_plans, custom_plans from pg_prepared_statements where statement like '%string_agg(p.version%'`.execute(single.db);
       expect(rows).toHaveLength(1);

@@ -7,6 +7,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayFilter } from '../../domain/types.js';
+import { gatewayPageJson } from '../gateway-pages/gateway-pages.js';
 import { etag, ifMatchVersion, sendJsonPage, servicesFor, type RouteOptions } from '../http.js';
 import type { DaemonMetrics } from '../metrics.js';
 import {
@@ -83,7 +84,8 @@ export async function gatewayRoutes(app: FastifyInstance, { runtime, metrics, pr
         ...(environment === undefined ? {} : { environment }),
         ...(status === undefined ? {} : { status }),
       };
-      const page = await servicesFor(runtime, request).gateways.listPageJson(filter, {
+      const source = { store: runtime.store, organizationId: request.organizationId, gateways: servicesFor(runtime, request).gateways };
+      const page = await gatewayPageJson(source, filter, {
         ...(limit === undefined ? {} : { limit }),
         ...(cursor === undefined ? {} : { cursor }),
       });

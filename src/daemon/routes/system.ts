@@ -3,10 +3,10 @@
  * (`/readyz`, the database answers and the daemon is not draining), Prometheus `/metrics`, and
  * the OpenAPI document generated from the route schemas.
  */
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { UnavailableError } from '../../domain/errors.js';
-import { databaseUnavailable } from '../../store/database.js';
+import { databaseUnavailable } from '../../store/connection-errors.js';
+import { pingDatabase } from '../../store/database.js';
 import { VERSION } from '../../version.js';
 import type { RouteOptions } from '../http.js';
 import type { DaemonMetrics } from '../metrics.js';
@@ -35,7 +35,7 @@ export async function systemRoutes(app: FastifyInstance, { runtime, metrics, isC
     async () => {
       if (isClosing()) throw new UnavailableError('the daemon is shutting down');
       try {
-        await sql`select 1`.execute(runtime.store.db);
+        await pingDatabase(runtime.store);
       } catch (error) {
         // Anyone may ask: the answer says whether, never where (the error handler logs where).
         throw databaseUnavailable(error, null);

@@ -9,12 +9,12 @@
  * either sees the gateway gone (its row cannot be inserted) or makes the delete fail.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ResourceKind } from '../../adapters/adapter.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { DeploymentOperation, DeploymentStatus } from '../../domain/resources.js';
 import type { Store } from '../database.js';
-import type { Database } from '../schema.js';
+import type { Database, DeploymentTable, GatewayTable, ResourceTable } from '../schema.js';
 
 export interface DeploymentRow {
   uuid: string;
@@ -422,22 +422,10 @@ export class DeploymentRepository {
   }
 }
 
-interface BaseRow {
-  uuid: string;
-  resource_uuid: string;
-  kind: string;
-  resource_name: string;
-  resource_revision: number;
-  organization_uuid: string;
-  gateway_uuid: string;
-  gateway_name: string;
-  revision: number;
-  deployed_revision: number | null;
-  status: string;
-  operation: string;
-  error_message: string | null;
-  attempt_id: string | null;
-  attempt_owner: string | null;
-  created_at: unknown;
-  updated_at: unknown;
-}
+/** A deployment row, with its resource's kind, name, revision and organization and its gateway's name. */
+type BaseRow = Selectable<DeploymentTable> &
+  Pick<Selectable<ResourceTable>, 'kind' | 'organization_uuid'> & {
+    resource_name: ResourceTable['name'];
+    resource_revision: ResourceTable['revision'];
+    gateway_name: GatewayTable['name'];
+  };

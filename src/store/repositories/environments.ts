@@ -3,8 +3,11 @@
  * this repository turns the violation into a ConflictError).
  */
 import { randomUUID } from 'node:crypto';
+import { sql, type Selectable } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
 import type { Store } from '../database.js';
+import type { EnvironmentTable } from '../schema.js';
+import { DeploymentRepository } from './deployments.js';
 import { isUuid } from './refs.js';
 
 export interface EnvironmentRecord {
@@ -133,25 +136,28 @@ export class EnvironmentRepository {
     return row && this.toRecord(row);
   }
 
-  async delete(uuid: string): Promise<boolean> {
-    const result = await this.store.db
-      .deleteFrom('environments')
-      .where('uuid', '=', uuid)
-      .where('organization_uuid', '=', this.organizationId)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+  /**
+   * Deletes an environment unless deployments are live on its gateways (they are returned, and
+   * nothing is deleted) or gateways are mapped to it. `force` removes its mappings first. The
+   * refusal is enforced inside the delete statement, so a gateway mapped concurrently is never
+   * silently unmapped.
+   */
+  async deleteUnlessInUse(uuid: string, options: { force: boolean }): Promise<{ deleted: boolean; liveDeployments: string[] }> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const liveDeployments = await new DeploymentRepository(this.store, this.organizationId).liveOnEnvironment(trx, uuid);
+      if (liveDeployments.length > 0) return { deleted: false, liveDeployments };
+      if (options.force) await trx.deleteFrom('gateway_environment_mappings').where('environment_uuid', '=', uuid).execute();
+      const result = await trx
+        .deleteFrom('environments')
+        .where('uuid', '=', uuid)
+        .where('organization_uuid', '=', this.organizationId)
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('gateway_environment_mappings').select(sql.lit(1).as('one')).where('environment_uuid', '=', uuid))))
+        .executeTakeFirst();
+      return { deleted: Number(result.numDeletedRows) > 0, liveDeployments };
+    });
   }
 
-  private toRecord(row: {
-    uuid: string;
-    organization_uuid: string;
-    name: string;
-    display_name: string;
-    description: string | null;
-    version: number;
-    created_at: unknown;
-    updated_at: unknown;
-  }): EnvironmentRecord {
+  private toRecord(row: Pick<Selectable<EnvironmentTable>, (typeof COLUMNS)[number]>): EnvironmentRecord {
     const { codec } = this.store;
     return {
       uuid: row.uuid,

@@ -3,48 +3,20 @@
  * written in one transaction, so a failed registration leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery, sql, type Compilable, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import type { AdapterType, EnvironmentSummary, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
-import type { Codec } from '../codec.js';
+import type { AdapterType, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
 import type { Store } from '../database.js';
-import { perOwner } from '../per-owner.js';
 import { FailedRead, readBatcherOf } from '../read-batcher.js';
 import type { Database } from '../schema.js';
 import { EnvironmentRepository } from './environments.js';
+import { listQuery, listShape, listValues, placeholders, STATEMENTS, type ListValues, type PageOptions } from './gateway-list-query.js';
+import { COLUMNS, gatewayRowOf, RETURNED_COLUMNS, toGatewayRecordWith, type GatewayRecord, type GatewayRow } from './gateway-rows.js';
 import { isUuid } from './refs.js';
 
-export interface GatewayRecord {
-  uuid: string;
-  organizationId: string;
-  name: string;
-  displayName: string;
-  type: GatewayType;
-  status: GatewayStatus;
-  statusChangedAt: Date;
-  controlPlaneUrl: string | null;
-  endpoint: string | null;
-  region: string | null;
-  adapterType: AdapterType;
-  adapterConfig: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  /** The sealed credentials envelope, or null. */
-  credentials: string | null;
-  version: number;
-  lastHeartbeat: Date | null;
-  lastCheckedAt: Date | null;
-  responseTimeMs: number | null;
-  errorMessage: string | null;
-  errorClass: HealthErrorClass | null;
-  consecutiveFailures: number;
-  consecutiveSuccesses: number;
-  createdAt: Date;
-  updatedAt: Date;
-  /** The gateway's environments (sorted by name), when the read asked for them. */
-  environments?: EnvironmentSummary[];
-}
+export type { GatewayRecord } from './gateway-rows.js';
 
 export interface NewGateway {
   name: string;
@@ -93,87 +65,7 @@ export interface ReadOptions {
   withEnvironments?: boolean;
 }
 
-export interface PageOptions {
-  limit?: number;
-  /** The name of the last gateway of the previous page. */
-  after?: string;
-}
-
 export interface ListOptions extends ReadOptions, PageOptions {}
-
-/** A page of gateways as a cache of their renderings is checked against (see listVersions). */
-export interface VersionedPage {
-  gateways: GatewayVersion[];
-  /** The organization's environments, sorted by name (the same array while they are unchanged). */
-  environments: readonly EnvironmentSummary[];
-}
-
-/** A listed gateway as a page of rendered gateways is checked against. */
-export interface GatewayVersion {
-  uuid: string;
-  /** PostgreSQL's xmin of the row: every write of the row gives it a new one. */
-  rowVersion: string;
-  /** Its environments' uuids, in no particular order, separated by spaces ("" for none). */
-  environmentUuids: string;
-}
-
-const COLUMNS = [
-  'g.uuid',
-  'g.organization_uuid',
-  'g.name',
-  'g.display_name',
-  'g.gateway_type',
-  'g.status',
-  'g.status_changed_at',
-  'g.control_plane_url',
-  'g.endpoint',
-  'g.region',
-  'g.adapter_type',
-  'g.adapter_config',
-  'g.metadata',
-  'g.credentials',
-  'g.version',
-  'g.last_heartbeat',
-  'g.last_checked_at',
-  'g.response_time_ms',
-  'g.error_message',
-  'g.error_class',
-  'g.consecutive_failures',
-  'g.consecutive_successes',
-  'g.created_at',
-  'g.updated_at',
-] as const;
-
-/** The same columns, unqualified, for RETURNING (named, not `*`: see the resources repository). */
-export const RETURNED_COLUMNS = COLUMNS.map((column) => column.slice(2) as Unqualified<(typeof COLUMNS)[number]>);
-type Unqualified<C> = C extends `g.${infer Name}` ? Name : never;
-
-/**
- * Kysely builds and compiles a query on every call (a few hundred microseconds for a list), so
- * the hot reads compile theirs once per dialect and shape: with a placeholder where each value
- * goes, run later with the values in their places. A shape whose compiled parameters are not
- * exactly its placeholders is kept as null, and built each time.
- */
-class StatementCache {
-  readonly #statements = new Map<string, { sql: string; names: string[] } | null>();
-
-  /** The statement of `key` with `values` as its parameters, or undefined when it must be built. */
-  compiled(key: string, build: (placeholder: <T>(name: string) => T) => Compilable, values: object): CompiledQuery | undefined {
-    const byName = values as Record<string, unknown>;
-    let statement = this.#statements.get(key);
-    if (statement === undefined) {
-      const { sql: text, parameters } = build((name) => `${PLACEHOLDER}${name}` as never).compile();
-      const names = parameters.map((parameter) => (typeof parameter === 'string' && parameter.startsWith(PLACEHOLDER) ? parameter.slice(1) : null));
-      statement = names.every((name): name is string => name !== null && name in byName) ? { sql: text, names } : null;
-      this.#statements.set(key, statement);
-    }
-    return statement === null ? undefined : CompiledQuery.raw(statement.sql, statement.names.map((name) => byName[name]));
-  }
-}
-
-/** Starts a placeholder: no value of ours holds a NUL (PostgreSQL text cannot). */
-const PLACEHOLDER = '\u0000';
-const STATEMENTS = new StatementCache();
 
 export class GatewayRepository {
   constructor(
@@ -318,128 +210,14 @@ export class GatewayRepository {
     const environment = filter.environment === undefined ? undefined : await this.environmentUuidOf(filter.environment);
     if (environment === null) throw unknownEnvironment(filter.environment!);
     const build = (values: ListValues) => {
-      const query = this.listQuery(values).select(COLUMNS);
+      const query = listQuery(this.store.db, values).select(COLUMNS);
       return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
     };
-    const values = this.listValues({ ...filter, environment }, options);
+    const values = listValues(this.organizationId, { ...filter, environment }, options);
     const compiled = STATEMENTS.compiled(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values) ?? build(values).compile();
     if (this.store.readValues !== null) return (await this.store.readValues(compiled)).map((row) => this.toRecord(gatewayRowOf(row)));
     const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled);
     return rows.map((row) => this.toRecord(row));
-  }
-
-  /**
-   * One page of list(), as a cache of rendered gateways checks it (PostgreSQL only): each
-   * gateway's row version and environments, and the organization's environments, from one
-   * snapshot. The page comes back as one row (a row costs postgres.js more to read than the text
-   * it holds): "uuid xmin environment…" per gateway, joined by ",". Null when the environment
-   * filtered by was deleted and created again while the page was read twice; NotFoundError when
-   * there is no such environment.
-   *
-   * The environment's uuid is written into the SQL: the daemon runs this statement again and
-   * again, and a generic plan (a parameter of unknown value) would walk the whole fleet for an
-   * environment of a few gateways. The uuid is remembered from the last page and checked against
-   * the environments read with the page.
-   */
-  async listVersions(filter: GatewayFilter, options: PageOptions = {}): Promise<VersionedPage | null> {
-    if (filter.environment === undefined) return this.readVersions(filter, undefined, options);
-    // Only uuids of environments that exist are written into SQL: each is one more statement.
-    const byUuid = isUuid(filter.environment);
-    const ref = byUuid ? filter.environment.toLowerCase() : filter.environment;
-    const named = (environment: EnvironmentSummary) => (byUuid ? environment.uuid === ref : environment.name === ref);
-    const remembered = environmentUuidsOf(this.store);
-    const key = `${this.organizationId} ${ref}`;
-    let uuid = remembered.get(key) ?? (await this.environmentUuidOf(ref));
-    for (let attempt = 0; uuid !== null && attempt < 2; attempt++) {
-      const page = await this.readVersions(filter, uuid, options);
-      const current = page.environments.find(named);
-      if (current?.uuid === uuid) {
-        if (remembered.get(key) !== uuid) {
-          if (remembered.size >= REMEMBERED_ENVIRONMENTS) remembered.clear();
-          remembered.set(key, uuid);
-        }
-        return page;
-      }
-      uuid = current?.uuid ?? null;
-    }
-    remembered.delete(key);
-    if (uuid === null) throw unknownEnvironment(filter.environment);
-    return null;
-  }
-
-  private async readVersions(filter: GatewayFilter, environmentUuid: string | undefined, options: PageOptions): Promise<VersionedPage> {
-    const build = (values: ListValues) => {
-      const page = this.listQuery(values)
-        .crossJoinLateral((eb) =>
-          eb
-            .selectFrom('gateway_environment_mappings as m')
-            .select((mb) => mb.fn.agg<string[]>('array_agg', ['m.environment_uuid']).as('environment_uuids'))
-            .whereRef('m.gateway_uuid', '=', 'g.uuid')
-            .as('l'),
-        )
-        .select(['g.name', sql<string>`concat_ws(' ', g.uuid, g.xmin, array_to_string(l.environment_uuids, ' '))`.as('version')]);
-      return this.store.db
-        .selectFrom(page.as('p'))
-        .select([
-          sql<string | null>`string_agg(p.version, ',' order by p.name)`.as('gateways'),
-          sql<string | null>`(${this.environmentSummaries(values.organization)})`.as('environments'),
-        ]);
-    };
-    const values = this.listValues({ ...filter, environment: undefined }, options);
-    // A uuid (it was checked to be one) is safe to write into the SQL as a literal.
-    const withEnvironment = (v: ListValues): ListValues => (environmentUuid === undefined ? v : { ...v, environment: sql.lit(environmentUuid) });
-    const compiled = STATEMENTS.compiled(`versions:${listShape(values)}:${environmentUuid ?? ''}`, (p) => build(withEnvironment(placeholders(values, p))), values);
-    const { rows } = await this.store.db.executeQuery<{ gateways: string | null; environments: string | null }>(compiled ?? build(withEnvironment(values)).compile());
-    const { gateways, environments } = rows[0]!;
-    return { gateways: gateways === null ? [] : gateways.split(',').map(parseVersion), environments: parseEnvironments(environments) };
-  }
-
-  /** The gateways with these uuids, each with the row version it was read at (PostgreSQL only). */
-  async findVersioned(uuids: readonly string[]): Promise<Array<{ record: GatewayRecord; rowVersion: string }>> {
-    const rows = await this.store.db
-      .selectFrom('gateways as g')
-      .select(COLUMNS)
-      .select(sql<string>`g.xmin::text`.as('row_version'))
-      .where('g.organization_uuid', '=', this.organizationId)
-      .where('g.uuid', '=', sql<string>`any(${[...uuids]}::uuid[])`)
-      .execute();
-    return rows.map((row) => ({ record: this.toRecord(row as GatewayRow), rowVersion: row.row_version }));
-  }
-
-  private listValues(filter: Omit<GatewayFilter, 'environment'> & { environment: string | undefined }, { limit, after }: PageOptions): ListValues {
-    const { type, status, environment } = filter;
-    return {
-      organization: this.organizationId,
-      ...(type === undefined ? {} : { type }),
-      ...(status === undefined ? {} : { status }),
-      ...(environment === undefined ? {} : { environment }),
-      ...(limit === undefined ? {} : { limit }),
-      ...(after === undefined ? {} : { after }),
-    };
-  }
-
-  /** The gateways list() and listVersions() read, filtered, ordered and limited; columns to add. */
-  private listQuery(values: ListValues) {
-    const { environment } = values;
-    return this.store.db
-      .selectFrom('gateways as g')
-      .where('g.organization_uuid', '=', values.organization)
-      .$if(values.type !== undefined, (query) => query.where('g.gateway_type', '=', values.type!))
-      .$if(values.status !== undefined, (query) => query.where('g.status', '=', values.status!))
-      .$if(environment !== undefined, (query) =>
-        query.where('g.uuid', 'in', (eb) => eb.selectFrom('gateway_environment_mappings as m').select('m.gateway_uuid').where('m.environment_uuid', '=', environment!)),
-      )
-      .$if(values.after !== undefined, (query) => query.where('g.name', '>', values.after!))
-      .orderBy('g.name')
-      .$if(values.limit !== undefined, (query) => query.limit(hasLiteralLimit(values) ? sql.lit(values.limit!) : values.limit!));
-  }
-
-  /** An organization's environments, sorted by name, as JSON: [[uuid, name, displayName], …]. */
-  private environmentSummaries(organizationId: string) {
-    return this.store.db
-      .selectFrom('environments as e')
-      .select(sql<string>`json_agg(json_build_array(e.uuid, e.name, e.display_name) order by e.name)::text`.as('summaries'))
-      .where('e.organization_uuid', '=', organizationId);
   }
 
   /** The uuid of this organization's environment named by `ref` (its uuid or its name); null when there is none. */
@@ -469,6 +247,17 @@ export class GatewayRepository {
       .orderBy('name')
       .execute();
     return rows.map((row) => row.name);
+  }
+
+  /** How many gateways there are of each status and type (combinations with none are left out). */
+  async countByStatusAndType(): Promise<Array<{ status: GatewayStatus; type: GatewayType; count: number }>> {
+    const rows = await this.store.db
+      .selectFrom('gateways')
+      .select((eb) => ['status', 'gateway_type', eb.fn.countAll().as('n')])
+      .where('organization_uuid', '=', this.organizationId)
+      .groupBy(['status', 'gateway_type'])
+      .execute();
+    return rows.map((row) => ({ status: row.status as GatewayStatus, type: row.gateway_type as GatewayType, count: this.store.codec.count(row.n) }));
   }
 
   async count(): Promise<number> {
@@ -504,7 +293,7 @@ export class GatewayRepository {
     // The row as this statement left it: a read afterwards could already see a later writer's
     // version, and hand this caller an ETag for a write it did not make.
     const row = await query.returning(RETURNED_COLUMNS).executeTakeFirst();
-    return row && this.toRecord(row as unknown as GatewayRow);
+    return row && this.toRecord(row);
   }
 
   /**
@@ -541,121 +330,15 @@ export class GatewayRepository {
   }
 
   private toRecord(row: GatewayRow & { environments?: unknown }): GatewayRecord {
-    const record = toGatewayRecord(this.store.codec, row);
-    if (row.environments !== undefined) record.environments = this.store.codec.readJson<EnvironmentSummary[]>(row.environments);
-    return record;
+    return toGatewayRecordWith(this.store.codec, row);
   }
-}
 
-/** The values of a list query; its environment is a uuid, as a value or written into the SQL. */
-type ListValues = Omit<GatewayFilter, 'environment'> & PageOptions & { organization: string; environment?: string | RawBuilder<string> };
-
-/** What decides a list query's SQL: which values it has and its literal LIMIT. */
-function listShape(values: ListValues): string {
-  const { type, status, environment, after, limit } = values;
-  const present = [type, status, environment, after, limit].map((value) => (value === undefined ? '-' : '+')).join('');
-  return `${present}${hasLiteralLimit(values) ? limit : ''}`;
-}
-
-/**
- * PostgreSQL plans a statement with a LIMIT parameter as if it kept a tenth of the rows; a plan
- * for the actual limit always looks cheaper, so it plans such a statement anew on every run.
- * The LIMITs of common page sizes (and their one row more, which tells whether a next page
- * exists) are written into the SQL instead, and their statements keep one plan. Few sizes: each
- * is one more prepared statement on every connection.
- */
-const LITERAL_LIMITS = new Set([10, 20, 25, 50, 100, 200, 250, 500, 1000].flatMap((size) => [size, size + 1]));
-
-function hasLiteralLimit(values: PageOptions): boolean {
-  return values.limit !== undefined && LITERAL_LIMITS.has(values.limit);
-}
-
-/**
- * The organization's environments as listVersions reads them. They seldom change: the same
- * text gives back the same array, so what callers derive from it can be kept with it.
- */
-function parseEnvironments(json: string | null): readonly EnvironmentSummary[] {
-  if (json !== lastEnvironments.json) {
-    const rows = json === null ? [] : (JSON.parse(json) as Array<[string, string, string]>);
-    lastEnvironments = { json, summaries: rows.map(([uuid, name, displayName]) => ({ uuid, name, displayName })) };
-  }
-  return lastEnvironments.summaries;
-}
-
-let lastEnvironments: { json: string | null; summaries: readonly EnvironmentSummary[] } = { json: null, summaries: [] };
-
-/** "uuid xmin environment…", as listVersions writes a gateway. */
-function parseVersion(text: string): GatewayVersion {
-  const afterUuid = text.indexOf(' ');
-  const afterVersion = text.indexOf(' ', afterUuid + 1);
-  return afterVersion === -1
-    ? { uuid: text.slice(0, afterUuid), rowVersion: text.slice(afterUuid + 1), environmentUuids: '' }
-    : { uuid: text.slice(0, afterUuid), rowVersion: text.slice(afterUuid + 1, afterVersion), environmentUuids: text.slice(afterVersion + 1) };
 }
 
 /** PostgreSQL's "data exception" (SQLSTATE class 22): a value it cannot take, e.g. a NUL byte. */
 function isDataException(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
-}
-
-/**
- * The uuids of the environments listVersions was last asked for, by organization and ref (name
- * or uuid), for each store. Names are few; the bound only guards against a store used without end.
- */
-const environmentUuidsOf = perOwner(() => new Map<string, string>());
-const REMEMBERED_ENVIRONMENTS = 1_000;
-
-/** The same values, each replaced by its placeholder (but a literal LIMIT). */
-function placeholders(values: ListValues, placeholder: <T>(name: string) => T): ListValues {
-  const replaced = Object.fromEntries(Object.entries(values).map(([name, value]) => [name, value === undefined ? undefined : placeholder(name)]));
-  return { ...replaced, limit: hasLiteralLimit(values) ? values.limit : replaced.limit } as ListValues;
-}
-
-/**
- * A row read as an array of values (Store.readValues) as the object Kysely would have given: the
- * columns of COLUMNS in their order, then environments when the read selected them.
- */
-export function gatewayRowOf(values: unknown[]): GatewayRow & { environments?: unknown } {
-  const v = values;
-  return {
-    uuid: v[0], organization_uuid: v[1], name: v[2], display_name: v[3], gateway_type: v[4], status: v[5], status_changed_at: v[6],
-    control_plane_url: v[7], endpoint: v[8], region: v[9], adapter_type: v[10], adapter_config: v[11], metadata: v[12], credentials: v[13],
-    version: v[14], last_heartbeat: v[15], last_checked_at: v[16], response_time_ms: v[17], error_message: v[18], error_class: v[19],
-    consecutive_failures: v[20], consecutive_successes: v[21], created_at: v[22], updated_at: v[23], environments: v[24],
-  };
-}
-
-/** A gateways row, as a {@link GatewayRecord} is read from it (here and by the health monitor's leases). */
-export type GatewayRow = Record<(typeof COLUMNS)[number] extends `g.${infer C}` ? C : never, unknown>;
-
-export function toGatewayRecord(codec: Codec, row: GatewayRow): GatewayRecord {
-  return {
-    uuid: row.uuid as string,
-    organizationId: row.organization_uuid as string,
-    name: row.name as string,
-    displayName: row.display_name as string,
-    type: row.gateway_type as GatewayType,
-    status: row.status as GatewayStatus,
-    statusChangedAt: codec.readTime(row.status_changed_at),
-    controlPlaneUrl: row.control_plane_url as string | null,
-    endpoint: row.endpoint as string | null,
-    region: row.region as string | null,
-    adapterType: row.adapter_type as AdapterType,
-    adapterConfig: codec.readJson<Record<string, unknown> | null>(row.adapter_config) ?? {},
-    metadata: codec.readJson<Record<string, unknown> | null>(row.metadata) ?? {},
-    credentials: row.credentials as string | null,
-    version: Number(row.version),
-    lastHeartbeat: codec.readTimeOrNull(row.last_heartbeat),
-    lastCheckedAt: codec.readTimeOrNull(row.last_checked_at),
-    responseTimeMs: row.response_time_ms === null ? null : Number(row.response_time_ms),
-    errorMessage: row.error_message as string | null,
-    errorClass: row.error_class as HealthErrorClass | null,
-    consecutiveFailures: Number(row.consecutive_failures),
-    consecutiveSuccesses: Number(row.consecutive_successes),
-    createdAt: codec.readTime(row.created_at),
-    updatedAt: codec.readTime(row.updated_at),
-  };
 }
 
 export function gatewayExists(name: string): ConflictError {
@@ -680,6 +363,6 @@ async function insertStatusEvent(
     .execute();
 }
 
-function unknownEnvironment(ref: string): NotFoundError {
+export function unknownEnvironment(ref: string): NotFoundError {
   return new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
 }

@@ -20,7 +20,8 @@
 import { sql } from 'kysely';
 import type { AdapterType } from '../../domain/types.js';
 import type { Store } from '../database.js';
-import { RETURNED_COLUMNS, toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
+import { RETURNED_COLUMNS, toGatewayRecord, type GatewayRecord } from './gateway-rows.js';
+import type { HealthRecord } from './gateways.js';
 
 export interface ClaimRequest {
   owner: string;

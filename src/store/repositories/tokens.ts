@@ -3,8 +3,10 @@
  * because the token is what tells which organization a request belongs to.
  */
 import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
 import type { Store } from '../database.js';
+import type { ApiTokenTable } from '../schema.js';
 
 export const TOKEN_SCOPES = ['read', 'write', 'admin'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
@@ -30,7 +32,7 @@ export interface NewToken {
 
 const COLUMNS = ['uuid', 'organization_uuid', 'name', 'token_digest', 'scopes', 'expires_at', 'last_used_at', 'created_at', 'revoked_at'] as const;
 
-type Row = Record<(typeof COLUMNS)[number], unknown>;
+type Row = Pick<Selectable<ApiTokenTable>, (typeof COLUMNS)[number]>;
 
 export class TokenRepository {
   constructor(
@@ -120,10 +122,10 @@ export async function touchToken(store: Store, uuid: string, now: Date, notBefor
 function toRecord(store: Store, row: Row): TokenRecord {
   const { codec } = store;
   return {
-    uuid: row.uuid as string,
-    organizationId: row.organization_uuid as string,
-    name: row.name as string,
-    digest: row.token_digest as string,
+    uuid: row.uuid,
+    organizationId: row.organization_uuid,
+    name: row.name,
+    digest: row.token_digest,
     scope: row.scopes as TokenScope,
     expiresAt: codec.readTimeOrNull(row.expires_at),
     lastUsedAt: codec.readTimeOrNull(row.last_used_at),

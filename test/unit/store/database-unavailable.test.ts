@@ -4,7 +4,7 @@
  * carry the host and port, the database's name or the user's.
  */
 import { describe, expect, it } from 'vitest';
-import { databaseUnavailable, isDatabaseUnavailable } from '../../../src/store/database.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../../../src/store/connection-errors.js';
 
 const URL = 'postgres://agentgw:***@db.internal:6543/agentgw_prod?schema=tenant_a';
 

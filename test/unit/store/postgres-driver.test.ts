@@ -6,7 +6,8 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, openStore, type Store } from '../../../src/store/database.js';
+import { isDatabaseUnavailable } from '../../../src/store/connection-errors.js';
+import { openStore, type Store } from '../../../src/store/database.js';
 import { FaultProxy } from '../../reliability/fault-proxy.js';
 import { createTestSchema, type TestSchema } from '../../support/postgres.js';
 

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL statements run prepared on each connection (postgres-driver.ts). A migration of a
+ * PostgreSQL statements run prepared on each connection (store/postgres/postgres-driver.ts). A migration of a
  * newer version may add a column while an older daemon keeps running: its prepared statements
  * must keep working, which they do only because repositories name their columns.
  */

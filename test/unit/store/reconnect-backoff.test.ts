@@ -3,7 +3,7 @@
  * to its cap, stragglers that count once, and a reached probe that ends it.
  */
 import { describe, expect, it } from 'vitest';
-import { ReconnectBackoff } from '../../../src/store/reconnect-backoff.js';
+import { ReconnectBackoff } from '../../../src/store/postgres/reconnect-backoff.js';
 
 function backoff(random = 1) {
   let now = 0;

@@ -6,8 +6,9 @@ import { DEFAULT_ORGANIZATION_UUID } from '../../../migrations/index.js';
 import { openStore } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
 import { EnvironmentRepository } from '../../../src/store/repositories/environments.js';
-import { GatewayRepository, gatewayRowOf, RETURNED_COLUMNS } from '../../../src/store/repositories/gateways.js';
-import { withStatementCache } from '../../../src/store/sqlite-statement-cache.js';
+import { gatewayRowOf, RETURNED_COLUMNS } from '../../../src/store/repositories/gateway-rows.js';
+import { GatewayRepository } from '../../../src/store/repositories/gateways.js';
+import { withStatementCache } from '../../../src/store/sqlite/sqlite-statement-cache.js';
 
 const opened: BetterSqlite3.Database[] = [];
 

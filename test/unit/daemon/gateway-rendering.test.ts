@@ -1,11 +1,13 @@
 /**
- * The pieces a page of gateways is sent in (services/present.ts): a gateway rendered around its
+ * The pieces a page of gateways is sent in (daemon/gateway-pages/): a gateway rendered around its
  * environments gives back exactly the bytes of JSON.stringify(presentGateway(…)), and the cache
  * of renderings answers only for the row version it was rendered from.
  */
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentSummary } from '../../../src/domain/types.js';
-import { EnvironmentSummariesJson, presentGateway, RenderedGateways, renderGateway, type RenderedGateway } from '../../../src/services/present.js';
+import { EnvironmentSummariesJson } from '../../../src/daemon/gateway-pages/environment-summaries-json.js';
+import { RenderedGateways, renderGateway, type RenderedGateway } from '../../../src/daemon/gateway-pages/rendered-gateways.js';
+import { presentGateway } from '../../../src/services/present.js';
 import type { GatewayRecord } from '../../../src/store/repositories/gateways.js';
 
 const ORGANIZATION = '00000000-0000-4000-8000-000000000001';
