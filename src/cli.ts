@@ -2,8 +2,9 @@
  * The commander tree, and nothing else: every action imports its command module when it runs,
  * so `agentgw --version` loads commander and this file only.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { AgentgwError, DeclinedError, ExitCode, InterruptedError, UsageError } from './domain/errors.js';
+import { Command, Option } from 'commander';
+import { ExitCode, UsageError } from './domain/errors.js';
+import { reportError } from './commands/report-error.js';
 import type { GlobalOptions } from './commands/context.js';
 import { VERSION } from './version.js';
 
@@ -464,7 +465,7 @@ export function buildProgram(): Command {
   examples(
     program
       .command('help [topic...]')
-      .description('help for a command, or a topic: exit-codes')
+      .description('help for a command, or a topic: exit-codes, errors')
       .action(async (topic: string[]) => {
         const { HELP_TOPICS } = await import('./commands/help-topics.js');
         const name = topic.join(' ');
@@ -481,7 +482,7 @@ export function buildProgram(): Command {
         }
         command.outputHelp();
       }),
-    ['agentgw help exit-codes', 'agentgw help gateway register'],
+    ['agentgw help exit-codes', 'agentgw help errors', 'agentgw help gateway register'],
   );
   return program;
 }
@@ -498,28 +499,6 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (error) {
-    return reportError(error);
+    return reportError(error, { stderr: process.stderr, env: process.env });
   }
-}
-
-function reportError(error: unknown): number {
-  if (error instanceof CommanderError) {
-    // Help and version are "errors" to commander; they already printed.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
-    return ExitCode.usage;
-  }
-  // The person's own choice (n at a prompt, Ctrl-C): they know what happened.
-  if ((error instanceof DeclinedError || error instanceof InterruptedError) && error.quiet) return error.exitCode;
-  if (error instanceof AgentgwError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    for (const field of error.errors ?? []) {
-      if (!error.message.includes(field.message)) process.stderr.write(`  ${field.path}: ${field.message}\n`);
-    }
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`error: unexpected failure: ${message}\n`);
-  if (process.env.AGENTGW_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  return ExitCode.failure;
 }

@@ -3,7 +3,7 @@
  * come back as problem+json and are rebuilt into the same AgentgwError the services would have
  * thrown in-process, so remote mode prints the same message and exits with the same code.
  */
-import { AgentgwError, ExitCode, fromProblem, UnavailableError, type ProblemDocument } from '../domain/errors.js';
+import { fromProblem, type AgentgwError, UnavailableError, type ProblemDocument } from '../domain/errors.js';
 import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page } from '../domain/types.js';
 import type { GatewayHealthHistory } from '../services/health-history.js';
 import type { ApiToken, CreatedToken } from '../services/tokens.js';
@@ -195,16 +195,9 @@ function safeJson(text: string): unknown {
 function problemOf(status: number, body: unknown, baseUrl: string): AgentgwError {
   const problem = body as (Partial<ProblemDocument> & { exitCode?: unknown }) | undefined;
   if (problem && typeof problem === 'object' && typeof problem.code === 'string' && typeof problem.detail === 'string') {
-    const rebuilt = fromProblem({ type: '', title: problem.code, status, ...problem } as ProblemDocument);
-    // The daemon says which exit code the error has in-process (a status alone cannot: a config
-    // error is a 500 but exits 2), so both modes end the same way.
-    const exitCode = problem.exitCode;
-    if (typeof exitCode !== 'number' || exitCode === rebuilt.exitCode || !(Object.values(ExitCode) as number[]).includes(exitCode)) return rebuilt;
-    return new AgentgwError(rebuilt.code, rebuilt.status, exitCode as ExitCode, rebuilt.message, {
-      ...(rebuilt.hint === undefined ? {} : { hint: rebuilt.hint }),
-      ...(rebuilt.errors === undefined ? {} : { errors: rebuilt.errors }),
-      ...(rebuilt.details === undefined ? {} : { details: rebuilt.details }),
-    });
+    // The daemon says which exit code the error has in-process, so both modes end the same way.
+    const exitCode = typeof problem.exitCode === 'number' ? problem.exitCode : undefined;
+    return fromProblem({ type: '', title: problem.code, status, ...problem, exitCode } as ProblemDocument);
   }
   return fromProblem({
     type: 'about:blank',

@@ -112,8 +112,6 @@ async function finish(context: CommandContext, report: DeployReport): Promise<vo
   if (summary.failed > 0) {
     throw new AgentgwError(
       'AGW_DEPLOY_INCOMPLETE',
-      502,
-      ExitCode.failure,
       report.dryRun ? `${summary.failed} of ${summary.total} gateway(s) could not be reached` : `${summary.failed} of ${summary.total} gateway(s) failed`,
       { hint: report.dryRun ? 'see the RESULT column' : 'fix them and run the same command again: only what differs is sent' },
     );

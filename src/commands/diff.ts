@@ -2,7 +2,7 @@
  * `agentgw diff --env NAME [--exit-code]`: what the gateways of an environment hold against what
  * the control plane wants there. With --exit-code, drift ends the command with exit 2 (for CI).
  */
-import { AgentgwError, ExitCode } from '../domain/errors.js';
+import { AgentgwError } from '../domain/errors.js';
 import type { DriftItem } from '../domain/resources.js';
 import { printList, type Column } from '../output/format.js';
 import type { GlobalOptions } from './context.js';
@@ -24,7 +24,7 @@ export async function diffCommand(globals: GlobalOptions, flags: { env: string; 
     const gateways = new Set(report.items.map((i) => i.gateway)).size;
     context.stderr(`drift in environment ${report.environment.name} on ${gateways} of ${report.gatewaysChecked} gateway(s): ${counts}`);
     if (flags.exitCode) {
-      throw new AgentgwError('AGW_DRIFT', 409, ExitCode.usage, `environment ${report.environment.name} has drifted (${counts})`, {
+      throw new AgentgwError('AGW_DRIFT', `environment ${report.environment.name} has drifted (${counts})`, {
         hint: `re-deploy what is missing or outdated: agentgw deploy RESOURCE --env ${report.environment.name}`,
       });
     }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, RegisterGatewayInput } from '../client/client.js';
-import { AgentgwError, ExitCode, GatewayError, UnhealthyGatewayError, UsageError } from '../domain/errors.js';
+import { AgentgwError, GatewayError, UnhealthyGatewayError, UsageError } from '../domain/errors.js';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import type { Environment, Gateway, GatewayHealth, GatewayMetricsReport } from '../domain/types.js';
 import { hasDeployments } from '../domain/refusals.js';
@@ -245,7 +245,7 @@ async function waitUntilHealthy(client: Client, ref: string, timeoutMs: number):
       const left = deadline - Date.now();
       if (isHealthy(health) || left <= 0) return health;
       await sleep(Math.min(HEALTH_WAIT_POLL_MS, left), undefined, { signal: interrupted.signal }).catch(() => undefined);
-      if (interrupted.signal.aborted) throw new AgentgwError('AGW_INTERRUPTED', 499, ExitCode.interrupted, `stopped waiting for gateway "${ref}"`);
+      if (interrupted.signal.aborted) throw new AgentgwError('AGW_INTERRUPTED', `stopped waiting for gateway "${ref}"`);
     }
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);

@@ -1,4 +1,6 @@
-/** `agentgw help exit-codes` and other help topics that are not commands. */
+/** `agentgw help exit-codes`, `agentgw help errors`: help topics that are not commands. */
+import { ERRORS_PAGE } from '../domain/error-codes.js';
+import { errorEntries } from '../domain/errors-page.js';
 import { ExitCode } from '../domain/errors.js';
 
 const EXIT_CODES: Array<[number, string]> = [
@@ -17,7 +19,24 @@ const EXIT_CODES: Array<[number, string]> = [
   [ExitCode.interrupted, 'interrupted (Ctrl-C, or a signal; also SIGTERM while waiting or watching); an interrupted deploy or undeploy first records what it did'],
 ];
 
+/** The error registry: each code with its HTTP status, exit code, title and next step. */
+function errorCodes(): string {
+  const entries = errorEntries();
+  const width = Math.max(...entries.map(([code]) => code.length));
+  return [
+    `Error codes of agentgw (each also at ${ERRORS_PAGE}#CODE, the problem+json type of the daemon's answers):`,
+    '',
+    `  ${'CODE'.padEnd(width)}  HTTP  EXIT  TITLE`,
+    ...entries.flatMap(([code, spec]) => [
+      `  ${code.padEnd(width)}  ${String(spec.status).padEnd(4)}  ${String(spec.exit).padStart(4)}  ${spec.title}`,
+      `  ${' '.repeat(width)}  next: ${spec.hint}`,
+    ]),
+    '',
+  ].join('\n');
+}
+
 export const HELP_TOPICS: Record<string, () => string> = {
+  errors: errorCodes,
   'exit-codes': () =>
     ['Exit codes of agentgw (the same in local and --server mode):', '', ...EXIT_CODES.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`), ''].join('\n'),
 };

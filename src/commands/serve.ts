@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import { defaultDatabaseUrl } from '../config/paths.js';
 import { configDirOf } from '../runtime/runtime.js';
+import { REPORT_A_BUG } from '../domain/error-codes.js';
 import { ExitCode, UsageError } from '../domain/errors.js';
 import { VERSION } from '../version.js';
 import { colorFor, processIO } from '../output/io.js';
@@ -56,7 +57,7 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
       return;
     }
     log?.fatal({ err: error }, 'uncaught exception');
-    process.stderr.write(`error: unexpected failure: ${error.stack ?? error.message}\n`);
+    process.stderr.write(`error: unexpected failure: ${error.stack ?? error.message}\n${REPORT_A_BUG}\n`);
     process.exit(ExitCode.failure);
   };
   process.on('unhandledRejection', onRejection);

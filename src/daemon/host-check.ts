@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import ipaddr from 'ipaddr.js';
-import { AgentgwError, ExitCode } from '../domain/errors.js';
+import { AgentgwError } from '../domain/errors.js';
 
 export interface HostCheckOptions {
   /** The address the daemon listens on. */
@@ -81,7 +81,7 @@ function bare(host: string): string {
 }
 
 function refused(message: string): AgentgwError {
-  return new AgentgwError('AGW_HOST_NOT_ALLOWED', 403, ExitCode.auth, message, {
+  return new AgentgwError('AGW_HOST_NOT_ALLOWED', message, {
     hint: 'reach the daemon as http://127.0.0.1:PORT; behind a proxy, list its host name in server.allowedHosts (or turn on server.auth.required)',
   });
 }

@@ -6,7 +6,7 @@
  * (the stack goes to the log).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AgentgwError, ExitCode, InternalError, isAgentgwError, toProblem, ValidationError, type ProblemDocument } from '../domain/errors.js';
+import { AgentgwError, InternalError, isAgentgwError, toProblem, ValidationError, type ProblemDocument } from '../domain/errors.js';
 import { databaseUnavailable, isDatabaseUnavailable } from '../store/connection-errors.js';
 import type { RouteMethods } from './route-methods.js';
 
@@ -20,11 +20,11 @@ export function httpErrorOf(error: unknown, bodyLimit: number): AgentgwError {
   const fastify = error as Partial<FastifyError> | null;
   switch (fastify?.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AgentgwError('AGW_PAYLOAD_TOO_LARGE', 413, ExitCode.usage, `the request body is larger than the daemon's limit of ${bodyLimit} bytes`, {
+      return new AgentgwError('AGW_PAYLOAD_TOO_LARGE', `the request body is larger than the daemon's limit of ${bodyLimit} bytes`, {
         hint: 'send less, or raise server.bodyLimit in the daemon’s config',
       });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AgentgwError('AGW_UNSUPPORTED_MEDIA_TYPE', 415, ExitCode.usage, 'the request body must be JSON (Content-Type: application/json)');
+      return new AgentgwError('AGW_UNSUPPORTED_MEDIA_TYPE', 'the request body must be JSON (Content-Type: application/json)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new ValidationError('the request body is empty, but its Content-Type says JSON', [{ path: '', message: 'expected a JSON document' }]);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -35,7 +35,7 @@ export function httpErrorOf(error: unknown, bodyLimit: number): AgentgwError {
     if (fastify.statusCode === 400) {
       return new ValidationError(`the request body is not valid JSON: ${firstLine(fastify.message ?? '')}`, [{ path: '', message: 'invalid JSON' }]);
     }
-    return new AgentgwError('AGW_BAD_REQUEST', fastify.statusCode, ExitCode.usage, firstLine(fastify.message ?? 'bad request'));
+    return new AgentgwError('AGW_BAD_REQUEST', firstLine(fastify.message ?? 'bad request'), { status: fastify.statusCode });
   }
   // PostgreSQL "data exception" (class 22): a value the database cannot hold, e.g. a NUL byte.
   const code = (error as { code?: unknown } | null)?.code;
@@ -86,7 +86,7 @@ export function registerProblemHandlers(app: FastifyInstance, options: { databas
       void reply.header('allow', allowed.join(', '));
       return sendProblem(
         reply,
-        new AgentgwError('AGW_METHOD_NOT_ALLOWED', 405, ExitCode.usage, `${request.method} is not allowed on ${path}`, {
+        new AgentgwError('AGW_METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}`, {
           hint: `it takes ${allowed.join(', ')}; see GET /openapi.json`,
           details: { allow: allowed },
         }),
@@ -94,7 +94,7 @@ export function registerProblemHandlers(app: FastifyInstance, options: { databas
     }
     return sendProblem(
       reply,
-      new AgentgwError('AGW_ROUTE_NOT_FOUND', 404, ExitCode.failure, `no route ${request.method} ${path}`, {
+      new AgentgwError('AGW_ROUTE_NOT_FOUND', `no route ${request.method} ${path}`, {
         hint: 'the API is under /api/v1; see GET /openapi.json',
       }),
     );

@@ -15,7 +15,7 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
 import type { AdapterLogger } from '../adapters/adapter.js';
 import type { AgentgwConfig } from '../config/schema.js';
-import { AgentgwError, ExitCode, UnavailableError, ValidationError } from '../domain/errors.js';
+import { AgentgwError, UnavailableError, ValidationError } from '../domain/errors.js';
 import { openRuntime, type Runtime } from '../runtime/runtime.js';
 import { TokenVerifier } from '../services/tokens.js';
 import { VERSION } from '../version.js';
@@ -277,5 +277,5 @@ function listenError(error: unknown, host: string, port: number): unknown {
   };
   const reason = code === undefined ? undefined : reasons[code];
   if (reason === undefined) return error;
-  return new AgentgwError('AGW_LISTEN_FAILED', 500, ExitCode.failure, `cannot listen on ${host}:${port}: ${reason[0]}`, { hint: reason[1] });
+  return new AgentgwError('AGW_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${reason[0]}`, { hint: reason[1] });
 }

@@ -8,21 +8,11 @@
  * throw new NotFoundError('gateway', 'prod-gw-1');
  */
 
-/** Exit codes of the CLI, documented by `agentgw help exit-codes`. */
-export const ExitCode = {
-  ok: 0,
-  failure: 1,
-  usage: 2,
-  unreachable: 3,
-  auth: 4,
-  conflict: 5,
-  /** A check found the gateway not ACTIVE (`gateway health`), like `diff --exit-code` finding drift. */
-  unhealthy: 6,
-  /** The person answered no (or Ctrl-D) to a question: nothing was done. */
-  declined: 8,
-  interrupted: 130,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+import { errorSpec, problemType, type ErrorCode, type ErrorCodeWithStatus } from './error-codes.js';
+import { ExitCode } from './exit-codes.js';
+
+export { ExitCode } from './exit-codes.js';
+export type { ErrorCode } from './error-codes.js';
 
 export interface FieldError {
   path: string;
@@ -30,35 +20,47 @@ export interface FieldError {
 }
 
 export interface ErrorOptions {
-  hint?: string;
+  /** The next step here; without one, the registry's hint for the code. */
+  hint?: string | undefined;
   details?: Record<string, unknown>;
   errors?: FieldError[];
   cause?: unknown;
+  /** Only for a code whose status varies (AGW_BAD_REQUEST), and for a daemon's error rebuilt. */
+  status?: number;
+  /** Only for a daemon's error rebuilt by the remote client: the exit code the daemon said. */
+  exitCode?: ExitCode;
 }
 
 export class AgentgwError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: number;
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
   readonly errors: FieldError[] | undefined;
 
-  constructor(code: string, status: number, exitCode: ExitCode, message: string, options: ErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A code this version does not know comes only from a newer daemon, with its status and exit code.
+    const spec = errorSpec(code);
     this.name = 'AgentgwError';
     this.code = code;
-    this.status = status;
-    this.exitCode = exitCode;
-    this.hint = options.hint;
+    this.status = options.status ?? spec?.status ?? 500;
+    this.exitCode = options.exitCode ?? spec?.exit ?? ExitCode.failure;
+    this.hint = options.hint ?? spec?.hint;
     this.details = options.details;
     this.errors = options.errors;
+  }
+
+  /** A bug rather than an expected failure: the CLI asks for a report. */
+  get isBug(): boolean {
+    return errorSpec(this.code)?.bug === true;
   }
 }
 
 export class ValidationError extends AgentgwError {
   constructor(message: string, errors: FieldError[] = [], options: Omit<ErrorOptions, 'errors'> = {}) {
-    super('AGW_VALIDATION', 400, ExitCode.usage, message, { ...options, errors });
+    super('AGW_VALIDATION', message, { ...options, errors });
   }
 
   /** One invalid field, the usual case. */
@@ -69,19 +71,19 @@ export class ValidationError extends AgentgwError {
 
 export class UsageError extends AgentgwError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super('AGW_USAGE', 400, ExitCode.usage, message, options);
+    super('AGW_USAGE', message, options);
   }
 }
 
 export class ConfigError extends AgentgwError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super('AGW_CONFIG', 500, ExitCode.usage, message, options);
+    super('AGW_CONFIG', message, options);
   }
 }
 
 export class NotFoundError extends AgentgwError {
   constructor(kind: string, ref: string, options: ErrorOptions = {}) {
-    super('AGW_NOT_FOUND', 404, ExitCode.failure, `${kind} "${ref}" not found`, {
+    super('AGW_NOT_FOUND', `${kind} "${ref}" not found`, {
       ...options,
       details: { kind, ref, ...options.details },
     });
@@ -89,33 +91,33 @@ export class NotFoundError extends AgentgwError {
 }
 
 export class ConflictError extends AgentgwError {
-  constructor(code: string, message: string, options: ErrorOptions = {}) {
-    super(code, 409, ExitCode.conflict, message, options);
+  constructor(code: ErrorCodeWithStatus<409>, message: string, options: ErrorOptions = {}) {
+    super(code, message, options);
   }
 }
 
 export class PreconditionFailedError extends AgentgwError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super('AGW_PRECONDITION_FAILED', 412, ExitCode.conflict, message, options);
+    super('AGW_PRECONDITION_FAILED', message, options);
   }
 }
 
 export class AuthenticationError extends AgentgwError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super('AGW_UNAUTHENTICATED', 401, ExitCode.auth, message, options);
+    super('AGW_UNAUTHENTICATED', message, options);
   }
 }
 
 export class ForbiddenError extends AgentgwError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super('AGW_FORBIDDEN', 403, ExitCode.auth, message, options);
+    super('AGW_FORBIDDEN', message, options);
   }
 }
 
 /** The database or the daemon cannot be reached: exit 3, HTTP 503. */
 export class UnavailableError extends AgentgwError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super('AGW_UNAVAILABLE', 503, ExitCode.unreachable, message, options);
+    super('AGW_UNAVAILABLE', message, options);
   }
 }
 
@@ -125,8 +127,8 @@ export class UnavailableError extends AgentgwError {
  * agentgw's own token being refused, which a CI script must be able to tell apart.
  */
 export class GatewayError extends AgentgwError {
-  constructor(code: string, message: string, options: ErrorOptions = {}) {
-    super(code, 502, ExitCode.failure, message, options);
+  constructor(code: ErrorCodeWithStatus<502>, message: string, options: ErrorOptions = {}) {
+    super(code, message, options);
   }
 }
 
@@ -136,7 +138,7 @@ export class GatewayError extends AgentgwError {
  */
 export class UnhealthyGatewayError extends AgentgwError {
   constructor(message: string, options: ErrorOptions = {}) {
-    super('AGW_GATEWAY_UNHEALTHY', 503, ExitCode.unhealthy, message, options);
+    super('AGW_GATEWAY_UNHEALTHY', message, options);
   }
 }
 
@@ -145,8 +147,6 @@ export class AdapterMismatchError extends AgentgwError {
   constructor(gatewayName: string, storedType: string, activeType: string) {
     super(
       'AGW_ADAPTER_MISMATCH',
-      409,
-      ExitCode.conflict,
       `gateway "${gatewayName}" was registered with the ${storedType} adapter, but the active adapter is ${activeType}`,
       { hint: `set gateway.adapter.type to ${storedType} to manage it, or re-register it under ${activeType}` },
     );
@@ -161,7 +161,7 @@ export class DeclinedError extends AgentgwError {
   readonly quiet = true;
 
   constructor(message = 'declined') {
-    super('AGW_DECLINED', 400, ExitCode.declined, message);
+    super('AGW_DECLINED', message);
   }
 }
 
@@ -173,14 +173,14 @@ export class InterruptedError extends AgentgwError {
   readonly quiet: boolean;
 
   constructor(what: string, signal: NodeJS.Signals = 'SIGINT') {
-    super('AGW_INTERRUPTED', 499, ExitCode.interrupted, `${what} stopped by ${signal}`);
+    super('AGW_INTERRUPTED', `${what} stopped by ${signal}`);
     this.quiet = signal === 'SIGINT';
   }
 }
 
 export class InternalError extends AgentgwError {
   constructor(message = 'internal error', options: ErrorOptions = {}) {
-    super('AGW_INTERNAL', 500, ExitCode.failure, message, options);
+    super('AGW_INTERNAL', message, options);
   }
 }
 
@@ -190,6 +190,7 @@ export function isAgentgwError(error: unknown): error is AgentgwError {
 
 /** The problem+json body (RFC 9457) for an error; the remote client rebuilds the error from it. */
 export interface ProblemDocument {
+  /** The code's entry on the errors page (docs/errors.md). */
   type: string;
   title: string;
   status: number;
@@ -198,12 +199,14 @@ export interface ProblemDocument {
   hint?: string;
   errors?: FieldError[];
   details?: Record<string, unknown>;
+  /** The exit code the error has in-process (a status alone cannot say: a config error is a 500 but exits 2). */
+  exitCode?: number;
 }
 
 export function toProblem(error: AgentgwError): ProblemDocument {
   const problem: ProblemDocument = {
-    type: `https://agentgw.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
-    title: error.code,
+    type: problemType(error.code),
+    title: errorSpec(error.code)?.title ?? error.code,
     status: error.status,
     detail: error.message,
     code: error.code,
@@ -214,6 +217,7 @@ export function toProblem(error: AgentgwError): ProblemDocument {
   return problem;
 }
 
+/** For a document that does not say its exit code (an answer that was not agentgw's). */
 const exitCodeByStatus: Record<number, ExitCode> = {
   400: ExitCode.usage,
   401: ExitCode.auth,
@@ -223,12 +227,16 @@ const exitCodeByStatus: Record<number, ExitCode> = {
   503: ExitCode.unreachable,
 };
 
+const EXIT_CODES = new Set<number>(Object.values(ExitCode));
+
 /** Rebuilds the error a daemon serialised, so remote mode fails exactly like local mode. */
 export function fromProblem(problem: ProblemDocument): AgentgwError {
-  const options: ErrorOptions = {};
+  const options: ErrorOptions = { status: problem.status };
   if (problem.hint !== undefined) options.hint = problem.hint;
   if (problem.errors !== undefined) options.errors = problem.errors;
   if (problem.details !== undefined) options.details = problem.details;
-  const exitCode = exitCodeByStatus[problem.status] ?? ExitCode.failure;
-  return new AgentgwError(problem.code, problem.status, exitCode, problem.detail, options);
+  const said = problem.exitCode;
+  options.exitCode = said !== undefined && EXIT_CODES.has(said) ? (said as ExitCode) : (exitCodeByStatus[problem.status] ?? ExitCode.failure);
+  // A code this version does not know (a newer daemon's) keeps its status and exit code from the document.
+  return new AgentgwError(problem.code as ErrorCode, problem.detail, options);
 }

@@ -8,7 +8,7 @@ import { createAdapter } from '../adapters/factory.js';
 import type { AdapterLogger, GatewayAdapter } from '../adapters/adapter.js';
 import { defaultDatabaseUrl } from '../config/paths.js';
 import type { AgentgwConfig } from '../config/schema.js';
-import { AgentgwError, ExitCode } from '../domain/errors.js';
+import { AgentgwError } from '../domain/errors.js';
 import { lazySecretBox } from '../secrets/key-source.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { ServiceContext, ServiceDependencies } from '../services/context.js';
@@ -87,7 +87,7 @@ async function prepareSchema(store: Store, migrate: boolean, secrets: () => Secr
   }
   const pending = await pendingMigrations(store);
   if (pending.length > 0) {
-    throw new AgentgwError('AGW_SCHEMA_PENDING', 503, ExitCode.failure, `the database at ${store.displayUrl} has ${pending.length} pending migration(s): ${pending.join(', ')}`, {
+    throw new AgentgwError('AGW_SCHEMA_PENDING', `the database at ${store.displayUrl} has ${pending.length} pending migration(s): ${pending.join(', ')}`, {
       hint: `run: agentgw migrate up --database '${store.displayUrl}'`,
     });
   }

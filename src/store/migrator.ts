@@ -14,7 +14,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { migrations as allMigrations, type Migration, type MigrationContext } from '../../migrations/index.js';
-import { AgentgwError, ConfigError, ExitCode } from '../domain/errors.js';
+import { AgentgwError, ConfigError } from '../domain/errors.js';
 import type { Store } from './database.js';
 import { withoutStatementTimeout } from './postgres/postgres-driver.js';
 
@@ -78,8 +78,6 @@ function assertKnown(applied: Map<string, Date>, migrations: readonly Migration[
   if (unknown.length > 0) {
     throw new AgentgwError(
       'AGW_SCHEMA_TOO_NEW',
-      500,
-      ExitCode.failure,
       `the database has migrations this version of agentgw does not know: ${unknown.join(', ')}`,
       { hint: 'upgrade agentgw; downgrading a database is not supported' },
     );

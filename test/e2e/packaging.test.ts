@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnvironment } from '../support/cli.js';
+import { REPORT_A_BUG } from '../../src/domain/error-codes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -145,7 +146,7 @@ describe('AGENTGW_DEBUG=1', () => {
 
     const plain = await cli.run(['gateway', 'list']);
     expect(plain.exitCode).toBe(1);
-    expect(plain.stderr).toBe('error: unexpected failure: no such table: gateway_environment_mappings\n');
+    expect(plain.stderr).toBe(`error: unexpected failure: no such table: gateway_environment_mappings\n${REPORT_A_BUG}\n`);
 
     const debug = await cli.run(['gateway', 'list'], { env: { AGENTGW_DEBUG: '1' } });
     expect(debug.exitCode).toBe(1);
@@ -154,5 +155,6 @@ describe('AGENTGW_DEBUG=1', () => {
     expect(frames.length).toBeGreaterThan(3);
     expect(frames.filter((frame) => /\/src\/[\w/.-]+\.ts:\d+:\d+\)?$/.test(frame)).length).toBeGreaterThan(2);
     expect(debug.stderr).not.toContain('cli.cjs');
+    expect(debug.stderr.trimEnd().endsWith(REPORT_A_BUG)).toBe(true);
   });
 });

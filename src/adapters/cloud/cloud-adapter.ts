@@ -18,6 +18,7 @@
  */
 import type { AgentgwConfig } from '../../config/schema.js';
 import { ConfigError, GatewayError, ValidationError } from '../../domain/errors.js';
+import { transportCode } from '../../domain/error-codes.js';
 import type { FieldError } from '../../domain/errors.js';
 import type { GatewayStatus } from '../../domain/types.js';
 import { canonicalUrl } from '../../domain/validation.js';
@@ -433,7 +434,7 @@ export class CloudAdapter implements GatewayAdapter {
       return await call();
     } catch (error) {
       if (error instanceof HttpFailure) {
-        throw new GatewayError(`AGW_CLOUD_${error.kind.toUpperCase()}`, `cloud provider ${this.#config.provider}: ${error.message}`, {
+        throw new GatewayError(transportCode('CLOUD', error.kind), `cloud provider ${this.#config.provider}: ${error.message}`, {
           hint: 'check gateway.adapter.cloud.apiEndpoint and that the provider is reachable from here',
           details: { provider: this.#config.provider, kind: error.kind },
         });

@@ -9,6 +9,7 @@
  * await adapter.registerGateway({ name: 'gw-1', controlPlaneUrl: 'http://gw:9090', ... });
  */
 import { GatewayError, ValidationError } from '../../domain/errors.js';
+import { transportCode } from '../../domain/error-codes.js';
 import { splitSecrets, withoutSecretFields } from '../../domain/manifest-secrets.js';
 import { canonicalUrl, checkHttpUrl, FieldErrors } from '../../domain/validation.js';
 import { SecretScrubber } from '../../secrets/scrubber.js';
@@ -501,7 +502,7 @@ function signal(options: CallOptions): { signal?: AbortSignal } {
 
 function toGatewayError(target: GatewayTarget, error: unknown): Error {
   if (error instanceof HttpFailure) {
-    return new GatewayError(`AGW_GATEWAY_${error.kind.toUpperCase()}`, `${target.name}: ${error.message}`, {
+    return new GatewayError(transportCode('GATEWAY', error.kind), `${target.name}: ${error.message}`, {
       details: { gateway: target.name, kind: error.kind },
     });
   }
