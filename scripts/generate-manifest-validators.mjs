@@ -11,16 +11,13 @@
 //
 //   node scripts/generate-manifest-validators.mjs          # rewrite the module
 //   node scripts/generate-manifest-validators.mjs --check  # exit 1 when the module is not what the spec gives
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { relative, resolve } from 'node:path';
 import Ajv from 'ajv';
 import { _ } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import { parse } from 'yaml';
+import { dereference, ROOT, runGenerator, SPEC } from './generated-module.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SPEC = resolve(ROOT, 'test/unit/adapters/fixtures/gateway-controller-specs/management-openapi.yaml');
 const MODULE = resolve(ROOT, 'src/domain/manifest-validators.generated.ts');
 
 const NAME_MESSAGE = 'must be 1-253 letters, digits, ".", "-" or "_", starting and ending with a letter or digit';
@@ -64,18 +61,6 @@ const PATTERN_MESSAGES = new Map([
 
 /** Keywords that document, not constrain: left out, so the generated module holds rules only. */
 const DOCUMENTATION = ['description', 'example', 'examples', 'deprecated', 'default', 'readOnly', 'writeOnly'];
-
-/** Resolves local `$ref`s (`#/components/schemas/X`) until a schema is left. */
-function dereference(spec, schema) {
-  let node = schema;
-  while (node !== null && typeof node === 'object' && typeof node.$ref === 'string') {
-    node = node.$ref
-      .slice(2)
-      .split('/')
-      .reduce((at, key) => at?.[key], spec);
-  }
-  return node;
-}
 
 /** Kind → the name of its POST request schema, for every collection whose request has a `kind` enum. */
 export function requestSchemas(spec) {
@@ -160,19 +145,4 @@ export function renderModule(specText) {
   ].join('\n');
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const wanted = renderModule(readFileSync(SPEC, 'utf8'));
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(MODULE, 'utf8');
-    } catch {}
-    if (current !== wanted) {
-      process.stderr.write(`${relative(ROOT, MODULE)} is not what ${relative(ROOT, SPEC)} gives; run: npm run generate:manifest-validators\n`);
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(MODULE, wanted);
-    process.stdout.write(`wrote ${relative(ROOT, MODULE)}\n`);
-  }
-}
+runGenerator(import.meta.url, MODULE, renderModule, 'generate:manifest-validators');
