@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
-const BUNDLED_PACKAGES = /^(better-sqlite3|kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js|get-east-asian-width|ora)$/;
+const BUNDLED_PACKAGES = /^(@sinclair\/typebox(\/(compiler|errors|value))?|better-sqlite3|kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js|get-east-asian-width|ora)$/;
 const TEXT_WIDTH = resolve('src/tui/text-width.ts');
 
 /** Replaces text in a bundled file, failing the build when an upgrade changed what it replaces. */

@@ -10,29 +10,11 @@
 //
 //   node scripts/generate-secret-paths.mjs          # rewrite the module
 //   node scripts/generate-secret-paths.mjs --check  # exit 1 when the module is not what the spec gives
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { relative, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { dereference, ROOT, runGenerator, SPEC } from './generated-module.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SPEC = resolve(ROOT, 'test/unit/adapters/fixtures/gateway-controller-specs/management-openapi.yaml');
 const MODULE = resolve(ROOT, 'src/domain/secret-paths.generated.ts');
-
-/** Resolves local `$ref`s (`#/components/schemas/X`) until a schema is left. */
-function dereference(spec, schema) {
-  let node = schema;
-  while (node !== null && typeof node === 'object' && typeof node.$ref === 'string') {
-    const ref = node.$ref;
-    if (!ref.startsWith('#/')) throw new Error(`only local $refs are supported, got ${ref}`);
-    node = ref
-      .slice(2)
-      .split('/')
-      .reduce((at, key) => at?.[key.replaceAll('~1', '/').replaceAll('~0', '~')], spec);
-    if (node === undefined) throw new Error(`dangling $ref ${ref}`);
-  }
-  return node;
-}
 
 function isSecret(schema) {
   return schema.writeOnly === true || schema.format === 'password';
@@ -89,19 +71,4 @@ export function renderModule(specText) {
   ].join('\n');
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const wanted = renderModule(readFileSync(SPEC, 'utf8'));
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(MODULE, 'utf8');
-    } catch {}
-    if (current !== wanted) {
-      process.stderr.write(`${relative(ROOT, MODULE)} is not what ${relative(ROOT, SPEC)} gives; run: npm run generate:secret-paths\n`);
-      process.exit(1);
-    }
-  } else {
-    writeFileSync(MODULE, wanted);
-    process.stdout.write(`wrote ${relative(ROOT, MODULE)}\n`);
-  }
-}
+runGenerator(import.meta.url, MODULE, renderModule, 'generate:secret-paths');

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { interpolateEnv } from './interpolate.js';
-import { configSchema, type AgentgwConfig, type ConfigBranch, type ConfigNode } from './schema.js';
+import { childrenOf, configSchema, isConfigLeaf, READING, type AgentgwConfig, type ConfigNode } from './schema.js';
 import { userConfigDir } from './paths.js';
 
 /** Environment variables and the key each one sets; earlier names win over later ones. */
@@ -95,7 +95,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const origins = new Map<string, string>();
   const written = new Map<string, unknown>();
   const variables = new Map<string, string[]>();
-  const config = resolve(configSchema, '', layers, { origins, written, variables }) as unknown as AgentgwConfig;
+  const config = resolveConfig(layers, { origins, written, variables });
   checkRelations(config, origins);
   return { config, origins, written, variables, files };
 }
@@ -203,13 +203,13 @@ async function fileLayer(path: string, env: NodeJS.ProcessEnv): Promise<Layer> {
     throw new ConfigError(`${path}: expected a mapping of keys at the top level`);
   }
   const layer: Layer = new Map();
-  flatten(raw as Record<string, unknown>, configSchema, '', path, env, layer);
+  flatten(raw as Record<string, unknown>, configSchema.properties, '', path, env, layer);
   return layer;
 }
 
 function flatten(
   object: Record<string, unknown>,
-  node: ConfigBranch,
+  children: Record<string, ConfigNode>,
   prefix: string,
   file: string,
   env: NodeJS.ProcessEnv,
@@ -217,16 +217,17 @@ function flatten(
 ): void {
   for (const [key, value] of Object.entries(object)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    const child = node.children[key];
+    const child = children[key];
     if (child === undefined) {
-      const known = Object.keys(node.children).join(', ');
+      const known = Object.keys(children).join(', ');
       throw new ConfigError(`${file}: ${path}: unknown key`, { hint: `known keys here: ${known}` });
     }
-    if (child.kind === 'branch' && !child.open) {
+    const grandchildren = childrenOf(child);
+    if (grandchildren !== null) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new ConfigError(`${file}: ${path}: expected a mapping of keys`);
       }
-      flatten(value as Record<string, unknown>, child, path, file, env, into);
+      flatten(value as Record<string, unknown>, grandchildren, path, file, env, into);
     } else {
       const variables: string[] = [];
       into.set(path, { value: interpolate(value, file, path, env, variables), origin: file, ...(variables.length === 0 ? {} : { variables }) });
@@ -267,11 +268,19 @@ interface Provenance {
   variables: Map<string, string[]>;
 }
 
+/**
+ * The configuration, read from the layers against `configSchema`. The walk takes each value from
+ * a leaf's own reading (or its default), so the result has the schema's shape: the one place that
+ * names it `AgentgwConfig`.
+ */
+function resolveConfig(layers: Layer[], provenance: Provenance): AgentgwConfig {
+  return resolve(configSchema, '', layers, provenance) as AgentgwConfig;
+}
+
 function resolve(node: ConfigNode, path: string, layers: Layer[], provenance: Provenance): unknown {
-  if (node.kind === 'branch' && !node.open) {
-    return Object.fromEntries(
-      Object.entries(node.children).map(([key, child]) => [key, resolve(child, path ? `${path}.${key}` : key, layers, provenance)]),
-    );
+  const children = childrenOf(node);
+  if (children !== null) {
+    return Object.fromEntries(Object.entries(children).map(([key, child]) => [key, resolve(child, path ? `${path}.${key}` : key, layers, provenance)]));
   }
   for (let i = layers.length - 1; i >= 0; i--) {
     const entry = layers[i]!.get(path);
@@ -280,18 +289,19 @@ function resolve(node: ConfigNode, path: string, layers: Layer[], provenance: Pr
     provenance.origins.set(path, origin);
     provenance.written.set(path, raw);
     if (entry.variables !== undefined) provenance.variables.set(path, entry.variables);
-    if (node.kind === 'branch') {
+    if (!isConfigLeaf(node)) {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${where(origin, path)}: expected a mapping of keys`);
       return raw;
     }
-    const checked = node.check(raw);
+    const reading = node[READING];
+    const checked = reading.check(raw);
     if (!checked.ok) {
-      throw new ConfigError(`${where(origin, path)}: expected ${checked.expected}, got ${describe(raw, node.secret === true)}`);
+      throw new ConfigError(`${where(origin, path)}: expected ${checked.expected}, got ${describe(raw, reading.secret)}`);
     }
     return checked.value;
   }
   provenance.origins.set(path, 'default');
-  return node.kind === 'branch' ? {} : node.default;
+  return isConfigLeaf(node) ? node.default : {};
 }
 
 /** Where a bad value was written, as the person wrote it: `file: key.path`, `--server`, `AGENTGW_PORT`. */
@@ -313,6 +323,10 @@ function firstLine(text: string): string {
 
 /** Every key path and its leaf, for `config show`. */
 export function listConfigKeys(node: ConfigNode = configSchema, path = ''): Array<{ path: string; secret: boolean; duration: boolean }> {
-  if (node.kind === 'leaf' || node.open) return [{ path, secret: node.kind === 'leaf' && node.secret === true, duration: node.kind === 'leaf' && node.duration === true }];
-  return Object.entries(node.children).flatMap(([key, child]) => listConfigKeys(child, path ? `${path}.${key}` : key));
+  const children = childrenOf(node);
+  if (children === null) {
+    const reading = isConfigLeaf(node) ? node[READING] : undefined;
+    return [{ path, secret: reading?.secret === true, duration: reading?.duration === true }];
+  }
+  return Object.entries(children).flatMap(([key, child]) => listConfigKeys(child, path ? `${path}.${key}` : key));
 }

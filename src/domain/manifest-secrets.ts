@@ -165,6 +165,17 @@ export function maskSecrets(kind: ResourceKind, spec: Json): Json {
   return copy;
 }
 
+/**
+ * The secret fields of a spec of `kind` that hold something other than a string: `{set: true}`
+ * (keep the stored value), or a mistake {@link secretFieldErrors} reports. The spec's rules for a
+ * string do not apply to them.
+ */
+export function nonStringSecretPaths(kind: ResourceKind, spec: Json): string[] {
+  return slots(kind, { spec })
+    .filter(({ parent, key }) => parent[key] !== undefined && typeof parent[key] !== 'string')
+    .map(({ path }) => fieldPath(path));
+}
+
 /** Secret fields holding something other than a string or `{set: true}`. */
 export function secretFieldErrors(kind: ResourceKind, spec: unknown): Array<{ path: string; message: string }> {
   if (!isObject(spec)) return [];

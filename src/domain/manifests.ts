@@ -1,9 +1,8 @@
 /**
- * Gateway-controller manifests, checked before anything is stored or sent: the envelope
- * (`apiVersion`, `kind`, `metadata.name`) and, per kind, the required fields of the request
- * schemas in management-openapi.yaml. Where the controller accepts more than a schema pattern
- * says (its own examples use `version: v1` against `^v\d+\.\d+$`), the controller's rule wins,
- * so every shipped example applies cleanly.
+ * Gateway-controller manifests, checked before anything is stored or sent: per kind, against the
+ * request schema of management-openapi.yaml (manifest-schema.ts, the same check the simulated
+ * controller makes), and agentgw's own rules of a manifest file around it: a known kind, no
+ * unknown fields at the top or in metadata, secret fields that are strings.
  *
  * Also here: the canonical digest of a manifest (a changed digest is a new revision) and the
  * comparison of a desired spec with what a gateway returns (which never echoes secret fields:
@@ -14,21 +13,14 @@
  * const digest = manifestDigest(manifest);
  */
 import { createHash } from 'node:crypto';
-import { RESOURCE_API_VERSION, RESOURCE_KINDS, type ResourceKind, type ResourceManifest } from '../adapters/adapter.js';
+import { RESOURCE_KINDS, type ResourceKind, type ResourceManifest } from '../adapters/adapter.js';
 import { ValidationError, type FieldError } from './errors.js';
-import { secretFieldErrors, withoutSecretFields } from './manifest-secrets.js';
+import { secretFieldErrors, nonStringSecretPaths, withoutSecretFields } from './manifest-secrets.js';
+import { schemaIssues } from './manifest-schema.js';
 
-/** Like a Kubernetes object name; it is also the `{id}` path segment on the gateway. */
-const RESOURCE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
-const DISPLAY_NAME = /^[a-zA-Z0-9\-_. ]+$/;
-/** The controller's own version rule (accepts v1, v1.0, 1.2.3). */
-const VERSION = /^v?\d+(\.\d+)?(\.\d+)?$/;
-const POLICY_VERSION = /^v\d+$/;
-const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
-const POLICY_METHODS = [...HTTP_METHODS, '*'];
-const EXTRACTIONS = ['promptTokens', 'completionTokens', 'totalTokens', 'remainingTokens', 'requestModel', 'responseModel'];
-const EXTRACTION_LOCATIONS = ['payload', 'header', 'queryParam', 'pathParam'];
 const TOP_LEVEL = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+const METADATA = ['name', 'labels', 'annotations'];
+const SECRET_FIELDS = ['displayName', 'description', 'value'];
 
 type Json = Record<string, unknown>;
 
@@ -89,19 +81,36 @@ export function manifestErrors(document: unknown, at = ''): FieldError[] {
   for (const key of Object.keys(document)) {
     if (!TOP_LEVEL.includes(key)) add(key, `unknown field; a manifest has ${TOP_LEVEL.slice(0, 4).join(', ')}`);
   }
-  if (document.apiVersion === undefined) add('apiVersion', `is required (${RESOURCE_API_VERSION})`);
-  else if (document.apiVersion !== RESOURCE_API_VERSION) add('apiVersion', `must be ${RESOURCE_API_VERSION}`);
-  const kind = typeof document.kind === 'string' ? (RESOURCE_KINDS as readonly string[]).includes(document.kind) : false;
+  const kind = typeof document.kind === 'string' ? resourceKind(document.kind) : null;
   if (document.kind === undefined) add('kind', `is required: one of ${RESOURCE_KINDS.join(', ')}`);
-  else if (!kind) add('kind', `"${String(document.kind)}" is not a resource kind; kinds: ${RESOURCE_KINDS.join(', ')}`);
-  checkMetadata(document.metadata, add);
-  if (!isObject(document.spec)) {
-    add('spec', document.spec === undefined ? 'is required' : 'must be an object');
-  } else if (kind) {
-    SPEC_RULES[document.kind as ResourceKind](new SpecChecker(document.spec, add));
-    for (const error of secretFieldErrors(document.kind as ResourceKind, document.spec)) add(error.path, error.message);
+  else if (kind === null) add('kind', `"${String(document.kind)}" is not a resource kind; kinds: ${RESOURCE_KINDS.join(', ')}`);
+  if (isObject(document.metadata)) {
+    for (const key of Object.keys(document.metadata)) if (!METADATA.includes(key)) add(`metadata.${key}`, 'unknown field; metadata has name, labels and annotations');
+  }
+  const secrets = new Set(kind !== null && isObject(document.spec) ? nonStringSecretPaths(kind, document.spec) : []);
+  // Without a kind there is no spec schema to check against: the envelope is, by any kind's schema.
+  for (const issue of schemaIssues(kind ?? 'RestApi', document)) {
+    if (kind === null && !isEnvelopePath(issue.path)) continue;
+    // An apply may leave a Secret's value out to keep the stored one; the service refuses a Secret that ends up with none.
+    if (kind === 'Secret' && issue.path === 'spec.value' && issue.message === 'is required') continue;
+    if (secrets.has(issue.path)) continue; // checked by secretFieldErrors below: a string, or {set: true}
+    add(issue.key === undefined ? issue.path : `${issue.path}.${issue.key}`, issue.message);
+  }
+  if (kind !== null && isObject(document.spec)) {
+    if (kind === 'Secret') {
+      for (const key of Object.keys(document.spec)) if (!SECRET_FIELDS.includes(key)) add(`spec.${key}`, `unknown field; a Secret has ${SECRET_FIELDS.join(', ')}`);
+    }
+    for (const error of secretFieldErrors(kind, document.spec)) add(error.path, error.message);
   }
   return issues;
+}
+
+function resourceKind(value: string): ResourceKind | null {
+  return (RESOURCE_KINDS as readonly string[]).includes(value) ? (value as ResourceKind) : null;
+}
+
+function isEnvelopePath(path: string): boolean {
+  return path === 'apiVersion' || path === 'spec' || path === 'metadata' || path.startsWith('metadata.');
 }
 
 function describe(document: unknown): string {
@@ -109,283 +118,6 @@ function describe(document: unknown): string {
   const name = isObject(document.metadata) && typeof document.metadata.name === 'string' ? document.metadata.name : null;
   const kind = typeof document.kind === 'string' ? document.kind : null;
   return kind !== null && name !== null ? ` ${kind}/${name}` : '';
-}
-
-type Add = (path: string, message: string) => void;
-
-function checkMetadata(metadata: unknown, add: Add): void {
-  if (!isObject(metadata)) {
-    add('metadata', metadata === undefined ? 'is required, with a name' : 'must be an object');
-    return;
-  }
-  const { name, labels, annotations } = metadata;
-  if (name === undefined || name === '') add('metadata.name', 'is required');
-  else if (typeof name !== 'string' || !RESOURCE_NAME.test(name)) {
-    add('metadata.name', 'must be 1-253 letters, digits, ".", "-" or "_", starting and ending with a letter or digit');
-  }
-  for (const key of Object.keys(metadata)) {
-    if (!['name', 'labels', 'annotations'].includes(key)) add(`metadata.${key}`, 'unknown field; metadata has name, labels and annotations');
-  }
-  if (labels !== undefined) {
-    if (!isStringMap(labels)) add('metadata.labels', 'must be a map of strings');
-    else for (const key of Object.keys(labels)) if (/\s/.test(key)) add(`metadata.labels.${key}`, 'label keys must not contain whitespace');
-  }
-  if (annotations !== undefined && !isStringMap(annotations)) add('metadata.annotations', 'must be a map of strings');
-}
-
-function isStringMap(value: unknown): value is Record<string, string> {
-  return isObject(value) && Object.values(value).every((v) => typeof v === 'string');
-}
-
-/** Field checks of one spec, with paths relative to `spec`. */
-class SpecChecker {
-  constructor(
-    readonly spec: Json,
-    private readonly add: Add,
-  ) {}
-
-  error(path: string, message: string): void {
-    this.add(`spec.${path}`, message);
-  }
-
-  displayName(max: number, pattern = true): void {
-    const value = this.spec.displayName;
-    if (value === undefined || value === '') this.error('displayName', 'is required');
-    else if (typeof value !== 'string' || value.length > max) this.error('displayName', `must be a string of 1-${max} characters`);
-    else if (pattern && !DISPLAY_NAME.test(value)) this.error('displayName', 'may contain only letters, digits, spaces, "-", "_" and "."');
-  }
-
-  version(required = true): void {
-    const value = this.spec.version;
-    if (value === undefined || value === '') {
-      if (required) this.error('version', 'is required (e.g. v1.0)');
-    } else if (typeof value !== 'string' || !VERSION.test(value)) this.error('version', 'must be a version such as v1.0');
-  }
-
-  requiredString(field: string, what = 'is required'): void {
-    const value = this.spec[field];
-    if (typeof value !== 'string' || value.trim() === '') this.error(field, value === undefined ? what : 'must be a non-empty string');
-  }
-
-  maxString(field: string, max: number): void {
-    const value = this.spec[field];
-    if (value !== undefined && (typeof value !== 'string' || value.length > max)) this.error(field, `must be a string of at most ${max} characters`);
-  }
-
-  context(required: boolean): void {
-    const value = this.spec.context;
-    if (value === undefined) {
-      if (required) this.error('context', 'is required (a base path such as /my-api)');
-      return;
-    }
-    if (typeof value !== 'string' || value === '') this.error('context', 'must be a non-empty string');
-    else if (!value.startsWith('/')) this.error('context', 'must start with /');
-    else if (value.length > 1 && value.endsWith('/')) this.error('context', 'must not end with / (except the root context)');
-    else if (value.length > 200) this.error('context', 'must be at most 200 characters');
-  }
-
-  upstream(value: unknown, path: string, withAuth: boolean): void {
-    if (value === undefined) {
-      this.error(path, 'is required');
-      return;
-    }
-    if (!isObject(value)) {
-      this.error(path, 'must be an object with url or ref');
-      return;
-    }
-    const { url, ref, auth } = value;
-    if (url !== undefined && ref !== undefined) this.error(path, 'give either url or ref, not both');
-    else if (url === undefined && ref === undefined) this.error(path, 'needs url (a backend URL) or ref (an upstreamDefinitions name)');
-    else if (url !== undefined && !isHttpUrl(url)) this.error(`${path}.url`, 'must be an http:// or https:// URL with a host');
-    else if (ref !== undefined) {
-      const definitions = this.spec.upstreamDefinitions;
-      if (typeof ref !== 'string' || ref.trim() === '') this.error(`${path}.ref`, 'must be a non-empty string');
-      else if (!Array.isArray(definitions) || !definitions.some((d) => isObject(d) && d.name === ref.trim())) {
-        this.error(`${path}.ref`, `names no entry of spec.upstreamDefinitions ("${ref}")`);
-      }
-    }
-    if (auth !== undefined) {
-      if (!withAuth) this.error(`${path}.auth`, 'is not allowed here');
-      else this.auth(auth, `${path}.auth`);
-    }
-  }
-
-  auth(value: unknown, path: string): void {
-    if (!isObject(value) || typeof value.type !== 'string') this.error(`${path}.type`, 'is required: api-key, other or none');
-    else if (!['api-key', 'other', 'none'].includes(value.type)) this.error(`${path}.type`, 'must be api-key, other or none');
-  }
-
-  policies(field: string, requirePaths: boolean): void {
-    const value = this.spec[field];
-    if (value === undefined) return;
-    this.policyList(value, field, requirePaths);
-  }
-
-  policyList(value: unknown, path: string, requirePaths: boolean): void {
-    if (!Array.isArray(value)) {
-      this.error(path, 'must be a list of policies');
-      return;
-    }
-    value.forEach((policy: unknown, i) => {
-      const at = `${path}[${i}]`;
-      if (!isObject(policy)) {
-        this.error(at, 'must be an object with name and version');
-        return;
-      }
-      if (typeof policy.name !== 'string' || policy.name === '') this.error(`${at}.name`, 'is required');
-      if (typeof policy.version !== 'string' || !POLICY_VERSION.test(policy.version)) this.error(`${at}.version`, 'must be a major version such as v1');
-      if (policy.paths === undefined) {
-        if (requirePaths) this.error(`${at}.paths`, 'is required');
-        return;
-      }
-      if (!Array.isArray(policy.paths)) {
-        this.error(`${at}.paths`, 'must be a list of {path, methods, params}');
-        return;
-      }
-      policy.paths.forEach((entry: unknown, j) => {
-        const where = `${at}.paths[${j}]`;
-        if (!isObject(entry) || typeof entry.path !== 'string') this.error(`${where}.path`, 'is required');
-        else this.methods(entry.methods, `${where}.methods`, POLICY_METHODS);
-      });
-    });
-  }
-
-  methods(value: unknown, path: string, allowed: readonly string[]): void {
-    if (!Array.isArray(value) || value.length === 0) this.error(path, `must be a list of HTTP methods (${allowed.join(', ')})`);
-    else value.forEach((m: unknown, k) => {
-      if (typeof m !== 'string' || !allowed.includes(m)) this.error(`${path}[${k}]`, `must be one of ${allowed.join(', ')}`);
-    });
-  }
-
-  deploymentState(): void {
-    const value = this.spec.deploymentState;
-    if (value !== undefined && value !== 'deployed' && value !== 'undeployed') this.error('deploymentState', 'must be deployed or undeployed');
-  }
-
-  list(field: string): void {
-    if (this.spec[field] !== undefined && !Array.isArray(this.spec[field])) this.error(field, 'must be a list');
-  }
-}
-
-const SPEC_RULES: Record<ResourceKind, (check: SpecChecker) => void> = {
-  RestApi(check) {
-    const { spec } = check;
-    check.displayName(100);
-    check.version();
-    check.context(true);
-    if (!isObject(spec.upstream)) check.error('upstream', spec.upstream === undefined ? 'is required, with main' : 'must be an object with main');
-    else {
-      check.upstream(spec.upstream.main, 'upstream.main', true);
-      if (spec.upstream.sandbox !== undefined) check.upstream(spec.upstream.sandbox, 'upstream.sandbox', true);
-    }
-    if (!Array.isArray(spec.operations) || spec.operations.length === 0) check.error('operations', 'needs at least one operation');
-    else {
-      spec.operations.forEach((op: unknown, i) => {
-        const at = `operations[${i}]`;
-        if (!isObject(op)) {
-          check.error(at, 'must be an object with method and path');
-          return;
-        }
-        // A `match` block, when present, is authoritative over the simple method/path form.
-        const match = isObject(op.match) ? op.match : null;
-        const method = match ? match.method : op.method;
-        const path = match ? (isObject(match.path) ? match.path.value : undefined) : op.path;
-        if (typeof method !== 'string' || !HTTP_METHODS.includes(method)) check.error(`${at}.method`, `must be one of ${HTTP_METHODS.join(', ')}`);
-        if (typeof path !== 'string' || !path.startsWith('/')) check.error(`${at}.path`, 'must start with /');
-        if (op.policies !== undefined) check.policyList(op.policies, `${at}.policies`, false);
-      });
-    }
-    if (spec.vhosts !== undefined && (!isObject(spec.vhosts) || typeof spec.vhosts.main !== 'string')) check.error('vhosts.main', 'is required when vhosts is given');
-    check.policies('policies', false);
-    check.deploymentState();
-  },
-
-  Mcp(check) {
-    check.displayName(100);
-    check.requiredString('version', 'is required (e.g. v1.0)');
-    check.context(false);
-    check.upstream(check.spec.upstream, 'upstream', true);
-    check.policies('policies', false);
-    for (const field of ['tools', 'resources', 'prompts']) check.list(field);
-    check.deploymentState();
-  },
-
-  LlmProvider(check) {
-    const { spec } = check;
-    check.displayName(100);
-    check.version();
-    check.context(false);
-    check.requiredString('template', 'is required (the name of an LlmProviderTemplate, e.g. openai)');
-    check.upstream(spec.upstream, 'upstream', true);
-    const access = spec.accessControl;
-    if (!isObject(access)) check.error('accessControl', access === undefined ? 'is required, with mode allow_all or deny_all' : 'must be an object');
-    else {
-      if (access.mode !== 'allow_all' && access.mode !== 'deny_all') check.error('accessControl.mode', 'must be allow_all or deny_all');
-      if (access.exceptions !== undefined) {
-        if (!Array.isArray(access.exceptions)) check.error('accessControl.exceptions', 'must be a list of {path, methods}');
-        else access.exceptions.forEach((e: unknown, i) => {
-          if (!isObject(e) || typeof e.path !== 'string') check.error(`accessControl.exceptions[${i}].path`, 'is required');
-          else check.methods(e.methods, `accessControl.exceptions[${i}].methods`, HTTP_METHODS);
-        });
-      }
-    }
-    check.policies('policies', true);
-    check.policies('operationPolicies', true);
-    check.policies('globalPolicies', false);
-    check.deploymentState();
-  },
-
-  LlmProxy(check) {
-    const { spec } = check;
-    check.displayName(253);
-    check.version();
-    check.context(false);
-    const provider = spec.provider;
-    if (!isObject(provider)) check.error('provider', provider === undefined ? 'is required, with the id of an LlmProvider' : 'must be an object with id');
-    else {
-      if (typeof provider.id !== 'string' || provider.id === '') check.error('provider.id', 'is required (the name of an LlmProvider)');
-      if (provider.auth !== undefined) check.auth(provider.auth, 'provider.auth');
-    }
-    check.policies('policies', true);
-    check.policies('operationPolicies', true);
-    check.policies('globalPolicies', false);
-    check.deploymentState();
-  },
-
-  Secret(check) {
-    check.displayName(253);
-    check.maxString('description', 1024);
-    // Left out, the stored value is kept; the service refuses a Secret that ends up with none.
-    const value = check.spec.value;
-    if (typeof value === 'string' && (value.length === 0 || value.length > 10240)) check.error('value', 'must be 1-10240 characters');
-    for (const key of Object.keys(check.spec)) {
-      if (!['displayName', 'description', 'value'].includes(key)) check.error(key, 'unknown field; a Secret has displayName, description and value');
-    }
-  },
-
-  LlmProviderTemplate(check) {
-    check.displayName(253, false);
-    check.maxString('groupId', 40);
-    check.maxString('managedBy', 255);
-    check.maxString('version', 30);
-    for (const field of EXTRACTIONS) {
-      const value = check.spec[field];
-      if (value === undefined) continue;
-      if (!isObject(value) || typeof value.identifier !== 'string' || !EXTRACTION_LOCATIONS.includes(value.location as string)) {
-        check.error(field, `needs location (${EXTRACTION_LOCATIONS.join(', ')}) and identifier`);
-      }
-    }
-  },
-};
-
-function isHttpUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 /** JSON with object keys sorted, so equal manifests always serialise the same way. */

@@ -3,6 +3,7 @@
  * by the daemon's route schemas. Each check throws a ValidationError naming the field.
  */
 import { ValidationError, type FieldError } from './errors.js';
+import { httpUrlProblem } from './http-url.js';
 import { GATEWAY_STATUSES, GATEWAY_TYPES, type GatewayStatus, type GatewayType } from './types.js';
 
 export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
@@ -170,32 +171,9 @@ export function checkHttpUrl(errors: FieldErrors, path: string, value: unknown):
     errors.add(path, 'is required');
     return false;
   }
-  if (value.length > URL_MAX) {
-    errors.add(path, `must be at most ${URL_MAX} characters`);
-    return false;
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    // An unparseable URL may still carry a password: never repeat one. It runs from the user
-    // name's first ':' to the last '@', whatever it holds ('@', '/', a pasted newline).
-    errors.add(path, `"${value.replace(/\/\/([^/:]*):.*@/s, '//$1:***@')}" is not a valid URL (expected e.g. http://gateway.internal:9090)`);
-    return false;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    errors.add(path, `scheme "${url.protocol.slice(0, -1)}" is not allowed; use http or https`);
-    return false;
-  }
-  if (url.username !== '' || url.password !== '') {
-    errors.add(path, 'must not contain credentials; pass them as username/password instead');
-    return false;
-  }
-  if (url.hash !== '' || url.search !== '') {
-    errors.add(path, 'must not have a query or fragment');
-    return false;
-  }
-  return true;
+  const problem = httpUrlProblem(value, { noCredentials: true, noQuery: true, maxLength: URL_MAX });
+  if (problem !== null) errors.add(path, problem);
+  return problem === null;
 }
 
 /** A URL without its trailing slash, so stored URLs compare and join predictably. */

@@ -13,6 +13,7 @@
  * const gateway = api.parseGateway(response);
  */
 import { ConflictError, GatewayError, ValidationError } from '../../domain/errors.js';
+import { isHttpUrl } from '../../domain/http-url.js';
 import type { CallOptions } from '../adapter.js';
 import { redactUrl } from '../http/redact-url.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/types.js';
@@ -222,13 +223,7 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 /** null when absent, undefined when present but not an http(s) URL. */
 function optionalUrl(value: unknown): string | null | undefined {
   if (value === null || value === undefined || value === '') return null;
-  if (typeof value !== 'string') return undefined;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? value.replace(/\/+$/, '') : undefined;
-  } catch {
-    return undefined;
-  }
+  return isHttpUrl(value) ? value.replace(/\/+$/, '') : undefined;
 }
 
 function parseAutoScaling(value: unknown): AutoScaling | null {

@@ -50,7 +50,7 @@ describe('manifest validation', () => {
     ['no metadata.name', (d) => void delete d.metadata.name, 'metadata.name'],
     ['a metadata.name with a slash', (d) => void (d.metadata.name = 'a/b'), 'metadata.name'],
     ['a 254-character name', (d) => void (d.metadata.name = 'a'.repeat(254)), 'metadata.name'],
-    ['labels that are not strings', (d) => void (d.metadata.labels = { n: 1 }), 'metadata.labels'],
+    ['labels that are not strings', (d) => void (d.metadata.labels = { n: 1 }), 'metadata.labels.n'],
     ['a label key with a space', (d) => void (d.metadata.labels = { 'my team': 'x' }), 'metadata.labels.my team'],
     ['an unknown top-level field', (d) => void (d.specs = {}), 'specs'],
     ['no spec', (d) => void delete d.spec, 'spec'],
@@ -100,7 +100,7 @@ describe('manifest validation', () => {
     ]);
     expect(paths('LlmProxy', { displayName: 'X', version: 'v1.0', provider: {} })).toEqual(['spec.provider.id']);
     expect(paths('Mcp', { displayName: 'X', upstream: { url: 'http://m' } })).toEqual(['spec.version']);
-    expect(paths('LlmProviderTemplate', { displayName: 'X', promptTokens: { location: 'body', identifier: '$.x' } })).toEqual(['spec.promptTokens']);
+    expect(paths('LlmProviderTemplate', { displayName: 'X', promptTokens: { location: 'body', identifier: '$.x' } })).toEqual(['spec.promptTokens.location']);
     expect(paths('LlmProviderTemplate', {})).toEqual(['spec.displayName']);
   });
 
