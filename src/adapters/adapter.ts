@@ -108,6 +108,9 @@ export interface GatewayMetrics {
   collectedAt: Date;
 }
 
+/** The resource counts of GatewayMetrics, each reported or named in `unavailable` when it could not be read. */
+export const COUNT_FIELDS = ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount'] as const satisfies ReadonlyArray<keyof GatewayMetrics>;
+
 export interface GatewayInfo {
   name: string;
   version: string | null;

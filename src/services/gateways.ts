@@ -15,7 +15,9 @@ import type {
   GatewayMetricsReport,
   GatewayType,
   Page,
+  WriteOptions,
 } from '../domain/types.js';
+import { environmentNotFound, gatewayNotFound } from '../domain/not-found.js';
 import { canonicalUrl, checkDisplayName, checkFreeformObject, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { duplicateControlPlaneUrl } from '../domain/refusals.js';
@@ -25,7 +27,6 @@ import { perOwner } from '../store/per-owner.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, assertCredentialsFollow, boundTo, mergeAdapterConfig, openSecrets, sealSecrets, SECRET_FIELDS, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments.js';
-import type { WriteOptions } from './environments.js';
 import { nextHealthState } from './health-state.js';
 import { rejectUnknownFields } from './input.js';
 import { presentEnvironment, presentGateway } from './present.js';
@@ -394,13 +395,13 @@ export class GatewayService {
 
   async require(ref: string, options: ReadOptions = {}): Promise<GatewayRecord> {
     const found = await this.gateways.find(ref, options);
-    if (!found) throw new NotFoundError('gateway', ref, { hint: 'list gateways with: agentgw gateway list' });
+    if (!found) throw gatewayNotFound(ref);
     return found;
   }
 
   private async requireEnvironment(ref: string): Promise<EnvironmentRecord> {
     const found = await this.environments.find(ref);
-    if (!found) throw new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
+    if (!found) throw environmentNotFound(ref);
     return found;
   }
 
