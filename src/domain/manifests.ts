@@ -14,7 +14,7 @@
  * const digest = manifestDigest(manifest);
  */
 import { createHash } from 'node:crypto';
-import { RESOURCE_API_VERSION, RESOURCE_KINDS, type ResourceKind, type ResourceManifest } from '../adapters/adapter.js';
+import { RESOURCE_API_VERSION, RESOURCE_KINDS, type ResourceKind, type ResourceManifest } from './resource-kinds.js';
 import { ValidationError, type FieldError } from './errors.js';
 import { secretFieldErrors, withoutSecretFields } from './manifest-secrets.js';
 

@@ -27,7 +27,7 @@ import { perOwner } from '../store/per-owner.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, assertCredentialsFollow, boundTo, mergeAdapterConfig, openSecrets, sealSecrets, SECRET_FIELDS, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments.js';
-import { nextHealthState } from './health-state.js';
+import { checkNow, readMetrics } from './gateway-checks.js';
 import { rejectUnknownFields } from './input.js';
 import { presentEnvironment, presentGateway } from './present.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
@@ -336,61 +336,14 @@ export class GatewayService {
   async health(ref: string): Promise<GatewayHealth> {
     const current = await this.require(ref);
     this.assertAdapter(current);
-    return flightsOf(this.context.store).run(`health ${current.uuid}`, () => this.checkNow(current));
-  }
-
-  private async checkNow(current: GatewayRecord): Promise<GatewayHealth> {
-    const check = await this.context.adapter.checkHealth(toTarget(current, this.context.secrets), {
-      timeoutMs: this.context.health.timeoutMs,
-    });
-    const decision = nextHealthState(current, check, this.context.health);
-    await this.gateways.recordHealth(current.uuid, {
-      ...decision,
-      previousStatus: current.status,
-      checkedAt: check.checkedAt,
-      healthy: check.healthy,
-      responseTimeMs: check.responseTimeMs,
-      errorMessage: check.errorMessage,
-      errorClass: check.errorClass,
-      ...(check.endpoint === undefined ? {} : { endpoint: check.endpoint }),
-    });
-    return {
-      gatewayId: current.uuid,
-      status: decision.status,
-      lastHeartbeat: (check.healthy ? check.checkedAt : current.lastHeartbeat)?.toISOString() ?? null,
-      responseTime: check.responseTimeMs === null ? null : `${check.responseTimeMs}ms`,
-      responseTimeMs: check.responseTimeMs,
-      errorMessage: check.errorMessage,
-      errorClass: check.errorClass,
-      checkedAt: check.checkedAt.toISOString(),
-    };
+    return flightsOf(this.context.store).run(`health ${current.uuid}`, () => checkNow(this.context, this.gateways, current));
   }
 
   /** Metrics read from the gateway now; callers asking while a read is in flight share it. */
   async metrics(ref: string): Promise<GatewayMetricsReport> {
     const current = await this.require(ref);
     this.assertAdapter(current);
-    return flightsOf(this.context.store).run(`metrics ${current.uuid}`, () => this.readMetrics(current));
-  }
-
-  private async readMetrics(current: GatewayRecord): Promise<GatewayMetricsReport> {
-    const metrics = await this.context.adapter.getMetrics(toTarget(current, this.context.secrets), {
-      timeoutMs: this.context.health.timeoutMs,
-    });
-    return {
-      gatewayId: current.uuid,
-      resourceCount: metrics.resourceCount,
-      providerCount: metrics.providerCount,
-      proxyCount: metrics.proxyCount,
-      mcpCount: metrics.mcpCount,
-      requestRate: metrics.requestRate,
-      errorRate: metrics.errorRate,
-      averageLatency: metrics.averageLatencyMs === null ? null : `${Math.round(metrics.averageLatencyMs)}ms`,
-      averageLatencyMs: metrics.averageLatencyMs,
-      unavailable: metrics.unavailable,
-      timestamp: metrics.collectedAt.toISOString(),
-      deploymentCount: await new DeploymentService(this.context).countDeployed(current.uuid),
-    };
+    return flightsOf(this.context.store).run(`metrics ${current.uuid}`, () => readMetrics(this.context, current));
   }
 
   async require(ref: string, options: ReadOptions = {}): Promise<GatewayRecord> {
