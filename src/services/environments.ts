@@ -61,6 +61,12 @@ export class EnvironmentService {
     return presentEnvironment(await this.require(ref));
   }
 
+  /** The environment with its stored version, for an ETag (the resource itself carries none). */
+  async getVersioned(ref: string): Promise<{ environment: Environment; version: number }> {
+    const record = await this.require(ref);
+    return { environment: presentEnvironment(record), version: record.version };
+  }
+
   /** The stored version of an environment, for ETags. */
   async version(ref: string): Promise<number> {
     return (await this.require(ref)).version;
