@@ -10,25 +10,11 @@
  * const adapter = await createAdapter(config.gateway.adapter, context);
  * const health = await adapter.checkHealth(target, { timeoutMs: 5000 });
  */
+import type { ResourceKind, ResourceManifest } from '../domain/resource-kinds.js';
 import type { AdapterType, GatewayStatus, GatewayType, HealthErrorClass } from '../domain/types.js';
 
-/** The kinds of the gateway-controller's management API. */
-export const RESOURCE_KINDS = ['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate', 'Secret'] as const;
-export type ResourceKind = (typeof RESOURCE_KINDS)[number];
-
-/** The kinds that serve traffic, which a gateway's metrics count; Secrets only hold values for them. */
-export const TRAFFIC_KINDS = ['LlmProvider', 'LlmProxy', 'Mcp', 'RestApi', 'LlmProviderTemplate'] as const satisfies readonly ResourceKind[];
-export type TrafficKind = (typeof TRAFFIC_KINDS)[number];
-
-export const RESOURCE_API_VERSION = 'gateway.api-platform.wso2.com/v1';
-
-/** A resource in the gateway-controller's own (Kubernetes-shaped) format. */
-export interface ResourceManifest {
-  apiVersion: string;
-  kind: ResourceKind;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: Record<string, unknown>;
-}
+// The resource vocabulary is the domain's; adapters and their callers get it here too.
+export { RESOURCE_API_VERSION, RESOURCE_KINDS, TRAFFIC_KINDS, type ResourceKind, type ResourceManifest, type TrafficKind } from '../domain/resource-kinds.js';
 
 /** Credentials for a gateway, decrypted only inside the adapter call. */
 export interface GatewayCredentials {
@@ -107,6 +93,9 @@ export interface GatewayMetrics {
   unavailable: Record<string, string>;
   collectedAt: Date;
 }
+
+/** The resource counts of GatewayMetrics, each reported or named in `unavailable` when it could not be read. */
+export const COUNT_FIELDS = ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount'] as const satisfies ReadonlyArray<keyof GatewayMetrics>;
 
 export interface GatewayInfo {
   name: string;

@@ -10,9 +10,10 @@ import type {
   GatewayHealth,
   GatewayMetricsReport,
   Page,
+  WriteOptions,
 } from '../domain/types.js';
-import type { CreateEnvironmentInput, UpdateEnvironmentInput } from '../services/environments.js';
-import type { RegisterGatewayInput, RegisterOptions, UpdateGatewayInput } from '../services/gateways.js';
+import type { CreateEnvironmentInput, DeleteEnvironmentOptions, UpdateEnvironmentInput } from '../services/environments.js';
+import type { DeleteGatewayOptions, RegisterGatewayInput, RegisterOptions, UpdateGatewayInput } from '../services/gateways.js';
 import type {
   AppliedResource,
   Deployment,
@@ -39,16 +40,12 @@ export interface ClientDescription {
   adapter: string | null;
 }
 
-export interface WriteOptions {
-  ifVersion?: number;
-}
-
 export interface EnvironmentsApi {
   create(input: CreateEnvironmentInput): Promise<Environment>;
   list(): Promise<Environment[]>;
   get(ref: string): Promise<Environment>;
   update(ref: string, input: UpdateEnvironmentInput, options?: WriteOptions): Promise<Environment>;
-  delete(ref: string, options?: WriteOptions & { force?: boolean }): Promise<void>;
+  delete(ref: string, options?: DeleteEnvironmentOptions): Promise<void>;
   gateways(ref: string): Promise<Gateway[]>;
 }
 
@@ -60,7 +57,7 @@ export interface GatewaysApi {
   get(ref: string): Promise<Gateway>;
   update(ref: string, input: UpdateGatewayInput, options?: WriteOptions): Promise<Gateway>;
   /** With `drain`, undeploys everything from the gateway first instead of refusing (409). */
-  delete(ref: string, options?: WriteOptions & { drain?: boolean }): Promise<void>;
+  delete(ref: string, options?: DeleteGatewayOptions): Promise<void>;
   /** Checks the gateway now and records the result (REST: POST …/health-checks). */
   health(ref: string): Promise<GatewayHealth>;
   /** The last recorded check, without calling the gateway (REST: GET …/health). */

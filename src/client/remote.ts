@@ -4,11 +4,11 @@
  * thrown in-process, so remote mode prints the same message and exits with the same code.
  */
 import { fromProblem, type AgentgwError, UnavailableError, type ProblemDocument } from '../domain/errors.js';
-import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page } from '../domain/types.js';
+import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetricsReport, Page, WriteOptions } from '../domain/types.js';
 import type { GatewayHealthHistory } from '../services/health-history.js';
 import type { ApiToken, CreatedToken } from '../services/tokens.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
-import type { Client, ClientDescription, WriteOptions } from './client.js';
+import type { Client, ClientDescription } from './client.js';
 import { DaemonTimeoutError, requestDaemon, type DaemonResponse } from './daemon-http.js';
 
 const REQUEST_TIMEOUT_MS = 120_000;

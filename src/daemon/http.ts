@@ -1,7 +1,6 @@
 /** Small HTTP helpers shared by the routes: ETags, If-Match, and the per-request services. */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
-import type { Page } from '../domain/types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
 import { GatewayService } from '../services/gateways.js';
@@ -9,28 +8,6 @@ import { GatewayService } from '../services/gateways.js';
 export interface RouteOptions {
   runtime: Runtime;
 }
-
-/**
- * Sends a page as `{"<key>": [items…], "nextCursor": …}` from items a service has already written
- * as JSON (each in pieces): the bytes JSON.stringify would give, with the content type Fastify
- * gives the JSON it writes. A page shared by requests that arrived together is put together once.
- */
-export function sendJsonPage(reply: FastifyReply, key: string, page: Page<readonly Buffer[]>): FastifyReply {
-  let body = pageBodies.get(page);
-  if (body === undefined) {
-    const chunks: Buffer[] = [Buffer.from(`{${JSON.stringify(key)}:[`)];
-    for (const [i, item] of page.items.entries()) {
-      if (i > 0) chunks.push(COMMA);
-      chunks.push(...item);
-    }
-    chunks.push(Buffer.from(`],"nextCursor":${JSON.stringify(page.nextCursor)}}`));
-    pageBodies.set(page, (body = Buffer.concat(chunks)));
-  }
-  return reply.type('application/json; charset=utf-8').send(body);
-}
-
-const COMMA = Buffer.from(',');
-const pageBodies = new WeakMap<Page<readonly Buffer[]>, Buffer>();
 
 /** The ETag of a resource version: `"v3"`. */
 export function etag(version: number): string {

@@ -8,7 +8,7 @@
  * Ajv's errors become one `{path, message}` per field, paths written as people write them
  * (`spec.operations[0].method`), reasons in words (`must be one of GET, POST, …`).
  */
-import type { ResourceKind } from '../adapters/adapter.js';
+import type { ResourceKind } from './resource-kinds.js';
 import * as validators from './manifest-validators.generated.js';
 
 /** One broken rule. `key` names the offending key of a map (a label key with a space), when it is one. */

@@ -18,7 +18,7 @@
  * const { spec, fields } = splitSecrets('LlmProvider', manifest.spec);
  * // spec.upstream.auth.value is {set: true}; fields is [{path: ['spec','upstream','auth','value'], value: 'sk-…'}]
  */
-import type { ResourceKind } from '../adapters/adapter.js';
+import type { ResourceKind } from './resource-kinds.js';
 import { SECRET_PATHS } from './secret-paths.generated.js';
 
 type Json = Record<string, unknown>;

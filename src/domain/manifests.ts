@@ -13,7 +13,7 @@
  * const digest = manifestDigest(manifest);
  */
 import { createHash } from 'node:crypto';
-import { RESOURCE_KINDS, type ResourceKind, type ResourceManifest } from '../adapters/adapter.js';
+import { RESOURCE_KINDS, type ResourceKind, type ResourceManifest } from './resource-kinds.js';
 import { ValidationError, type FieldError } from './errors.js';
 import { secretFieldErrors, nonStringSecretPaths, withoutSecretFields } from './manifest-secrets.js';
 import { schemaIssues } from './manifest-schema.js';

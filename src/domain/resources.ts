@@ -2,7 +2,7 @@
  * The REST resources of resources and deployments (DESIGN §5). The CLI's `-o json` prints
  * exactly these, and both clients return them.
  */
-import type { ResourceKind } from '../adapters/adapter.js';
+import type { ResourceKind } from './resource-kinds.js';
 import type { GatewayStatus, GatewayType } from './types.js';
 
 export const DEPLOYMENT_STATUSES = ['PENDING', 'DEPLOYED', 'FAILED', 'UNDEPLOYING', 'UNDEPLOYED'] as const;

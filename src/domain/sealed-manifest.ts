@@ -6,7 +6,7 @@
  * const sealed = sealManifest(manifest, openSecretFields(current.secrets, box), box);
  * // sealed.manifest.spec.upstream.auth.value → {set: true}; sealed.secrets → 'v1.…'
  */
-import type { ResourceManifest } from '../adapters/adapter.js';
+import type { ResourceManifest } from './resource-kinds.js';
 import { fieldPath, keepStoredSecrets, splitSecrets, type SecretField } from './manifest-secrets.js';
 import { manifestDigest } from './manifests.js';
 

@@ -96,6 +96,12 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Options of a write to a versioned resource, for services and clients alike. */
+export interface WriteOptions {
+  /** The version the caller last read (from an ETag); the write fails with 412 if it moved on. */
+  ifVersion?: number;
+}
+
 export interface GatewayFilter {
   type?: GatewayType;
   /** An environment's uuid or name. */

@@ -3,8 +3,9 @@
  * environment"). Deployment-agnostic: no adapter is involved.
  */
 import { NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
+import { environmentNotFound } from '../domain/not-found.js';
 import { environmentHasDeployments, environmentInUse } from '../domain/refusals.js';
-import type { Environment, Gateway } from '../domain/types.js';
+import type { Environment, Gateway, WriteOptions } from '../domain/types.js';
 import { checkDescription, checkDisplayName, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
@@ -22,11 +23,6 @@ export interface CreateEnvironmentInput {
 export interface UpdateEnvironmentInput {
   displayName?: string;
   description?: string | null;
-}
-
-export interface WriteOptions {
-  /** The version the caller last read (from an ETag); the write fails with 412 if it moved on. */
-  ifVersion?: number;
 }
 
 export interface DeleteEnvironmentOptions extends WriteOptions {
@@ -63,6 +59,12 @@ export class EnvironmentService {
 
   async get(ref: string): Promise<Environment> {
     return presentEnvironment(await this.require(ref));
+  }
+
+  /** The environment with its stored version, for an ETag (the resource itself carries none). */
+  async getVersioned(ref: string): Promise<{ environment: Environment; version: number }> {
+    const record = await this.require(ref);
+    return { environment: presentEnvironment(record), version: record.version };
   }
 
   /** The stored version of an environment, for ETags. */
@@ -107,7 +109,7 @@ export class EnvironmentService {
 
   async require(ref: string): Promise<EnvironmentRecord> {
     const found = await this.environments.find(ref);
-    if (!found) throw new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
+    if (!found) throw environmentNotFound(ref);
     return found;
   }
 

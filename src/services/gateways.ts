@@ -15,7 +15,9 @@ import type {
   GatewayMetricsReport,
   GatewayType,
   Page,
+  WriteOptions,
 } from '../domain/types.js';
+import { environmentNotFound, gatewayNotFound } from '../domain/not-found.js';
 import { canonicalUrl, checkDisplayName, checkFreeformObject, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { duplicateControlPlaneUrl } from '../domain/refusals.js';
@@ -25,8 +27,7 @@ import { perOwner } from '../store/per-owner.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, assertCredentialsFollow, boundTo, mergeAdapterConfig, openSecrets, sealSecrets, SECRET_FIELDS, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments/index.js';
-import type { WriteOptions } from './environments.js';
-import { nextHealthState } from './health-state.js';
+import { checkNow, readMetrics } from './gateway-checks.js';
 import { rejectUnknownFields } from './input.js';
 import { presentEnvironment, presentGateway } from './present.js';
 import { decodeCursor, encodeCursor, parseLimit } from './pagination.js';
@@ -335,72 +336,25 @@ export class GatewayService {
   async health(ref: string): Promise<GatewayHealth> {
     const current = await this.require(ref);
     this.assertAdapter(current);
-    return flightsOf(this.context.store).run(`health ${current.uuid}`, () => this.checkNow(current));
-  }
-
-  private async checkNow(current: GatewayRecord): Promise<GatewayHealth> {
-    const check = await this.context.adapter.checkHealth(toTarget(current, this.context.secrets), {
-      timeoutMs: this.context.health.timeoutMs,
-    });
-    const decision = nextHealthState(current, check, this.context.health);
-    await this.gateways.recordHealth(current.uuid, {
-      ...decision,
-      previousStatus: current.status,
-      checkedAt: check.checkedAt,
-      healthy: check.healthy,
-      responseTimeMs: check.responseTimeMs,
-      errorMessage: check.errorMessage,
-      errorClass: check.errorClass,
-      ...(check.endpoint === undefined ? {} : { endpoint: check.endpoint }),
-    });
-    return {
-      gatewayId: current.uuid,
-      status: decision.status,
-      lastHeartbeat: (check.healthy ? check.checkedAt : current.lastHeartbeat)?.toISOString() ?? null,
-      responseTime: check.responseTimeMs === null ? null : `${check.responseTimeMs}ms`,
-      responseTimeMs: check.responseTimeMs,
-      errorMessage: check.errorMessage,
-      errorClass: check.errorClass,
-      checkedAt: check.checkedAt.toISOString(),
-    };
+    return flightsOf(this.context.store).run(`health ${current.uuid}`, () => checkNow(this.context, this.gateways, current));
   }
 
   /** Metrics read from the gateway now; callers asking while a read is in flight share it. */
   async metrics(ref: string): Promise<GatewayMetricsReport> {
     const current = await this.require(ref);
     this.assertAdapter(current);
-    return flightsOf(this.context.store).run(`metrics ${current.uuid}`, () => this.readMetrics(current));
-  }
-
-  private async readMetrics(current: GatewayRecord): Promise<GatewayMetricsReport> {
-    const metrics = await this.context.adapter.getMetrics(toTarget(current, this.context.secrets), {
-      timeoutMs: this.context.health.timeoutMs,
-    });
-    return {
-      gatewayId: current.uuid,
-      resourceCount: metrics.resourceCount,
-      providerCount: metrics.providerCount,
-      proxyCount: metrics.proxyCount,
-      mcpCount: metrics.mcpCount,
-      requestRate: metrics.requestRate,
-      errorRate: metrics.errorRate,
-      averageLatency: metrics.averageLatencyMs === null ? null : `${Math.round(metrics.averageLatencyMs)}ms`,
-      averageLatencyMs: metrics.averageLatencyMs,
-      unavailable: metrics.unavailable,
-      timestamp: metrics.collectedAt.toISOString(),
-      deploymentCount: await new DeploymentService(this.context).countDeployed(current.uuid),
-    };
+    return flightsOf(this.context.store).run(`metrics ${current.uuid}`, () => readMetrics(this.context, current));
   }
 
   async require(ref: string, options: ReadOptions = {}): Promise<GatewayRecord> {
     const found = await this.gateways.find(ref, options);
-    if (!found) throw new NotFoundError('gateway', ref, { hint: 'list gateways with: agentgw gateway list' });
+    if (!found) throw gatewayNotFound(ref);
     return found;
   }
 
   private async requireEnvironment(ref: string): Promise<EnvironmentRecord> {
     const found = await this.environments.find(ref);
-    if (!found) throw new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
+    if (!found) throw environmentNotFound(ref);
     return found;
   }
 

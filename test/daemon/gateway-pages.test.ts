@@ -352,7 +352,7 @@ describe('the page statement', () => {
       expect(fewIndexes).not.toContain('gateways_org_name_unique');
       // 4,997 of 5,000: walked in name order or scanned, not fetched one mapping at a time.
       expect(await indexesRead(most)).not.toContain('idx_gem_environment');
-      // Parallel workers would read far past a page (see SESSION_SETTINGS in database.ts).
+      // Parallel workers would read far past a page (see SESSION_SETTINGS in store/postgres/open-postgres.ts).
       const { rows: settings } = await sql<{ workers: string; jit: string }>`
         select current_setting('max_parallel_workers_per_gather') as workers, current_setting('jit') as jit`.execute(single.db);
       expect(settings[0]).toEqual({ workers: '0', jit: 'off' });

@@ -37,6 +37,7 @@ import type {
   ResourceKind,
   ResourceManifest,
 } from '../adapter.js';
+import { COUNT_FIELDS } from '../adapter.js';
 import { createHttpClient } from '../http/client.js';
 import { HttpFailure } from '../http/types.js';
 import type { HttpClient, HttpResponse } from '../http/types.js';
@@ -57,7 +58,6 @@ export interface CloudAdapterOptions {
   now?: () => number;
 }
 
-const COUNT_FIELDS = ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount'] as const;
 /** The keys GatewayMetrics.unavailable uses for the rates (as the on-premise adapter does). */
 const RATE_REASON_KEYS = { requestRate: 'requestRate', errorRate: 'errorRate', averageLatencyMs: 'averageLatency' } as const;
 

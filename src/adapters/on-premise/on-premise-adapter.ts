@@ -28,7 +28,7 @@ import type {
   ResourceKind,
   ResourceManifest,
 } from '../adapter.js';
-import { RESOURCE_API_VERSION, TRAFFIC_KINDS } from '../adapter.js';
+import { COUNT_FIELDS, RESOURCE_API_VERSION, TRAFFIC_KINDS } from '../adapter.js';
 import { createHttpClient } from '../http/client.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse, type TlsOptions } from '../http/types.js';
 import { COLLECTIONS, collectionPath, CURRENT_API_BASE_PATH, hasCollection, LEGACY_API_BASE_PATH, listKey } from './collections.js';
@@ -36,7 +36,6 @@ import { ADMIN_HEALTH_PATH, ADMIN_PORT, adminBaseUrl, healthCandidates, isHealth
 import { fromLegacyManifest, toLegacyManifest } from './legacy-shape.js';
 import { PrometheusRates } from './prometheus.js';
 
-const COUNT_FIELDS = ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount'] as const;
 const RATE_FIELDS = ['requestRate', 'errorRate', 'averageLatency'] as const;
 
 const CONFIG_KEYS = [

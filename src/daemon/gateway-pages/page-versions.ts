@@ -4,13 +4,13 @@
  * GatewayVersionRepository.readVersions), so it is looked up once, not on every page, and checked
  * against the environments read with each page.
  */
+import { environmentNotFound } from '../../domain/not-found.js';
 import type { GatewayFilter } from '../../domain/types.js';
 import type { Store } from '../../store/database.js';
 import { perOwner } from '../../store/per-owner.js';
 import { EnvironmentRepository } from '../../store/repositories/environments.js';
 import { GatewayVersionRepository, type VersionedPage } from '../../store/repositories/gateway-versions.js';
 import type { PageOptions } from '../../store/repositories/gateway-list-query.js';
-import { unknownEnvironment } from '../../store/repositories/gateways.js';
 import { isUuid } from '../../store/repositories/refs.js';
 
 /**
@@ -40,7 +40,7 @@ export async function pageVersions(store: Store, organizationId: string, filter:
     uuid = current?.uuid ?? null;
   }
   remembered.delete(key);
-  if (uuid === null) throw unknownEnvironment(environment);
+  if (uuid === null) throw environmentNotFound(environment);
   return null;
 }
 

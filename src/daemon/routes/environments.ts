@@ -5,7 +5,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ForbiddenError } from '../../domain/errors.js';
-import { presentEnvironment } from '../../services/present.js';
 import { etag, ifMatchVersion, servicesFor, type RouteOptions } from '../http.js';
 import {
   CreateEnvironmentBody,
@@ -59,9 +58,9 @@ export async function environmentRoutes(app: FastifyInstance, { runtime }: Route
       schema: { tags, summary: 'Get an environment', params: IdParams, response: { 200: EnvironmentSchema, ...problemResponses } },
     },
     async (request, reply) => {
-      const record = await servicesFor(runtime, request).environments.require(request.params.id);
-      void reply.header('etag', etag(record.version));
-      return presentEnvironment(record);
+      const { environment, version } = await servicesFor(runtime, request).environments.getVersioned(request.params.id);
+      void reply.header('etag', etag(version));
+      return environment;
     },
   );
 

@@ -8,7 +8,8 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayFilter } from '../../domain/types.js';
 import { gatewayPageJson } from '../gateway-pages/gateway-pages.js';
-import { etag, ifMatchVersion, sendJsonPage, servicesFor, type RouteOptions } from '../http.js';
+import { sendJsonPage } from '../gateway-pages/send-page.js';
+import { etag, ifMatchVersion, servicesFor, type RouteOptions } from '../http.js';
 import type { DaemonMetrics } from '../metrics.js';
 import {
   DeleteGatewayQuery,

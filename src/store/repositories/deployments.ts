@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { ResourceKind } from '../../adapters/adapter.js';
+import type { ResourceKind } from '../../domain/resource-kinds.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { DeploymentOperation, DeploymentStatus } from '../../domain/resources.js';
 import type { Store } from '../database.js';

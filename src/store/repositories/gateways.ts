@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
-import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import type { AdapterType, GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
+import { ConflictError } from '../../domain/errors.js';
+import { environmentNotFound } from '../../domain/not-found.js';
+import type { GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
 import type { Store } from '../database.js';
 import { FailedRead, readBatcherOf } from '../read-batcher.js';
 import type { Database } from '../schema.js';
@@ -18,21 +19,11 @@ import { isUuid } from './refs.js';
 
 export type { GatewayRecord } from './gateway-rows.js';
 
-export interface NewGateway {
-  name: string;
-  displayName: string;
-  type: GatewayType;
-  status: GatewayStatus;
-  controlPlaneUrl: string | null;
-  endpoint: string | null;
-  region: string | null;
-  adapterType: AdapterType;
-  adapterConfig: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  credentials: string | null;
-  lastHeartbeat: Date | null;
-  responseTimeMs: number | null;
-}
+/** A gateway as it is registered: the rest of its record is the store's to fill in. */
+export type NewGateway = Pick<
+  GatewayRecord,
+  'name' | 'displayName' | 'type' | 'status' | 'controlPlaneUrl' | 'endpoint' | 'region' | 'adapterType' | 'adapterConfig' | 'metadata' | 'credentials' | 'lastHeartbeat' | 'responseTimeMs'
+>;
 
 export interface GatewayChanges {
   displayName?: string;
@@ -208,7 +199,7 @@ export class GatewayRepository {
   async list(filter: GatewayFilter, options: ListOptions = {}): Promise<GatewayRecord[]> {
     const withEnvironments = options.withEnvironments === true;
     const environment = filter.environment === undefined ? undefined : await this.environmentUuidOf(filter.environment);
-    if (environment === null) throw unknownEnvironment(filter.environment!);
+    if (environment === null) throw environmentNotFound(filter.environment!);
     const build = (values: ListValues) => {
       const query = listQuery(this.store.db, values).select(COLUMNS);
       return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
@@ -361,8 +352,4 @@ async function insertStatusEvent(
     .insertInto('gateway_status_events')
     .values({ gateway_uuid: gatewayUuid, from_status: from, to_status: to, reason, error_class: errorClass, occurred_at: store.codec.time(at) })
     .execute();
-}
-
-export function unknownEnvironment(ref: string): NotFoundError {
-  return new NotFoundError('environment', ref, { hint: 'list environments with: agentgw env list' });
 }

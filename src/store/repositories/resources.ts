@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import type { ResourceKind, ResourceManifest } from '../../adapters/adapter.js';
+import type { ResourceKind, ResourceManifest } from '../../domain/resource-kinds.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { Store } from '../database.js';
 import type { Database, ResourceTable } from '../schema.js';
