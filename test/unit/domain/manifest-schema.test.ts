@@ -30,6 +30,12 @@ describe('manifest validators generated from management-openapi.yaml', () => {
     expect(() => execFileSync(process.execPath, ['scripts/generate-manifest-validators.mjs', '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 
+  it('need nothing at run time but agentgw’s own URL check (Ajv is a development dependency)', () => {
+    const source = readFileSync('src/domain/manifest-validators.generated.ts', 'utf8');
+    expect(source).not.toMatch(/\brequire\(/);
+    expect([...source.matchAll(/^import .* from '([^']+)';$/gm)].map((match) => match[1])).toEqual(['./http-url.js']);
+  });
+
   it('cover every kind agentgw manages, each with its POST request schema', () => {
     expect([...requestSchemas(parse(SPEC)).keys()].sort()).toEqual([...RESOURCE_KINDS].sort());
   });
