@@ -62,7 +62,7 @@ describe('manifest schema errors', () => {
   it.each([
     ['a method that is not one', { operations: [{ method: 'FETCH', path: '/x' }] }, 'spec.operations[0].method', 'must be one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS'],
     ['an operation in neither form', { operations: [{ policies: [] }] }, 'spec.operations[0]', 'needs match, or method and path'],
-    ['no operations', { operations: [] }, 'spec.operations', 'needs at least 1 entry'],
+    ['no operations', { operations: [] }, 'spec.operations', 'needs at least one entry'],
     ['a display name with a slash', { displayName: 'a/b' }, 'spec.displayName', 'may contain only letters, digits, spaces, "-", "_" and "."'],
     ['a version that is not one', { version: 'latest' }, 'spec.version', 'must be a version such as v1.0'],
     ['a context with a trailing slash', { context: '/books/' }, 'spec.context', 'must start with / and not end with / (except the root context)'],
