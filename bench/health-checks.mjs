@@ -1,5 +1,5 @@
 // Issue 3's figure: one health check of each of 1,000 simulated gateways (50 ms latency each),
-// 100 at a time, through the on-premise adapter (got, keep-alive agents, egress policy) — total
+// 100 at a time, through the on-premise adapter (its HTTP client, egress policy) — total
 // time against the floor N × latency / C. The latency in the floor is measured in the same run:
 // the median of checks made one at a time, i.e. what a single check costs on this machine
 // (the simulator's 50 ms plus loopback HTTP); the nominal floor (50 ms) is reported beside it.
@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import { percentile, median, round } from './support.mjs';
 import { importSources, pool, startSimulator } from './source.mjs';
@@ -50,8 +51,11 @@ export async function run({ gateways = 1000, latencyMs = 50, concurrency = 100 }
     const latency = median(single);
 
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const results = await pool(targets, concurrency, check);
     const totalMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
 
     const floorMs = (gateways * latency) / concurrency;
     const nominalFloorMs = (gateways * latencyMs) / concurrency;
@@ -66,6 +70,10 @@ export async function run({ gateways = 1000, latencyMs = 50, concurrency = 100 }
       nominalFloorMs: round(nominalFloorMs),
       ratioToNominalFloor: round(totalMs / nominalFloorMs),
       p99CheckMs: round(percentile(results.map((r) => r.ms), 99)),
+      // This process's CPU over the concurrent checks (the simulator runs in its own): the client's cost.
+      cpuMs: round(cpuMs),
+      cpuPerCheckUs: round((cpuMs * 1000) / gateways),
+      transport: process.env.AGENTGW_BENCH_TRANSPORT ?? 'node-http',
       failedChecks: results.filter((r) => !r.healthy).length,
       target: 'ratio ≤ 1.5, failedChecks = 0',
       loadAverage: round(loadavg()[0]),

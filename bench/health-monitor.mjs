@@ -62,8 +62,11 @@ export async function run({ gateways = 10_000, latencyMs = 50, concurrency = 200
     const rssBefore = process.memoryUsage.rss();
     const sampler = rssSampler();
     let started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const healthy = await new src.monitor.HealthMonitor(monitorOptions).runRound();
     const durationMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const rssPeak = sampler.stop();
     const floorMs = (gateways * latency) / concurrency;
 
@@ -95,6 +98,9 @@ export async function run({ gateways = 10_000, latencyMs = 50, concurrency = 200
         p99CheckMs: round(percentile(healthy.checks.map((check) => check.durationMs), 99)),
         falseFailures: healthy.failed,
         writeBatches: healthy.writeBatches,
+        // This process's CPU over the round (client, monitor, store; the simulator runs in its own).
+        cpuMs: round(cpuMs),
+        cpuPerCheckUs: round((cpuMs * 1000) / gateways),
         rssBeforeMb: mb(rssBefore),
         rssPeakMb: mb(rssPeak),
         rssDeltaMb: mb(rssPeak - rssBefore),
@@ -113,6 +119,7 @@ export async function run({ gateways = 10_000, latencyMs = 50, concurrency = 200
       targets: 'round ≤ 10 s, falseFailures = 0, rssPeakMb ≤ 250; hanging ratio ≤ 1.25',
       // Absolute times on a shared two-core machine depend on what else runs: the 1-minute load.
       loadAverage: round(loadavg()[0]),
+      transport: process.env.AGENTGW_BENCH_TRANSPORT ?? 'node-http',
     };
     result.pass =
       durationMs <= 10_000 && healthy.failed === 0 && mb(rssPeak) <= 250 && hangingMs / hangingFloorMs <= 1.25 && result.hanging.falseFailures === 0 && hanging.failed === hung.length;

@@ -3,17 +3,32 @@
 // gateway simulator as its own process, so its work does not share the event loop it measures.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import process from 'node:process';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { BIN } from './support.mjs';
 
+/**
+ * The HTTP client's transport on undici instead of node:http (bench/undici-transport.mjs): its
+ * exchange and agents modules, swapped in under the client when `AGENTGW_BENCH_TRANSPORT=undici`.
+ */
+const undiciTransport = {
+  name: 'undici-transport',
+  setup(build) {
+    const transport = resolve('bench/undici-transport.mjs');
+    build.onResolve({ filter: /^\.\/(exchange|guarded-agents)\.js$/ }, (args) =>
+      args.importer.endsWith(join('adapters', 'http', 'client.ts')) ? { path: transport } : undefined,
+    );
+  },
+};
+
 /** `{ name: 'src/…/module.ts' }` → `{ name: moduleNamespace }`. */
 export async function importSources(entries) {
+  const transport = process.env.AGENTGW_BENCH_TRANSPORT ?? 'node-http';
   // Under node_modules, so the bundle's bare imports resolve to the repository's dependencies.
-  const outdir = resolve('node_modules/.cache/agentgw-bench');
+  const outdir = resolve(`node_modules/.cache/agentgw-bench${transport === 'undici' ? '-undici' : ''}`);
   mkdirSync(outdir, { recursive: true });
   await build({
     entryPoints: entries,
@@ -25,6 +40,7 @@ export async function importSources(entries) {
     target: 'node20',
     packages: 'external',
     logLevel: 'warning',
+    plugins: transport === 'undici' ? [undiciTransport] : [],
   });
   const loaded = {};
   for (const name of Object.keys(entries)) loaded[name] = await import(pathToFileURL(resolve(outdir, `${name}.js`)).href);

@@ -1,7 +1,9 @@
 /**
- * The configuration's keys, types and defaults in one tree. Loading walks this tree once, so an
- * unknown key, a wrong type or a bad duration is reported with its key path, and every value
- * comes out typed and in canonical units (durations in milliseconds).
+ * The configuration's keys, types and defaults in one TypeBox tree: `AgentgwConfig` is its
+ * `Static<>` type. Each leaf also carries its reading (how a value written in a file, the
+ * environment or a flag becomes the typed one: "30s" → 30000, "true" → true), so loading walks
+ * this tree once and an unknown key, a wrong type or a bad duration is reported with its key path.
+ * Durations are held in milliseconds.
  */
 import { isIP } from 'node:net';
 import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';

@@ -79,7 +79,7 @@ function issue(error: AjvError, data: unknown): SchemaIssue {
     case 'maxLength':
       return { path: at, message: `must be at most ${params.limit} characters` };
     case 'minItems':
-      return { path: at, message: `needs at least ${params.limit} ${params.limit === 1 ? 'entry' : 'entries'}` };
+      return { path: at, message: params.limit === 1 ? 'needs at least one entry' : `needs at least ${params.limit} entries` };
     case 'oneOf':
     case 'anyOf':
       return { path: at, message: alternativesMessage(error) };

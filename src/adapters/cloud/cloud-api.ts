@@ -19,6 +19,7 @@ import { redactUrl } from '../http/redact-url.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/types.js';
 import type { AutoScaling } from './gateway-config.js';
 import type { TokenSource } from './token-source.js';
+import { parseJsonObject } from './json-object.js';
 
 export const CLOUD_STATUSES = ['PROVISIONING', 'ACTIVE', 'ERROR', 'DELETING'] as const;
 export type CloudStatus = (typeof CLOUD_STATUSES)[number];
@@ -136,7 +137,7 @@ export class CloudApi {
   }
 
   parseGateway(response: HttpResponse): CloudGateway {
-    const body = parseObject(response.body);
+    const body = parseJsonObject(response.body);
     const status = body?.status;
     if (
       body === undefined ||
@@ -166,12 +167,12 @@ export class CloudApi {
 
   /** The `status` of a health answer, or null when the body has none. */
   parseHealth(response: HttpResponse): string | null {
-    const status = parseObject(response.body)?.status;
+    const status = parseJsonObject(response.body)?.status;
     return typeof status === 'string' ? status : null;
   }
 
   parseMetrics(response: HttpResponse): CloudMetrics {
-    const body = parseObject(response.body);
+    const body = parseJsonObject(response.body);
     if (body === undefined) throw this.badResponse('a metrics object');
     const rate = (key: keyof CloudMetrics): number | null => {
       const value = body[key];
@@ -184,7 +185,7 @@ export class CloudApi {
 
   /** The provider's `message` (or `error` code), bounded and scrubbed, when its body has one. */
   providerMessage(response: HttpResponse): string | null {
-    const body = parseObject(response.body);
+    const body = parseJsonObject(response.body);
     const text = body?.message ?? body?.error_description ?? body?.error;
     return typeof text === 'string' && text !== '' ? this.tokens.redact(text.slice(0, MAX_PROVIDER_TEXT)) : null;
   }
@@ -208,15 +209,6 @@ function sameOrigin(url: string, base: string): boolean {
     return parsed.origin === new URL(base).origin && parsed.username === '' && parsed.password === '';
   } catch {
     return false;
-  }
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -22,6 +22,7 @@ import type { AdapterLogger } from '../adapter.js';
 import { redactUrl } from '../http/redact-url.js';
 import { HttpFailure } from '../http/types.js';
 import type { HttpClient } from '../http/types.js';
+import { parseJsonObject } from './json-object.js';
 
 export interface TokenSourceSettings {
   tokenUrl: string;
@@ -108,7 +109,7 @@ export class TokenSource {
       throw error;
     }
 
-    const body = parseJson(response.body);
+    const body = parseJsonObject(response.body);
     if (response.status !== 200) throw this.refusal(response.status, body);
     const token = body?.access_token;
     const tokenType = body?.token_type;
@@ -152,13 +153,4 @@ export class TokenSource {
 /** `application/x-www-form-urlencoded` encoding, which RFC 6749 §2.3.1 applies before Basic. */
 function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, '+');
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

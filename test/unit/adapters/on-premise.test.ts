@@ -215,8 +215,9 @@ describe.each([
     expect(error.message).not.toMatch(/[{}]|"status"|spec\.context/);
     expect(error.errors).toEqual(
       expect.arrayContaining([
-        { path: 'spec.context', message: 'Context must start with /' },
-        { path: 'spec.operations', message: 'At least one operation is required' },
+        // As the simulated controller words them: the reasons of the spec-derived validators (src/domain/manifest-schema.ts).
+        { path: 'spec.context', message: 'must start with / and not end with / (except the root context)' },
+        { path: 'spec.operations', message: 'needs at least one entry' },
       ]),
     );
     expect(error.details).toEqual({ gateway: name, status: 400 });

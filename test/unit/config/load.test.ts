@@ -3,7 +3,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { loadConfig } from '../../../src/config/load.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { isHttpUrl } from '../../../src/domain/http-url.js';
 import { parseDuration } from '../../../src/config/duration.js';
 import { ConfigError } from '../../../src/domain/errors.js';
 
@@ -178,4 +182,17 @@ describe('parseDuration', () => {
     ['1.5s', 1500],
   ])('%s → %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it.each(['', '30', 's', '3 s', '-1s', 'abc'])('rejects %j', (text) => expect(parseDuration(text)).toBeNull());
+});
+
+describe('the config schema', () => {
+  // Value.Check knows no `uri` format of its own: the one check agentgw has stands in for it.
+  FormatRegistry.Set('uri', (value) => isHttpUrl(value));
+
+  it('is the type of what loading gives: defaults and values read from every layer fit it', async () => {
+    const ws = workspace({ 'agentgw.config.yaml': 'server:\n  url: https://agentgw.example.com\n  allowedHosts: [Agentgw.Example.com.]\ngateway:\n  adapter:\n    custom:\n      options: { depth: { a: 1 } }\n' });
+    const defaults = await loadConfig({ cwd: mkdtempSync(join(tmpdir(), 'agentgw-config-')), env: { AGENTGW_CONFIG_DIR: ws.user } });
+    const loaded = await loadConfig({ cwd: ws.project, env: { ...ws.env, AGENTGW_PORT: '9000' }, flags: { 'server.requestTimeout': '45s', 'network.denyPrivate': 'true' } });
+    for (const { config } of [defaults, loaded]) expect([...Value.Errors(configSchema, config)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(loaded.config.server).toMatchObject({ port: 9000, requestTimeout: 45_000, allowedHosts: ['agentgw.example.com'] });
+  });
 });

@@ -30,6 +30,12 @@ describe('manifest validators generated from management-openapi.yaml', () => {
     expect(() => execFileSync(process.execPath, ['scripts/generate-manifest-validators.mjs', '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 
+  it('need nothing at run time but agentgw’s own URL check (Ajv is a development dependency)', () => {
+    const source = readFileSync('src/domain/manifest-validators.generated.ts', 'utf8');
+    expect(source).not.toMatch(/\brequire\(/);
+    expect([...source.matchAll(/^import .* from '([^']+)';$/gm)].map((match) => match[1])).toEqual(['./http-url.js']);
+  });
+
   it('cover every kind agentgw manages, each with its POST request schema', () => {
     expect([...requestSchemas(parse(SPEC)).keys()].sort()).toEqual([...RESOURCE_KINDS].sort());
   });
@@ -56,7 +62,7 @@ describe('manifest schema errors', () => {
   it.each([
     ['a method that is not one', { operations: [{ method: 'FETCH', path: '/x' }] }, 'spec.operations[0].method', 'must be one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS'],
     ['an operation in neither form', { operations: [{ policies: [] }] }, 'spec.operations[0]', 'needs match, or method and path'],
-    ['no operations', { operations: [] }, 'spec.operations', 'needs at least 1 entry'],
+    ['no operations', { operations: [] }, 'spec.operations', 'needs at least one entry'],
     ['a display name with a slash', { displayName: 'a/b' }, 'spec.displayName', 'may contain only letters, digits, spaces, "-", "_" and "."'],
     ['a version that is not one', { version: 'latest' }, 'spec.version', 'must be a version such as v1.0'],
     ['a context with a trailing slash', { context: '/books/' }, 'spec.context', 'must start with / and not end with / (except the root context)'],
