@@ -16,9 +16,10 @@ import { hasDeployments } from '../domain/refusals.js';
 import type { AppliedResource, Resource } from '../domain/resources.js';
 import { age, when } from '../output/age.js';
 import { printList, printResource, toYaml, type Column } from '../output/format.js';
+import type { IO } from '../output/io.js';
 import { confirm } from '../output/prompt.js';
-import type { GlobalOptions } from './context.js';
 import { withContext } from './run.js';
+import { collect, columnsOf, defineCommand, type Invocation } from './define.js';
 
 interface Document {
   value: unknown;
@@ -26,14 +27,42 @@ interface Document {
   source: string;
 }
 
-export async function applyCommand(globals: GlobalOptions, flags: { filename?: string[] }): Promise<void> {
+/** Piped: RESOURCE REVISION ACTION, tab-separated; -o wide adds DIGEST. */
+const APPLIED_COLUMNS: Column<AppliedResource>[] = [
+  { header: 'RESOURCE', value: (r) => r.name, identifier: true },
+  { header: 'REVISION', value: (r) => String(r.revision), priority: 8 },
+  { header: 'ACTION', value: (r) => r.action, priority: 9 },
+  { header: 'DIGEST', value: (r) => r.specDigest.slice(0, 12), wide: true },
+];
+
+/** Piped: RESOURCE REVISION DISPLAY NAME UPDATED, tab-separated; -o wide adds UUID. */
+const RESOURCE_COLUMNS: Column<Resource>[] = [
+  { header: 'RESOURCE', value: (r) => r.name, identifier: true },
+  { header: 'REVISION', value: (r) => String(r.revision), priority: 9 },
+  { header: 'DISPLAY NAME', value: (r) => String(r.spec.displayName ?? ''), text: true, priority: 7 },
+  { header: 'UPDATED', value: (r) => age(r.updatedAt), priority: 8 },
+  { header: 'UUID', value: (r) => r.uuid, wide: true },
+];
+
+export const apply = defineCommand<[], { filename?: string[] }>({
+  flags: (command) => command.option('-f, --filename <file>', 'manifest file, or - for standard input (repeatable)', collect),
+  notes: columnsOf(APPLIED_COLUMNS),
+  examples: [
+    'agentgw apply -f openai-template.yaml -f openai-provider.yaml',
+    'agentgw apply -f openai-provider.yaml     # value: "Bearer ${OPENAI_API_KEY}" in the file, read from the environment',
+    'cat resources.yaml | agentgw apply -f - -o json',
+  ],
+  run: (invocation, _args, flags) => applyCommand(invocation, flags),
+});
+
+async function applyCommand(invocation: Invocation, flags: { filename?: string[] }): Promise<void> {
   const files = flags.filename ?? [];
   if (files.length === 0) throw new UsageError('apply needs manifests: -f FILE (or -f - for standard input)', { hint: 'agentgw apply -f provider.yaml' });
   if (files.filter((file) => file === '-').length > 1) throw new UsageError('standard input (-f -) can be read only once');
   const documents: Document[] = [];
-  for (const file of files) documents.push(...(await readDocuments(file)));
+  for (const file of files) documents.push(...(await readDocuments(file, invocation.io)));
   if (documents.length === 0) throw new UsageError(`no manifests in ${files.join(', ')}`);
-  await withContext(globals, async (context) => {
+  await withContext(invocation, async (context) => {
     let applied: AppliedResource[];
     try {
       applied = await (await context.client()).resources.apply(documents.map((d) => d.value));
@@ -47,8 +76,15 @@ export async function applyCommand(globals: GlobalOptions, flags: { filename?: s
   });
 }
 
-export async function listResources(globals: GlobalOptions, flags: { kind?: string }): Promise<void> {
-  await withContext(globals, async (context) => {
+export const list = defineCommand<[], { kind?: string }>({
+  flags: (command) => command.option('--kind <kind>', 'only this kind: LlmProvider, LlmProxy, Mcp, RestApi, LlmProviderTemplate or Secret'),
+  notes: columnsOf(RESOURCE_COLUMNS),
+  examples: ['agentgw resource list', 'agentgw resource list --kind LlmProvider -o name'],
+  run: (invocation, _args, flags) => listResources(invocation, flags),
+});
+
+async function listResources(invocation: Invocation, flags: { kind?: string }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const resources = await (await context.client()).resources.list(flags.kind === undefined ? {} : { kind: flags.kind });
     await printList(
       context.output,
@@ -60,12 +96,17 @@ export async function listResources(globals: GlobalOptions, flags: { kind?: stri
   });
 }
 
+export const get = defineCommand<[ref: string]>({
+  examples: ['agentgw resource get LlmProvider/openai-provider > provider.yaml', 'agentgw resource get LlmProvider/openai-provider -o json'],
+  run: (invocation, [ref]) => getResource(invocation, ref),
+});
+
 /**
  * The manifest as YAML, as `apply -f` takes it back (after a comment saying which revision it is);
  * `-o json|yaml` print the REST resource instead.
  */
-export async function getResource(globals: GlobalOptions, ref: string): Promise<void> {
-  await withContext(globals, async (context) => {
+async function getResource(invocation: Invocation, ref: string): Promise<void> {
+  await withContext(invocation, async (context) => {
     const resource = await (await context.client()).resources.get(ref);
     const { output } = context;
     if (output.format !== 'table' && output.format !== 'wide') {
@@ -81,8 +122,14 @@ export async function getResource(globals: GlobalOptions, ref: string): Promise<
   });
 }
 
-export async function deleteResource(globals: GlobalOptions, ref: string, flags: { yes?: boolean }): Promise<void> {
-  await withContext(globals, async (context) => {
+export const remove = defineCommand<[ref: string], { yes?: boolean }>({
+  flags: (command) => command.option('-y, --yes', 'do not ask for confirmation'),
+  examples: ['agentgw resource delete LlmProvider/old-provider --yes'],
+  run: (invocation, [ref], flags) => deleteResource(invocation, ref, flags),
+});
+
+async function deleteResource(invocation: Invocation, ref: string, flags: { yes?: boolean }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const client = await context.client();
     const resource = await client.resources.get(ref);
     const label = `${resource.kind}/${resource.name}`;
@@ -96,10 +143,10 @@ export async function deleteResource(globals: GlobalOptions, ref: string, flags:
 }
 
 /** Every document of a file (or of standard input): YAML streams, JSON, lists of manifests. */
-async function readDocuments(file: string): Promise<Document[]> {
+async function readDocuments(file: string, io: IO): Promise<Document[]> {
   let text: string;
   try {
-    text = file === '-' ? await readStdinText() : await readFile(file, 'utf8');
+    text = file === '-' ? await readStdinText(io.stdin) : await readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof AgentgwError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -120,13 +167,13 @@ async function readDocuments(file: string): Promise<Document[]> {
   }
   return values.map((value, i) => {
     const source = values.length > 1 ? `${name}#${i + 1}` : name;
-    return { value: expandVariables(value, source), source };
+    return { value: expandVariables(value, source, io.env), source };
   });
 }
 
 /** The document with `${NAME}` references replaced from the environment; an unset one is a usage error naming it. */
-function expandVariables(value: unknown, source: string): unknown {
-  return interpolateEnv(value, process.env, (name, path) =>
+function expandVariables(value: unknown, source: string, env: NodeJS.ProcessEnv): unknown {
+  return interpolateEnv(value, env, (name, path) =>
     new UsageError(`${source}: ${fieldPath(path) || '(document)'}: environment variable ${name} is not set`, {
       hint: `export ${name}=… before running apply, or write \${${name}:-default}; nothing was stored`,
     }),
@@ -137,10 +184,10 @@ function isList(value: unknown): value is { items: unknown[] } {
   return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'List' && Array.isArray((value as { items?: unknown }).items);
 }
 
-async function readStdinText(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('-f - reads manifests from standard input, but it is a terminal', { hint: 'cat provider.yaml | agentgw apply -f -' });
+async function readStdinText(stdin: IO['stdin']): Promise<string> {
+  if (stdin.isTTY) throw new UsageError('-f - reads manifests from standard input, but it is a terminal', { hint: 'cat provider.yaml | agentgw apply -f -' });
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -156,20 +203,3 @@ function withSources(error: unknown, documents: Document[]): unknown {
   // The CLI prints each field error on its own line under this message.
   return new ValidationError(`invalid manifest${errors.length === 1 ? '' : 's'}`, errors, error.hint === undefined ? {} : { hint: error.hint });
 }
-
-/** Piped: RESOURCE REVISION ACTION, tab-separated; -o wide adds DIGEST. */
-const APPLIED_COLUMNS: Column<AppliedResource>[] = [
-  { header: 'RESOURCE', value: (r) => r.name, identifier: true },
-  { header: 'REVISION', value: (r) => String(r.revision), priority: 8 },
-  { header: 'ACTION', value: (r) => r.action, priority: 9 },
-  { header: 'DIGEST', value: (r) => r.specDigest.slice(0, 12), wide: true },
-];
-
-/** Piped: RESOURCE REVISION DISPLAY NAME UPDATED, tab-separated; -o wide adds UUID. */
-const RESOURCE_COLUMNS: Column<Resource>[] = [
-  { header: 'RESOURCE', value: (r) => r.name, identifier: true },
-  { header: 'REVISION', value: (r) => String(r.revision), priority: 9 },
-  { header: 'DISPLAY NAME', value: (r) => String(r.spec.displayName ?? ''), text: true, priority: 7 },
-  { header: 'UPDATED', value: (r) => age(r.updatedAt), priority: 8 },
-  { header: 'UUID', value: (r) => r.uuid, wide: true },
-];

@@ -12,7 +12,10 @@ import { UsageError } from '../domain/errors.js';
 import { GATEWAY_STATUSES, GATEWAY_TYPES } from '../domain/types.js';
 import { OUTPUT_FORMATS } from '../output/format.js';
 import type { Client } from '../client/client.js';
+import type { IO } from '../output/io.js';
+import { loadCommand } from './command-tree.js';
 import type { GlobalOptions } from './context.js';
+import { defineCommand } from './define.js';
 
 export const FILES = ':files';
 
@@ -67,8 +70,11 @@ export async function complete(program: Command, words: string[], lookup: Lookup
       continue;
     }
     const child = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
-    if (child !== undefined && positional === 0) command = child;
-    else positional++;
+    if (child !== undefined && positional === 0) {
+      command = child;
+      // A command's flags are added when its module loads.
+      await loadCommand(command);
+    } else positional++;
   }
 
   const matching = (candidates: readonly string[]) => candidates.filter((c) => c.startsWith(current));
@@ -105,14 +111,14 @@ function findOption(command: Command, word: string): Option | undefined {
 }
 
 /** `agentgw __complete WORDS…`: what the shell scripts call. Never fails: no candidates instead. */
-export async function completeCommand(words: string[]): Promise<void> {
+export async function completeCommand(words: string[], io: IO): Promise<void> {
   const { buildProgram } = await import('../cli.js');
   let client: Client | undefined;
   let close = async () => {};
   const lookup: Lookup = async (kind) => {
     if (client === undefined) {
       const { createCommandContext } = await import('./context.js');
-      const context = await createCommandContext(globalsIn(words));
+      const context = await createCommandContext(globalsIn(words), io);
       close = () => context.close();
       client = await context.client();
     }
@@ -122,13 +128,13 @@ export async function completeCommand(words: string[]): Promise<void> {
   };
   let candidates: string[];
   try {
-    candidates = await complete(buildProgram(), words, lookup);
+    candidates = await complete(buildProgram(io), words, lookup);
   } catch {
     candidates = [];
   } finally {
     await close().catch(() => {});
   }
-  process.stdout.write(candidates.map((c) => `${c}\n`).join(''));
+  io.stdout.write(candidates.map((c) => `${c}\n`).join(''));
 }
 
 /** The global flags among the words, so names come from the database or daemon they name. */
@@ -207,6 +213,9 @@ export function completionScript(shell: string): string {
   }
 }
 
-export async function completionCommand(_globals: unknown, shell: string): Promise<void> {
-  process.stdout.write(completionScript(shell));
-}
+export const completion = defineCommand<[shell: string]>({
+  examples: ['eval "$(agentgw completion bash)"', 'agentgw completion zsh > "${fpath[1]}/_agentgw"', 'agentgw completion fish > ~/.config/fish/completions/agentgw.fish'],
+  async run({ io }, [shell]) {
+    io.stdout.write(completionScript(shell));
+  },
+});

@@ -3,10 +3,9 @@ import { formatDuration } from '../config/duration.js';
 import { FLAG_OF, listConfigKeys, type LoadedConfig } from '../config/load.js';
 import { defaultDatabaseUrl } from '../config/paths.js';
 import { createOutput, parseOutputFormat, printList, type Column } from '../output/format.js';
-import { processIO } from '../output/io.js';
 import { redactUrl } from '../store/database-url.js';
-import type { GlobalOptions } from './context.js';
 import { loadCommandConfig } from './context.js';
+import { columnsOf, defineCommand, type Invocation } from './define.js';
 
 interface Entry {
   name: string;
@@ -29,9 +28,14 @@ const COLUMNS: Column<Entry>[] = [
   { header: 'SOURCE', value: (e) => e.source, text: true, priority: 8 },
 ];
 
-export async function showConfig(globals: GlobalOptions): Promise<void> {
-  const loaded = await loadCommandConfig(globals);
-  const io = processIO();
+export const show = defineCommand({
+  notes: columnsOf(COLUMNS),
+  examples: ['agentgw config show', 'agentgw config show -o json'],
+  run: (invocation) => showConfig(invocation),
+});
+
+async function showConfig({ globals, io }: Invocation): Promise<void> {
+  const loaded = await loadCommandConfig(globals, io.env);
   const output = createOutput(parseOutputFormat(globals.output), io, globals.color !== false);
   const entries = listConfigKeys().map(({ path, secret, duration }): Entry => {
     const origin = loaded.origins.get(path) ?? 'default';
@@ -41,7 +45,7 @@ export async function showConfig(globals: GlobalOptions): Promise<void> {
       value = value === null || value === undefined ? null : '<redacted>';
       shown = value === null ? '-' : '<redacted>';
     } else if (path === 'database.url') {
-      value = value === null ? `${defaultDatabaseUrl()} (embedded default)` : redactUrl(String(value));
+      value = value === null ? `${defaultDatabaseUrl(io.env)} (embedded default)` : redactUrl(String(value));
       shown = String(value);
     } else if (duration) {
       shown = origin === 'default' ? formatDuration(value as number) : String(loaded.written.get(path));

@@ -6,7 +6,7 @@ import type { Client } from '../client/client.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../domain/errors.js';
 import { createOutput, parseOutputFormat, type Output } from '../output/format.js';
-import { processIO, type IO } from '../output/io.js';
+import type { IO } from '../output/io.js';
 import type { AdapterLogger } from '../adapters/adapter.js';
 
 export interface GlobalOptions {
@@ -28,8 +28,10 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
-export async function loadCommandConfig(globals: GlobalOptions): Promise<LoadedConfig> {
+/** The config the global flags and `env` (the command's environment) give, with the files found. */
+export async function loadCommandConfig(globals: GlobalOptions, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
   return loadConfig({
+    env,
     ...(globals.config === undefined ? {} : { configFile: globals.config }),
     flags: {
       'database.url': globals.database,
@@ -39,19 +41,22 @@ export async function loadCommandConfig(globals: GlobalOptions): Promise<LoadedC
   });
 }
 
-export const stderrLogger: AdapterLogger = {
-  warn: (message) => process.stderr.write(`warning: ${message}\n`),
-  info: () => {},
-  debug: () => {},
-};
+/** Adapter warnings (e.g. TLS verification off) as lines on the command's stderr. */
+export function stderrLogger(io: IO): AdapterLogger {
+  return {
+    warn: (message) => io.stderr.write(`warning: ${message}\n`),
+    info: () => {},
+    debug: () => {},
+  };
+}
 
-export async function createCommandContext(globals: GlobalOptions, io: IO = processIO()): Promise<CommandContext> {
+export async function createCommandContext(globals: GlobalOptions, io: IO): Promise<CommandContext> {
   if (globals.database !== undefined && globals.server !== undefined) {
     throw new UsageError('--database and --server cannot be used together', {
       hint: '--database runs the command in this process; --server sends it to a running daemon',
     });
   }
-  const loaded = await loadCommandConfig(globals);
+  const loaded = await loadCommandConfig(globals, io.env);
   const output = createOutput(parseOutputFormat(globals.output), io, globals.color !== false);
   let client: Client | undefined;
   return {
@@ -60,7 +65,7 @@ export async function createCommandContext(globals: GlobalOptions, io: IO = proc
     output,
     stderr: output.note,
     async client() {
-      client ??= await openClient(loaded, globals);
+      client ??= await openClient(loaded, globals, io);
       return client;
     },
     async close() {
@@ -70,7 +75,7 @@ export async function createCommandContext(globals: GlobalOptions, io: IO = proc
 }
 
 /** `--database` forces local mode; otherwise a configured server means remote mode. */
-async function openClient(loaded: LoadedConfig, globals: GlobalOptions): Promise<Client> {
+async function openClient(loaded: LoadedConfig, globals: GlobalOptions, io: IO): Promise<Client> {
   const { config } = loaded;
   if (config.server.url !== null && globals.database === undefined) {
     const { RemoteClient } = await import('../client/remote.js');
@@ -78,6 +83,6 @@ async function openClient(loaded: LoadedConfig, globals: GlobalOptions): Promise
   }
   const [{ openRuntime, configDirOf }, { LocalClient }] = await Promise.all([import('../runtime/runtime.js'), import('../client/local.js')]);
   const configDir = configDirOf(loaded.files);
-  const runtime = await openRuntime({ config, logger: stderrLogger, migrate: false, ...(configDir === undefined ? {} : { configDir }) });
+  const runtime = await openRuntime({ config, logger: stderrLogger(io), migrate: false, ...(configDir === undefined ? {} : { configDir }) });
   return new LocalClient(runtime);
 }

@@ -9,9 +9,9 @@
 import { parseDuration } from '../config/duration.js';
 import { InterruptedError, UsageError } from '../domain/errors.js';
 import type { EnvironmentSummary } from '../domain/types.js';
-import type { GlobalOptions } from './context.js';
 import { firstPoll, isRefusal } from '../tui/first-poll.js';
 import { withContext } from './run.js';
+import { defineCommand, type Invocation } from './define.js';
 
 export interface DashboardFlags {
   env?: string;
@@ -25,10 +25,21 @@ const LINGER_MS = 20;
 /** Faster than this, the dashboard would be the heaviest client of the daemon. */
 const MIN_REFRESH_MS = 250;
 
-export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): Promise<void> {
+export const dashboardCommand = defineCommand<[], DashboardFlags>({
+  flags: (command) =>
+    command
+      .option('--env <env>', 'start filtered to this environment (name or uuid; `e` changes it)')
+      .option('--readonly', 'disable decommissioning from the dashboard')
+      .option('--refresh <duration>', 'how often to poll (default: config dashboard.refresh, 2s)'),
+  examples: ['agentgw dashboard', 'agentgw dashboard --env production --readonly', 'agentgw dashboard --server http://127.0.0.1:8080 --refresh 5s'],
+  run: (invocation, _args, flags) => dashboard(invocation, flags),
+});
+
+async function dashboard(invocation: Invocation, flags: DashboardFlags): Promise<void> {
   const flagRefresh = flags.refresh === undefined ? undefined : refreshOf(flags.refresh);
-  const exitAfterFirstPoll = process.env.AGENTGW_DASHBOARD_FIRST_FRAME_EXIT === '1';
-  if (!exitAfterFirstPoll && (!process.stdin.isTTY || !process.stdout.isTTY)) {
+  const { io } = invocation;
+  const exitAfterFirstPoll = io.env.AGENTGW_DASHBOARD_FIRST_FRAME_EXIT === '1';
+  if (!exitAfterFirstPoll && (!io.stdin.isTTY || !io.stdout.isTTY)) {
     throw new UsageError('the dashboard needs an interactive terminal', {
       hint: 'to follow gateways from a script or a pipe, use: agentgw gateway list --watch',
     });
@@ -37,7 +48,7 @@ export async function dashboard(globals: GlobalOptions, flags: DashboardFlags): 
   // Once the terminal is restored the user expects the prompt back, but a request still in
   // flight (metrics of a hung gateway wait for their timeout) would hold the process open.
   const leave = () => setTimeout(() => process.exit(), LINGER_MS).unref();
-  await withContext(globals, async (context) => {
+  await withContext(invocation, async (context) => {
     const client = await context.client();
     // The first poll goes out before Ink and React load: a daemon answers it meanwhile. (Loading
     // them first would hold up the client's own round trips behind their compilation.)

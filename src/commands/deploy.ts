@@ -17,8 +17,9 @@ import type { DeployOptions, DeployProgress } from '../services/deployments/inde
 import { paint } from '../output/color.js';
 import { printList, type Column } from '../output/format.js';
 import { startSpinner } from '../output/spinner.js';
-import type { CommandContext, GlobalOptions } from './context.js';
+import type { CommandContext } from './context.js';
 import { withContext } from './run.js';
+import { defineCommand, type Invocation } from './define.js';
 
 interface TargetFlags {
   env?: string;
@@ -27,18 +28,48 @@ interface TargetFlags {
   dryRun?: boolean;
 }
 
-export async function deployCommand(globals: GlobalOptions, resource: string, flags: TargetFlags): Promise<void> {
+/** The columns and the progress of deploy and undeploy, in their --help. */
+const NOTES =
+  '\nColumns (piped: tab-separated, no header):\n  GATEWAY  ACTION  STATUS  REVISION  RESULT\n  -o wide adds: GATEWAY ID\n' +
+  '\nProgress goes to stderr: a line per gateway ([n/N] gateway result), or a spinner with the same line at a terminal.\n' +
+  'Ctrl-C stops calling gateways: the calls in flight finish and are recorded, the rest keep their records (exit 130).\n';
+
+export const deploy = defineCommand<[resource: string], TargetFlags>({
+  flags: (command) =>
+    command
+      .option('--env <env>', 'every gateway of this environment that fits the kind (AI kinds: EGRESS, RestApi: INGRESS)')
+      .option('--gateway <gateway>', 'this gateway only')
+      .option('--dry-run', 'print the plan (create, update, no-op, unreachable) and change nothing')
+      .option('--concurrency <n>', 'gateways called at once (default 32)'),
+  notes: NOTES,
+  examples: ['agentgw deploy LlmProvider/openai-provider --env staging', 'agentgw deploy openai-provider --env production --dry-run', 'agentgw deploy RestApi/echo --gateway edge-1 -o json'],
+  run: (invocation, [resource], flags) => deployCommand(invocation, resource, flags),
+});
+
+async function deployCommand(invocation: Invocation, resource: string, flags: TargetFlags): Promise<void> {
   const request = { resource, ...target(flags), ...(flags.dryRun ? { dryRun: true } : {}) };
-  await withContext(globals, async (context) => {
+  await withContext(invocation, async (context) => {
     const client = await context.client();
     const title = flags.dryRun ? `planning ${resource}` : `deploying ${resource}`;
     await finish(context, await run(context, title, client.describe().mode, resource, (options) => client.deployments.deploy(request, options)));
   });
 }
 
-export async function undeployCommand(globals: GlobalOptions, resource: string, flags: TargetFlags): Promise<void> {
+export const undeploy = defineCommand<[resource: string], TargetFlags>({
+  flags: (command) =>
+    command
+      .option('--env <env>', 'every gateway of this environment')
+      .option('--gateway <gateway>', 'this gateway only')
+      .option('--dry-run', 'print what would be removed (asking each gateway) and change nothing')
+      .option('--concurrency <n>', 'gateways called at once (default 32)'),
+  notes: NOTES,
+  examples: ['agentgw undeploy LlmProvider/openai-provider --env staging --dry-run', 'agentgw undeploy LlmProvider/openai-provider --env staging'],
+  run: (invocation, [resource], flags) => undeployCommand(invocation, resource, flags),
+});
+
+async function undeployCommand(invocation: Invocation, resource: string, flags: TargetFlags): Promise<void> {
   const request = { resource, ...target(flags), ...(flags.dryRun ? { dryRun: true } : {}) };
-  await withContext(globals, async (context) => {
+  await withContext(invocation, async (context) => {
     const client = await context.client();
     const title = flags.dryRun ? `planning the removal of ${resource}` : `undeploying ${resource}`;
     await finish(context, await run(context, title, client.describe().mode, resource, (options) => client.deployments.undeploy(request, options)));

@@ -3,8 +3,8 @@ import { UsageError } from '../domain/errors.js';
 import type { Deployment, DeploymentMatrix, MatrixCell } from '../domain/resources.js';
 import { age } from '../output/age.js';
 import { isPersonReadingTable, printList, type Column } from '../output/format.js';
-import type { GlobalOptions } from './context.js';
 import { withContext } from './run.js';
+import { defineCommand, type Invocation } from './define.js';
 
 interface DeploymentsFlags {
   env?: string;
@@ -13,12 +13,26 @@ interface DeploymentsFlags {
   matrix?: boolean;
 }
 
-export async function deploymentsCommand(globals: GlobalOptions, flags: DeploymentsFlags): Promise<void> {
+export const deployments = defineCommand<[], DeploymentsFlags>({
+  flags: (command) =>
+    command
+      .option('--env <env>', 'on the gateways of this environment')
+      .option('--gateway <gateway>', 'on this gateway')
+      .option('--resource <resource>', 'of this resource (Kind/name)')
+      .option('--matrix', 'a gateway × resource table of an environment (needs --env)'),
+  notes:
+    '\nColumns (piped: tab-separated, no header):\n  RESOURCE  GATEWAY  STATUS  REVISION  UPDATED\n  -o wide adds: ERROR  UUID\n' +
+    '  --matrix: GATEWAY, then one column per resource deployed in the environment (Kind/name); -o wide adds TYPE after GATEWAY\n',
+  examples: ['agentgw deployments --env production', 'agentgw deployments --matrix --env production', 'agentgw deployments --gateway prod-gw-1 -o json'],
+  run: (invocation, _args, flags) => deploymentsCommand(invocation, flags),
+});
+
+async function deploymentsCommand(invocation: Invocation, flags: DeploymentsFlags): Promise<void> {
   if (flags.matrix) {
     if (flags.env === undefined) throw new UsageError('--matrix needs --env NAME', { hint: 'agentgw deployments --matrix --env production' });
     if (flags.gateway !== undefined || flags.resource !== undefined) throw new UsageError('--matrix shows a whole environment: drop --gateway and --resource');
     const environment = flags.env;
-    await withContext(globals, async (context) => {
+    await withContext(invocation, async (context) => {
       const matrix = await (await context.client()).deployments.matrix(environment);
       const rows = matrix.gateways.map((g) => ({ ...g, cells: matrix.resources.map((r) => r.cells[g.name] ?? null) }));
       await printList(context.output, rows, matrixColumns(matrix), matrix, { empty: `No gateways in environment ${matrix.environment.name}.` });
@@ -26,7 +40,7 @@ export async function deploymentsCommand(globals: GlobalOptions, flags: Deployme
     });
     return;
   }
-  await withContext(globals, async (context) => {
+  await withContext(invocation, async (context) => {
     const deployments = await (await context.client()).deployments.list({
       ...(flags.env === undefined ? {} : { environment: flags.env }),
       ...(flags.gateway === undefined ? {} : { gateway: flags.gateway }),

@@ -5,11 +5,18 @@
 import { AgentgwError } from '../domain/errors.js';
 import type { DriftItem } from '../domain/resources.js';
 import { printList, type Column } from '../output/format.js';
-import type { GlobalOptions } from './context.js';
 import { withContext } from './run.js';
+import { defineCommand, type Invocation } from './define.js';
 
-export async function diffCommand(globals: GlobalOptions, flags: { env: string; exitCode?: boolean }): Promise<void> {
-  await withContext(globals, async (context) => {
+export const diff = defineCommand<[], { env: string; exitCode?: boolean }>({
+  flags: (command) => command.requiredOption('--env <env>', 'the environment to check').option('--exit-code', 'exit 2 when there is drift (for CI)'),
+  notes: '\nColumns (piped: tab-separated, no header):\n  GATEWAY  DRIFT  RESOURCE  DETAIL\n  -o wide adds: WANTED  HELD\n',
+  examples: ['agentgw diff --env production', 'agentgw diff --env production --exit-code -o json'],
+  run: (invocation, _args, flags) => diffCommand(invocation, flags),
+});
+
+async function diffCommand(invocation: Invocation, flags: { env: string; exitCode?: boolean }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const report = await (await context.client()).deployments.drift(flags.env);
     const rows = report.items.map((item) => ({ ...item, resource: item.kind === null ? '-' : `${item.kind}/${item.name}`, name: item.kind === null ? item.gateway : `${item.kind}/${item.name}@${item.gateway}` }));
     await printList(context.output, rows, COLUMNS, report);

@@ -2,6 +2,7 @@
 import type { Gateway, GatewayFilter } from '../domain/types.js';
 import { age, when } from '../output/age.js';
 import type { Column } from '../output/format.js';
+import { columnsOf } from './define.js';
 
 /** Piped, these columns are printed tab-separated in this order, as `--help` says (a test holds them together). */
 export const GATEWAY_COLUMNS: Column<Gateway>[] = [
@@ -18,6 +19,9 @@ export const GATEWAY_COLUMNS: Column<Gateway>[] = [
   { header: 'ADAPTER', value: (g) => g.adapterType, wide: true, priority: 2 },
   { header: 'UUID', value: (g) => g.uuid, wide: true, priority: 1 },
 ];
+
+/** The columns help of every gateway list. */
+export const GATEWAY_LIST_COLUMNS = columnsOf(GATEWAY_COLUMNS);
 
 export const GATEWAY_FIELDS: Column<Gateway>[] = [
   { header: 'Name', value: (g) => g.name },

@@ -1,5 +1,4 @@
 /** `agentgw gateway …`: gateways, their environments, health and metrics. */
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, RegisterGatewayInput } from '../client/client.js';
 import { AgentgwError, GatewayError, UnhealthyGatewayError, UsageError } from '../domain/errors.js';
@@ -9,32 +8,14 @@ import { hasDeployments } from '../domain/refusals.js';
 import { parseGatewayStatus, parseGatewayType } from '../domain/validation.js';
 import { when } from '../output/age.js';
 import { fieldLines, printDocument, printList, printResource, type Column } from '../output/format.js';
-import { canPrompt, type IO } from '../output/io.js';
+import { canPrompt } from '../output/io.js';
 import { confirm } from '../output/prompt.js';
 import { startSpinner } from '../output/spinner.js';
-import type { GlobalOptions } from './context.js';
-import { GATEWAY_COLUMNS, GATEWAY_FIELDS, noGatewaysFound } from './gateway-columns.js';
-import { readPassword, withContext } from './run.js';
-
-interface ConnectionFlags {
-  controlPlaneUrl?: string;
-  adminUrl?: string;
-  metricsUrl?: string;
-  endpoint?: string;
-  apiBasePath?: string;
-  username?: string;
-  password?: string;
-  passwordStdin?: boolean;
-  caCert?: string;
-  clientCert?: string;
-  clientKey?: string;
-  insecureSkipVerify?: boolean;
-  region?: string;
-  tier?: string;
-  minInstances?: string;
-  maxInstances?: string;
-  set?: string[];
-}
+import { GATEWAY_COLUMNS, GATEWAY_FIELDS, GATEWAY_LIST_COLUMNS, noGatewaysFound } from './gateway-columns.js';
+import { withContext } from './run.js';
+import { Option } from 'commander';
+import { collect, columnsOf, defineCommand, type Invocation } from './define.js';
+import { adapterConfigFrom, type ConnectionFlags } from './gateway-connection.js';
 
 interface RegisterFlags extends ConnectionFlags {
   type: string;
@@ -49,56 +30,43 @@ interface RegisterFlags extends ConnectionFlags {
 const HEALTH_WAIT_DEFAULT_MS = 120_000;
 const HEALTH_WAIT_POLL_MS = 2_000;
 
-/** The adapterConfig the flags describe; files are read here so the daemon never reads paths. */
-async function adapterConfigFrom(flags: ConnectionFlags, io: IO): Promise<Record<string, unknown>> {
-  if (flags.password !== undefined && flags.passwordStdin) throw new UsageError('use --password or --password-stdin, not both');
-  const config: Record<string, unknown> = {};
-  const set = (key: string, value: unknown) => {
-    if (value !== undefined) config[key] = value;
-  };
-  set('controlPlaneUrl', flags.controlPlaneUrl);
-  set('adminUrl', flags.adminUrl);
-  set('metricsUrl', flags.metricsUrl);
-  set('endpoint', flags.endpoint);
-  set('apiBasePath', flags.apiBasePath);
-  set('username', flags.username);
-  set('password', flags.passwordStdin ? await readPassword(io, '--password-stdin') : flags.password);
-  set('caCert', flags.caCert === undefined ? undefined : await readPem(flags.caCert, '--ca-cert'));
-  set('clientCert', flags.clientCert === undefined ? undefined : await readPem(flags.clientCert, '--client-cert'));
-  set('clientKey', flags.clientKey === undefined ? undefined : await readPem(flags.clientKey, '--client-key'));
-  if (flags.insecureSkipVerify) config.insecureSkipVerify = true;
-  set('region', flags.region);
-  set('tier', flags.tier);
-  if (flags.minInstances !== undefined || flags.maxInstances !== undefined) {
-    config.autoScaling = {
-      ...(flags.minInstances === undefined ? {} : { minInstances: wholeNumber(flags.minInstances, '--min-instances') }),
-      ...(flags.maxInstances === undefined ? {} : { maxInstances: wholeNumber(flags.maxInstances, '--max-instances') }),
-    };
-  }
-  for (const pair of flags.set ?? []) {
-    const index = pair.indexOf('=');
-    if (index <= 0) throw new UsageError(`--set "${pair}": expected key=value`);
-    config[pair.slice(0, index)] = pair.slice(index + 1);
-  }
-  return config;
-}
+export const register = defineCommand<[name: string], RegisterFlags>({
+  flags: (command) =>
+    command
+      .option('--control-plane-url <url>', 'gateway-controller management URL (on-premise)')
+      .option('--admin-url <url>', 'gateway-controller admin API URL, for health (default: found from the control-plane URL: port 9092, then its port + 2, then /health on it)')
+      .option('--metrics-url <url>', 'Prometheus endpoint of the gateway, for request metrics')
+      .option('--endpoint <url>', 'the gateway’s traffic endpoint (default: the control-plane URL)')
+      .option('--api-base-path <path>', 'management API base path: auto, /api/management/v1 or "" (legacy)')
+      .addOption(new Option('--type <type>', 'EGRESS (AI traffic) or INGRESS (APIs)').default('EGRESS'))
+      .option('--env <env>', 'environment to put it in (repeatable)', collect)
+      .option('--display-name <text>', 'human-readable name (default: the name)')
+      .option('--username <user>', 'management API user')
+      .option('--password <password>', 'management API password (prefer --password-stdin: arguments show in ps)')
+      .option('--password-stdin', 'read the password from standard input (at a terminal: asked for, not echoed)')
+      .option('--ca-cert <file>', 'PEM file of the CA that signed the gateway’s certificate')
+      .option('--client-cert <file>', 'PEM client certificate, for mutual TLS')
+      .option('--client-key <file>', 'PEM client key, for mutual TLS')
+      .option('--insecure-skip-verify', 'do not verify the gateway’s TLS certificate (logged)')
+      .option('--region <region>', 'cloud region')
+      .option('--tier <tier>', 'cloud tier')
+      .option('--min-instances <n>', 'cloud autoscaling minimum')
+      .option('--max-instances <n>', 'cloud autoscaling maximum')
+      .option('--set <key=value>', 'any other adapterConfig setting (repeatable)', collect)
+      .option('--no-wait', 'return at once while a cloud gateway is provisioning')
+      .option('--keep-failed', 'keep a cloud gateway whose provisioning failed (in ERROR) instead of releasing it; the command still exits 1')
+      .option('--allow-duplicate-url', 'register it even though another gateway has the same control-plane URL'),
+  examples: [
+    'agentgw gateway register prod-gw-1 --control-plane-url http://gw-1.internal:9090 --type EGRESS --env production',
+    'agentgw gateway register gw-3 --control-plane-url http://gw-3:19090 --admin-url http://gw-3:19092',
+    'printf %s "$PW" | agentgw gateway register gw-2 --control-plane-url https://gw-2:9090 --username admin --password-stdin --ca-cert ca.pem',
+  ],
+  run: (invocation, [name], flags) => registerGateway(invocation, name, flags),
+});
 
-async function readPem(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`${flag} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
-  }
-}
-
-function wholeNumber(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: expected a whole number, got "${value}"`);
-  return Number(value);
-}
-
-export async function registerGateway(globals: GlobalOptions, name: string, flags: RegisterFlags): Promise<void> {
+async function registerGateway(invocation: Invocation, name: string, flags: RegisterFlags): Promise<void> {
   if (flags.keepFailed && flags.wait === false) throw new UsageError('--keep-failed needs the wait for provisioning: drop --no-wait');
-  await withContext(globals, async (context) => {
+  await withContext(invocation, async (context) => {
     const client = await context.client();
     const { timeout, pollInterval } = context.loaded.config.gateway.adapter.cloud.provisioning;
     const input: RegisterGatewayInput = {
@@ -142,8 +110,27 @@ export async function registerGateway(globals: GlobalOptions, name: string, flag
   });
 }
 
-export async function listGateways(globals: GlobalOptions, flags: { env?: string; type?: string; status?: string; watch?: boolean }): Promise<void> {
-  await withContext(globals, async (context) => {
+interface ListFlags {
+  env?: string;
+  type?: string;
+  status?: string;
+  watch?: boolean;
+}
+
+export const list = defineCommand<[], ListFlags>({
+  flags: (command) =>
+    command
+      .option('--env <env>', 'only gateways in this environment (name or uuid)')
+      .option('--type <type>', 'only EGRESS or INGRESS gateways')
+      .option('--status <status>', 'only ACTIVE, INACTIVE, PROVISIONING or ERROR gateways')
+      .option('-w, --watch', 'poll every 2s until Ctrl-C: redraw the table on a terminal, else one JSON line per changed gateway'),
+  notes: GATEWAY_LIST_COLUMNS,
+  examples: ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name', "agentgw gateway list --watch | jq -c '{name, status}'"],
+  run: (invocation, _args, flags) => listGateways(invocation, flags),
+});
+
+async function listGateways(invocation: Invocation, flags: { env?: string; type?: string; status?: string; watch?: boolean }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const filter = {
       ...(flags.env === undefined ? {} : { environment: flags.env }),
       ...(flags.type === undefined ? {} : { type: parseGatewayType(flags.type, '--type') }),
@@ -155,14 +142,41 @@ export async function listGateways(globals: GlobalOptions, flags: { env?: string
   });
 }
 
-export async function getGateway(globals: GlobalOptions, ref: string): Promise<void> {
-  await withContext(globals, async (context) => {
+export const get = defineCommand<[ref: string]>({
+  examples: ['agentgw gateway get prod-gw-1 -o json'],
+  run: (invocation, [ref]) => getGateway(invocation, ref),
+});
+
+async function getGateway(invocation: Invocation, ref: string): Promise<void> {
+  await withContext(invocation, async (context) => {
     await printResource(context.output, await (await context.client()).gateways.get(ref), GATEWAY_FIELDS);
   });
 }
 
-export async function updateGateway(globals: GlobalOptions, ref: string, flags: ConnectionFlags & { displayName?: string }): Promise<void> {
-  await withContext(globals, async (context) => {
+type UpdateFlags = ConnectionFlags & { displayName?: string };
+
+export const update = defineCommand<[ref: string], UpdateFlags>({
+  flags: (command) =>
+    command
+      .option('--display-name <text>', 'new display name')
+      .option('--control-plane-url <url>', 'new management URL')
+      .option('--admin-url <url>', 'new admin URL')
+      .option('--metrics-url <url>', 'new Prometheus URL')
+      .option('--endpoint <url>', 'new traffic endpoint')
+      .option('--username <user>', 'new management API user')
+      .option('--password <password>', 'new password (prefer --password-stdin)')
+      .option('--password-stdin', 'read the new password from standard input (at a terminal: asked for, not echoed)')
+      .option('--ca-cert <file>', 'PEM file of the CA')
+      .option('--client-cert <file>', 'PEM client certificate')
+      .option('--client-key <file>', 'PEM client key')
+      .option('--insecure-skip-verify', 'do not verify the gateway’s TLS certificate (logged)')
+      .option('--set <key=value>', 'any other adapterConfig setting (repeatable)', collect),
+  examples: ['agentgw gateway update prod-gw-1 --control-plane-url http://gw-1.new:9090', 'printf %s "$NEW" | agentgw gateway update prod-gw-1 --password-stdin'],
+  run: (invocation, [ref], flags) => updateGateway(invocation, ref, flags),
+});
+
+async function updateGateway(invocation: Invocation, ref: string, flags: ConnectionFlags & { displayName?: string }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const adapterConfig = await adapterConfigFrom(flags, context.io);
     if (flags.displayName === undefined && Object.keys(adapterConfig).length === 0) {
       throw new UsageError('nothing to update', { hint: 'pass --display-name, --control-plane-url, --admin-url, --password-stdin, …' });
@@ -175,8 +189,14 @@ export async function updateGateway(globals: GlobalOptions, ref: string, flags: 
   });
 }
 
-export async function deleteGateway(globals: GlobalOptions, ref: string, flags: { yes?: boolean; drain?: boolean }): Promise<void> {
-  await withContext(globals, async (context) => {
+export const remove = defineCommand<[ref: string], { yes?: boolean; drain?: boolean }>({
+  flags: (command) => command.option('--drain', 'undeploy every resource from the gateway first, then delete it').option('-y, --yes', 'do not ask for confirmation'),
+  examples: ['agentgw gateway delete old-gw --yes', 'agentgw gateway delete old-gw --drain --yes'],
+  run: (invocation, [ref], flags) => deleteGateway(invocation, ref, flags),
+});
+
+async function deleteGateway(invocation: Invocation, ref: string, flags: { yes?: boolean; drain?: boolean }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const client = await context.client();
     const gateway = await client.gateways.get(ref);
     if (!flags.drain) {
@@ -197,17 +217,34 @@ interface HealthFlags {
   timeout?: string;
 }
 
+export const health = defineCommand<[ref: string], HealthFlags>({
+  flags: (command) =>
+    command
+      .option('--wait', 'check every 2s until the gateway is ACTIVE, like kubectl wait (exit 6 if --timeout passes first)')
+      .option('--timeout <duration>', 'with --wait: how long to wait (default 2m)')
+      .option('--history', 'status transitions, newest first')
+      .option('-w, --watch', 'after checking, print each change of the recorded status until Ctrl-C'),
+  notes: '\nColumns of --history (piped: tab-separated, no header):\n  AGE  FROM  TO  ERROR  REASON\n  -o wide adds: TIME\n',
+  examples: [
+    'agentgw gateway health prod-gw-1',
+    'agentgw gateway health prod-gw-1 --wait --timeout 2m && agentgw deploy LlmProvider/openai --gateway prod-gw-1',
+    'agentgw gateway health prod-gw-1 --history -o json',
+    'agentgw --server http://127.0.0.1:8080 gateway health prod-gw-1 --watch',
+  ],
+  run: (invocation, [ref], flags) => gatewayHealth(invocation, ref, flags),
+});
+
 /**
  * A live check, printed; exit 0 only when the gateway is ACTIVE and answered, 6 otherwise. With
  * --wait, checks again every 2 s until it is, or --timeout passes (exit 6 then too).
  */
-export async function gatewayHealth(globals: GlobalOptions, ref: string, flags: HealthFlags = {}): Promise<void> {
+async function gatewayHealth(invocation: Invocation, ref: string, flags: HealthFlags = {}): Promise<void> {
   if (flags.history && flags.watch) throw new UsageError('use --history or --watch, not both');
   if (flags.wait && (flags.history || flags.watch)) throw new UsageError('--wait checks until the gateway is ACTIVE: use it without --history and --watch');
   if (flags.timeout !== undefined && !flags.wait) throw new UsageError('--timeout goes with --wait', { hint: `agentgw gateway health ${ref} --wait --timeout 2m` });
   const timeoutMs = flags.timeout === undefined ? HEALTH_WAIT_DEFAULT_MS : parseDuration(flags.timeout);
   if (timeoutMs === null || timeoutMs <= 0) throw new UsageError(`--timeout "${flags.timeout}": expected a duration like 30s, 2m or 1h`);
-  await withContext(globals, async (context) => {
+  await withContext(invocation, async (context) => {
     if (flags.history) return (await import('./gateway-watch.js')).printHealthHistory(context, await context.client(), ref);
     if (flags.watch) return (await import('./gateway-watch.js')).watchGatewayHealth(context, ref);
     const client = await context.client();
@@ -252,8 +289,13 @@ async function waitUntilHealthy(client: Client, ref: string, timeoutMs: number):
   }
 }
 
-export async function gatewayMetrics(globals: GlobalOptions, ref: string): Promise<void> {
-  await withContext(globals, async (context) => {
+export const metrics = defineCommand<[ref: string]>({
+  examples: ['agentgw gateway metrics prod-gw-1 -o json'],
+  run: (invocation, [ref]) => gatewayMetrics(invocation, ref),
+});
+
+async function gatewayMetrics(invocation: Invocation, ref: string): Promise<void> {
+  await withContext(invocation, async (context) => {
     const metrics: GatewayMetricsReport = await (await context.client()).gateways.metrics(ref);
     const show = (field: keyof GatewayMetricsReport & string, value: unknown) =>
       value === null ? `- (${metrics.unavailable[field] ?? metrics.unavailable[field.replace(/Ms$/, '')] ?? 'unavailable'})` : String(value);
@@ -285,22 +327,38 @@ const ENVIRONMENT_COLUMNS: Column<Environment>[] = [
   { header: 'UUID', value: (e) => e.uuid, wide: true },
 ];
 
-export async function addGatewayEnvironment(globals: GlobalOptions, ref: string, environment: string): Promise<void> {
-  await withContext(globals, async (context) => {
+export const addEnvironment = defineCommand<[ref: string, environment: string]>({
+  examples: ['agentgw gateway env add prod-gw-1 staging'],
+  run: (invocation, [ref, environment]) => addGatewayEnvironment(invocation, ref, environment),
+});
+
+async function addGatewayEnvironment(invocation: Invocation, ref: string, environment: string): Promise<void> {
+  await withContext(invocation, async (context) => {
     await (await context.client()).gateways.addEnvironment(ref, environment);
     context.stderr(`gateway "${ref}" is in environment "${environment}"`);
   });
 }
 
-export async function removeGatewayEnvironment(globals: GlobalOptions, ref: string, environment: string): Promise<void> {
-  await withContext(globals, async (context) => {
+export const removeEnvironment = defineCommand<[ref: string, environment: string]>({
+  examples: ['agentgw gateway env remove prod-gw-1 staging'],
+  run: (invocation, [ref, environment]) => removeGatewayEnvironment(invocation, ref, environment),
+});
+
+async function removeGatewayEnvironment(invocation: Invocation, ref: string, environment: string): Promise<void> {
+  await withContext(invocation, async (context) => {
     await (await context.client()).gateways.removeEnvironment(ref, environment);
     context.stderr(`gateway "${ref}" removed from environment "${environment}"`);
   });
 }
 
-export async function listGatewayEnvironments(globals: GlobalOptions, ref: string): Promise<void> {
-  await withContext(globals, async (context) => {
+export const listEnvironments = defineCommand<[ref: string]>({
+  notes: columnsOf(ENVIRONMENT_COLUMNS),
+  examples: ['agentgw gateway env list prod-gw-1'],
+  run: (invocation, [ref]) => listGatewayEnvironments(invocation, ref),
+});
+
+async function listGatewayEnvironments(invocation: Invocation, ref: string): Promise<void> {
+  await withContext(invocation, async (context) => {
     const environments = await (await context.client()).gateways.environments(ref);
     await printList(context.output, environments, ENVIRONMENT_COLUMNS, { environments }, { empty: `Gateway ${ref} is in no environment. Add it to one with: agentgw gateway env add ${ref} ENV` });
   });

@@ -1,11 +1,14 @@
 /** Runs a command body with its context, and always releases it (database, sockets). */
-import { createCommandContext, type CommandContext, type GlobalOptions } from './context.js';
+import type { CommandContext } from './context.js';
+import type { Invocation } from './define.js';
 import { UsageError } from '../domain/errors.js';
 import type { IO } from '../output/io.js';
 import { askSecret } from '../output/prompt.js';
 
-export async function withContext(globals: GlobalOptions, body: (context: CommandContext) => Promise<void>): Promise<void> {
-  const context = await createCommandContext(globals);
+export async function withContext(invocation: Invocation, body: (context: CommandContext) => Promise<void>): Promise<void> {
+  // Imported when the command runs: a command's module loads for its --help too, which needs no config.
+  const { createCommandContext } = await import('./context.js');
+  const context = await createCommandContext(invocation.globals, invocation.io);
   try {
     await body(context);
   } finally {

@@ -13,9 +13,10 @@ import { configDirOf } from '../runtime/runtime.js';
 import { REPORT_A_BUG } from '../domain/error-codes.js';
 import { ExitCode, UsageError } from '../domain/errors.js';
 import { VERSION } from '../version.js';
-import { colorFor, processIO } from '../output/io.js';
+import { colorFor, type IO } from '../output/io.js';
 import { readableLogs } from '../output/log-lines.js';
-import type { GlobalOptions } from './context.js';
+import { Option } from 'commander';
+import { defineCommand, type Invocation } from './define.js';
 
 export interface ServeFlags {
   host?: string;
@@ -25,26 +26,42 @@ export interface ServeFlags {
   logFormat?: 'text' | 'json';
 }
 
-export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): Promise<void> {
+export const serve = defineCommand<[], ServeFlags>({
+  flags: (command) =>
+    command
+      .option('--host <ip>', 'address to listen on (beyond loopback only with server.auth.required: true)')
+      .option('--port <n>', 'port to listen on (0: any free port)')
+      .option('--no-monitor', 'do not health-check gateways in the background')
+      .addOption(new Option('--log-format <format>', 'log lines for a person (text) or JSON lines (default: text at a terminal, json otherwise)').choices(['text', 'json'])),
+  examples: [
+    'agentgw serve --database postgres://postgres@127.0.0.1:5432/agentgw',
+    'agentgw serve --log-format json | tee agentgw.log',
+    'AGENTGW_SECRET_KEY=$(cat key) agentgw serve --port 9000',
+    'agentgw --server http://127.0.0.1:8080 gateway list',
+  ],
+  run: (invocation, _args, flags) => serveCommand(invocation, flags),
+});
+
+async function serveCommand({ globals, io }: Invocation, flags: ServeFlags): Promise<void> {
   if (globals.server !== undefined) {
     throw new UsageError('serve runs a daemon; it does not talk to one', { hint: 'drop --server; pass --database to choose the database it serves' });
   }
   const loaded = await loadConfig({
+    env: io.env,
     ...(globals.config === undefined ? {} : { configFile: globals.config }),
     flags: { 'database.url': globals.database, 'server.host': flags.host, 'server.port': flags.port },
   });
   // One daemon per SQLite file (see instance-lock.ts); PostgreSQL takes any number of them.
   const { lockSqliteDatabase, sqlitePathOf } = await import('../daemon/instance-lock.js');
-  const sqlitePath = sqlitePathOf(loaded.config.database.url ?? defaultDatabaseUrl());
+  const sqlitePath = sqlitePathOf(loaded.config.database.url ?? defaultDatabaseUrl(io.env));
   const lock = sqlitePath === null ? null : await lockSqliteDatabase(sqlitePath);
   const { startDaemon } = await import('../daemon/server.js');
   const configDir = configDirOf(loaded.files);
-  const io = processIO();
   const readable = (flags.logFormat ?? (io.stdout.isTTY ? 'text' : 'json')) === 'text';
   const logStream = readable ? readableLogs(io.stdout, colorFor(io.stdout, io.env, globals.color !== false)) : undefined;
   const daemon = await startDaemon({ config: loaded.config, ...(configDir === undefined ? {} : { configDir }), ...(logStream === undefined ? {} : { logStream }) });
   const { log } = daemon;
-  if (sqlitePath !== null) await warnOfLooseFiles(sqlitePath, log);
+  if (sqlitePath !== null) await warnOfLooseFiles(sqlitePath, log, io);
 
   // A stray rejection (a driver's, a background task's) is logged, never fatal: the daemon
   // must outlive a database restart. So is the one known driver exception thrown outside any
@@ -57,7 +74,7 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
       return;
     }
     log?.fatal({ err: error }, 'uncaught exception');
-    process.stderr.write(`error: unexpected failure: ${error.stack ?? error.message}\n${REPORT_A_BUG}\n`);
+    io.stderr.write(`error: unexpected failure: ${error.stack ?? error.message}\n${REPORT_A_BUG}\n`);
     process.exit(ExitCode.failure);
   };
   process.on('unhandledRejection', onRejection);
@@ -89,7 +106,7 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
   });
   const auth = daemon.authRequired ? 'auth required' : 'auth off (loopback only)';
   const checks = monitor === null ? 'health monitor off' : `health checks every ${loaded.config.gateway.adapter.onPremise.healthCheck.interval / 1000}s`;
-  process.stderr.write(
+  io.stderr.write(
     `agentgw ${VERSION} listening on ${daemon.url} · database ${daemon.runtime.store.displayUrl} · adapter ${daemon.runtime.adapter.type} · ${auth} · ${checks}\n`,
   );
 
@@ -124,13 +141,13 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
  * older install, a copy, a restore) are named, not changed: who else needs them is the
  * operator's call.
  */
-async function warnOfLooseFiles(sqlitePath: string, log: Logger | null): Promise<void> {
+async function warnOfLooseFiles(sqlitePath: string, log: Logger | null, io: IO): Promise<void> {
   const [{ looserThanPrivate, storeFiles }, { generatedKeyFile }] = await Promise.all([import('../store/private-files.js'), import('../secrets/key-source.js')]);
   for (const loose of looserThanPrivate([...storeFiles(sqlitePath), generatedKeyFile(sqlitePath)])) {
     const message =
       `${loose.directory ? 'the data directory ' : ''}${loose.path} is open to other users (mode ${loose.mode}), ` +
       `and agentgw's files hold gateway credentials and the key to them: chmod ${loose.directory ? '700' : '600'} ${loose.path}`;
     log?.warn({ path: loose.path, mode: loose.mode }, message);
-    process.stderr.write(`warning: ${message}\n`);
+    io.stderr.write(`warning: ${message}\n`);
   }
 }

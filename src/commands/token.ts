@@ -9,8 +9,9 @@ import { age, until, when } from '../output/age.js';
 import { printDocument, printList, type Column } from '../output/format.js';
 import { confirm } from '../output/prompt.js';
 import { parseTokenScope, type ApiToken } from '../services/tokens.js';
-import type { GlobalOptions } from './context.js';
 import { withContext } from './run.js';
+import { Option } from 'commander';
+import { columnsOf, defineCommand, type Invocation } from './define.js';
 
 /** Piped: NAME SCOPE STATUS AGE EXPIRES LAST USED, tab-separated; -o wide adds UUID ORGANIZATION. */
 const COLUMNS: Column<ApiToken>[] = [
@@ -34,8 +35,17 @@ export function parseExpiry(text: string): number {
   return ms;
 }
 
-export async function createToken(globals: GlobalOptions, name: string, flags: { scope?: string; expires?: string }): Promise<void> {
-  await withContext(globals, async (context) => {
+export const create = defineCommand<[name: string], { scope?: string; expires?: string }>({
+  flags: (command) =>
+    command
+      .addOption(new Option('--scope <scope>', 'read (GET), write (changes) or admin').choices(['read', 'write', 'admin']).default('read'))
+      .option('--expires <duration>', 'lifetime, e.g. 30d, 2w, 12h (default: until revoked)'),
+  examples: ['agentgw token create ci --scope write --expires 30d', 'export AGENTGW_TOKEN=$(agentgw token create dashboard)'],
+  run: (invocation, [name], flags) => createToken(invocation, name, flags),
+});
+
+async function createToken(invocation: Invocation, name: string, flags: { scope?: string; expires?: string }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const created = await (await context.client()).tokens.create({
       name,
       scope: parseTokenScope(flags.scope ?? 'read', '--scope'),
@@ -50,15 +60,27 @@ export async function createToken(globals: GlobalOptions, name: string, flags: {
   });
 }
 
-export async function listTokens(globals: GlobalOptions): Promise<void> {
-  await withContext(globals, async (context) => {
+export const list = defineCommand({
+  notes: columnsOf(COLUMNS),
+  examples: ['agentgw token list', 'agentgw token list -o json'],
+  run: (invocation) => listTokens(invocation),
+});
+
+async function listTokens(invocation: Invocation): Promise<void> {
+  await withContext(invocation, async (context) => {
     const list = await (await context.client()).tokens.list();
     await printList(context.output, list, COLUMNS, { tokens: list }, { empty: 'No API tokens. Create one with: agentgw token create NAME --scope read' });
   });
 }
 
-export async function revokeToken(globals: GlobalOptions, name: string, flags: { yes?: boolean }): Promise<void> {
-  await withContext(globals, async (context) => {
+export const revoke = defineCommand<[name: string], { yes?: boolean }>({
+  flags: (command) => command.option('-y, --yes', 'do not ask for confirmation'),
+  examples: ['agentgw token revoke ci --yes'],
+  run: (invocation, [name], flags) => revokeToken(invocation, name, flags),
+});
+
+async function revokeToken(invocation: Invocation, name: string, flags: { yes?: boolean }): Promise<void> {
+  await withContext(invocation, async (context) => {
     const tokens = (await context.client()).tokens;
     if (!(await tokens.list()).some((token) => token.name === name)) throw new NotFoundError('token', name, { hint: 'list tokens with: agentgw token list' });
     await confirm(context.io, `revoke token "${name}"?`, { yes: flags.yes });
