@@ -333,6 +333,13 @@ export function buildProgram(): Command {
   );
   examples(
     resource
+      .command('history <resource>')
+      .description('every revision of a resource: time, actor, and what changed (secret values never shown)')
+      .action(lazy(async () => (await import('./commands/rollouts.js')).historyCommand)),
+    ['agentgw resource history LlmProvider/openai-provider'],
+  );
+  examples(
+    resource
       .command('delete <resource>')
       .alias('rm')
       .description('delete a resource and its revisions (refused while it is deployed)')
@@ -348,14 +355,59 @@ export function buildProgram(): Command {
       .option('--gateway <gateway>', 'this gateway only')
       .option('--dry-run', 'print the plan (create, update, no-op, unreachable) and change nothing')
       .option('--concurrency <n>', 'gateways called at once (default 32)')
+      .option('--strategy <strategy>', 'all (default: every gateway at once) or canary (in waves, gated)')
+      .option('--steps <steps>', 'canary: cumulative wave sizes in gateway-name order, counts or shares (default 1,100%)')
+      .option('--pause <duration>', 'canary: wait after each wave before its gates (30s, 2m; default 0)')
+      .option('--gate <gate>', 'canary: health=ACTIVE, errorRate<N%, averageLatency<Nms (repeatable)', collect)
+      .option('--no-rollback', 'canary: leave the completed waves on the new revision when a gate fails')
       .action(lazy(async () => (await import('./commands/deploy.js')).deployCommand))
       .addHelpText('after', DEPLOY_NOTES),
     [
       'agentgw deploy LlmProvider/openai-provider --env staging',
+      "agentgw deploy LlmProvider/openai-provider --env production --strategy canary --steps 1,25%,100% --pause 2m --gate health=ACTIVE --gate 'errorRate<1%'",
       'agentgw deploy openai-provider --env production --dry-run',
       'agentgw deploy RestApi/echo --gateway edge-1 -o json',
     ],
   );
+  examples(
+    program
+      .command('rollback <resource>')
+      .description('deploy an earlier revision (the one before the latest, or --to-revision N) to every gateway of an environment, or one gateway, that runs another one')
+      .option('--env <env>', 'the gateways of this environment')
+      .option('--gateway <gateway>', 'this gateway only')
+      .option('--to-revision <n>', 'the revision to go back to')
+      .option('--concurrency <n>', 'gateways called at once (default 32)')
+      .action(lazy(async () => (await import('./commands/rollouts.js')).rollbackCommand))
+      .addHelpText('after', DEPLOY_NOTES),
+    ['agentgw rollback LlmProvider/openai-provider --env production', 'agentgw rollback LlmProvider/openai-provider --gateway edge-1 --to-revision 3'],
+  );
+  const rollout = program.command('rollout').description('progressive rollouts (start one with: agentgw deploy … --strategy canary)');
+  examples(
+    columns(
+      rollout
+        .command('list')
+        .alias('ls')
+        .description('list rollouts, newest first')
+        .option('--state <state>', 'only those running, paused, succeeded, failed, rolled_back or aborted')
+        .action(lazy(async () => (await import('./commands/rollouts.js')).rolloutList)),
+      'ID  STATE  RESOURCE  REVISION  WAVE  TARGET',
+    ),
+    ['agentgw rollout list --state running'],
+  );
+  rollout
+    .command('status <id>')
+    .description('a rollout: its waves, their gate results and why it stopped')
+    .action(lazy(async () => (await import('./commands/rollouts.js')).rolloutStatus));
+  for (const [action, description] of [
+    ['pause', 'stop a running rollout after its current step'],
+    ['resume', 'continue a paused rollout, or one whose process was killed, and follow it'],
+    ['abort', 'stop a rollout for good and roll its completed waves back (unless started with --no-rollback)'],
+  ] as const) {
+    rollout
+      .command(`${action} <id>`)
+      .description(description)
+      .action(lazy(async () => (await import('./commands/rollouts.js')).rolloutAction(action)));
+  }
   examples(
     program
       .command('undeploy <resource>')

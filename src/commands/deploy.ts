@@ -18,6 +18,7 @@ import { paint } from '../output/color.js';
 import { printList, type Column } from '../output/format.js';
 import { startSpinner } from '../output/spinner.js';
 import type { CommandContext, GlobalOptions } from './context.js';
+import { rolloutDeployCommand, wantsRollout, type StrategyFlags } from './rollouts.js';
 import { withContext } from './run.js';
 
 interface TargetFlags {
@@ -27,7 +28,8 @@ interface TargetFlags {
   dryRun?: boolean;
 }
 
-export async function deployCommand(globals: GlobalOptions, resource: string, flags: TargetFlags): Promise<void> {
+export async function deployCommand(globals: GlobalOptions, resource: string, flags: TargetFlags & StrategyFlags): Promise<void> {
+  if (wantsRollout(flags)) return rolloutDeployCommand(globals, resource, flags);
   const request = { resource, ...target(flags), ...(flags.dryRun ? { dryRun: true } : {}) };
   await withContext(globals, async (context) => {
     const client = await context.client();
@@ -94,7 +96,7 @@ async function run(
   }
 }
 
-async function finish(context: CommandContext, report: DeployReport): Promise<void> {
+export async function finish(context: CommandContext, report: DeployReport): Promise<void> {
   const rows = report.results.map((r) => ({ ...r, name: r.gateway }));
   await printList(context.output, rows, RESULT_COLUMNS, report, { empty: `No gateways to ${report.operation === 'deploy' ? 'deploy to' : 'undeploy from'}.` });
   const { summary, resource } = report;

@@ -202,7 +202,9 @@ export class FakeClient implements Client {
     removeEnvironment: unused,
   };
 
-  readonly resources: Client['resources'] = { apply: unused, list: unused, get: unused, delete: unused };
+  readonly resources: Client['resources'] = { apply: unused, list: unused, get: unused, delete: unused, history: unused };
+
+  readonly rollouts: Client['rollouts'] = { start: unused, list: async () => [], get: unused, pause: unused, resume: unused, abort: unused };
 
   readonly tokens: Client['tokens'] = { create: unused, list: unused, revoke: unused };
 
@@ -215,5 +217,6 @@ export class FakeClient implements Client {
     },
     matrix: unused,
     drift: unused,
+    rollback: unused,
   };
 }
