@@ -48,21 +48,42 @@ async function traffic(errorRatio: number): Promise<void> {
 }
 
 const held = () => Promise.all(GATEWAYS.map(heldRevision));
+
+/** Starts a canary deploy of revision 2 and kills the CLI with SIGKILL once wave 1 is pausing. */
+async function killDuringFirstPause(cli: CliEnvironment, flags: string[]): Promise<void> {
+  const child = execa(process.execPath, [BIN, 'deploy', PROVIDER, '--env', 'prod', ...flags], { env: cli.env, extendEnv: false, reject: false });
+  await new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('wave 1/2 (gw-1): deployed; pausing')) resolve();
+    });
+    void child.then(() => reject(new Error(`the CLI ended before the pause: ${stderr}`)));
+  });
+  child.kill('SIGKILL');
+  await child;
+}
+
+/** Registers the three gateways in `prod` (gw-3 without a metrics URL when `metrics` says so), deploys revision 1, applies revision 2. */
+async function prepare(run: CliEnvironment['run'], withMetrics: (name: string) => boolean): Promise<void> {
+  expect((await run(['env', 'create', 'prod'])).exitCode).toBe(0);
+  for (const name of GATEWAYS) {
+    const metrics = withMetrics(name) ? ['--metrics-url', sim.metricsUrlOf(name)] : [];
+    const registered = await run(['gateway', 'register', name, '--control-plane-url', sim.urls.get(name)!, ...metrics, '--env', 'prod']);
+    expect(registered.exitCode, registered.stderr).toBe(0);
+  }
+  expect((await run(['apply', '-f', '-'], { input: manifest('Revision One') })).exitCode).toBe(0);
+  expect((await run(['deploy', PROVIDER, '--env', 'prod'])).exitCode).toBe(0);
+  expect((await run(['apply', '-f', '-'], { input: manifest('Revision Two') })).exitCode).toBe(0);
+  expect(await held()).toEqual([1, 1, 1]);
+}
 const CANARY = ['--strategy', 'canary', '--steps', '1,100%', '--pause', '2s', '--gate', 'errorRate<1%'];
 
 describe('progressive rollouts (local SQLite)', () => {
   let cli: CliEnvironment;
   beforeAll(async () => {
     cli = cliEnvironment({ AGENTGW_SECRET_KEY: SECRET_KEY });
-    expect((await cli.run(['env', 'create', 'prod'])).exitCode).toBe(0);
-    for (const name of GATEWAYS) {
-      const registered = await cli.run(['gateway', 'register', name, '--control-plane-url', sim.urls.get(name)!, '--metrics-url', sim.metricsUrlOf(name), '--env', 'prod']);
-      expect(registered.exitCode, registered.stderr).toBe(0);
-    }
-    expect((await cli.run(['apply', '-f', '-'], { input: manifest('Revision One') })).exitCode).toBe(0);
-    expect((await cli.run(['deploy', PROVIDER, '--env', 'prod'])).exitCode).toBe(0);
-    expect((await cli.run(['apply', '-f', '-'], { input: manifest('Revision Two') })).exitCode).toBe(0);
-    expect(await held()).toEqual([1, 1, 1]);
+    await prepare(cli.run, () => true);
   });
 
   it('stops after wave 1 when its error rate is 50%, puts gw-1 back on revision 1, never touches gw-2 and gw-3, exit 1', async () => {
@@ -112,17 +133,7 @@ describe('progressive rollouts (local SQLite)', () => {
   });
 
   it('a CLI killed with SIGKILL during the pause leaves a rollout that `rollout resume` finishes', async () => {
-    const child = execa(process.execPath, [BIN, 'deploy', PROVIDER, '--env', 'prod', ...CANARY.map((a) => (a === '2s' ? '5s' : a))], { env: cli.env, extendEnv: false, reject: false });
-    await new Promise<void>((resolve, reject) => {
-      let stderr = '';
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('wave 1/2 (gw-1): deployed; pausing')) resolve();
-      });
-      void child.then(() => reject(new Error(`the CLI ended before the pause: ${stderr}`)));
-    });
-    child.kill('SIGKILL');
-    await child;
+    await killDuringFirstPause(cli, CANARY.map((a) => (a === '2s' ? '5s' : a)));
     expect(await held()).toEqual([2, 1, 1]);
     const listed = JSON.parse((await cli.run(['rollout', 'list', '--state', 'running', '-o', 'json'])).stdout) as { rollouts: Array<{ uuid: string; currentWave: number }> };
     expect(listed.rollouts).toHaveLength(1);
@@ -135,4 +146,66 @@ describe('progressive rollouts (local SQLite)', () => {
     const status = JSON.parse((await cli.run(['rollout', 'status', id, '-o', 'json'])).stdout) as { state: string };
     expect(status.state).toBe('succeeded');
   }, 60_000);
+});
+
+describe('progressive rollouts through a daemon (--server)', () => {
+  let cli: CliEnvironment;
+  let daemon: ReturnType<typeof execa> | undefined;
+  let server: string;
+  let daemonStderr = '';
+  const remote = (args: string[]) => cli.run(['--server', server, ...args]);
+
+  beforeAll(async () => {
+    cli = cliEnvironment({ AGENTGW_SECRET_KEY: SECRET_KEY });
+    // gw-3 has no metrics URL: an errorRate gate must fail on it, saying so.
+    await prepare(cli.run, (name) => name !== 'gw-3');
+    await traffic(0);
+  });
+  afterAll(async () => {
+    daemon?.kill('SIGTERM');
+    await daemon;
+  });
+
+  it('a rollout whose CLI was killed is reported by serve at start, and resumed through the daemon', async () => {
+    await killDuringFirstPause(cli, ['--strategy', 'canary', '--steps', '1,100%', '--pause', '3s', '--gate', 'health=ACTIVE']);
+    expect(await held()).toEqual([2, 1, 1]);
+    daemon = execa(process.execPath, [BIN, 'serve', '--port', '0', '--no-monitor'], { env: cli.env, extendEnv: false, reject: false });
+    server = await new Promise<string>((resolve, reject) => {
+      daemon!.stderr!.on('data', (chunk: Buffer) => {
+        daemonStderr += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(daemonStderr);
+        if (match) resolve(match[1]!);
+      });
+      void daemon!.then(() => reject(new Error(`serve exited: ${daemonStderr}`)));
+    });
+    expect(daemonStderr).toMatch(/warning: rollout \S+ \(LlmProvider\/openai-provider revision 2\) is unfinished: its process is gone at wave 1 of 2; continue it with: agentgw rollout resume /);
+    const id = /rollout resume (\S+)/.exec(daemonStderr)![1]!;
+    const resumed = await remote(['rollout', 'resume', id]);
+    expect(resumed.exitCode, resumed.stderr).toBe(0);
+    expect(await held()).toEqual([2, 2, 2]);
+    const status = JSON.parse((await remote(['rollout', 'status', id, '-o', 'json'])).stdout) as { state: string; waves: Array<{ status: string; gates: Array<{ gate: string; measured: string }> }> };
+    expect(status.state).toBe('succeeded');
+    expect(status.waves[1]!.gates.map((g) => [g.gate, g.measured])).toEqual([
+      ['health=ACTIVE', 'ACTIVE'],
+      ['health=ACTIVE', 'ACTIVE'],
+    ]);
+  }, 60_000);
+
+  it('rollback through the daemon returns all three to revision 1', async () => {
+    const result = await remote(['rollback', PROVIDER, '--env', 'prod']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(await held()).toEqual([1, 1, 1]);
+    expect((await remote(['resource', 'history', 'openai-provider', '-o', 'json'])).stdout).toContain('"revision": 2');
+  });
+
+  it('an errorRate gate fails on a gateway without a metrics URL, naming it; both waves go back, exit 1', async () => {
+    const result = await remote(['deploy', PROVIDER, '--env', 'prod', '--strategy', 'canary', '--steps', '1,100%', '--pause', '0', '--gate', 'errorRate<1%']);
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain('wave 1/2 (gw-1): gates passed');
+    expect(result.stderr).toMatch(/wave 2\/2 \(gw-2, gw-3\): FAILED: gw-3 errorRate<1% measured nothing \(no errorRate measured: no metrics URL/);
+    expect(await held()).toEqual([1, 1, 1]);
+    const refused = await remote(['deploy', PROVIDER, '--env', 'prod', '--strategy', 'canary', '--gate', 'p99Latency<200ms']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('gate on averageLatency<Nms instead');
+  });
 });
