@@ -43,6 +43,8 @@ export type PlannedRollout = RolloutRecord<RolloutPlan, RolloutProgress>;
 export class RolloutRunner {
   private readonly rollouts: RolloutRepository;
   private readonly owner = attemptOwner();
+  /** The organization's gateways, read once per run: waves name them by uuid. */
+  private gatewayCache: Map<string, GatewayRecord> | undefined;
 
   constructor(private readonly scope: DeploymentScope) {
     this.rollouts = new RolloutRepository(scope.context.store, scope.context.organizationId);
@@ -87,8 +89,7 @@ export class RolloutRunner {
 
   private async gateWave(rollout: PlannedRollout, wave: RolloutWave): Promise<void> {
     if (!(await this.waitUntil(rollout.uuid, new Date(wave.pauseUntil ?? 0)))) return;
-    const gateways = await this.gatewaysOf(rollout, rollout.currentWave);
-    const gates = await evaluateGates(this.scope, this.gates(rollout), gateways);
+    const gates = rollout.plan.gates.length === 0 ? [] : await evaluateGates(this.scope, this.gates(rollout), await this.gatewaysOf(rollout, rollout.currentWave));
     const failed = gates.filter((gate) => !gate.passed);
     if (failed.length === 0) {
       await this.save(rollout, { progress: withWave(rollout, { ...wave, status: 'passed', gates }), currentWave: rollout.currentWave + 1 });
@@ -118,8 +119,8 @@ export class RolloutRunner {
   /** Puts the gateways of waves 0..`through` back; null when all went back, else what failed. */
   async restore(rollout: PlannedRollout, through: number): Promise<string | null> {
     const touched = rollout.progress.waves.slice(0, through + 1).filter((wave) => wave.status !== 'pending' || wave.index === through);
-    const uuids = new Set(touched.flatMap((wave) => rollout.plan.waves[wave.index]!.map((g) => g.uuid)));
-    const gateways = (await this.scope.gateways.list({})).filter((gateway) => uuids.has(gateway.uuid));
+    const known = await this.knownGateways();
+    const gateways = touched.flatMap((wave) => rollout.plan.waves[wave.index]!.flatMap((g) => known.get(g.uuid) ?? []));
     const resource = await this.resource(rollout, null);
     const previous = new Map(Object.entries(rollout.plan.previous));
     const results = await restorePrevious(this.scope, resource, gateways, previous, rollout.plan.concurrency);
@@ -147,9 +148,14 @@ export class RolloutRunner {
     return rollout.plan.gates.map((gate, index) => parseGate(gate, index));
   }
 
+  /** A wave's gateways that still exist (a deleted one is reported by the wave). */
   private async gatewaysOf(rollout: PlannedRollout, wave: number): Promise<GatewayRecord[]> {
-    const wanted = new Set(rollout.plan.waves[wave]!.map((g) => g.uuid));
-    return (await this.scope.gateways.list({})).filter((gateway) => wanted.has(gateway.uuid)).sort((a, b) => a.name.localeCompare(b.name));
+    const known = await this.knownGateways();
+    return rollout.plan.waves[wave]!.flatMap((g) => known.get(g.uuid) ?? []);
+  }
+
+  private async knownGateways(): Promise<Map<string, GatewayRecord>> {
+    return (this.gatewayCache ??= new Map((await this.scope.gateways.list({})).map((gateway) => [gateway.uuid, gateway])));
   }
 
   private async resource(rollout: PlannedRollout, revision: number | null): Promise<ResourceRecord> {
