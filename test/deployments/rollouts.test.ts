@@ -92,6 +92,7 @@ describe.each(['local-sqlite', 'local-pg', 'remote'] as BackendMode[])('rollouts
     expect(await held(gw('ro-b'))).toBe('Rollout 1');
     expect((await h.client.rollouts.pause(pausing.uuid)).state).toBe('paused');
     expect(await rejection(h.client.rollouts.pause(pausing.uuid))).toMatchObject({ code: 'AGW_ROLLOUT_STATE' });
+    expect(await rejection(h.client.rollouts.start({ resource: REF, environment: env(), steps: ['100%'] }))).toMatchObject({ code: 'AGW_ROLLOUT_IN_PROGRESS', status: 409 });
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect((await h.client.rollouts.get(pausing.uuid)).state).toBe('paused');
     // Everyone is on revision 2 but ro-b (the earlier rollback): the next rollout is one of 2, in two waves.

@@ -46,6 +46,12 @@ export class RolloutService {
     if (!Array.isArray(gates)) throw ValidationError.field('gates', 'must be a list, e.g. ["errorRate<1%"]');
     const parsed = gates.map((gate, index) => parseGate(gate, index));
     const resource = await resolveResource(this.scope.resources, request.resource);
+    const unfinished = (await this.rollouts.list(['running', 'paused'])).find((r) => r.resourceUuid === resource.uuid);
+    if (unfinished !== undefined) {
+      throw new ConflictError('AGW_ROLLOUT_IN_PROGRESS', `${resource.kind}/${resource.name} has a rollout ${unfinished.state}: ${unfinished.uuid}`, {
+        hint: `let it finish, or: agentgw rollout resume ${unfinished.uuid} | agentgw rollout abort ${unfinished.uuid}`,
+      });
+    }
     const targets = await this.scope.targets(resource, request, true);
     const waves = planWaves(request.steps, targets.fitting);
     if (waves.length === 0) throw ValidationError.field('environment', `no gateway takes ${resource.kind} resources there: nothing to roll out`);
