@@ -30,7 +30,7 @@ export async function run({ gateways = 1000, latencyMs = 20, concurrencies = [32
   const { runtime: runtimeModule, load, deployments, resources, credentials } = await importSources({
     runtime: 'src/runtime/runtime.ts',
     load: 'src/config/load.ts',
-    deployments: 'src/services/deployments.ts',
+    deployments: 'src/services/deployments/index.ts',
     resources: 'src/services/resources.ts',
     credentials: 'src/services/credentials.ts',
   });
@@ -121,7 +121,7 @@ export async function run({ gateways = 1000, latencyMs = 20, concurrencies = [32
 }
 
 /** Gateways as registration would store them, written directly: registering 1,000 is not what is measured. */
-async function seedGateways(store, organizationId, count, sim) {
+export async function seedGateways(store, organizationId, count, sim) {
   const now = new Date().toISOString();
   const environmentUuid = randomUUID();
   await store.db.transaction().execute(async (trx) => {
@@ -161,7 +161,7 @@ async function seedGateways(store, organizationId, count, sim) {
 }
 
 /** The fields of a gateway row that `toTarget` reads. */
-function toRecord(row) {
+export function toRecord(row) {
   return {
     uuid: row.uuid,
     name: row.name,

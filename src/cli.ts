@@ -30,6 +30,7 @@ const resources = () => import('./commands/apply.js');
 const deploying = () => import('./commands/deploy.js');
 const migrate = () => import('./commands/migrate.js');
 const dev = () => import('./commands/dev.js');
+const rollouts = () => import('./commands/rollouts.js');
 
 export function buildProgram(io: IO = processIO()): Command {
   const program = routed(
@@ -106,6 +107,7 @@ export function buildProgram(io: IO = processIO()): Command {
     'print a resource’s manifest as YAML, as apply -f takes it (Kind/name, or a name only one kind has); -o json|yaml: the REST resource',
     from(resources, (m) => m.get),
   );
+  add(resource, 'history <resource>', 'every revision of a resource: time, actor, and what changed (secret values never shown)', from(rollouts, (m) => m.history));
   add(resource, 'delete <resource>', 'delete a resource and its revisions (refused while it is deployed)', from(resources, (m) => m.remove), ['rm']);
   add(
     program,
@@ -114,6 +116,18 @@ export function buildProgram(io: IO = processIO()): Command {
     from(deploying, (m) => m.deploy),
   );
   add(program, 'undeploy <resource>', 'take a resource off every gateway of an environment, or off one gateway', from(deploying, (m) => m.undeploy));
+  add(
+    program,
+    'rollback <resource>',
+    'deploy an earlier revision (the one before the latest, or --to-revision N) to every gateway of an environment, or one gateway, that runs another one',
+    from(rollouts, (m) => m.rollback),
+  );
+  const rollout = group(program, 'rollout', 'progressive rollouts (start one with: agentgw deploy … --strategy canary)');
+  add(rollout, 'list', 'list rollouts, newest first', from(rollouts, (m) => m.list), ['ls']);
+  add(rollout, 'status <id>', 'a rollout: its waves, their gate results and why it stopped', from(rollouts, (m) => m.status));
+  add(rollout, 'pause <id>', 'stop a running rollout after its current step', from(rollouts, (m) => m.pause));
+  add(rollout, 'resume <id>', 'continue a paused rollout, or one whose process was killed, and follow it', from(rollouts, (m) => m.resume));
+  add(rollout, 'abort <id>', 'stop a rollout for good and roll its completed waves back (unless started with --no-rollback)', from(rollouts, (m) => m.abort));
   add(program, 'deployments', 'which resources are deployed to which gateways', from(() => import('./commands/deployments.js'), (m) => m.deployments));
   add(program, 'diff', 'drift: what the gateways of an environment hold against what agentgw deployed there', from(() => import('./commands/diff.js'), (m) => m.diff));
 

@@ -26,6 +26,7 @@ import type {
   UndeployRequest,
 } from '../domain/resources.js';
 import type { DeployOptions } from '../services/deployments/index.js';
+import type { ResourceHistory, RollbackRequest, Rollout, RolloutRequest } from '../domain/rollouts.js';
 import type { ResourceFilter } from '../services/resources.js';
 import type { GatewayHealthHistory, HealthHistoryOptions } from '../services/health-history.js';
 import type { ApiToken, CreatedToken, CreateTokenInput } from '../services/tokens.js';
@@ -77,6 +78,8 @@ export interface ResourcesApi {
   /** `Kind/name`, a name only one kind has, or a uuid. */
   get(ref: string): Promise<Resource>;
   delete(ref: string): Promise<void>;
+  /** Every revision, with time, actor and a diff of the manifests. */
+  history(ref: string): Promise<ResourceHistory>;
 }
 
 export interface DeploymentsApi {
@@ -86,6 +89,18 @@ export interface DeploymentsApi {
   list(filter?: DeploymentFilter): Promise<Deployment[]>;
   matrix(environment: string): Promise<DeploymentMatrix>;
   drift(environment: string): Promise<DriftReport>;
+  /** An earlier revision deployed where another one runs (REST: POST /deployments/rollback). */
+  rollback(request: RollbackRequest, options?: DeployOptions): Promise<DeployReport>;
+}
+
+/** Progressive rollouts; `start` and `resume` return at once, the rollout runs on (follow it with `get`). */
+export interface RolloutsApi {
+  start(request: RolloutRequest): Promise<Rollout>;
+  list(filter?: { state?: string }): Promise<Rollout[]>;
+  get(id: string): Promise<Rollout>;
+  pause(id: string): Promise<Rollout>;
+  resume(id: string): Promise<Rollout>;
+  abort(id: string): Promise<Rollout>;
 }
 
 /** API tokens of the caller's organization; over a daemon, for a token with the admin scope only. */
@@ -102,6 +117,7 @@ export interface Client {
   gateways: GatewaysApi;
   resources: ResourcesApi;
   deployments: DeploymentsApi;
+  rollouts: RolloutsApi;
   tokens: TokensApi;
   close(): Promise<void>;
 }

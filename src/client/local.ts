@@ -5,6 +5,8 @@ import { DeploymentService } from '../services/deployments/index.js';
 import { GatewayService } from '../services/gateways.js';
 import { HealthHistoryService } from '../services/health-history.js';
 import { ResourceService } from '../services/resources.js';
+import { RolloutService, rolloutsSettled } from '../services/rollouts/index.js';
+import { userInfo } from 'node:os';
 import { TokenService } from '../services/tokens.js';
 import type { Client, ClientDescription } from './client.js';
 
@@ -13,13 +15,16 @@ export class LocalClient implements Client {
   readonly gateways: Client['gateways'];
   readonly resources: Client['resources'];
   readonly deployments: Client['deployments'];
+  readonly rollouts: Client['rollouts'];
   readonly tokens: Client['tokens'];
 
   constructor(private readonly runtime: Runtime) {
     const environments = () => new EnvironmentService(runtime.context());
     const gateways = () => new GatewayService(runtime.context());
-    const resources = () => new ResourceService(runtime.context());
-    const deployments = () => new DeploymentService(runtime.context());
+    const acting = () => ({ ...runtime.context(), actor: localActor() });
+    const resources = () => new ResourceService(acting());
+    const deployments = () => new DeploymentService(acting());
+    const rollouts = () => new RolloutService(acting());
     this.environments = {
       create: (input) => environments().create(input),
       list: () => environments().list(),
@@ -50,6 +55,7 @@ export class LocalClient implements Client {
       list: (filter) => resources().list(filter),
       get: (ref) => resources().get(ref),
       delete: (ref) => resources().delete(ref),
+      history: (ref) => resources().history(ref),
     };
     this.deployments = {
       deploy: (request, options) => deployments().deploy(request, options),
@@ -57,6 +63,15 @@ export class LocalClient implements Client {
       list: (filter) => deployments().list(filter),
       matrix: (environment) => deployments().matrix(environment),
       drift: (environment) => deployments().drift(environment),
+      rollback: (request, options) => deployments().rollback(request, options),
+    };
+    this.rollouts = {
+      start: (request) => rollouts().start(request),
+      list: (filter) => rollouts().list(filter),
+      get: (id) => rollouts().get(id),
+      pause: (id) => rollouts().pause(id),
+      resume: (id) => rollouts().resume(id),
+      abort: (id) => rollouts().abort(id),
     };
     const tokens = () => new TokenService(runtime.context());
     this.tokens = {
@@ -70,7 +85,18 @@ export class LocalClient implements Client {
     return { mode: 'local', target: this.runtime.store.displayUrl, adapter: this.runtime.adapter.type };
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // A rollout run by this process writes its last step before the database goes.
+    await rolloutsSettled();
     return this.runtime.close();
+  }
+}
+
+/** Who acts in local mode, as recorded with revisions and rollouts. */
+function localActor(): string {
+  try {
+    return `local:${userInfo().username}`;
+  } catch {
+    return 'local';
   }
 }

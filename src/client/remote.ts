@@ -8,6 +8,7 @@ import type { Environment, Gateway, GatewayFilter, GatewayHealth, GatewayMetrics
 import type { GatewayHealthHistory } from '../services/health-history.js';
 import type { ApiToken, CreatedToken } from '../services/tokens.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
+import type { ResourceHistory, Rollout } from '../domain/rollouts.js';
 import type { Client, ClientDescription } from './client.js';
 import { DaemonTimeoutError, requestDaemon, type DaemonResponse } from './daemon-http.js';
 
@@ -31,6 +32,7 @@ export class RemoteClient implements Client {
   readonly gateways: Client['gateways'];
   readonly resources: Client['resources'];
   readonly deployments: Client['deployments'];
+  readonly rollouts: Client['rollouts'];
   readonly tokens: Client['tokens'];
   #adapter: string | null = null;
 
@@ -92,6 +94,11 @@ export class RemoteClient implements Client {
       delete: async (ref) => {
         await this.send('DELETE', resourcePath(ref));
       },
+      history: async (ref) => {
+        // Revisions are addressed by Kind/name only; a bare name or uuid is looked up first.
+        const named = ref.includes('/') ? ref : await this.json<Resource>('GET', resourcePath(ref)).then((r) => `${r.kind}/${r.name}`);
+        return this.json<ResourceHistory>('GET', `${resourcePath(named)}/revisions`);
+      },
     };
     this.deployments = {
       deploy: (request) => this.json<DeployReport>('POST', '/api/v1/deployments', request),
@@ -99,6 +106,15 @@ export class RemoteClient implements Client {
       list: async (filter = {}) => (await this.json<{ deployments: Deployment[] }>('GET', `/api/v1/deployments${query({ ...filter })}`)).deployments,
       matrix: (environment) => this.json<DeploymentMatrix>('GET', `/api/v1/deployments/matrix${query({ environment })}`),
       drift: (environment) => this.json<DriftReport>('GET', `/api/v1/drift${query({ environment })}`),
+      rollback: (request) => this.json<DeployReport>('POST', '/api/v1/deployments/rollback', request),
+    };
+    this.rollouts = {
+      start: (request) => this.json<Rollout>('POST', '/api/v1/rollouts', request),
+      list: async (filter = {}) => (await this.json<{ rollouts: Rollout[] }>('GET', `/api/v1/rollouts${query({ ...filter })}`)).rollouts,
+      get: (ref) => this.json<Rollout>('GET', `/api/v1/rollouts/${id(ref)}`),
+      pause: (ref) => this.json<Rollout>('POST', `/api/v1/rollouts/${id(ref)}/pause`),
+      resume: (ref) => this.json<Rollout>('POST', `/api/v1/rollouts/${id(ref)}/resume`),
+      abort: (ref) => this.json<Rollout>('POST', `/api/v1/rollouts/${id(ref)}/abort`),
     };
     this.tokens = {
       create: ({ name, scope, expiresInMs }) =>

@@ -20,6 +20,7 @@ import { startSpinner } from '../output/spinner.js';
 import type { CommandContext } from './context.js';
 import { withContext } from './run.js';
 import { defineCommand, type Invocation } from './define.js';
+import { rolloutDeployCommand, strategyFlags, wantsRollout, type StrategyFlags } from './rollouts.js';
 
 interface TargetFlags {
   env?: string;
@@ -34,19 +35,25 @@ const NOTES =
   '\nProgress goes to stderr: a line per gateway ([n/N] gateway result), or a spinner with the same line at a terminal.\n' +
   'Ctrl-C stops calling gateways: the calls in flight finish and are recorded, the rest keep their records (exit 130).\n';
 
-export const deploy = defineCommand<[resource: string], TargetFlags>({
+export const deploy = defineCommand<[resource: string], TargetFlags & StrategyFlags>({
   flags: (command) =>
-    command
+    strategyFlags(command)
       .option('--env <env>', 'every gateway of this environment that fits the kind (AI kinds: EGRESS, RestApi: INGRESS)')
       .option('--gateway <gateway>', 'this gateway only')
       .option('--dry-run', 'print the plan (create, update, no-op, unreachable) and change nothing')
       .option('--concurrency <n>', 'gateways called at once (default 32)'),
   notes: NOTES,
-  examples: ['agentgw deploy LlmProvider/openai-provider --env staging', 'agentgw deploy openai-provider --env production --dry-run', 'agentgw deploy RestApi/echo --gateway edge-1 -o json'],
+  examples: [
+    'agentgw deploy LlmProvider/openai-provider --env staging',
+    "agentgw deploy LlmProvider/openai-provider --env production --strategy canary --steps 1,25%,100% --pause 2m --gate health=ACTIVE --gate 'errorRate<1%'",
+    'agentgw deploy openai-provider --env production --dry-run',
+    'agentgw deploy RestApi/echo --gateway edge-1 -o json',
+  ],
   run: (invocation, [resource], flags) => deployCommand(invocation, resource, flags),
 });
 
-async function deployCommand(invocation: Invocation, resource: string, flags: TargetFlags): Promise<void> {
+async function deployCommand(invocation: Invocation, resource: string, flags: TargetFlags & StrategyFlags): Promise<void> {
+  if (wantsRollout(flags)) return rolloutDeployCommand(invocation, resource, flags);
   const request = { resource, ...target(flags), ...(flags.dryRun ? { dryRun: true } : {}) };
   await withContext(invocation, async (context) => {
     const client = await context.client();
@@ -125,7 +132,7 @@ async function run(
   }
 }
 
-async function finish(context: CommandContext, report: DeployReport): Promise<void> {
+export async function finish(context: CommandContext, report: DeployReport): Promise<void> {
   const rows = report.results.map((r) => ({ ...r, name: r.gateway }));
   await printList(context.output, rows, RESULT_COLUMNS, report, { empty: `No gateways to ${report.operation === 'deploy' ? 'deploy to' : 'undeploy from'}.` });
   const { summary, resource } = report;

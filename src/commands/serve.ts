@@ -85,6 +85,14 @@ async function serveCommand({ globals, io }: Invocation, flags: ServeFlags): Pro
   void new DeploymentService(daemon.runtime.context())
     .reconcile()
     .catch((error: unknown) => log?.warn({ err: error }, 'could not reconcile interrupted deployments'));
+  // Rollouts a killed process left unfinished are reported, not resumed: gates measured now may not mean what they did.
+  const { RolloutService } = await import('../services/rollouts/index.js');
+  for (const rollout of await new RolloutService(daemon.runtime.context()).unfinished().catch(() => [])) {
+    const line = `rollout ${rollout.uuid} (${rollout.resource.kind}/${rollout.resource.name} revision ${rollout.revision}) is unfinished: ${rollout.state === 'paused' ? 'paused' : 'its process is gone'} at wave ${Math.min(rollout.currentWave + 1, rollout.waves.length)} of ${rollout.waves.length}; continue it with: agentgw rollout resume ${rollout.uuid}`;
+    log?.warn({ rollout: rollout.uuid }, line);
+    process.stderr.write(`warning: ${line}
+`);
+  }
 
   const { createHealthMonitor } = await import('../services/health-monitor.js');
   const monitor = flags.monitor === false ? null : createHealthMonitor(daemon.runtime.deps, loaded.config);

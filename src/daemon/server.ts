@@ -28,6 +28,7 @@ import { DaemonMetrics } from './metrics.js';
 import { httpErrorOf, problemDocument, PROBLEM_CONTENT_TYPE, registerProblemHandlers, sendProblem } from './problem.js';
 import { RouteMethods } from './route-methods.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { rolloutRoutes } from './routes/rollouts.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
@@ -238,6 +239,7 @@ async function buildApp({ config, runtime, log, authRequired, host }: BuildOptio
   const { timeout, pollInterval } = config.gateway.adapter.cloud.provisioning;
   await app.register(gatewayRoutes, { runtime, metrics, provisioning: { timeoutMs: timeout, pollIntervalMs: pollInterval }, prefix: '/api/v1' });
   await app.register(deploymentRoutes, { runtime, prefix: '/api/v1' });
+  await app.register(rolloutRoutes, { runtime, prefix: '/api/v1' });
   await app.register(healthRoutes, { runtime, prefix: '/api/v1' });
   await app.register(tokenRoutes, { runtime, authRequired, prefix: '/api/v1' });
   return app;

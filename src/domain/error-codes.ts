@@ -135,6 +135,12 @@ export const ERROR_CODES = {
     title: 'Stale version',
     hint: 'someone changed it since you read it: read it again and send the change with its new ETag',
   },
+  AGW_ROLLOUT_IN_PROGRESS: conflict('Rollout unfinished', 'finish it first: agentgw rollout resume ID, or agentgw rollout abort ID'),
+  AGW_ROLLOUT_RUNNING: conflict('Rollout running elsewhere', 'another live process runs it: follow it with agentgw rollout status ID'),
+  AGW_ROLLOUT_CHANGED: conflict('Rollout changed meanwhile', 'look at it with: agentgw rollout status ID, and retry'),
+  AGW_ROLLOUT_STATE: conflict('Rollout in another state', 'see its state with: agentgw rollout status ID'),
+  AGW_REVISION_SECRETS_UNAVAILABLE: conflict('Revision without its secrets', 'apply the manifest of that revision again, with its secret values, then deploy it'),
+  AGW_ROLLOUT_FAILED: { status: 409, exit: ExitCode.failure, title: 'Rollout did not succeed', hint: 'see its waves and gate results: agentgw rollout status ID' },
   AGW_DRIFT: { status: 409, exit: ExitCode.usage, title: 'Drift found', hint: 're-deploy what is missing or outdated: agentgw deploy RESOURCE --env ENV' },
 
   // Gateways

@@ -22,4 +22,6 @@ export interface ServiceDependencies {
 
 export interface ServiceContext extends ServiceDependencies {
   organizationId: string;
+  /** Who acts, recorded with what they change (a revision, a rollout): `token:NAME` or `local:USER`. */
+  actor?: string;
 }

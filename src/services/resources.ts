@@ -8,13 +8,17 @@
  * value, as the controller does. A manifest may name a Secret (`{{ secret "NAME" }}`) only when
  * agentgw has it, so a deploy cannot send a reference the gateway will not resolve.
  */
+import { stringify } from 'yaml';
 import { ValidationError, type FieldError } from '../domain/errors.js';
+import { lineDiff } from '../domain/line-diff.js';
+import type { ResourceHistory } from '../domain/rollouts.js';
 import { maskSecrets, secretReferences } from '../domain/manifest-secrets.js';
 import { checkManifest, manifestErrors, resourceKindOf } from '../domain/manifests.js';
 import type { AppliedResource, Resource } from '../domain/resources.js';
 import { openSecretFields, sealManifest } from '../domain/sealed-manifest.js';
 import type { ResourceKind, ResourceManifest } from '../adapters/adapter.js';
-import { ResourceRepository, type ResourceRecord, type StorableManifest } from '../store/repositories/resources.js';
+import { ResourceRepository, type ResourceRecord, type RevisionEntry, type StorableManifest } from '../store/repositories/resources.js';
+import { isDeployable } from './revisions.js';
 import type { ServiceContext } from './context.js';
 import { DeploymentService, resolveResource } from './deployments/index.js';
 
@@ -55,7 +59,7 @@ export class ResourceService {
     if (errors.length === 0) errors.push(...(await this.unknownSecretReferences(manifests, prefix)));
     if (errors.length > 0) throw invalidManifests(errors, list.length);
     const index = new Map(manifests.map((manifest, i) => [manifest, i]));
-    const outcomes = await this.resources.apply(manifests, this.context.clock(), (manifest, current) => this.seal(manifest, current, prefix(index.get(manifest) ?? 0)));
+    const outcomes = await this.resources.apply(manifests, this.context.clock(), (manifest, current) => this.seal(manifest, current, prefix(index.get(manifest) ?? 0)), this.context.actor ?? null);
     return outcomes.map(({ record, action }) => ({ ...presentResource(record), action }));
   }
 
@@ -103,6 +107,25 @@ export class ResourceService {
   /** By `Kind/name`, by name when only one kind has it, or by uuid. */
   async get(ref: string): Promise<Resource> {
     return presentResource(await resolveResource(this.resources, ref));
+  }
+
+  /** Every revision, oldest first, each with its time, its actor and a diff from the one before. */
+  async history(ref: string): Promise<ResourceHistory> {
+    const record = await resolveResource(this.resources, ref);
+    const entries = await this.resources.history(record.uuid);
+    const yaml = (entry: RevisionEntry | undefined) =>
+      entry === undefined ? '' : stringify({ apiVersion: entry.apiVersion, metadata: entry.metadata, spec: maskSecrets(record.kind, entry.spec) });
+    return {
+      resource: { uuid: record.uuid, kind: record.kind, name: record.name, revision: record.revision },
+      revisions: entries.map((entry, index) => ({
+        revision: entry.revision,
+        createdAt: entry.createdAt.toISOString(),
+        actor: entry.actor,
+        specDigest: entry.specDigest,
+        deployable: isDeployable(record.kind, entry),
+        diff: lineDiff(yaml(entries[index - 1]), yaml(entry)),
+      })),
+    };
   }
 
   /**

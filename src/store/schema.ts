@@ -115,6 +115,26 @@ export interface ResourceRevisionTable {
   spec: Json;
   spec_digest: string;
   created_at: Timestamp;
+  /** The revision's secret values, sealed (migration 014; null before it, or when it has none). */
+  secrets: string | null;
+  actor: string | null;
+}
+
+/** A progressive deploy: waves of gateways with gates between them (migration 014). */
+export interface RolloutTable {
+  uuid: string;
+  organization_uuid: string;
+  resource_uuid: string;
+  revision: number;
+  state: string;
+  current_wave: number;
+  plan: Json;
+  progress: Json;
+  message: string | null;
+  owner: string | null;
+  actor: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 /** One resource on one gateway; the foreign keys are ON DELETE RESTRICT. */
@@ -143,4 +163,5 @@ export interface Database {
   resources: ResourceTable;
   resource_revisions: ResourceRevisionTable;
   deployments: DeploymentTable;
+  rollouts: RolloutTable;
 }

@@ -24,6 +24,7 @@ import { EnvironmentsView } from './views/environments-view.js';
 import { Footer, type FooterMessage } from './views/footer.js';
 import { GatewayTable } from './views/gateway-table.js';
 import { Header } from './views/header.js';
+import { RolloutsLine } from './views/rollouts-line.js';
 import { HelpView } from './views/help-view.js';
 import type { KeyHint } from './views/theme.js';
 
@@ -350,6 +351,7 @@ export function Dashboard(props: DashboardProps) {
       <Box flexDirection="column" height={bodyHeight} overflow="hidden">
         {/* Fixed height keeps the footer at the bottom; the body is clipped, never squeezed. */}
         <Box flexDirection="column" flexShrink={0}>
+          <RolloutsLine rollouts={fleet.rollouts} />
           {body}
         </Box>
       </Box>

@@ -7,6 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
+import type { Rollout } from '../domain/rollouts.js';
 import type { Environment, Gateway } from '../domain/types.js';
 import { isRefusal, type FirstPoll } from './first-poll.js';
 
@@ -22,6 +23,8 @@ export interface FleetError {
 export interface Fleet {
   gateways: Gateway[] | null;
   environments: Environment[] | null;
+  /** Rollouts running now; null until read (or when the source has none to tell, e.g. an older daemon). */
+  rollouts: Rollout[] | null;
   /** When the last good poll finished. */
   updatedAt: Date | null;
   error: FleetError | null;
@@ -37,7 +40,7 @@ export interface FleetOptions {
   first?: FirstPoll;
 }
 
-const EMPTY_FLEET: Fleet = { gateways: null, environments: null, updatedAt: null, error: null, polls: 0 };
+const EMPTY_FLEET: Fleet = { gateways: null, environments: null, rollouts: null, updatedAt: null, error: null, polls: 0 };
 
 function fleetError(error: unknown, since: Date): FleetError {
   const message = error instanceof Error ? error.message : String(error);
@@ -83,6 +86,10 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
       const environments = await client.environments.list();
       if (!mounted.current) return;
       setFleet((f) => ({ ...f, environments }));
+      // Rollouts are extra: a source that cannot list them (an older daemon) does not make the fleet stale.
+      const rollouts = await client.rollouts.list({ state: 'running' }).catch(() => null);
+      if (!mounted.current) return;
+      setFleet((f) => ({ ...f, rollouts }));
     } catch (error) {
       if (!mounted.current) return;
       // A refused token stays refused: no further poll (the dashboard ends on it).

@@ -73,6 +73,36 @@ describe('first render', () => {
     expect(frame).toContain('<d> decommission');
   });
 
+  it('shows running rollouts above the table: resource, revision, wave and its gateways', async () => {
+    const client = fleet();
+    const app = mount(client);
+    await app.until((f) => f.includes('edge-1'));
+    expect(app.frame()).not.toContain('rollout ');
+    client.rolloutList = [
+      {
+        uuid: '0123abcd-0000-4000-8000-000000000001',
+        resource: { uuid: '0123abcd-0000-4000-8000-000000000002', kind: 'LlmProvider', name: 'openai' },
+        revision: 2,
+        target: { environment: 'production' },
+        state: 'running',
+        currentWave: 0,
+        steps: ['1', '100%'],
+        pauseMs: 60_000,
+        gates: ['errorRate<1%'],
+        rollback: true,
+        waves: [
+          { index: 0, gateways: ['edge-1'], status: 'deployed', deployedAt: null, pauseUntil: null, failures: [], gates: [] },
+          { index: 1, gateways: ['edge-2', 'old-1'], status: 'pending', deployedAt: null, pauseUntil: null, failures: [], gates: [] },
+        ],
+        message: null,
+        actor: null,
+        createdAt: new Date().toISOString(),
+        updatedAt: new Date().toISOString(),
+      },
+    ];
+    await app.until((f) => f.includes('rollout 0123abcd LlmProvider/openai → revision 2 · wave 1/2 pausing (edge-1)'));
+  });
+
   it('shows a first poll made before it rendered in its very first frame, and polls on from there', async () => {
     const client = fleet();
     const first = await firstPoll(client);

@@ -3,6 +3,7 @@
  * only, so these tests drive it with a fleet they control (statuses, failures, slow answers) and
  * count the calls it makes. The real clients are exercised by the contract suite and the tmux e2e.
  */
+import type { Rollout } from '../../src/domain/rollouts.js';
 import type { Client, ClientDescription } from '../../src/client/client.js';
 import { ConflictError, NotFoundError, UnavailableError, type AgentgwError } from '../../src/domain/errors.js';
 import type { Deployment } from '../../src/domain/resources.js';
@@ -202,7 +203,12 @@ export class FakeClient implements Client {
     removeEnvironment: unused,
   };
 
-  readonly resources: Client['resources'] = { apply: unused, list: unused, get: unused, delete: unused };
+  readonly resources: Client['resources'] = { apply: unused, list: unused, get: unused, delete: unused, history: unused };
+
+  /** Rollouts the dashboard lists as running. */
+  rolloutList: Rollout[] = [];
+
+  readonly rollouts: Client['rollouts'] = { start: unused, list: async () => this.rolloutList, get: unused, pause: unused, resume: unused, abort: unused };
 
   readonly tokens: Client['tokens'] = { create: unused, list: unused, revoke: unused };
 
@@ -215,5 +221,6 @@ export class FakeClient implements Client {
     },
     matrix: unused,
     drift: unused,
+    rollback: unused,
   };
 }

@@ -145,7 +145,7 @@ const RefParams = Type.Object({ ref: Ref('a uuid, or a name only one kind has') 
 
 export async function deploymentRoutes(app: FastifyInstance, { runtime }: RouteOptions): Promise<void> {
   const services = (request: FastifyRequest) => {
-    const context = runtime.context(request.organizationId);
+    const context = { ...runtime.context(request.organizationId), ...(request.principal ? { actor: `token:${request.principal.name}` } : {}) };
     return { resources: new ResourceService(context), deployments: new DeploymentService(context) };
   };
 

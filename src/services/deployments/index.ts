@@ -7,6 +7,7 @@
  * - decommission.ts: deleting a gateway or resource safely (with drain);
  * - scope.ts, leases.ts, results.ts: what they share.
  */
+import type { RollbackRequest } from '../../domain/rollouts.js';
 import type { Deployment, DeploymentFilter, DeploymentMatrix, DeployReport, DeployRequest, DriftReport, UndeployRequest } from '../../domain/resources.js';
 import type { DeploymentQuery } from '../../store/repositories/deployments.js';
 import type { GatewayRecord } from '../../store/repositories/gateways.js';
@@ -16,6 +17,7 @@ import { rejectUnknownFields } from '../input.js';
 import { decommissionGateway, deleteResource, type DecommissionOptions } from './decommission.js';
 import { drift, matrix } from './drift.js';
 import { reconcile } from './reconcile.js';
+import { rollback } from './rollback.js';
 import { presentDeployment, resolveResource, type DeployOptions } from './results.js';
 import { deploy } from './rollout.js';
 import { DeploymentScope } from './scope.js';
@@ -40,6 +42,11 @@ export class DeploymentService {
   /** Takes the resource off every target that has it (by the control plane's records). */
   undeploy(request: UndeployRequest, options: DeployOptions = {}): Promise<DeployReport> {
     return undeploy(this.scope, request, options);
+  }
+
+  /** Deploys an earlier revision (the one before the latest, or `toRevision`) where another one runs. */
+  rollback(request: RollbackRequest, options: DeployOptions = {}): Promise<DeployReport> {
+    return rollback(this.scope, request, options);
   }
 
   async list(filter: DeploymentFilter = {}): Promise<Deployment[]> {

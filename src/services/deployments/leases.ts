@@ -28,8 +28,12 @@ export function attemptOwner(): string {
  * process no longer exists (or had our pid: we are its successor).
  */
 export function isAbandoned(row: DeploymentRow, now: Date): boolean {
-  if (now.getTime() - row.updatedAt.getTime() > DEPLOY_LEASE_MS) return true;
-  const owner = row.attemptOwner;
+  return ownerGone(row.attemptOwner, row.updatedAt, now);
+}
+
+/** Whether the process an owner string names (see attemptOwner) is gone, or its lease since `touched` lapsed. */
+export function ownerGone(owner: string | null, touched: Date, now: Date): boolean {
+  if (now.getTime() - touched.getTime() > DEPLOY_LEASE_MS) return true;
   if (owner === null) return true;
   if (owner === attemptOwner()) return false;
   const parts = owner.split('/');

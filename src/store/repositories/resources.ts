@@ -46,6 +46,19 @@ export interface RevisionRecord {
   specDigest: string;
 }
 
+/** One revision as history shows it, and as a rollback deploys it (secret values still sealed). */
+export interface RevisionEntry {
+  revision: number;
+  apiVersion: string;
+  metadata: ResourceRecord['metadata'];
+  spec: Record<string, unknown>;
+  specDigest: string;
+  /** Sealed values; null when it has none, or when it was stored before revisions kept them. */
+  secrets: string | null;
+  actor: string | null;
+  createdAt: Date;
+}
+
 export interface ApplyOutcome {
   record: ResourceRecord;
   action: 'created' | 'updated' | 'unchanged';
@@ -80,12 +93,12 @@ export class ResourceRepository {
   ) {}
 
   /** Stores each manifest: new, a new revision when its digest changed, or left as it is. */
-  async apply(manifests: readonly ResourceManifest[], now: Date, prepare: PrepareManifest): Promise<ApplyOutcome[]> {
+  async apply(manifests: readonly ResourceManifest[], now: Date, prepare: PrepareManifest, actor: string | null = null): Promise<ApplyOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.store.db.transaction().execute(async (trx) => {
           const outcomes: ApplyOutcome[] = [];
-          for (const manifest of manifests) outcomes.push(await this.applyOne(trx, manifest, now, prepare));
+          for (const manifest of manifests) outcomes.push(await this.applyOne(trx, manifest, now, prepare, actor));
           return outcomes;
         });
       } catch (error) {
@@ -98,7 +111,7 @@ export class ResourceRepository {
     }
   }
 
-  private async applyOne(trx: Kysely<Database>, given: ResourceManifest, now: Date, prepare: PrepareManifest): Promise<ApplyOutcome> {
+  private async applyOne(trx: Kysely<Database>, given: ResourceManifest, now: Date, prepare: PrepareManifest, actor: string | null): Promise<ApplyOutcome> {
     const { codec } = this.store;
     const current = await trx
       .selectFrom('resources')
@@ -128,7 +141,7 @@ export class ResourceRepository {
           updated_at: codec.time(now),
         })
         .execute();
-      await this.insertRevision(trx, uuid, 1, manifest, digest, now);
+      await this.insertRevision(trx, uuid, 1, { manifest, digest, secrets }, now, actor);
       return { record: await this.read(trx, uuid), action: 'created' };
     }
     if (current.spec_digest === digest) return { record: this.toRecord(current), action: 'unchanged' };
@@ -148,12 +161,13 @@ export class ResourceRepository {
       .where('revision', '=', current.revision)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw new RevisionRace();
-    await this.insertRevision(trx, current.uuid, revision, manifest, digest, now);
+    await this.insertRevision(trx, current.uuid, revision, { manifest, digest, secrets }, now, actor);
     return { record: await this.read(trx, current.uuid), action: 'updated' };
   }
 
-  private async insertRevision(trx: Kysely<Database>, uuid: string, revision: number, manifest: ResourceManifest, digest: string, now: Date): Promise<void> {
+  private async insertRevision(trx: Kysely<Database>, uuid: string, revision: number, stored: StorableManifest, now: Date, actor: string | null): Promise<void> {
     const { codec } = this.store;
+    const { manifest, digest, secrets } = stored;
     await trx
       .insertInto('resource_revisions')
       .values({
@@ -163,6 +177,8 @@ export class ResourceRepository {
         spec: codec.json(manifest.spec),
         spec_digest: digest,
         created_at: codec.time(now),
+        secrets,
+        actor,
       })
       .execute();
   }
@@ -224,6 +240,38 @@ export class ResourceRepository {
       });
     }
     return result;
+  }
+
+  /** Every revision of one resource, oldest first, with what a rollback needs to send it again. */
+  async history(uuid: string): Promise<RevisionEntry[]> {
+    const { codec } = this.store;
+    const rows = await this.store.db
+      .selectFrom('resource_revisions')
+      .innerJoin('resources', 'resources.uuid', 'resource_revisions.resource_uuid')
+      .select([
+        'resources.api_version',
+        'resource_revisions.revision',
+        'resource_revisions.metadata',
+        'resource_revisions.spec',
+        'resource_revisions.spec_digest',
+        'resource_revisions.secrets',
+        'resource_revisions.actor',
+        'resource_revisions.created_at',
+      ])
+      .where('resources.organization_uuid', '=', this.organizationId)
+      .where('resource_revisions.resource_uuid', '=', uuid)
+      .orderBy('resource_revisions.revision', 'asc')
+      .execute();
+    return rows.map((row) => ({
+      revision: Number(row.revision),
+      apiVersion: row.api_version,
+      metadata: codec.readJson<ResourceRecord['metadata'] | null>(row.metadata) ?? {},
+      spec: codec.readJson<Record<string, unknown>>(row.spec),
+      specDigest: row.spec_digest,
+      secrets: row.secrets,
+      actor: row.actor,
+      createdAt: codec.readTime(row.created_at),
+    }));
   }
 
   private toRecord(row: Selectable<ResourceTable>): ResourceRecord {

@@ -1,0 +1,132 @@
+/**
+ * Rollouts of one organization: a progressive deploy's plan (waves, gates, the revision each
+ * gateway ran before) and progress (what each wave did). State changes are compare-and-set on
+ * the state and the owner, so a pause, an abort and a resume never overwrite one another.
+ */
+import type { Selectable } from 'kysely';
+import type { Store } from '../database.js';
+import type { RolloutTable } from '../schema.js';
+
+export interface RolloutRecord<Plan = unknown, Progress = unknown> {
+  uuid: string;
+  organizationId: string;
+  resourceUuid: string;
+  revision: number;
+  state: string;
+  currentWave: number;
+  plan: Plan;
+  progress: Progress;
+  message: string | null;
+  owner: string | null;
+  actor: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RolloutChange {
+  state?: string;
+  currentWave?: number;
+  progress?: unknown;
+  message?: string | null;
+  owner?: string | null;
+}
+
+const COLUMNS = [
+  'uuid',
+  'organization_uuid',
+  'resource_uuid',
+  'revision',
+  'state',
+  'current_wave',
+  'plan',
+  'progress',
+  'message',
+  'owner',
+  'actor',
+  'created_at',
+  'updated_at',
+] as const;
+
+export class RolloutRepository {
+  constructor(
+    private readonly store: Store,
+    private readonly organizationId: string,
+  ) {}
+
+  async create(record: Omit<RolloutRecord, 'organizationId' | 'createdAt' | 'updatedAt'>, now: Date): Promise<void> {
+    const { codec } = this.store;
+    await this.store.db
+      .insertInto('rollouts')
+      .values({
+        uuid: record.uuid,
+        organization_uuid: this.organizationId,
+        resource_uuid: record.resourceUuid,
+        revision: record.revision,
+        state: record.state,
+        current_wave: record.currentWave,
+        plan: codec.json(record.plan),
+        progress: codec.json(record.progress),
+        message: record.message,
+        owner: record.owner,
+        actor: record.actor,
+        created_at: codec.time(now),
+        updated_at: codec.time(now),
+      })
+      .execute();
+  }
+
+  async find(uuid: string): Promise<RolloutRecord | undefined> {
+    const row = await this.store.db.selectFrom('rollouts').select(COLUMNS).where('organization_uuid', '=', this.organizationId).where('uuid', '=', uuid).executeTakeFirst();
+    return row && this.toRecord(row);
+  }
+
+  /** Newest first; with `states`, only those. */
+  async list(states?: readonly string[]): Promise<RolloutRecord[]> {
+    let query = this.store.db.selectFrom('rollouts').select(COLUMNS).where('organization_uuid', '=', this.organizationId);
+    if (states !== undefined) query = query.where('state', 'in', [...states]);
+    return (await query.orderBy('created_at', 'desc').orderBy('uuid').execute()).map((row) => this.toRecord(row));
+  }
+
+  /**
+   * Writes `change` when the row is still in one of `states` (and, with `owner`, still owned by
+   * it). Returns whether it did: false means someone else changed it first.
+   */
+  async update(uuid: string, expected: { states: readonly string[]; owner?: string | null }, change: RolloutChange, now: Date): Promise<boolean> {
+    const { codec } = this.store;
+    let query = this.store.db
+      .updateTable('rollouts')
+      .set({
+        ...(change.state === undefined ? {} : { state: change.state }),
+        ...(change.currentWave === undefined ? {} : { current_wave: change.currentWave }),
+        ...(change.progress === undefined ? {} : { progress: codec.json(change.progress) }),
+        ...(change.message === undefined ? {} : { message: change.message }),
+        ...(change.owner === undefined ? {} : { owner: change.owner }),
+        updated_at: codec.time(now),
+      })
+      .where('organization_uuid', '=', this.organizationId)
+      .where('uuid', '=', uuid)
+      .where('state', 'in', [...expected.states]);
+    if (expected.owner !== undefined) query = expected.owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', expected.owner);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  private toRecord(row: Selectable<RolloutTable>): RolloutRecord {
+    const { codec } = this.store;
+    return {
+      uuid: row.uuid,
+      organizationId: row.organization_uuid,
+      resourceUuid: row.resource_uuid,
+      revision: Number(row.revision),
+      state: row.state,
+      currentWave: Number(row.current_wave),
+      plan: codec.readJson(row.plan),
+      progress: codec.readJson(row.progress),
+      message: row.message,
+      owner: row.owner,
+      actor: row.actor,
+      createdAt: codec.readTime(row.created_at),
+      updatedAt: codec.readTime(row.updated_at),
+    };
+  }
+}
