@@ -17,8 +17,13 @@ export interface ErrorSpec {
   /** The CLI's exit code, in local and remote mode alike (`agentgw help exit-codes`). */
   exit: ExitCode;
   title: string;
-  /** What to do next; shown when the error does not bring a more specific hint. */
+  /** What to do next; shown when the error does not bring a more specific hint (unless generalHint). */
   hint: string;
+  /**
+   * The hint is documentation only: the message of each such error names what to change, and a
+   * general line under it ("see --help") would only be noise.
+   */
+  generalHint?: true;
   /** The status is not fixed: it is the one the failing exchange had (given where it is made). */
   statusVaries?: true;
   /** Not an expected failure but a bug in agentgw: the CLI asks for a report. */
@@ -58,8 +63,8 @@ function transportCodes<P extends string>(prefix: P, who: string): Record<Transp
 
 export const ERROR_CODES = {
   // Bad input and usage
-  AGW_VALIDATION: { status: 400, exit: ExitCode.usage, title: 'Invalid input', hint: 'fix the field the message names and send it again' },
-  AGW_USAGE: { status: 400, exit: ExitCode.usage, title: 'Usage error', hint: 'run the command with --help for its flags and examples' },
+  AGW_VALIDATION: { status: 400, exit: ExitCode.usage, title: 'Invalid input', hint: 'fix the field the message names and send it again', generalHint: true },
+  AGW_USAGE: { status: 400, exit: ExitCode.usage, title: 'Usage error', hint: 'run the command with --help for its flags and examples', generalHint: true },
   AGW_CONFIG: {
     status: 500,
     exit: ExitCode.usage,

@@ -47,7 +47,7 @@ export class AgentgwError extends Error {
     this.code = code;
     this.status = options.status ?? spec?.status ?? 500;
     this.exitCode = options.exitCode ?? spec?.exit ?? ExitCode.failure;
-    this.hint = options.hint ?? spec?.hint;
+    this.hint = options.hint ?? (spec?.generalHint ? undefined : spec?.hint);
     this.details = options.details;
     this.errors = options.errors;
   }

@@ -81,6 +81,8 @@ describe('the error registry', () => {
     expect(new ConflictError('AGW_GATEWAY_EXISTS', 'gateway "a" already exists', { hint: 'pick another' }).hint).toBe('pick another');
     expect(new ConflictError('AGW_GATEWAY_EXISTS', 'gateway "a" already exists').hint).toBe(ERROR_CODES.AGW_GATEWAY_EXISTS.hint);
     expect(new InternalError().hint).toBe(REPORT_A_BUG);
+    // A usage error's message says what to change: no general line under it.
+    expect(ValidationError.field('name', 'bad').hint).toBeUndefined();
     expect(new InternalError().isBug).toBe(true);
     expect(ValidationError.field('name', 'bad').isBug).toBe(false);
   });
