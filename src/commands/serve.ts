@@ -69,7 +69,7 @@ export async function serveCommand(globals: GlobalOptions, flags: ServeFlags): P
     .catch((error: unknown) => log?.warn({ err: error }, 'could not reconcile interrupted deployments'));
 
   const { createHealthMonitor } = await import('../services/health-monitor.js');
-  const monitor = flags.monitor === false ? null : createHealthMonitor(daemon.runtime.deps, loaded.config);
+  const monitor = flags.monitor === false ? null : createHealthMonitor(daemon.runtime.deps, loaded.config, { observer: daemon.metrics.monitor });
   monitor?.start();
 
   // Listening for the stop before saying where it listens: a SIGTERM sent on reading that line

@@ -41,6 +41,7 @@ import { HealthLeaseRepository, type CheckResult } from '../store/repositories/h
 import type { ServiceDependencies } from './context.js';
 import { toTarget } from './credentials.js';
 import { cadenceOf, nextCheckDelay, systemClock, type Cadence, type MonitorClock } from './health-scheduler.js';
+import { quietObserver, type MonitorObserver } from './health-observer.js';
 import { nextHealthState, type HealthThresholds } from './health-state.js';
 
 export interface HealthMonitorOptions {
@@ -62,6 +63,8 @@ export interface HealthMonitorOptions {
   pollMs?: number;
   /** Most results stored per write. Default 500. */
   maxBatch?: number;
+  /** Told of every check, lease and claim (the daemon's /metrics). */
+  observer?: MonitorObserver;
 }
 
 /** One check of a round, timed with the real (performance) clock whatever the monitor's clock is. */
@@ -111,6 +114,7 @@ export class HealthMonitor {
   readonly #cadence: Cadence;
   readonly #pollMs: number;
   readonly #maxBatch: number;
+  readonly #observer: MonitorObserver;
 
   /** Claimed gateways waiting for a slot; never longer than `2 × concurrency`. */
   #queue: GatewayRecord[] = [];
@@ -136,6 +140,7 @@ export class HealthMonitor {
     this.#cadence = cadenceOf(options.intervalMs, options.thresholds.healthyThreshold);
     this.#pollMs = options.pollMs ?? Math.max(1, Math.min(1000, Math.round(options.intervalMs / 10)));
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#observer = options.observer ?? quietObserver;
   }
 
   /**
@@ -230,11 +235,15 @@ export class HealthMonitor {
       limit,
       adapterType: this.#options.deps.adapter.type,
     });
+    this.#observer.leasesTaken(claimed.length);
+    let oldestDue = now.getTime();
     for (const record of claimed) {
+      if (record.dueAt !== null && record.dueAt.getTime() < oldestDue) oldestDue = record.dueAt.getTime();
       // Our own lease ran out while the check was still going, and we took it again: the
       // running check's write will settle it.
       if (!this.#inFlight.has(record.uuid)) this.#queue.push(record);
     }
+    this.#observer.lag((now.getTime() - oldestDue) / 1000);
     this.#dispatch();
     return claimed.length;
   }
@@ -290,6 +299,7 @@ export class HealthMonitor {
     const finished = performance.now();
     const checkedAt = this.#clock.now();
     const decision = nextHealthState(record, health, this.#options.thresholds);
+    this.#observer.checked(health.healthy, health.errorClass, (finished - started) / 1000);
     const result: CheckResult = {
       uuid: record.uuid,
       previousStatus: record.status,
@@ -387,11 +397,13 @@ export class HealthMonitor {
           });
         }
         if (report.lost.length > 0) {
+          this.#observer.leasesLost(report.lost.length, 'fenced');
           this.#options.logger.debug(`health monitor: ${report.lost.length} result(s) refused: lease lost or gateway deleted`);
         }
       } catch (error) {
         // The leases stay until their TTL; the gateways are then checked again.
         if (round !== null) round.lost += batch.length;
+        this.#observer.leasesLost(batch.length, 'write_failed');
         this.#options.logger.warn(`health monitor: could not store ${batch.length} health check result(s)`, { error: describe(error) });
       }
     }
