@@ -405,7 +405,9 @@ describe.each(['sqlite', 'postgres'] as const)('health monitor (%s)', (dialect) 
     for (let i = 0; i < 20; i++) await f.add(`gw-${i}`);
     const now = f.clock.now().getTime();
     await f.store.db.updateTable('gateways').set({ next_check_at: f.store.codec.time(new Date(now - 2 * INTERVAL)) }).execute();
-    const monitor = f.monitor({ pollMs: 1000 });
+    // Results wait (on the clock) for others to share their write; not for a poll's length, so
+    // the poll's sleep is the only timer of 1000 ms.
+    const monitor = f.monitor({ pollMs: 1000, writeDelayMs: 400 });
     monitor.start();
     // Idle = asleep on its poll timer. advance() fires (and removes) that timer, so the next time
     // one is pending the monitor has made its claim and dispatched what it got (the adapter is
@@ -427,6 +429,20 @@ describe.each(['sqlite', 'postgres'] as const)('health monitor (%s)', (dialect) 
     await monitor.stop();
     const rows = await f.store.db.selectFrom('gateways').select(['lease_owner', 'last_checked_at']).execute();
     expect(rows.every((r) => r.lease_owner === null && r.last_checked_at !== null)).toBe(true);
+  });
+
+  it('start(): results that finish apart wait (on the clock) to share one write, then are stored together', async () => {
+    for (let i = 0; i < 3; i++) await f.add(`gw-${i}`);
+    // One slot: the three checks finish one after another.
+    const monitor = f.monitor({ concurrency: 1, pollMs: 1000, writeDelayMs: 400 });
+    monitor.start();
+    await vi.waitFor(() => expect(f.adapter.calls.length === 3 && f.adapter.inFlight === 0).toBe(true), { timeout: 20_000 });
+    await vi.waitFor(() => expect(f.clock.sleeping(400)).toBe(1), { timeout: 20_000 });
+    const stored = async () => (await f.store.db.selectFrom('gateways').select('last_checked_at').execute()).filter((r) => r.last_checked_at !== null).length;
+    expect(await stored()).toBe(0);
+    f.clock.advance(400);
+    await vi.waitFor(async () => expect(await stored()).toBe(3), { timeout: 20_000 });
+    await monitor.stop();
   });
 
   it('stop() waits for the check in flight and gives back the leases it had not started', async () => {
