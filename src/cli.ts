@@ -153,11 +153,13 @@ export function buildProgram(): Command {
         .option('--type <type>', 'only EGRESS or INGRESS gateways')
         .option('--status <status>', 'only ACTIVE, INACTIVE, PROVISIONING or ERROR gateways')
         .option('-w, --watch', 'poll every 2s until Ctrl-C: redraw the table on a terminal, else one JSON line per changed gateway')
+        .option('--limit <n>', 'show the first N gateways (1–1000, default 100); with --all, the page size')
+        .option('--all', 'every gateway, a page at a time (streamed with -o json, -o name, or into a pipe)')
         .action(lazy(async () => (await import('./commands/gateway.js')).listGateways)),
       GATEWAY_TABLE,
       GATEWAY_WIDE,
     ),
-    ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name', 'agentgw gateway list --watch | jq -c \'{name, status}\''],
+    ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name', 'agentgw gateway list --all -o json > fleet.json', 'agentgw gateway list --watch | jq -c \'{name, status}\''],
   );
   examples(
     gateway.command('get <gateway>').description('show one gateway (by name or uuid)').action(lazy(async () => (await import('./commands/gateway.js')).getGateway)),

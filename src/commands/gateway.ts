@@ -13,7 +13,7 @@ import { canPrompt, type IO } from '../output/io.js';
 import { confirm } from '../output/prompt.js';
 import { startSpinner } from '../output/spinner.js';
 import type { GlobalOptions } from './context.js';
-import { GATEWAY_COLUMNS, GATEWAY_FIELDS, noGatewaysFound } from './gateway-columns.js';
+import { GATEWAY_FIELDS } from './gateway-columns.js';
 import { readPassword, withContext } from './run.js';
 
 interface ConnectionFlags {
@@ -142,7 +142,7 @@ export async function registerGateway(globals: GlobalOptions, name: string, flag
   });
 }
 
-export async function listGateways(globals: GlobalOptions, flags: { env?: string; type?: string; status?: string; watch?: boolean }): Promise<void> {
+export async function listGateways(globals: GlobalOptions, flags: { env?: string; type?: string; status?: string; watch?: boolean; limit?: string; all?: boolean }): Promise<void> {
   await withContext(globals, async (context) => {
     const filter = {
       ...(flags.env === undefined ? {} : { environment: flags.env }),
@@ -150,8 +150,8 @@ export async function listGateways(globals: GlobalOptions, flags: { env?: string
       ...(flags.status === undefined ? {} : { status: parseGatewayStatus(flags.status, '--status') }),
     };
     if (flags.watch) return (await import('./gateway-watch.js')).watchGatewayList(context, filter);
-    const gateways = await (await context.client()).gateways.list(filter);
-    await printList(context.output, gateways, GATEWAY_COLUMNS, { gateways }, { empty: noGatewaysFound(filter) });
+    const { printGatewayPages } = await import('./gateway-list-pages.js');
+    await printGatewayPages(context.output, await context.client(), filter, flags);
   });
 }
 
