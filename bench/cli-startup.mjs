@@ -1,4 +1,4 @@
-// `agentgw --version`, `agentgw gateway list -o json` over 1,000 gateways in the embedded SQLite
+// `agentgw --version`, `agentgw gateway list --all -o json` over 1,000 gateways in the embedded SQLite
 // store, and `agentgw env list`, each as a ratio to `node -e 0` of the same Node measured in the
 // same run. Run it on each supported Node: `npm run bench -- cli-startup` runs the default node,
 // `PATH=/path/to/node22/bin:$PATH npm run bench -- cli-startup` another (its better-sqlite3 addon
@@ -42,7 +42,7 @@ export async function run({ runs = 15 } = {}) {
       {
         node: ['-e', '0'],
         version: [BIN, '--version'],
-        list: [BIN, 'gateway', 'list', '-o', 'json'],
+        list: [BIN, 'gateway', 'list', '--all', '-o', 'json'],
         envList: [BIN, 'env', 'list'],
       },
       env,

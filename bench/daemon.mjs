@@ -28,7 +28,7 @@ const BASELINE_SERVER = `
 `;
 
 /** Starts a child process and resolves with its URL once it prints "listening on URL". */
-function startServer(args, env) {
+export function startServer(args, env) {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let stderr = '';

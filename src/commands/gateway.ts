@@ -11,7 +11,7 @@ import { fieldLines, printDocument, printList, printResource, type Column } from
 import { canPrompt } from '../output/io.js';
 import { confirm } from '../output/prompt.js';
 import { startSpinner } from '../output/spinner.js';
-import { GATEWAY_COLUMNS, GATEWAY_FIELDS, GATEWAY_LIST_COLUMNS, noGatewaysFound } from './gateway-columns.js';
+import { GATEWAY_FIELDS, GATEWAY_LIST_COLUMNS } from './gateway-columns.js';
 import { withContext } from './run.js';
 import { Option } from 'commander';
 import { collect, columnsOf, defineCommand, type Invocation } from './define.js';
@@ -115,6 +115,8 @@ interface ListFlags {
   type?: string;
   status?: string;
   watch?: boolean;
+  limit?: string;
+  all?: boolean;
 }
 
 export const list = defineCommand<[], ListFlags>({
@@ -123,13 +125,15 @@ export const list = defineCommand<[], ListFlags>({
       .option('--env <env>', 'only gateways in this environment (name or uuid)')
       .option('--type <type>', 'only EGRESS or INGRESS gateways')
       .option('--status <status>', 'only ACTIVE, INACTIVE, PROVISIONING or ERROR gateways')
-      .option('-w, --watch', 'poll every 2s until Ctrl-C: redraw the table on a terminal, else one JSON line per changed gateway'),
+      .option('-w, --watch', 'poll every 2s until Ctrl-C: redraw the table on a terminal, else one JSON line per changed gateway')
+      .option('--limit <n>', 'show the first N gateways (1–1000, default 100); with --all, the page size')
+      .option('--all', 'every gateway, a page at a time (streamed with -o json, -o name, or into a pipe)'),
   notes: GATEWAY_LIST_COLUMNS,
-  examples: ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name', "agentgw gateway list --watch | jq -c '{name, status}'"],
+  examples: ['agentgw gateway list --env production --type EGRESS --status ACTIVE', 'agentgw gateway list -o name', 'agentgw gateway list --all -o json > fleet.json', "agentgw gateway list --watch | jq -c '{name, status}'"],
   run: (invocation, _args, flags) => listGateways(invocation, flags),
 });
 
-async function listGateways(invocation: Invocation, flags: { env?: string; type?: string; status?: string; watch?: boolean }): Promise<void> {
+async function listGateways(invocation: Invocation, flags: ListFlags): Promise<void> {
   await withContext(invocation, async (context) => {
     const filter = {
       ...(flags.env === undefined ? {} : { environment: flags.env }),
@@ -137,8 +141,8 @@ async function listGateways(invocation: Invocation, flags: { env?: string; type?
       ...(flags.status === undefined ? {} : { status: parseGatewayStatus(flags.status, '--status') }),
     };
     if (flags.watch) return (await import('./gateway-watch.js')).watchGatewayList(context, filter);
-    const gateways = await (await context.client()).gateways.list(filter);
-    await printList(context.output, gateways, GATEWAY_COLUMNS, { gateways }, { empty: noGatewaysFound(filter) });
+    const { printGatewayPages } = await import('./gateway-list-pages.js');
+    await printGatewayPages(context.output, await context.client(), filter, flags);
   });
 }
 

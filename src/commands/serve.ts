@@ -95,7 +95,7 @@ async function serveCommand({ globals, io }: Invocation, flags: ServeFlags): Pro
   }
 
   const { createHealthMonitor } = await import('../services/health-monitor.js');
-  const monitor = flags.monitor === false ? null : createHealthMonitor(daemon.runtime.deps, loaded.config);
+  const monitor = flags.monitor === false ? null : createHealthMonitor(daemon.runtime.deps, loaded.config, { observer: daemon.metrics.monitor });
   monitor?.start();
 
   // Listening for the stop before saying where it listens: a SIGTERM sent on reading that line

@@ -1,13 +1,16 @@
 /**
  * The daemon's Prometheus metrics: HTTP requests (count and duration by route and status),
  * on-demand gateway health checks (duration by outcome), process metrics, and the gateways of
- * the caller's organization by status and type (counted from the database at scrape time).
+ * the caller's organization by status and type (counted from the database at scrape time), and
+ * the background health monitor's work (see `monitor-metrics.ts`).
  * Each daemon has its own registry, so several daemons in one process (tests) do not collide.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MonitorObserver } from '../services/health-observer.js';
 import { GATEWAY_STATUSES, GATEWAY_TYPES } from '../domain/types.js';
 import type { Store } from '../store/database.js';
 import { GatewayRepository } from '../store/repositories/gateways.js';
+import { monitorMetrics } from './monitor-metrics.js';
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -15,6 +18,8 @@ export class DaemonMetrics {
   private readonly durations: Histogram<'method' | 'route' | 'status'>;
   private readonly healthChecks: Histogram<'outcome'>;
   private readonly shed: Counter<'kind'>;
+  /** Pass to the health monitor (`observer`) to fill the agentgw_monitor_* series. */
+  readonly monitor: MonitorObserver;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'agentgw_' });
@@ -44,6 +49,7 @@ export class DaemonMetrics {
       labelNames: ['kind'],
       registers: [this.registry],
     });
+    this.monitor = monitorMetrics(this.registry);
   }
 
   /** Reports the open connections at each scrape. */

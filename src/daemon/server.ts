@@ -63,6 +63,8 @@ export interface Daemon {
   authRequired: boolean;
   /** The daemon's logger (null when logging is off). */
   log: Logger | null;
+  /** Its /metrics; `metrics.monitor` is the health monitor's observer. */
+  metrics: DaemonMetrics;
   /** Stops accepting, drains in-flight requests, then closes the runtime if the daemon opened it. */
   close(): Promise<void>;
 }
@@ -107,8 +109,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     (await openRuntime({ config, logger: adapterLogger(log), migrate: true, ...(options.configDir === undefined ? {} : { configDir: options.configDir }) }));
 
   let app: FastifyInstance | undefined;
+  const metrics = new DaemonMetrics();
   try {
-    app = await buildApp({ config, runtime, log, authRequired, host });
+    app = await buildApp({ config, runtime, log, authRequired, host, metrics });
     await app.listen({ host, port });
   } catch (error) {
     await app?.close().catch(() => {});
@@ -126,6 +129,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     runtime,
     authRequired,
     log,
+    metrics,
     close() {
       closed ??= (async () => {
         closingApps.add(server);
@@ -153,9 +157,10 @@ interface BuildOptions {
   authRequired: boolean;
   /** The address it listens on. */
   host: string;
+  metrics: DaemonMetrics;
 }
 
-async function buildApp({ config, runtime, log, authRequired, host }: BuildOptions): Promise<FastifyInstance> {
+async function buildApp({ config, runtime, log, authRequired, host, metrics }: BuildOptions): Promise<FastifyInstance> {
   const databaseUrl = runtime.store.displayUrl;
   const { bodyLimit, requestTimeout, headersTimeout, keepAliveTimeout } = config.server;
   const app = Fastify({
@@ -176,7 +181,6 @@ async function buildApp({ config, runtime, log, authRequired, host }: BuildOptio
     },
     clientErrorHandler: (error, socket) => writeClientError(error, socket),
   }) as unknown as FastifyInstance;
-  const metrics = new DaemonMetrics();
   const isClosing = () => closingApps.has(app);
   const connections = capConnections(app.server, {
     max: config.server.maxConnections,

@@ -13,7 +13,7 @@
  * 2. **Check.** A free slot takes the next queued gateway at once. A hanging gateway holds one
  *    slot for at most `timeout` (the adapter's own timeout, with a safety net here for adapters
  *    that ignore it); the other slots carry on.
- * 3. **Store.** Results are written as they come, in batches: while one write is in flight the
+ * 3. **Store.** Results are written in batches (`health-writer.ts`): while one write is in flight the
  *    next results gather, so a sweep over thousands of gateways costs a few hundred statements.
  *    A write is fenced by the lease and conditional on the status the decision started from.
  *
@@ -41,7 +41,9 @@ import { HealthLeaseRepository, type CheckResult } from '../store/repositories/h
 import type { ServiceDependencies } from './context.js';
 import { toTarget } from './credentials.js';
 import { cadenceOf, nextCheckDelay, systemClock, type Cadence, type MonitorClock } from './health-scheduler.js';
+import { quietObserver, type MonitorObserver } from './health-observer.js';
 import { nextHealthState, type HealthThresholds } from './health-state.js';
+import { HealthResultWriter } from './health-writer.js';
 
 export interface HealthMonitorOptions {
   /** The runtime's store, adapter and secret box. */
@@ -62,6 +64,10 @@ export interface HealthMonitorOptions {
   pollMs?: number;
   /** Most results stored per write. Default 500. */
   maxBatch?: number;
+  /** Longest a result waits for others to share its write (see `health-writer.ts`). Default: `pollMs`. */
+  writeDelayMs?: number;
+  /** Told of every check, lease and claim (the daemon's /metrics). */
+  observer?: MonitorObserver;
 }
 
 /** One check of a round, timed with the real (performance) clock whatever the monitor's clock is. */
@@ -110,13 +116,12 @@ export class HealthMonitor {
   readonly #random: () => number;
   readonly #cadence: Cadence;
   readonly #pollMs: number;
-  readonly #maxBatch: number;
+  readonly #observer: MonitorObserver;
 
   /** Claimed gateways waiting for a slot; never longer than `2 × concurrency`. */
   #queue: GatewayRecord[] = [];
   readonly #inFlight = new Map<string, Promise<void>>();
-  #pending: Array<{ result: CheckResult; name: string }> = [];
-  #flushing: Promise<void> | null = null;
+  readonly #writer: HealthResultWriter;
   /** Woken when the queue runs low, a check ends or the monitor stops. */
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -135,7 +140,16 @@ export class HealthMonitor {
     this.#random = options.random ?? Math.random;
     this.#cadence = cadenceOf(options.intervalMs, options.thresholds.healthyThreshold);
     this.#pollMs = options.pollMs ?? Math.max(1, Math.min(1000, Math.round(options.intervalMs / 10)));
-    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#observer = options.observer ?? quietObserver;
+    this.#writer = new HealthResultWriter({
+      leases: this.#leases,
+      ownerId: this.ownerId,
+      maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
+      delayMs: options.writeDelayMs ?? this.#pollMs,
+      clock: this.#clock,
+      logger: options.logger,
+      observer: this.#observer,
+    });
   }
 
   /**
@@ -215,7 +229,9 @@ export class HealthMonitor {
         await this.#sleep(Math.min(this.#options.intervalMs, this.#pollMs * 2 ** Math.min(failures, 6)));
         continue;
       }
-      if (claimed < limit) await this.#sleep(this.#pollMs);
+      // Jittered (mean: pollMs), so daemons polling one database drift past each other and none
+      // keeps the phase that lets it find most of the newly due gateways first.
+      if (claimed < limit) await this.#sleep(Math.max(1, Math.round(this.#pollMs * (0.5 + this.#random()))));
     }
   }
 
@@ -230,11 +246,15 @@ export class HealthMonitor {
       limit,
       adapterType: this.#options.deps.adapter.type,
     });
+    this.#observer.leasesTaken(claimed.length);
+    let oldestDue = now.getTime();
     for (const record of claimed) {
+      if (record.dueAt !== null && record.dueAt.getTime() < oldestDue) oldestDue = record.dueAt.getTime();
       // Our own lease ran out while the check was still going, and we took it again: the
       // running check's write will settle it.
       if (!this.#inFlight.has(record.uuid)) this.#queue.push(record);
     }
+    this.#observer.lag((now.getTime() - oldestDue) / 1000);
     this.#dispatch();
     return claimed.length;
   }
@@ -290,6 +310,7 @@ export class HealthMonitor {
     const finished = performance.now();
     const checkedAt = this.#clock.now();
     const decision = nextHealthState(record, health, this.#options.thresholds);
+    this.#observer.checked(health.healthy, health.errorClass, (finished - started) / 1000);
     const result: CheckResult = {
       uuid: record.uuid,
       previousStatus: record.status,
@@ -322,8 +343,8 @@ export class HealthMonitor {
         status: decision.status,
       });
     }
-    this.#pending.push({ result, name: record.name });
-    this.#flushSoon();
+    // A round (tests, benchmarks) writes at once; the running monitor lets results share writes.
+    this.#writer.add(result, record.name, round, round !== null);
   }
 
   /** One adapter call, which never throws and never outlives timeout + grace. */
@@ -350,60 +371,10 @@ export class HealthMonitor {
     }
   }
 
-  /** Starts a write on the next turn of the event loop, so results finishing together share it. */
-  #flushSoon(): void {
-    if (this.#flushing !== null) return;
-    this.#flushing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.#flush())
-      .finally(() => {
-        this.#flushing = null;
-        if (this.#pending.length > 0) this.#flushSoon();
-      });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, this.#maxBatch);
-      const round = this.#round;
-      try {
-        const report = await this.#leases.complete(
-          this.ownerId,
-          batch.map((b) => b.result),
-        );
-        if (round !== null) {
-          round.writeBatches += 1;
-          round.superseded += report.superseded.length;
-          round.lost += report.lost.length;
-        }
-        const applied = new Set(report.applied);
-        for (const { result, name } of batch) {
-          if (result.status === result.previousStatus || !applied.has(result.uuid)) continue;
-          if (round !== null) round.transitions += 1;
-          this.#options.logger.info(`gateway ${name}: ${result.previousStatus} → ${result.status} (${result.transitionReason ?? ''})`, {
-            gatewayId: result.uuid,
-            from: result.previousStatus,
-            to: result.status,
-            errorClass: result.errorClass,
-          });
-        }
-        if (report.lost.length > 0) {
-          this.#options.logger.debug(`health monitor: ${report.lost.length} result(s) refused: lease lost or gateway deleted`);
-        }
-      } catch (error) {
-        // The leases stay until their TTL; the gateways are then checked again.
-        if (round !== null) round.lost += batch.length;
-        this.#options.logger.warn(`health monitor: could not store ${batch.length} health check result(s)`, { error: describe(error) });
-      }
-    }
-  }
-
   /** Waits until nothing is in flight and every result is stored. */
   async #drain(): Promise<void> {
-    while (this.#inFlight.size > 0 || this.#flushing !== null || this.#pending.length > 0) {
-      if (this.#inFlight.size > 0) await Promise.all(this.#inFlight.values());
-      else if (this.#flushing !== null) await this.#flushing;
-      else this.#flushSoon();
-    }
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight.values());
+    await this.#writer.settled();
   }
 }
 

@@ -34,6 +34,11 @@ export interface ClaimRequest {
   adapterType: AdapterType;
 }
 
+/** A leased gateway, and when its check was due (null: never scheduled). */
+export interface ClaimedGateway extends GatewayRecord {
+  dueAt: Date | null;
+}
+
 /** One check's result, as the state machine decided it, and when to check again. */
 export interface CheckResult extends HealthRecord {
   uuid: string;
@@ -52,8 +57,8 @@ export interface CompletionReport {
 export class HealthLeaseRepository {
   constructor(private readonly store: Store) {}
 
-  /** Leases up to `limit` due gateways, oldest due first, and returns them. */
-  async claim(request: ClaimRequest): Promise<GatewayRecord[]> {
+  /** Leases up to `limit` due gateways, oldest due first, and returns them with when each was due. */
+  async claim(request: ClaimRequest): Promise<ClaimedGateway[]> {
     if (request.limit <= 0) return [];
     const { codec, db } = this.store;
     let due = db
@@ -69,9 +74,9 @@ export class HealthLeaseRepository {
       .updateTable('gateways')
       .set({ lease_owner: request.owner, lease_until: codec.time(request.leaseUntil) })
       .where('uuid', 'in', due)
-      .returning(RETURNED_COLUMNS)
+      .returning([...RETURNED_COLUMNS, 'next_check_at'])
       .execute();
-    return rows.map((row) => toGatewayRecord(codec, row));
+    return rows.map((row) => ({ ...toGatewayRecord(codec, row), dueAt: codec.readTimeOrNull(row.next_check_at) }));
   }
 
   /**
@@ -107,14 +112,19 @@ export class HealthLeaseRepository {
    * The initial jitter: gateways whose schedule is stale (never set, or overdue by more than an
    * interval — nobody has been checking them) get a next check spread uniformly over the coming
    * interval, instead of all being due in the same instant. Returns how many were spread.
+   *
+   * The times are whole milliseconds in [now + 1 ms, now + interval), as the monitor's clock keeps
+   * them: a due time a fraction of a millisecond past a claim's `dueBy` would read back (as a Date)
+   * as due at it, yet not be claimed; and none is due in the very instant of the spread.
    */
   async spreadStale(now: Date, intervalMs: number, adapterType: AdapterType): Promise<number> {
     const { codec, db } = this.store;
     const stale = new Date(now.getTime() - intervalMs);
+    const span = Math.max(1, Math.round(intervalMs) - 1);
     const spread =
       this.store.dialect === 'postgres'
-        ? sql<Date>`${codec.time(now)}::timestamptz + random() * ${intervalMs}::integer * interval '1 millisecond'`
-        : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${codec.time(now)}, '+' || ((abs(random()) % ${intervalMs}) / 1000.0) || ' seconds')`;
+        ? sql<Date>`${codec.time(now)}::timestamptz + (1 + floor(random() * ${span}::integer)) * interval '1 millisecond'`
+        : sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', ${codec.time(now)}, '+' || ((1 + abs(random()) % ${span}) / 1000.0) || ' seconds')`;
     const result = await db
       .updateTable('gateways')
       .set({ next_check_at: spread })

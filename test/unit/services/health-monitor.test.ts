@@ -405,9 +405,14 @@ describe.each(['sqlite', 'postgres'] as const)('health monitor (%s)', (dialect) 
     for (let i = 0; i < 20; i++) await f.add(`gw-${i}`);
     const now = f.clock.now().getTime();
     await f.store.db.updateTable('gateways').set({ next_check_at: f.store.codec.time(new Date(now - 2 * INTERVAL)) }).execute();
-    const monitor = f.monitor({ pollMs: 1000 });
+    // Results wait (on the clock) for others to share their write; not for a poll's length, so
+    // the poll's sleep is the only timer of 1000 ms.
+    const monitor = f.monitor({ pollMs: 1000, writeDelayMs: 400 });
     monitor.start();
-    const idle = () => vi.waitFor(() => expect(f.clock.sleeping(1000)).toBe(1));
+    // Idle = asleep on its poll timer. advance() fires (and removes) that timer, so the next time
+    // one is pending the monitor has made its claim and dispatched what it got (the adapter is
+    // called synchronously on dispatch). Patience under load, but no assertion on how long it took.
+    const idle = () => vi.waitFor(() => expect(f.clock.sleeping(1000)).toBe(1), { timeout: 20_000, interval: 5 });
     await idle();
     const spread = (await f.store.db.selectFrom('gateways').select('next_check_at').execute()).map((r) => time(r.next_check_at) - now);
     expect(Math.min(...spread)).toBeGreaterThanOrEqual(0);
@@ -417,14 +422,27 @@ describe.each(['sqlite', 'postgres'] as const)('health monitor (%s)', (dialect) 
     // Walk through one interval a poll at a time: each gateway is checked once, when it is due.
     for (let t = 0; t < INTERVAL; t += 1000) {
       f.clock.advance(1000);
-      const due = spread.filter((d) => d <= t + 1000).length;
-      await vi.waitFor(() => expect(f.adapter.calls.length).toBe(due));
       await idle();
+      expect(f.adapter.calls.length).toBe(spread.filter((d) => d <= t + 1000).length);
     }
     expect(new Set(f.adapter.calls).size).toBe(20);
     await monitor.stop();
     const rows = await f.store.db.selectFrom('gateways').select(['lease_owner', 'last_checked_at']).execute();
     expect(rows.every((r) => r.lease_owner === null && r.last_checked_at !== null)).toBe(true);
+  });
+
+  it('start(): results that finish apart wait (on the clock) to share one write, then are stored together', async () => {
+    for (let i = 0; i < 3; i++) await f.add(`gw-${i}`);
+    // One slot: the three checks finish one after another.
+    const monitor = f.monitor({ concurrency: 1, pollMs: 1000, writeDelayMs: 400 });
+    monitor.start();
+    await vi.waitFor(() => expect(f.adapter.calls.length === 3 && f.adapter.inFlight === 0).toBe(true), { timeout: 20_000 });
+    await vi.waitFor(() => expect(f.clock.sleeping(400)).toBe(1), { timeout: 20_000 });
+    const stored = async () => (await f.store.db.selectFrom('gateways').select('last_checked_at').execute()).filter((r) => r.last_checked_at !== null).length;
+    expect(await stored()).toBe(0);
+    f.clock.advance(400);
+    await vi.waitFor(async () => expect(await stored()).toBe(3), { timeout: 20_000 });
+    await monitor.stop();
   });
 
   it('stop() waits for the check in flight and gives back the leases it had not started', async () => {

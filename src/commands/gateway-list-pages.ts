@@ -1,0 +1,70 @@
+/**
+ * `agentgw gateway list` a page at a time, so a fleet of 100,000 is never held whole: the first
+ * `--limit` gateways (100 by default, at most 1000) with a note when more match, or with `--all`
+ * every page in turn, each printed as it arrives. `-o json` keeps its one document,
+ * `{"gateways": [...]}`, byte for byte what `JSON.stringify(document, null, 2)` would print, written
+ * a gateway at a time. A terminal table and YAML need every row first (column widths, one
+ * document): those collect the pages.
+ *
+ * @example
+ * await printGatewayPages(context.output, client, { status: 'ACTIVE' }, { all: true });
+ */
+import type { Client } from '../client/client.js';
+import { UsageError } from '../domain/errors.js';
+import type { Gateway, GatewayFilter } from '../domain/types.js';
+import { printList, type Output } from '../output/format.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/pagination.js';
+import { GATEWAY_COLUMNS, noGatewaysFound } from './gateway-columns.js';
+
+export interface PageFlags {
+  limit?: string;
+  all?: boolean;
+}
+
+export function parseListLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_PAGE_SIZE)) throw new UsageError(`--limit must be a whole number from 1 to ${MAX_PAGE_SIZE}, not "${value}"`, { hint: 'for every gateway, pass --all' });
+  return n;
+}
+
+export async function printGatewayPages(output: Output, client: Client, filter: GatewayFilter, flags: PageFlags): Promise<void> {
+  const limit = parseListLimit(flags.limit);
+  const empty = noGatewaysFound(filter);
+  if (flags.all !== true) {
+    const page = await client.gateways.listPage(filter, { limit: limit ?? DEFAULT_PAGE_SIZE });
+    await printList(output, page.items, GATEWAY_COLUMNS, { gateways: page.items }, { empty });
+    if (page.nextCursor !== null) output.note(`showing the first ${page.items.length} gateways; more match: pass --all for every one, or --limit up to ${MAX_PAGE_SIZE}`);
+    return;
+  }
+  const pages = eachPage(client, filter, limit ?? MAX_PAGE_SIZE);
+  const streams = output.format === 'json' || output.format === 'name' || ((output.format === 'table' || output.format === 'wide') && !output.isTTY);
+  if (!streams) {
+    const all: Gateway[] = [];
+    for await (const items of pages) all.push(...items);
+    await printList(output, all, GATEWAY_COLUMNS, { gateways: all }, { empty });
+    return;
+  }
+  if (output.format !== 'json') {
+    for await (const items of pages) await printList(output, items, GATEWAY_COLUMNS, { gateways: items });
+    return;
+  }
+  let first = true;
+  output.write('{\n  "gateways": [');
+  for await (const items of pages) {
+    for (const gateway of items) {
+      output.write(`${first ? '\n' : ',\n'}${JSON.stringify(gateway, null, 2).replace(/^/gm, '    ')}`);
+      first = false;
+    }
+  }
+  output.write(first ? ']\n}\n' : '\n  ]\n}\n');
+}
+
+async function* eachPage(client: Client, filter: GatewayFilter, limit: number): AsyncGenerator<Gateway[]> {
+  let cursor: string | undefined;
+  do {
+    const page = await client.gateways.listPage(filter, { limit, ...(cursor === undefined ? {} : { cursor }) });
+    yield page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+}
