@@ -12,6 +12,7 @@ import { gatewayListIndex } from './009_gateway_list_index.js';
 import { resourceSecrets } from './010_resource_secrets.js';
 import { updatedAtOnChange } from './011_updated_at_on_change.js';
 import { defaultEnvironmentDescription } from './012_default_environment_description.js';
+import { events } from './013_events.js';
 import type { Migration } from './types.js';
 
 export type { Migration, MigrationContext } from './types.js';
@@ -31,4 +32,5 @@ export const migrations: readonly Migration[] = [
   resourceSecrets,
   updatedAtOnChange,
   defaultEnvironmentDescription,
+  events,
 ];

@@ -1,6 +1,7 @@
 /** The in-process client: the services, called directly, against the configured database. */
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
+import { actingAs } from '../domain/acting.js';
 import { DeploymentService } from '../services/deployments.js';
 import { GatewayService } from '../services/gateways.js';
 import { HealthHistoryService } from '../services/health-history.js';
@@ -19,7 +20,10 @@ export class LocalClient implements Client {
     const environments = () => new EnvironmentService(runtime.context());
     const gateways = () => new GatewayService(runtime.context());
     const resources = () => new ResourceService(runtime.context());
-    const deployments = () => new DeploymentService(runtime.context());
+    const deployments = () => {
+      const context = runtime.context();
+      return actingAs(context.actor, new DeploymentService(context));
+    };
     this.environments = {
       create: (input) => environments().create(input),
       list: () => environments().list(),

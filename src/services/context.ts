@@ -22,4 +22,6 @@ export interface ServiceDependencies {
 
 export interface ServiceContext extends ServiceDependencies {
   organizationId: string;
+  /** Who makes the changes, as the event log records it: a token's name, or `local:<os user>`. */
+  actor: string;
 }

@@ -10,7 +10,9 @@ import { checkDescription, checkDisplayName, checkName, FieldErrors } from '../d
 import { DeploymentRepository } from '../store/repositories/deployments.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
+import { appendEvent, inTransaction } from '../store/repositories/events.js';
 import type { ServiceContext } from './context.js';
+import { eventOf } from './event-of.js';
 import { GatewayService } from './gateways.js';
 import { presentEnvironment } from './present.js';
 import { rejectUnknownFields } from './input.js';
@@ -52,10 +54,14 @@ export class EnvironmentService {
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
     if (input.description !== undefined) checkDescription(errors, 'description', input.description);
     errors.throwIfAny('environment');
-    const record = await this.environments.insert(
-      { name: input.name, displayName: input.displayName ?? input.name, description: input.description ?? null },
-      this.context.clock(),
-    );
+    const record = await inTransaction(this.context.store, async (tx) => {
+      const inserted = await new EnvironmentRepository(tx, this.context.organizationId).insert(
+        { name: input.name, displayName: input.displayName ?? input.name, description: input.description ?? null },
+        this.context.clock(),
+      );
+      await appendEvent(tx.db, tx.codec, eventOf(this.context, 'environment.created', subjectOf(inserted), { displayName: inserted.displayName }));
+      return inserted;
+    });
     return presentEnvironment(record);
   }
 
@@ -82,7 +88,11 @@ export class EnvironmentService {
     if (input.description !== undefined) checkDescription(errors, 'description', input.description);
     errors.throwIfAny('environment update');
     const current = await this.require(ref);
-    const updated = await this.environments.update(current.uuid, input, this.context.clock(), options.ifVersion);
+    const updated = await inTransaction(this.context.store, async (tx) => {
+      const changed = await new EnvironmentRepository(tx, this.context.organizationId).update(current.uuid, input, this.context.clock(), options.ifVersion);
+      if (changed) await appendEvent(tx.db, tx.codec, eventOf(this.context, 'environment.updated', subjectOf(changed), { changes: input, version: changed.version }));
+      return changed;
+    });
     if (!updated) throw await this.writeConflict(ref, options.ifVersion);
     return presentEnvironment(updated);
   }
@@ -111,7 +121,9 @@ export class EnvironmentService {
           not(exists(selectFrom('gateway_environment_mappings').select(sql.lit(1).as('one')).where('environment_uuid', '=', current.uuid))),
         )
         .executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      const gone = Number(result.numDeletedRows) > 0;
+      if (gone) await appendEvent(trx, this.context.store.codec, eventOf(this.context, 'environment.deleted', subjectOf(current), { force: options.force === true }));
+      return gone;
     });
     if (deleted) return;
     const gateways = await this.mappings.gatewayNamesOf(current.uuid);
@@ -137,4 +149,8 @@ export class EnvironmentService {
       hint: 'read it again and retry',
     });
   }
+}
+
+function subjectOf(record: EnvironmentRecord) {
+  return { kind: 'environment' as const, uuid: record.uuid, name: record.name };
 }

@@ -133,7 +133,22 @@ export interface DeploymentTable {
   updated_at: Timestamp;
 }
 
+/** One change, as the event log keeps it (see migrations/013_events.ts). */
+export interface EventTable {
+  id: Generated<number>;
+  occurred_at: Timestamp;
+  type: string;
+  organization_uuid: string;
+  subject_kind: string;
+  subject_uuid: string;
+  subject_name: string;
+  gateway_uuid: string | null;
+  actor: string;
+  data: Json;
+}
+
 export interface Database {
+  events: EventTable;
   api_tokens: ApiTokenTable;
   organizations: OrganizationTable;
   environments: EnvironmentTable;

@@ -17,9 +17,12 @@
  * const due = await leases.claim({ owner: 'host:42', now, dueBy: now, leaseUntil, limit: 200, adapterType: 'on-premise' });
  * await leases.complete('host:42', results);
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { MONITOR_ACTOR } from '../../domain/events.js';
 import type { AdapterType } from '../../domain/types.js';
 import type { Store } from '../database.js';
+import type { Database } from '../schema.js';
+import { appendEvent, notifyEvents, orderLock, statusChangedEvent } from './events.js';
 import { RETURNED_COLUMNS, toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
 
 export interface ClaimRequest {
@@ -134,7 +137,20 @@ export class HealthLeaseRepository {
     // Both updates read the same snapshot, so they touch disjoint rows. When another writer changes
     // a row's status between that snapshot and the update, neither applies: the lease then simply
     // runs out and the gateway is checked again.
-    const { rows: written } = await sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
+    // A batch with a status change writes its events in the same statement, after taking the lock
+    // that orders event ids (events.ts); batches without one, nearly all, stay one round trip.
+    const transitions = results.some((r) => r.status !== r.previousStatus);
+    const changeEvents = sql`,
+      change_events as (
+        insert into events (occurred_at, type, organization_uuid, subject_kind, subject_uuid, subject_name, gateway_uuid, actor, data)
+        select v.checked_at, 'gateway.status_changed', applied.organization_uuid, 'gateway', v.uuid, applied.name, v.uuid, ${MONITOR_ACTOR},
+               jsonb_build_object('from', v.prev_status, 'to', v.status, 'errorClass', v.error_class, 'reason', v.reason)
+        from v join applied on applied.uuid = v.uuid
+        where v.status <> v.prev_status
+        order by v.checked_at
+        returning 1
+      )`;
+    const write = (db: Kysely<Database>) => sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
       with v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,
               failures, successes, set_endpoint, endpoint, reason, next_check_at) as (values ${rows}),
       applied as (
@@ -154,7 +170,7 @@ export class HealthLeaseRepository {
           lease_until = null
         from v
         where g.uuid = v.uuid and g.lease_owner = ${owner} and g.status = v.prev_status
-        returning g.uuid
+        returning g.uuid, g.name, g.organization_uuid
       ),
       superseded as (
         update gateways as g set next_check_at = v.next_check_at, lease_owner = null, lease_until = null
@@ -167,11 +183,20 @@ export class HealthLeaseRepository {
         select v.uuid, v.prev_status, v.status, v.reason, v.error_class, v.checked_at
         from v join applied on applied.uuid = v.uuid
         where v.status <> v.prev_status
-      )
+      )${transitions ? changeEvents : sql``}
       select uuid::text as uuid, 'applied' as outcome from applied
       union all
       select uuid::text as uuid, 'superseded' as outcome from superseded
-    `.execute(this.store.db);
+    `.execute(db);
+    const { rows: written } = transitions
+      ? await this.store.db.transaction().execute(async (trx) => {
+          await sql`select ${orderLock}`.execute(trx);
+          const result = await write(trx);
+          // Delivered at commit; a wake-up with nothing new costs the streams one read.
+          await sql`select ${notifyEvents}`.execute(trx);
+          return result;
+        })
+      : await write(this.store.db);
     return {
       applied: written.filter((w) => w.outcome === 'applied').map((w) => w.uuid),
       superseded: written.filter((w) => w.outcome === 'superseded').map((w) => w.uuid),
@@ -206,10 +231,12 @@ export class HealthLeaseRepository {
           .where('uuid', '=', r.uuid)
           .where('lease_owner', '=', owner)
           .where('status', '=', r.previousStatus)
+          .returning(['name', 'organization_uuid'])
           .executeTakeFirst();
-        if (Number(stored.numUpdatedRows) > 0) {
+        if (stored !== undefined) {
           applied.push(r.uuid);
           if (changed) {
+            await appendEvent(trx, codec, statusChangedEvent({ uuid: r.uuid, name: stored.name, organizationId: stored.organization_uuid }, r, MONITOR_ACTOR));
             await trx
               .insertInto('gateway_status_events')
               .values({
