@@ -193,6 +193,12 @@ export const configSchema = branch({
   dashboard: branch({
     refresh: durationLeaf(2_000),
   }),
+  events: branch({
+    /** How long the event log keeps an event; the daemon prunes older ones. */
+    retention: durationLeaf(30 * 86_400_000),
+    /** How often an idle event stream gets a comment, so proxies and clients see it alive. */
+    heartbeat: durationLeaf(15_000),
+  }),
 });
 
 export type ConfigNode = Node;
@@ -240,4 +246,5 @@ export interface AgentgwConfig {
   secrets: { key: string | null };
   logging: { level: string };
   dashboard: { refresh: number };
+  events: { retention: number; heartbeat: number };
 }

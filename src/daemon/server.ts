@@ -17,7 +17,9 @@ import type { AdapterLogger } from '../adapters/adapter.js';
 import type { AgentgwConfig } from '../config/schema.js';
 import { AgentgwError, ExitCode, UnavailableError, ValidationError } from '../domain/errors.js';
 import { openRuntime, type Runtime } from '../runtime/runtime.js';
+import { startEventRetention } from '../services/event-retention.js';
 import { TokenVerifier } from '../services/tokens.js';
+import { EventWakeups } from '../store/event-wakeups.js';
 import { VERSION } from '../version.js';
 import { assertSafeBind, registerAuth } from './auth.js';
 import { capConnections } from './connections.js';
@@ -29,6 +31,7 @@ import { httpErrorOf, problemDocument, PROBLEM_CONTENT_TYPE, registerProblemHand
 import { RouteMethods } from './route-methods.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
+import { eventRoutes, type EventStreams } from './routes/events.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
 import { systemRoutes } from './routes/system.js';
@@ -106,15 +109,22 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     (await openRuntime({ config, logger: adapterLogger(log), migrate: true, ...(options.configDir === undefined ? {} : { configDir: options.configDir }) }));
 
   let app: FastifyInstance | undefined;
+  let streams: EventStreams | undefined;
+  let stopRetention = () => {};
   try {
-    app = await buildApp({ config, runtime, log, authRequired, host });
+    streams = { wakeups: await EventWakeups.start(runtime.store, config.database.url ?? ''), heartbeatMs: config.events.heartbeat, open: new Set() };
+    stopRetention = startEventRetention({ store: runtime.store, retentionMs: config.events.retention, clock: runtime.deps.clock, logger: runtime.deps.logger });
+    app = await buildApp({ config, runtime, log, authRequired, host, streams });
     await app.listen({ host, port });
   } catch (error) {
+    stopRetention();
+    await streams?.wakeups.close();
     await app?.close().catch(() => {});
     if (ownsRuntime) await runtime.close().catch(() => {});
     throw listenError(error, host, port);
   }
   const server = app;
+  const eventStreams = streams;
   const address = server.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   let closed: Promise<void> | undefined;
@@ -128,6 +138,10 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     close() {
       closed ??= (async () => {
         closingApps.add(server);
+        // Streams never finish on their own: they end now, and their clients resume elsewhere.
+        stopRetention();
+        await eventStreams.wakeups.close();
+        for (const stream of eventStreams.open) stream.close();
         // Requests still running after the grace period are cut off: a stop must end.
         const deadline = setTimeout(() => server.server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
         try {
@@ -152,9 +166,10 @@ interface BuildOptions {
   authRequired: boolean;
   /** The address it listens on. */
   host: string;
+  streams: EventStreams;
 }
 
-async function buildApp({ config, runtime, log, authRequired, host }: BuildOptions): Promise<FastifyInstance> {
+async function buildApp({ config, runtime, log, authRequired, host, streams }: BuildOptions): Promise<FastifyInstance> {
   const databaseUrl = runtime.store.displayUrl;
   const { bodyLimit, requestTimeout, headersTimeout, keepAliveTimeout } = config.server;
   const app = Fastify({
@@ -230,7 +245,7 @@ async function buildApp({ config, runtime, log, authRequired, host }: BuildOptio
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from: agentgw token create NAME' } } },
       ...(authRequired ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }, { name: 'tokens' }],
+      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }, { name: 'tokens' }, { name: 'events' }],
     },
   });
   await app.register(systemRoutes, { runtime, metrics, isClosing });
@@ -240,6 +255,7 @@ async function buildApp({ config, runtime, log, authRequired, host }: BuildOptio
   await app.register(deploymentRoutes, { runtime, prefix: '/api/v1' });
   await app.register(healthRoutes, { runtime, prefix: '/api/v1' });
   await app.register(tokenRoutes, { runtime, authRequired, prefix: '/api/v1' });
+  await app.register(eventRoutes, { runtime, streams, prefix: '/api/v1' });
   return app;
 }
 

@@ -8,7 +8,7 @@
 import { EVENT_TYPES, isEventType, type AgentgwEvent, type EventFilter, type EventType } from '../domain/events.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseDuration } from '../config/duration.js';
-import { EventRepository } from '../store/repositories/events.js';
+import { EventRepository, latestEventId } from '../store/repositories/events.js';
 import { GatewayRepository } from '../store/repositories/gateways.js';
 import type { ServiceContext } from './context.js';
 import { parseLimit } from './pagination.js';
@@ -65,6 +65,11 @@ export class EventService {
       filter.gatewayUuid = gateway.uuid;
     }
     return filter;
+  }
+
+  /** The newest event's id (0 when the log is empty): where a follower with no place to resume from starts. */
+  async latestId(): Promise<number> {
+    return latestEventId(this.context.store);
   }
 
   /** The next events after `afterId` that `filter` keeps, oldest first. */

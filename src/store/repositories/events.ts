@@ -88,6 +88,12 @@ export class EventRepository {
   }
 }
 
+/** The newest event's id in the whole log (0 when empty). */
+export async function latestEventId(store: Store): Promise<number> {
+  const row = await store.db.selectFrom('events').select((eb) => eb.fn.max('id').as('latest')).executeTakeFirst();
+  return Number(row?.latest ?? 0);
+}
+
 /** Deletes the events of every organization older than `before`; returns how many. */
 export async function pruneEvents(store: Store, before: Date): Promise<number> {
   const result = await store.db.deleteFrom('events').where('occurred_at', '<', store.codec.time(before)).executeTakeFirst();
