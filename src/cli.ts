@@ -281,6 +281,44 @@ export function buildProgram(): Command {
     ['agentgw token revoke ci --yes'],
   );
 
+  // events
+  const eventTypes = 'one of: environment.*, gateway.*, deployment.*, token.* (see docs/events.md); repeatable, or comma-separated';
+  examples(
+    columns(
+      program
+        .command('events')
+        .description('the event log: every change and status change, oldest first (since 1h unless --since)')
+        .option('-f, --follow', 'go on printing events as they happen (piped: one JSON event per line) until Ctrl-C')
+        .option('--type <type>', eventTypes, collect)
+        .option('--gateway <gateway>', 'only this gateway’s events and its deployments’ (name or uuid)')
+        .option('--since <when>', 'a duration back from now (10m, 2h, 7d) or an ISO time (default 1h)')
+        .action(lazy(async () => (await import('./commands/events.js')).listEvents)),
+      'AGE  TYPE  SUBJECT  ACTOR  DETAILS',
+      'ID  TIME',
+    ),
+    [
+      'agentgw events --since 10m',
+      'agentgw events --follow --type gateway.status_changed',
+      'agentgw events --gateway edge-1 -o json',
+      'agentgw --server http://127.0.0.1:8080 events -f | jq .type',
+    ],
+  );
+  examples(
+    columns(
+      program
+        .command('audit')
+        .description('who changed what: the event log without the health monitor’s status changes')
+        .option('-f, --follow', 'go on printing changes as they happen until Ctrl-C')
+        .option('--type <type>', eventTypes, collect)
+        .option('--gateway <gateway>', 'only changes of this gateway and its deployments (name or uuid)')
+        .option('--since <when>', 'a duration back from now (10m, 2h, 7d) or an ISO time (default 1h)')
+        .action(lazy(async () => (await import('./commands/events.js')).audit)),
+      'AGE  TYPE  SUBJECT  ACTOR  DETAILS',
+      'ID  TIME',
+    ),
+    ['agentgw audit --since 7d --type gateway.deleted', 'agentgw audit --gateway edge-1 -o wide'],
+  );
+
   // dashboard
   examples(
     program

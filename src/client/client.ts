@@ -3,6 +3,8 @@
  * in this process against the database; RemoteClient calls a daemon over HTTP. Commands never
  * know which one they hold, so both modes print the same output and fail the same way.
  */
+import type { AgentgwEvent } from '../domain/events.js';
+import type { EventPage, EventQuery } from '../services/events.js';
 import type {
   Environment,
   Gateway,
@@ -99,8 +101,20 @@ export interface TokensApi {
   revoke(name: string): Promise<ApiToken>;
 }
 
+/** The event log: pages of it, and following it as it grows. */
+export interface EventsApi {
+  list(query: EventQuery): Promise<EventPage>;
+  /**
+   * Every event after `query.afterId` (or from `query.since`, or from now) as it is written,
+   * until `signal` aborts. In-process it reads the table; over a daemon it reads the stream and,
+   * when the connection drops, resumes with Last-Event-ID.
+   */
+  follow(query: EventQuery, signal: AbortSignal): AsyncIterable<AgentgwEvent>;
+}
+
 export interface Client {
   describe(): ClientDescription;
+  events: EventsApi;
   environments: EnvironmentsApi;
   gateways: GatewaysApi;
   resources: ResourcesApi;

@@ -2,6 +2,7 @@
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
 import { actingAs } from '../domain/acting.js';
+import { EventService, followEvents } from '../services/events.js';
 import { DeploymentService } from '../services/deployments.js';
 import { GatewayService } from '../services/gateways.js';
 import { HealthHistoryService } from '../services/health-history.js';
@@ -15,6 +16,7 @@ export class LocalClient implements Client {
   readonly resources: Client['resources'];
   readonly deployments: Client['deployments'];
   readonly tokens: Client['tokens'];
+  readonly events: Client['events'];
 
   constructor(private readonly runtime: Runtime) {
     const environments = () => new EnvironmentService(runtime.context());
@@ -61,6 +63,11 @@ export class LocalClient implements Client {
       list: (filter) => deployments().list(filter),
       matrix: (environment) => deployments().matrix(environment),
       drift: (environment) => deployments().drift(environment),
+    };
+    const events = () => new EventService(runtime.context());
+    this.events = {
+      list: (query) => events().list(query),
+      follow: (query, signal) => followEvents(events(), query, signal),
     };
     const tokens = () => new TokenService(runtime.context());
     this.tokens = {

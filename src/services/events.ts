@@ -5,6 +5,7 @@
  * @example
  * const { events, nextCursor } = await new EventService(runtime.context()).list({ types: ['gateway.status_changed'], since: '10m' });
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_TYPES, isEventType, type AgentgwEvent, type EventFilter, type EventType } from '../domain/events.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { parseDuration } from '../config/duration.js';
@@ -77,6 +78,28 @@ export class EventService {
     return this.events.list({ ...filter, ...(afterId === undefined ? {} : { afterId }) });
   }
 }
+
+/** How often an in-process follower reads the table. */
+export const FOLLOW_POLL_MS = 500;
+
+/**
+ * Events as they are written, read from the table: after `query.afterId`, from `query.since`, or
+ * from now. Ends when `signal` aborts.
+ */
+export async function* followEvents(service: EventService, query: EventQuery, signal: AbortSignal, pollMs = FOLLOW_POLL_MS): AsyncGenerator<AgentgwEvent> {
+  const filter = await service.resolve({ ...query, limit: MAX_FOLLOW_BATCH });
+  let afterId = filter.afterId ?? (filter.since === undefined ? await service.latestId() : undefined);
+  while (!signal.aborted) {
+    const events = await service.after(filter, afterId);
+    for (const event of events) {
+      afterId = event.id;
+      yield event;
+    }
+    if (events.length < MAX_FOLLOW_BATCH) await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+  }
+}
+
+const MAX_FOLLOW_BATCH = 500;
 
 /** "10m" back from now, or an ISO time. */
 export function parseSince(text: string, now: Date): Date {

@@ -206,6 +206,13 @@ export class FakeClient implements Client {
 
   readonly tokens: Client['tokens'] = { create: unused, list: unused, revoke: unused };
 
+  readonly events: Client['events'] = {
+    list: unused,
+    follow: () => {
+      throw new Error('not used by the dashboard');
+    },
+  };
+
   readonly deployments: Client['deployments'] = {
     deploy: unused,
     undeploy: unused,
