@@ -121,7 +121,7 @@ describe.each(['postgres', 'sqlite'] as const)('event stream on %s', (dialect) =
       const resumed = await openSse(`${second.url}/api/v1/events/stream?type=environment.created,environment.deleted`, { 'last-event-id': seen.id! });
       // Written concurrently from several requests while the stream catches up.
       await Promise.all(Array.from({ length: 10 }, (_, i) => http(second.url, 'POST', '/api/v1/environments', { body: { name: `after-${i}` } })));
-      await resumed.waitFor((e) => resumed.events.filter((x) => x.data.subject.name.startsWith('after-')).length === 10, 5000);
+      await resumed.waitFor(() => resumed.events.filter((x) => x.data.subject.name.startsWith('after-')).length === 10, 5000);
       const expected = (
         await new EventService(second.runtime.context()).list({ types: ['environment.created', 'environment.deleted'], afterId: Number(seen.id), limit: 1000 })
       ).events.map((e) => e.id);

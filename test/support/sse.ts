@@ -24,11 +24,10 @@ export interface SseClient {
 
 export function openSse(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
   return new Promise((resolve, reject) => {
-    let req: ClientRequest;
     const events: SseEvent[] = [];
     const comments: string[] = [];
     const waiters = new Set<() => void>();
-    req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+    const req: ClientRequest = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       let buffer = '';
       let endStream: () => void = () => {};
       const ended = new Promise<void>((done) => (endStream = done));
