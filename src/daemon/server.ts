@@ -10,7 +10,9 @@
  */
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
 import type { AdapterLogger } from '../adapters/adapter.js';
@@ -21,6 +23,7 @@ import { startEventRetention } from '../services/event-retention.js';
 import { TokenVerifier } from '../services/tokens.js';
 import { EventWakeups } from '../store/event-wakeups.js';
 import { VERSION } from '../version.js';
+import { WebhookDeliverer } from '../webhooks/deliverer.js';
 import { assertSafeBind, registerAuth } from './auth.js';
 import { capConnections } from './connections.js';
 import { registerHostCheck } from './host-check.js';
@@ -37,6 +40,7 @@ import { healthRoutes } from './routes/health.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { typeboxValidatorCompiler } from './validator.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface StartDaemonOptions {
   config: AgentgwConfig;
@@ -111,13 +115,26 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   let app: FastifyInstance | undefined;
   let streams: EventStreams | undefined;
   let stopRetention = () => {};
+  let deliverer: WebhookDeliverer | undefined;
   try {
     streams = { wakeups: await EventWakeups.start(runtime.store, config.database.url ?? ''), heartbeatMs: config.events.heartbeat, open: new Set() };
     stopRetention = startEventRetention({ store: runtime.store, retentionMs: config.events.retention, clock: runtime.deps.clock, logger: runtime.deps.logger });
+    deliverer = new WebhookDeliverer({
+      store: runtime.store,
+      config,
+      secrets: runtime.deps.secrets,
+      clock: runtime.deps.clock,
+      logger: runtime.deps.logger,
+      owner: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    });
+    const webhooks = deliverer;
+    streams.wakeups.subscribe(() => webhooks.wake());
+    deliverer.start();
     app = await buildApp({ config, runtime, log, authRequired, host, streams });
     await app.listen({ host, port });
   } catch (error) {
     stopRetention();
+    await deliverer?.stop();
     await streams?.wakeups.close();
     await app?.close().catch(() => {});
     if (ownsRuntime) await runtime.close().catch(() => {});
@@ -125,6 +142,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   }
   const server = app;
   const eventStreams = streams;
+  const webhookSender = deliverer!;
   const address = server.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   let closed: Promise<void> | undefined;
@@ -140,6 +158,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
         closingApps.add(server);
         // Streams never finish on their own: they end now, and their clients resume elsewhere.
         stopRetention();
+        await webhookSender.stop();
         await eventStreams.wakeups.close();
         for (const stream of eventStreams.open) stream.close();
         // Requests still running after the grace period are cut off: a stop must end.
@@ -245,7 +264,7 @@ async function buildApp({ config, runtime, log, authRequired, host, streams }: B
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from: agentgw token create NAME' } } },
       ...(authRequired ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }, { name: 'tokens' }, { name: 'events' }],
+      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }, { name: 'tokens' }, { name: 'events' }, { name: 'webhooks' }],
     },
   });
   await app.register(systemRoutes, { runtime, metrics, isClosing });
@@ -256,6 +275,7 @@ async function buildApp({ config, runtime, log, authRequired, host, streams }: B
   await app.register(healthRoutes, { runtime, prefix: '/api/v1' });
   await app.register(tokenRoutes, { runtime, authRequired, prefix: '/api/v1' });
   await app.register(eventRoutes, { runtime, streams, prefix: '/api/v1' });
+  await app.register(webhookRoutes, { runtime, prefix: '/api/v1' });
   return app;
 }
 

@@ -18,10 +18,12 @@ export const EVENT_TYPES = [
   'deployment.undeployed',
   'token.created',
   'token.revoked',
+  'webhook.created',
+  'webhook.deleted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type EventSubjectKind = 'environment' | 'gateway' | 'deployment' | 'token';
+export type EventSubjectKind = 'environment' | 'gateway' | 'deployment' | 'token' | 'webhook';
 
 export interface EventSubject {
   kind: EventSubjectKind;
