@@ -319,6 +319,45 @@ export function buildProgram(): Command {
     ['agentgw audit --since 7d --type gateway.deleted', 'agentgw audit --gateway edge-1 -o wide'],
   );
 
+  // webhooks
+  const webhook = program.command('webhook').description('webhooks: signed POSTs of events to a URL, sent by the daemon (see docs/webhooks.md)');
+  const loadWebhook = () => import('./commands/webhook.js');
+  examples(
+    webhook
+      .command('create <name>')
+      .description('create a webhook; without --secret-stdin a signing secret is generated and printed once')
+      .requiredOption('--url <url>', 'where to POST events (http:// or https://; the egress policy applies)')
+      .requiredOption('--events <types>', 'comma-separated event types, e.g. gateway.status_changed,deployment.failed')
+      .option('--secret-stdin', 'read the signing secret (16+ characters) from standard input')
+      .action(lazy(async () => (await loadWebhook()).createWebhook)),
+    [
+      'agentgw webhook create pager --url https://hooks.example.com/agentgw --events gateway.status_changed,deployment.failed',
+      'printf %s "$SECRET" | agentgw webhook create audit --url https://siem.example.com/in --events token.created,token.revoked --secret-stdin',
+    ],
+  );
+  examples(
+    columns(webhook.command('list').alias('ls').description('list webhooks (never their secrets)').action(lazy(async () => (await loadWebhook()).listWebhooks)), 'NAME  URL  EVENTS  AGE', 'UUID'),
+    ['agentgw webhook list', 'agentgw webhook list -o json'],
+  );
+  examples(webhook.command('get <name>').description('show one webhook').action(lazy(async () => (await loadWebhook()).getWebhook)), ['agentgw webhook get pager -o json']);
+  examples(
+    webhook
+      .command('delete <name>')
+      .alias('rm')
+      .description('delete a webhook and its delivery log')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .action(lazy(async () => (await loadWebhook()).deleteWebhook)),
+    ['agentgw webhook delete pager --yes'],
+  );
+  examples(
+    columns(
+      webhook.command('deliveries <name>').description('the delivery log: each event sent, its attempts and the last answer').action(lazy(async () => (await loadWebhook()).listDeliveries)),
+      'ID  EVENT  STATUS  ATTEMPTS  LAST  AGE',
+      'EVENT ID  NEXT  ERROR',
+    ),
+    ['agentgw webhook deliveries pager', 'agentgw webhook deliveries pager -o json'],
+  );
+
   // dashboard
   examples(
     program

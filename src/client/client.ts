@@ -5,6 +5,7 @@
  */
 import type { AgentgwEvent } from '../domain/events.js';
 import type { EventPage, EventQuery } from '../services/events.js';
+import type { CreateWebhookInput, Webhook, WebhookDelivery } from '../services/webhooks.js';
 import type {
   Environment,
   Gateway,
@@ -112,9 +113,19 @@ export interface EventsApi {
   follow(query: EventQuery, signal: AbortSignal): AsyncIterable<AgentgwEvent>;
 }
 
+/** Webhooks of the caller's organization; deliveries are sent by a running daemon. */
+export interface WebhooksApi {
+  create(input: CreateWebhookInput): Promise<Webhook>;
+  list(): Promise<Webhook[]>;
+  get(name: string): Promise<Webhook>;
+  delete(name: string): Promise<void>;
+  deliveries(name: string): Promise<WebhookDelivery[]>;
+}
+
 export interface Client {
   describe(): ClientDescription;
   events: EventsApi;
+  webhooks: WebhooksApi;
   environments: EnvironmentsApi;
   gateways: GatewaysApi;
   resources: ResourcesApi;

@@ -8,6 +8,7 @@ import { GatewayService } from '../services/gateways.js';
 import { HealthHistoryService } from '../services/health-history.js';
 import { ResourceService } from '../services/resources.js';
 import { TokenService } from '../services/tokens.js';
+import { WebhookService } from '../services/webhooks.js';
 import type { Client, ClientDescription } from './client.js';
 
 export class LocalClient implements Client {
@@ -17,6 +18,7 @@ export class LocalClient implements Client {
   readonly deployments: Client['deployments'];
   readonly tokens: Client['tokens'];
   readonly events: Client['events'];
+  readonly webhooks: Client['webhooks'];
 
   constructor(private readonly runtime: Runtime) {
     const environments = () => new EnvironmentService(runtime.context());
@@ -68,6 +70,14 @@ export class LocalClient implements Client {
     this.events = {
       list: (query) => events().list(query),
       follow: (query, signal) => followEvents(events(), query, signal),
+    };
+    const webhooks = () => new WebhookService(runtime.context());
+    this.webhooks = {
+      create: (input) => webhooks().create(input),
+      list: () => webhooks().list(),
+      get: (name) => webhooks().get(name),
+      delete: (name) => webhooks().delete(name),
+      deliveries: (name) => webhooks().deliveries(name),
     };
     const tokens = () => new TokenService(runtime.context());
     this.tokens = {

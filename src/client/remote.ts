@@ -10,6 +10,7 @@ import type { ApiToken, CreatedToken } from '../services/tokens.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
 import type { Client, ClientDescription, WriteOptions } from './client.js';
 import type { EventPage, EventQuery } from '../services/events.js';
+import type { Webhook, WebhookDelivery } from '../services/webhooks.js';
 import { followStream } from './event-stream-client.js';
 import { DaemonTimeoutError, requestDaemon, type DaemonResponse } from './daemon-http.js';
 
@@ -35,6 +36,7 @@ export class RemoteClient implements Client {
   readonly deployments: Client['deployments'];
   readonly tokens: Client['tokens'];
   readonly events: Client['events'];
+  readonly webhooks: Client['webhooks'];
   #adapter: string | null = null;
 
   private constructor(
@@ -42,6 +44,15 @@ export class RemoteClient implements Client {
     private readonly token: string | null,
   ) {
     const id = encodeURIComponent;
+    this.webhooks = {
+      create: (input) => this.json<Webhook>('POST', '/api/v1/webhooks', input),
+      list: async () => (await this.json<{ webhooks: Webhook[] }>('GET', '/api/v1/webhooks')).webhooks,
+      get: (name) => this.json<Webhook>('GET', `/api/v1/webhooks/${encodeURIComponent(name)}`),
+      delete: async (name) => {
+        await this.send('DELETE', `/api/v1/webhooks/${encodeURIComponent(name)}`);
+      },
+      deliveries: async (name) => (await this.json<{ deliveries: WebhookDelivery[] }>('GET', `/api/v1/webhooks/${encodeURIComponent(name)}/deliveries`)).deliveries,
+    };
     this.events = {
       list: (query) => this.json<EventPage>('GET', `/api/v1/events${eventQuery(query, true)}`),
       follow: (query, signal) =>

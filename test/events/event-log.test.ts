@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalClient } from '../../src/client/local.js';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { EventService } from '../../src/services/events.js';
+import { WebhookService } from '../../src/services/webhooks.js';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { testConfig } from '../support/harness.js';
 import { createTestSchema } from '../support/postgres.js';
@@ -107,6 +108,17 @@ describe.each(['sqlite', 'postgres'] as const)('event log on %s', (dialect) => {
     await expect(service.list({ cursor: 'bm9wZQ' })).rejects.toMatchObject({ code: 'AGW_VALIDATION' });
     await expect(service.list({ since: 'yesterday' })).rejects.toMatchObject({ code: 'AGW_VALIDATION' });
     expect((await service.list({ since: '1h', types: ['environment.created'], limit: 1000 })).events.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('turns each event a webhook subscribes to into one pending delivery, in the event’s transaction', async () => {
+    const webhooks = new WebhookService(runtime.context());
+    await webhooks.create({ name: 'hook', url: 'https://hooks.example.com/in', events: ['environment.created'], secret: 'whsec_0123456789abcdef' });
+    await client.environments.create({ name: 'hooked' });
+    await client.environments.update('hooked', { description: 'not subscribed' });
+    const deliveries = await webhooks.deliveries('hook');
+    expect(deliveries).toEqual([expect.objectContaining({ eventType: 'environment.created', status: 'pending', attempts: 0 })]);
+    expect(deliveries[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await webhooks.delete('hook');
   });
 
   it('keeps no change whose event could not be written', async () => {

@@ -88,4 +88,25 @@ describe.each(['local', 'remote'] as const)('agentgw events (%s)', (mode) => {
     expect(lines.map((e) => e.subject.name)).toEqual(['followed-1', 'followed-2']);
     expect(lines[0]).toMatchObject({ type: 'environment.created', actor });
   });
+
+  it('manages webhooks: the secret goes in once and never comes out', async () => {
+    const secret = 'whsec_from_stdin_0123456789';
+    const created = await cli.run([...args, 'webhook', 'create', 'pager', '--url', 'https://hooks.example.com/in', '--events', 'gateway.status_changed,deployment.failed', '--secret-stdin'], { input: secret });
+    expect(created.exitCode).toBe(0);
+    expect(created.stdout).toBe('');
+    const generated = await cli.run([...args, 'webhook', 'create', 'siem', '--url', 'https://siem.example.com/in', '--events', 'token.created']);
+    expect(generated.exitCode).toBe(0);
+    expect(generated.stdout).toMatch(/^whsec_\S{20,}\n$/);
+    const list = await cli.run([...args, 'webhook', 'list']);
+    expect(list.stdout.split('\n')[0]!.split('\t').slice(0, 3)).toEqual(['pager', 'https://hooks.example.com/in', 'gateway.status_changed,deployment.failed']);
+    const json = await cli.run([...args, 'webhook', 'get', 'pager', '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'pager', events: ['gateway.status_changed', 'deployment.failed'] });
+    for (const output of [list.stdout, json.stdout]) expect(output).not.toContain(secret);
+    const bad = await cli.run([...args, 'webhook', 'create', 'bad', '--url', 'file:///etc/passwd', '--events', 'token.created']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/url/);
+    expect((await cli.run([...args, 'webhook', 'deliveries', 'pager'])).exitCode).toBe(0);
+    expect((await cli.run([...args, 'webhook', 'delete', 'pager', '--yes'])).exitCode).toBe(0);
+    expect((await cli.run([...args, 'webhook', 'get', 'pager'])).exitCode).toBe(1);
+  });
 });

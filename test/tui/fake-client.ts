@@ -206,6 +206,8 @@ export class FakeClient implements Client {
 
   readonly tokens: Client['tokens'] = { create: unused, list: unused, revoke: unused };
 
+  readonly webhooks: Client['webhooks'] = { create: unused, list: unused, get: unused, delete: unused, deliveries: unused };
+
   readonly events: Client['events'] = {
     list: unused,
     follow: () => {

@@ -1,0 +1,82 @@
+/**
+ * `agentgw webhook create|list|get|delete|deliveries`. A webhook's signing secret is read from
+ * standard input with --secret-stdin; without it one is generated and printed once (to stdout,
+ * like `token create`), because the receiver needs it to verify signatures. It is never shown again.
+ */
+import { randomBytes } from 'node:crypto';
+import { NotFoundError } from '../domain/errors.js';
+import { age, when } from '../output/age.js';
+import { printList, printResource, type Column } from '../output/format.js';
+import { confirm } from '../output/prompt.js';
+import type { Webhook, WebhookDelivery } from '../services/webhooks.js';
+import type { GlobalOptions } from './context.js';
+import { readPassword, withContext } from './run.js';
+
+/** Piped: NAME URL EVENTS AGE, tab-separated; -o wide adds UUID. */
+const COLUMNS: Column<Webhook>[] = [
+  { header: 'NAME', value: (w) => w.name, identifier: true },
+  { header: 'URL', value: (w) => w.url, priority: 9 },
+  { header: 'EVENTS', value: (w) => w.events.join(','), text: true, priority: 8 },
+  { header: 'AGE', value: (w) => age(w.createdAt), priority: 5 },
+  { header: 'UUID', value: (w) => w.uuid, wide: true },
+];
+
+type DeliveryRow = WebhookDelivery & { name: string };
+
+/** Piped: ID EVENT STATUS ATTEMPTS LAST AGE, tab-separated; -o wide adds EVENT ID, NEXT, ERROR. */
+const DELIVERY_COLUMNS: Column<DeliveryRow>[] = [
+  { header: 'ID', value: (d) => d.id, identifier: true },
+  { header: 'EVENT', value: (d) => d.eventType, priority: 9 },
+  { header: 'STATUS', value: (d) => d.status, priority: 9 },
+  { header: 'ATTEMPTS', value: (d) => String(d.attempts), priority: 8 },
+  { header: 'LAST', value: (d) => (d.lastStatus === null ? (d.lastError === null ? '-' : 'error') : String(d.lastStatus)), priority: 7 },
+  { header: 'AGE', value: (d) => age(d.createdAt), priority: 5 },
+  { header: 'EVENT ID', value: (d) => String(d.eventId), wide: true },
+  { header: 'NEXT', value: (d) => (d.nextAttemptAt === null ? '-' : when(d.nextAttemptAt)), wide: true },
+  { header: 'ERROR', value: (d) => d.lastError ?? '-', text: true, wide: true },
+];
+
+export async function createWebhook(globals: GlobalOptions, name: string, flags: { url: string; events: string; secretStdin?: boolean }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const generated = flags.secretStdin === true ? null : `whsec_${randomBytes(24).toString('base64url')}`;
+    const secret = generated ?? (await readPassword(context.io, '--secret-stdin'));
+    const created = await (await context.client()).webhooks.create({ name, url: flags.url, events: flags.events.split(',').map((t) => t.trim()).filter((t) => t !== ''), secret });
+    if (generated !== null) {
+      context.output.write(`${generated}\n`);
+      context.stderr(`webhook "${created.name}" created. Its signing secret is shown only now: give it to the receiver.`);
+    } else {
+      context.stderr(`webhook "${created.name}" created for ${created.events.join(', ')}`);
+    }
+  });
+}
+
+export async function listWebhooks(globals: GlobalOptions): Promise<void> {
+  await withContext(globals, async (context) => {
+    const webhooks = await (await context.client()).webhooks.list();
+    await printList(context.output, webhooks, COLUMNS, { webhooks }, { empty: 'No webhooks. Create one with: agentgw webhook create NAME --url URL --events TYPE,…' });
+  });
+}
+
+export async function getWebhook(globals: GlobalOptions, name: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    await printResource(context.output, await (await context.client()).webhooks.get(name), [...COLUMNS, { header: 'CREATED', value: (w) => when(w.createdAt) }]);
+  });
+}
+
+export async function deleteWebhook(globals: GlobalOptions, name: string, flags: { yes?: boolean }): Promise<void> {
+  await withContext(globals, async (context) => {
+    const webhooks = (await context.client()).webhooks;
+    if (!(await webhooks.list()).some((w) => w.name === name)) throw new NotFoundError('webhook', name, { hint: 'list webhooks with: agentgw webhook list' });
+    await confirm(context.io, `delete webhook "${name}" and its delivery log?`, { yes: flags.yes });
+    await webhooks.delete(name);
+    context.stderr(`webhook "${name}" deleted`);
+  });
+}
+
+export async function listDeliveries(globals: GlobalOptions, name: string): Promise<void> {
+  await withContext(globals, async (context) => {
+    const deliveries = await (await context.client()).webhooks.deliveries(name);
+    const rows = deliveries.map((d) => ({ ...d, name: d.id }));
+    await printList(context.output, rows, DELIVERY_COLUMNS, { deliveries }, { empty: `No deliveries for webhook ${name} yet.` });
+  });
+}
