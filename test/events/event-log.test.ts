@@ -9,14 +9,17 @@ import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalClient } from '../../src/client/local.js';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { EventService } from '../../src/services/events.js';
+import { HealthMonitor } from '../../src/services/health-monitor.js';
 import { WebhookService } from '../../src/services/webhooks.js';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { testConfig } from '../support/harness.js';
-import { createTestSchema } from '../support/postgres.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { createTestSchema, POSTGRES_BASE_URL } from '../support/postgres.js';
 
 const quiet = { warn: () => {}, info: () => {}, debug: () => {} };
 
@@ -119,6 +122,50 @@ describe.each(['sqlite', 'postgres'] as const)('event log on %s', (dialect) => {
     expect(deliveries).toEqual([expect.objectContaining({ eventType: 'environment.created', status: 'pending', attempts: 0 })]);
     expect(deliveries[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     await webhooks.delete('hook');
+  });
+
+  it('writes the monitor’s status changes with their batch, and (PostgreSQL) notifies listeners', async () => {
+    const dying = await startGatewaySimulator({ gateways: [{ name: 'dying' }] });
+    const notified: string[] = [];
+    let unlisten = async () => {};
+    if (dialect === 'postgres') {
+      const listener = postgres(POSTGRES_BASE_URL, { max: 1, onnotice: () => {} });
+      await listener.listen('agentgw_events', (payload) => notified.push(payload));
+      unlisten = () => listener.end();
+    }
+    try {
+      await client.gateways.register({ name: 'dying', gatewayType: 'EGRESS', adapterConfig: { controlPlaneUrl: dying.urlOf('dying') } });
+      await dying.close();
+      const clock = new ManualClock(new Date());
+      const monitor = new HealthMonitor({
+        deps: runtime.deps,
+        clock,
+        intervalMs: 1000,
+        timeoutMs: 1000,
+        concurrency: 4,
+        thresholds: { unhealthyThreshold: 1, healthyThreshold: 1 },
+        logger: quiet,
+      });
+      const before = (await events()).events.length;
+      notified.length = 0;
+      clock.advance(5000);
+      await monitor.runRound();
+      const written = (await events()).events.slice(before);
+      expect(written).toEqual([
+        expect.objectContaining({
+          type: 'gateway.status_changed',
+          actor: 'system:health-monitor',
+          subject: expect.objectContaining({ name: 'dying' }),
+          data: { from: 'ACTIVE', to: 'INACTIVE', errorClass: expect.any(String), reason: expect.any(String) },
+        }),
+      ]);
+      if (dialect === 'postgres') {
+        await vi.waitFor(() => expect(notified.length).toBeGreaterThan(0), { timeout: 2000 });
+      }
+      await client.gateways.delete('dying');
+    } finally {
+      await unlisten();
+    }
   });
 
   it('keeps no change whose event could not be written', async () => {

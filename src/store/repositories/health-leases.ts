@@ -17,11 +17,10 @@
  * const due = await leases.claim({ owner: 'host:42', now, dueBy: now, leaseUntil, limit: 200, adapterType: 'on-premise' });
  * await leases.complete('host:42', results);
  */
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { MONITOR_ACTOR } from '../../domain/events.js';
 import type { AdapterType } from '../../domain/types.js';
 import type { Store } from '../database.js';
-import type { Database } from '../schema.js';
 import { appendEvent, notifyEvents, orderLock, statusChangedEvent } from './events.js';
 import { RETURNED_COLUMNS, toGatewayRecord, type GatewayRecord, type HealthRecord } from './gateways.js';
 
@@ -137,21 +136,24 @@ export class HealthLeaseRepository {
     // Both updates read the same snapshot, so they touch disjoint rows. When another writer changes
     // a row's status between that snapshot and the update, neither applies: the lease then simply
     // runs out and the gateway is checked again.
-    // A batch with a status change writes its events in the same statement, after taking the lock
-    // that orders event ids (events.ts); batches without one, nearly all, stay one round trip.
+    // A batch with a status change writes its events in the same statement, still one round trip:
+    // the insert joins the CTE that takes the lock ordering event ids (events.ts), so the lock is
+    // held before the first id is drawn, until the statement's commit; its RETURNING sends the
+    // NOTIFY (once per statement: PostgreSQL folds identical notifications of a transaction).
     const transitions = results.some((r) => r.status !== r.previousStatus);
+    const lockFirst = transitions ? sql`order_lock as (select ${orderLock} as locked),` : sql``;
     const changeEvents = sql`,
       change_events as (
         insert into events (occurred_at, type, organization_uuid, subject_kind, subject_uuid, subject_name, gateway_uuid, actor, data)
         select v.checked_at, 'gateway.status_changed', applied.organization_uuid, 'gateway', v.uuid, applied.name, v.uuid, ${MONITOR_ACTOR},
                jsonb_build_object('from', v.prev_status, 'to', v.status, 'errorClass', v.error_class, 'reason', v.reason)
-        from v join applied on applied.uuid = v.uuid
+        from v join applied on applied.uuid = v.uuid cross join order_lock
         where v.status <> v.prev_status
         order by v.checked_at
-        returning 1
+        returning ${notifyEvents} as woke
       )`;
-    const write = (db: Kysely<Database>) => sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
-      with v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,
+    const { rows: written } = await sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
+      with ${lockFirst} v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,
               failures, successes, set_endpoint, endpoint, reason, next_check_at) as (values ${rows}),
       applied as (
         update gateways as g set
@@ -187,16 +189,7 @@ export class HealthLeaseRepository {
       select uuid::text as uuid, 'applied' as outcome from applied
       union all
       select uuid::text as uuid, 'superseded' as outcome from superseded
-    `.execute(db);
-    const { rows: written } = transitions
-      ? await this.store.db.transaction().execute(async (trx) => {
-          await sql`select ${orderLock}`.execute(trx);
-          const result = await write(trx);
-          // Delivered at commit; a wake-up with nothing new costs the streams one read.
-          await sql`select ${notifyEvents}`.execute(trx);
-          return result;
-        })
-      : await write(this.store.db);
+    `.execute(this.store.db);
     return {
       applied: written.filter((w) => w.outcome === 'applied').map((w) => w.uuid),
       superseded: written.filter((w) => w.outcome === 'superseded').map((w) => w.uuid),
