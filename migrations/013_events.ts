@@ -63,15 +63,16 @@ export const events: Migration = {
     // Every event a webhook subscribes to becomes a delivery in the event's own transaction,
     // whichever path wrote it: a delivery is as durable as its event.
     if (dialect === 'postgres') {
+      // Once per statement, over the rows it inserted: the monitor writes thousands in one.
       await sql`
         create function agentgw_webhook_fanout() returns trigger language plpgsql as $$
         begin
           insert into webhook_deliveries (uuid, webhook_uuid, event_id)
-          select gen_random_uuid(), w.uuid, new.id from webhooks w
-          where w.organization_uuid = new.organization_uuid and w.event_types ? new.type;
+          select gen_random_uuid(), w.uuid, e.id from new_events e
+          join webhooks w on w.organization_uuid = e.organization_uuid and w.event_types ? e.type;
           return null;
         end $$`.execute(db);
-      await sql`create trigger events_webhook_fanout after insert on events for each row execute function agentgw_webhook_fanout()`.execute(db);
+      await sql`create trigger events_webhook_fanout after insert on events referencing new table as new_events for each statement execute function agentgw_webhook_fanout()`.execute(db);
     } else {
       await sql`
         create trigger events_webhook_fanout after insert on events begin
