@@ -3,6 +3,7 @@
  * only, so these tests drive it with a fleet they control (statuses, failures, slow answers) and
  * count the calls it makes. The real clients are exercised by the contract suite and the tmux e2e.
  */
+import type { AgentgwEvent } from '../../src/domain/events.js';
 import type { Client, ClientDescription } from '../../src/client/client.js';
 import { ConflictError, NotFoundError, UnavailableError, type AgentgwError } from '../../src/domain/errors.js';
 import type { Deployment } from '../../src/domain/resources.js';
@@ -208,10 +209,37 @@ export class FakeClient implements Client {
 
   readonly webhooks: Client['webhooks'] = { create: unused, list: unused, get: unused, delete: unused, deliveries: unused };
 
+  /** Followers of the event stream, each waiting for its next event. */
+  #followers = new Set<(event: AgentgwEvent) => void>();
+
+  /** Sends an event to every follower of the stream, as a daemon would. */
+  pushEvent(event: AgentgwEvent): void {
+    for (const follower of this.#followers) follower(event);
+  }
+
   readonly events: Client['events'] = {
     list: unused,
-    follow: () => {
-      throw new Error('not used by the dashboard');
+    follow: (_query, signal) => {
+      const queue: AgentgwEvent[] = [];
+      let wake: (() => void) | null = null;
+      const follower = (event: AgentgwEvent) => {
+        queue.push(event);
+        wake?.();
+      };
+      this.#followers.add(follower);
+      signal.addEventListener('abort', () => {
+        this.#followers.delete(follower);
+        wake?.();
+      }, { once: true });
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: async (): Promise<IteratorResult<AgentgwEvent>> => {
+            while (queue.length === 0 && !signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
+            const event = queue.shift();
+            return event === undefined ? { done: true, value: undefined } : { done: false, value: event };
+          },
+        }),
+      };
     },
   };
 
