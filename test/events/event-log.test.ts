@@ -13,6 +13,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalClient } from '../../src/client/local.js';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.js';
+import { startEventRetention } from '../../src/services/event-retention.js';
 import { EventService } from '../../src/services/events.js';
 import { HealthMonitor } from '../../src/services/health-monitor.js';
 import { WebhookService } from '../../src/services/webhooks.js';
@@ -166,6 +167,29 @@ describe.each(['sqlite', 'postgres'] as const)('event log on %s', (dialect) => {
     } finally {
       await unlisten();
     }
+  });
+
+  it('prunes events older than the retention, and only those', async () => {
+    await client.environments.create({ name: 'kept' });
+    const all = (await events()).events;
+    const newest = all.at(-1)!;
+    // A clock 10 days ahead with a 10-day retention keeps exactly what is younger than now.
+    const removedBefore = all.filter((e) => Date.parse(e.time) < Date.parse(newest.time)).length;
+    let stop = () => {};
+    const pruned = new Promise<void>((resolve) => {
+      stop = startEventRetention({
+        store: runtime.store,
+        retentionMs: 10 * 86_400_000,
+        clock: () => new Date(Date.parse(newest.time) + 10 * 86_400_000),
+        logger: { ...quiet, info: () => resolve() },
+      });
+    });
+    await pruned;
+    stop();
+    const left = (await events()).events;
+    expect(left.map((e) => e.id)).toEqual(all.filter((e) => Date.parse(e.time) >= Date.parse(newest.time)).map((e) => e.id));
+    expect(all.length - left.length).toBe(removedBefore);
+    expect(left.at(-1)!.id).toBe(newest.id);
   });
 
   it('keeps no change whose event could not be written', async () => {
