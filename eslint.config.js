@@ -20,6 +20,8 @@ const FLOOR_PLAN = [
   floor('client', [ADAPTER_IMPLEMENTATIONS, into(['commands', 'tui', 'daemon', 'store', 'cli'], 'a client reaches the services (local) or the daemon over HTTP (remote), nothing else')]),
   floor('daemon', [ADAPTER_IMPLEMENTATIONS, into(['commands', 'tui', 'client', 'cli'], 'the daemon serves the services; it does not run commands')]),
   floor('commands', [ADAPTER_IMPLEMENTATIONS]),
+  // The webhook sender works beside the monitor: the store's deliveries out through adapters/http (so the egress policy applies), called by no one but the daemon.
+  floor('webhooks', [into(['services', 'daemon', 'commands', 'tui', 'client', 'cli'], 'the webhook sender is started by the daemon and knows no caller')]),
 ];
 
 export default tseslint.config(

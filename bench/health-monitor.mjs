@@ -134,7 +134,7 @@ export async function run({ gateways = 10_000, latencyMs = 50, concurrency = 200
 }
 
 /** The gateways, stored as if registered now, a thousand rows per insert. */
-async function seed(store, names, sim) {
+export async function seed(store, names, sim, status = 'ACTIVE') {
   const now = new Date();
   const uuids = new Map(names.map((name) => [name, randomUUID()]));
   for (let start = 0; start < names.length; start += 1000) {
@@ -148,7 +148,7 @@ async function seed(store, names, sim) {
           name,
           display_name: name,
           gateway_type: 'EGRESS',
-          status: 'ACTIVE',
+          status,
           status_changed_at: now,
           control_plane_url: sim.urlOf(name),
           adapter_type: 'on-premise',
@@ -156,7 +156,7 @@ async function seed(store, names, sim) {
           metadata: store.codec.json({}),
           version: 1,
           consecutive_failures: 0,
-          consecutive_successes: 1,
+          consecutive_successes: status === 'ACTIVE' ? 1 : 0,
           next_check_at: now,
           created_at: now,
           updated_at: now,

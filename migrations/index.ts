@@ -12,6 +12,7 @@ import { gatewayListIndex } from './009_gateway_list_index.js';
 import { resourceSecrets } from './010_resource_secrets.js';
 import { updatedAtOnChange } from './011_updated_at_on_change.js';
 import { defaultEnvironmentDescription } from './012_default_environment_description.js';
+import { events } from './013_events.js';
 import { rollouts } from './014_rollouts.js';
 import type { Migration } from './types.js';
 
@@ -32,6 +33,6 @@ export const migrations: readonly Migration[] = [
   resourceSecrets,
   updatedAtOnChange,
   defaultEnvironmentDescription,
-  // 013 is reserved for events (issue 20).
+  events,
   rollouts,
 ];

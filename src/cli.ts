@@ -135,6 +135,17 @@ export function buildProgram(io: IO = processIO()): Command {
   add(migrations, 'status', 'list migrations and whether each is applied', from(migrate, (m) => m.status));
   add(migrations, 'up', 'apply pending migrations (safe when several processes run it at once)', from(migrate, (m) => m.up));
 
+  const events = () => import('./commands/events.js');
+  add(program, 'events', 'the event log: every change and status change, oldest first (since 1h unless --since)', from(events, (m) => m.events));
+  add(program, 'audit', 'who changed what: the event log without the health monitor’s status changes', from(events, (m) => m.auditLog));
+  const webhooks = group(program, 'webhook', 'webhooks: signed POSTs of events to a URL, sent by the daemon (see docs/webhooks.md)');
+  const webhook = () => import('./commands/webhook.js');
+  add(webhooks, 'create <name>', 'create a webhook; without --secret-stdin a signing secret is generated and printed once', from(webhook, (m) => m.create));
+  add(webhooks, 'list', 'list webhooks (never their secrets)', from(webhook, (m) => m.list), ['ls']);
+  add(webhooks, 'get <name>', 'show one webhook', from(webhook, (m) => m.get));
+  add(webhooks, 'delete <name>', 'delete a webhook and its delivery log', from(webhook, (m) => m.remove), ['rm']);
+  add(webhooks, 'deliveries <name>', 'the delivery log: each event sent, its attempts and the last answer', from(webhook, (m) => m.deliveries));
+
   const config = group(program, 'config', 'configuration');
   add(config, 'show', 'the effective configuration, where each value came from, secrets redacted', from(() => import('./commands/config.js'), (m) => m.show));
 

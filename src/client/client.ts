@@ -3,6 +3,9 @@
  * in this process against the database; RemoteClient calls a daemon over HTTP. Commands never
  * know which one they hold, so both modes print the same output and fail the same way.
  */
+import type { AgentgwEvent } from '../domain/events.js';
+import type { EventPage, EventQuery } from '../services/events.js';
+import type { CreateWebhookInput, Webhook, WebhookDelivery } from '../services/webhooks.js';
 import type {
   Environment,
   Gateway,
@@ -111,8 +114,30 @@ export interface TokensApi {
   revoke(name: string): Promise<ApiToken>;
 }
 
+/** The event log: pages of it, and following it as it grows. */
+export interface EventsApi {
+  list(query: EventQuery): Promise<EventPage>;
+  /**
+   * Every event after `query.afterId` (or from `query.since`, or from now) as it is written,
+   * until `signal` aborts. In-process it reads the table; over a daemon it reads the stream and,
+   * when the connection drops, resumes with Last-Event-ID.
+   */
+  follow(query: EventQuery, signal: AbortSignal): AsyncIterable<AgentgwEvent>;
+}
+
+/** Webhooks of the caller's organization; deliveries are sent by a running daemon. */
+export interface WebhooksApi {
+  create(input: CreateWebhookInput): Promise<Webhook>;
+  list(): Promise<Webhook[]>;
+  get(name: string): Promise<Webhook>;
+  delete(name: string): Promise<void>;
+  deliveries(name: string): Promise<WebhookDelivery[]>;
+}
+
 export interface Client {
   describe(): ClientDescription;
+  events: EventsApi;
+  webhooks: WebhooksApi;
   environments: EnvironmentsApi;
   gateways: GatewaysApi;
   resources: ResourcesApi;

@@ -1,13 +1,15 @@
 /** The in-process client: the services, called directly, against the configured database. */
 import type { Runtime } from '../runtime/runtime.js';
 import { EnvironmentService } from '../services/environments.js';
+import { actingAs } from '../domain/acting.js';
+import { EventService, followEvents } from '../services/events.js';
 import { DeploymentService } from '../services/deployments/index.js';
 import { GatewayService } from '../services/gateways.js';
 import { HealthHistoryService } from '../services/health-history.js';
 import { ResourceService } from '../services/resources.js';
 import { RolloutService, rolloutsSettled } from '../services/rollouts/index.js';
-import { userInfo } from 'node:os';
 import { TokenService } from '../services/tokens.js';
+import { WebhookService } from '../services/webhooks.js';
 import type { Client, ClientDescription } from './client.js';
 
 export class LocalClient implements Client {
@@ -17,14 +19,21 @@ export class LocalClient implements Client {
   readonly deployments: Client['deployments'];
   readonly rollouts: Client['rollouts'];
   readonly tokens: Client['tokens'];
+  readonly events: Client['events'];
+  readonly webhooks: Client['webhooks'];
 
   constructor(private readonly runtime: Runtime) {
     const environments = () => new EnvironmentService(runtime.context());
     const gateways = () => new GatewayService(runtime.context());
-    const acting = () => ({ ...runtime.context(), actor: localActor() });
-    const resources = () => new ResourceService(acting());
-    const deployments = () => new DeploymentService(acting());
-    const rollouts = () => new RolloutService(acting());
+    const resources = () => new ResourceService(runtime.context());
+    const deployments = () => {
+      const context = runtime.context();
+      return actingAs(context.actor, new DeploymentService(context));
+    };
+    const rollouts = () => {
+      const context = runtime.context();
+      return actingAs(context.actor, new RolloutService(context));
+    };
     this.environments = {
       create: (input) => environments().create(input),
       list: () => environments().list(),
@@ -73,6 +82,19 @@ export class LocalClient implements Client {
       resume: (id) => rollouts().resume(id),
       abort: (id) => rollouts().abort(id),
     };
+    const events = () => new EventService(runtime.context());
+    this.events = {
+      list: (query) => events().list(query),
+      follow: (query, signal) => followEvents(events(), query, signal),
+    };
+    const webhooks = () => new WebhookService(runtime.context());
+    this.webhooks = {
+      create: (input) => webhooks().create(input),
+      list: () => webhooks().list(),
+      get: (name) => webhooks().get(name),
+      delete: (name) => webhooks().delete(name),
+      deliveries: (name) => webhooks().deliveries(name),
+    };
     const tokens = () => new TokenService(runtime.context());
     this.tokens = {
       create: (input) => tokens().create(input),
@@ -93,10 +115,3 @@ export class LocalClient implements Client {
 }
 
 /** Who acts in local mode, as recorded with revisions and rollouts. */
-function localActor(): string {
-  try {
-    return `local:${userInfo().username}`;
-  } catch {
-    return 'local';
-  }
-}

@@ -10,6 +10,9 @@ import type { ApiToken, CreatedToken } from '../services/tokens.js';
 import type { AppliedResource, Deployment, DeploymentMatrix, DeployReport, DriftReport, Resource } from '../domain/resources.js';
 import type { ResourceHistory, Rollout } from '../domain/rollouts.js';
 import type { Client, ClientDescription } from './client.js';
+import type { EventPage, EventQuery } from '../services/events.js';
+import type { Webhook, WebhookDelivery } from '../services/webhooks.js';
+import { followStream } from './event-stream-client.js';
 import { DaemonTimeoutError, requestDaemon, type DaemonResponse } from './daemon-http.js';
 
 const REQUEST_TIMEOUT_MS = 120_000;
@@ -34,6 +37,8 @@ export class RemoteClient implements Client {
   readonly deployments: Client['deployments'];
   readonly rollouts: Client['rollouts'];
   readonly tokens: Client['tokens'];
+  readonly events: Client['events'];
+  readonly webhooks: Client['webhooks'];
   #adapter: string | null = null;
 
   private constructor(
@@ -41,6 +46,28 @@ export class RemoteClient implements Client {
     private readonly token: string | null,
   ) {
     const id = encodeURIComponent;
+    this.webhooks = {
+      create: (input) => this.json<Webhook>('POST', '/api/v1/webhooks', input),
+      list: async () => (await this.json<{ webhooks: Webhook[] }>('GET', '/api/v1/webhooks')).webhooks,
+      get: (name) => this.json<Webhook>('GET', `/api/v1/webhooks/${encodeURIComponent(name)}`),
+      delete: async (name) => {
+        await this.send('DELETE', `/api/v1/webhooks/${encodeURIComponent(name)}`);
+      },
+      deliveries: async (name) => (await this.json<{ deliveries: WebhookDelivery[] }>('GET', `/api/v1/webhooks/${encodeURIComponent(name)}/deliveries`)).deliveries,
+    };
+    this.events = {
+      list: (query) => this.json<EventPage>('GET', `/api/v1/events${eventQuery(query, true)}`),
+      follow: (query, signal) =>
+        followStream(
+          {
+            url: new URL(`${this.baseUrl}/api/v1/events/stream${eventQuery(query, false)}`),
+            headers: this.token === null ? {} : { authorization: `Bearer ${this.token}` },
+            refusal: (status, body) => problemOf(status, safeJson(body), this.baseUrl),
+          },
+          query.afterId,
+          signal,
+        ),
+    };
     this.environments = {
       create: (input) => this.json<Environment>('POST', '/api/v1/environments', input),
       list: async () => (await this.json<{ environments: Environment[] }>('GET', '/api/v1/environments')).environments,
@@ -243,4 +270,16 @@ function unreachable(baseUrl: string, error: unknown): UnavailableError {
   return new UnavailableError(`cannot reach the agentgw daemon at ${baseUrl}: ${reason}`, {
     hint: 'start it with: agentgw serve, or check --server / AGENTGW_SERVER',
   });
+}
+
+/** The query string of an events request; a stream takes no page (its place is Last-Event-ID). */
+function eventQuery(query: EventQuery, page: boolean): string {
+  const params = new URLSearchParams();
+  for (const type of query.types ?? []) params.append('type', type);
+  if (query.gateway !== undefined) params.set('gateway', query.gateway);
+  if (query.since !== undefined) params.set('since', query.since);
+  if (page && query.limit !== undefined) params.set('limit', String(query.limit));
+  if (page && query.cursor !== undefined) params.set('cursor', query.cursor);
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
 }

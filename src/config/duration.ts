@@ -1,7 +1,7 @@
-/** Durations in config and flags: "250ms", "30s", "5m", "1h", or a combination ("1m30s"). */
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
-const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+/** Durations in config and flags: "250ms", "30s", "5m", "1h", "30d", or a combination ("1m30s"). */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
 /** Milliseconds for a duration string, or null when it is not one. */
 export function parseDuration(text: string): number | null {
@@ -21,5 +21,6 @@ export function formatDuration(ms: number): string {
   if (minutes < 60) return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
+  if (rest === 0 && hours >= 24 && hours % 24 === 0) return `${hours / 24}d`;
   return rest === 0 ? `${hours}h` : `${hours}h${rest}m`;
 }

@@ -205,6 +205,12 @@ export const configSchema = Type.Object({
   dashboard: Type.Object({
     refresh: duration(2_000),
   }),
+  events: Type.Object({
+    /** How long the event log keeps an event; the daemon prunes older ones. */
+    retention: duration(30 * 86_400_000),
+    /** How often an idle event stream gets a comment, so proxies and clients see it alive. */
+    heartbeat: duration(15_000),
+  }),
 });
 
 /** The validated configuration. Durations are milliseconds. */

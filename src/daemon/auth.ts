@@ -91,3 +91,8 @@ function bearerToken(request: FastifyRequest): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1]! : null;
 }
+
+/** Who a request acts for, as the event log records it: its token's name, or `anonymous` without auth. */
+export function actorOf(request: FastifyRequest): string {
+  return request.principal?.name ?? 'anonymous';
+}

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { ValidationError } from '../domain/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { actorOf } from './auth.js';
 import { EnvironmentService } from '../services/environments.js';
 import { GatewayService } from '../services/gateways.js';
 
@@ -33,18 +34,20 @@ interface Services {
   gateways: GatewayService;
 }
 
-/** Services keep nothing of a request, so each organization's are built once per runtime. */
+/** Services keep nothing of a request, so each organization's (and actor's) are built once per runtime. */
 const servicesByRuntime = new WeakMap<Runtime, Map<string, Services>>();
 
 /** The services, scoped to the organization of the request (its token's, or the default). */
 export function servicesFor(runtime: Runtime, request: FastifyRequest): Services {
   let byOrganization = servicesByRuntime.get(runtime);
   if (byOrganization === undefined) servicesByRuntime.set(runtime, (byOrganization = new Map()));
-  let services = byOrganization.get(request.organizationId);
+  const actor = actorOf(request);
+  const key = `${request.organizationId} ${actor}`;
+  let services = byOrganization.get(key);
   if (services === undefined) {
-    const context = runtime.context(request.organizationId);
+    const context = runtime.context(request.organizationId, actor);
     services = { environments: new EnvironmentService(context), gateways: new GatewayService(context) };
-    byOrganization.set(request.organizationId, services);
+    byOrganization.set(key, services);
   }
   return services;
 }

@@ -10,15 +10,20 @@
  */
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
 import type { AdapterLogger } from '../adapters/adapter.js';
 import type { AgentgwConfig } from '../config/schema.js';
 import { AgentgwError, UnavailableError, ValidationError } from '../domain/errors.js';
 import { openRuntime, type Runtime } from '../runtime/runtime.js';
+import { startEventRetention } from '../services/event-retention.js';
 import { TokenVerifier } from '../services/tokens.js';
+import { EventWakeups } from '../store/event-wakeups.js';
 import { VERSION } from '../version.js';
+import { WebhookDeliverer } from '../webhooks/deliverer.js';
 import { assertSafeBind, registerAuth } from './auth.js';
 import { capConnections } from './connections.js';
 import { registerHostCheck } from './host-check.js';
@@ -30,11 +35,13 @@ import { RouteMethods } from './route-methods.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { rolloutRoutes } from './routes/rollouts.js';
 import { environmentRoutes } from './routes/environments.js';
+import { eventRoutes, type EventStreams } from './routes/events.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { healthRoutes } from './routes/health.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { typeboxValidatorCompiler } from './validator.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export interface StartDaemonOptions {
   config: AgentgwConfig;
@@ -110,15 +117,36 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
 
   let app: FastifyInstance | undefined;
   const metrics = new DaemonMetrics();
+  let streams: EventStreams | undefined;
+  let stopRetention = () => {};
+  let deliverer: WebhookDeliverer | undefined;
   try {
-    app = await buildApp({ config, runtime, log, authRequired, host, metrics });
+    streams = { wakeups: await EventWakeups.start(runtime.store, config.database.url ?? ''), heartbeatMs: config.events.heartbeat, open: new Set() };
+    stopRetention = startEventRetention({ store: runtime.store, retentionMs: config.events.retention, clock: runtime.deps.clock, logger: runtime.deps.logger });
+    deliverer = new WebhookDeliverer({
+      store: runtime.store,
+      config,
+      secrets: runtime.deps.secrets,
+      clock: runtime.deps.clock,
+      logger: runtime.deps.logger,
+      owner: `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`,
+    });
+    const webhooks = deliverer;
+    streams.wakeups.subscribe(() => webhooks.wake());
+    deliverer.start();
+    app = await buildApp({ config, runtime, log, authRequired, host, streams, metrics });
     await app.listen({ host, port });
   } catch (error) {
+    stopRetention();
+    await deliverer?.stop();
+    await streams?.wakeups.close();
     await app?.close().catch(() => {});
     if (ownsRuntime) await runtime.close().catch(() => {});
     throw listenError(error, host, port);
   }
   const server = app;
+  const eventStreams = streams;
+  const webhookSender = deliverer!;
   const address = server.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   let closed: Promise<void> | undefined;
@@ -133,6 +161,11 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     close() {
       closed ??= (async () => {
         closingApps.add(server);
+        // Streams never finish on their own: they end now, and their clients resume elsewhere.
+        stopRetention();
+        await webhookSender.stop();
+        await eventStreams.wakeups.close();
+        for (const stream of eventStreams.open) stream.close();
         // Requests still running after the grace period are cut off: a stop must end.
         const deadline = setTimeout(() => server.server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
         try {
@@ -158,9 +191,10 @@ interface BuildOptions {
   /** The address it listens on. */
   host: string;
   metrics: DaemonMetrics;
+  streams: EventStreams;
 }
 
-async function buildApp({ config, runtime, log, authRequired, host, metrics }: BuildOptions): Promise<FastifyInstance> {
+async function buildApp({ config, runtime, log, authRequired, host, metrics, streams }: BuildOptions): Promise<FastifyInstance> {
   const databaseUrl = runtime.store.displayUrl;
   const { bodyLimit, requestTimeout, headersTimeout, keepAliveTimeout } = config.server;
   const app = Fastify({
@@ -235,7 +269,7 @@ async function buildApp({ config, runtime, log, authRequired, host, metrics }: B
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token from: agentgw token create NAME' } } },
       ...(authRequired ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }, { name: 'tokens' }],
+      tags: [{ name: 'environments' }, { name: 'gateways' }, { name: 'deployments' }, { name: 'operations' }, { name: 'tokens' }, { name: 'events' }, { name: 'webhooks' }],
     },
   });
   await app.register(systemRoutes, { runtime, metrics, isClosing });
@@ -246,6 +280,8 @@ async function buildApp({ config, runtime, log, authRequired, host, metrics }: B
   await app.register(rolloutRoutes, { runtime, prefix: '/api/v1' });
   await app.register(healthRoutes, { runtime, prefix: '/api/v1' });
   await app.register(tokenRoutes, { runtime, authRequired, prefix: '/api/v1' });
+  await app.register(eventRoutes, { runtime, streams, prefix: '/api/v1' });
+  await app.register(webhookRoutes, { runtime, prefix: '/api/v1' });
   return app;
 }
 

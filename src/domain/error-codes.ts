@@ -119,6 +119,7 @@ export const ERROR_CODES = {
   // Conflicts with what is stored
   AGW_ENVIRONMENT_EXISTS: conflict('Environment exists', 'pick another name, or change the existing one with: agentgw env update'),
   AGW_GATEWAY_EXISTS: conflict('Gateway exists', 'pick another name, or change the existing one with: agentgw gateway update'),
+  AGW_WEBHOOK_EXISTS: conflict('Webhook exists', 'pick another name, or delete the existing one first: agentgw webhook delete NAME'),
   AGW_TOKEN_EXISTS: conflict('Token exists', 'pick another name, or revoke the existing one first'),
   AGW_DUPLICATE_URL: conflict('Controller registered already', 'to register it under a second name anyway, pass --allow-duplicate-url'),
   AGW_ENVIRONMENT_IN_USE: conflict('Environment has gateways', 'remove the gateways from it first, or delete with --force'),

@@ -3,6 +3,7 @@
  * the clock — from a loaded config. The CLI's local mode and the daemon both start here, so they
  * run the same code against the same adapter factory.
  */
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { createAdapter } from '../adapters/factory.js';
 import type { AdapterLogger, GatewayAdapter } from '../adapters/adapter.js';
@@ -20,8 +21,11 @@ export interface Runtime {
   deps: ServiceDependencies;
   store: Store;
   adapter: GatewayAdapter;
-  /** Services scoped to one organization (the default one unless a token says otherwise). */
-  context(organizationId?: string): ServiceContext;
+  /**
+   * Services scoped to one organization (the default one unless a token says otherwise), acting
+   * for `actor` (the token's name in the daemon; the OS user in-process).
+   */
+  context(organizationId?: string, actor?: string): ServiceContext;
   close(): Promise<void>;
 }
 
@@ -64,7 +68,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
       deps,
       store,
       adapter,
-      context: (organizationId = DEFAULT_ORGANIZATION_UUID) => ({ ...deps, organizationId }),
+      context: (organizationId = DEFAULT_ORGANIZATION_UUID, actor = localActor()) => ({ ...deps, organizationId, actor }),
       async close() {
         await adapter.close();
         await store.close();
@@ -96,4 +100,14 @@ async function prepareSchema(store: Store, migrate: boolean, secrets: () => Secr
 export function configDirOf(files: string[]): string | undefined {
   const last = files.at(-1);
   return last === undefined ? undefined : dirname(last);
+}
+
+/** The actor of changes made in-process: the OS user running the CLI. */
+export function localActor(): string {
+  try {
+    return `local:${userInfo().username}`;
+  } catch {
+    // No passwd entry (a container's arbitrary uid).
+    return `local:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
 }

@@ -22,6 +22,6 @@ export interface ServiceDependencies {
 
 export interface ServiceContext extends ServiceDependencies {
   organizationId: string;
-  /** Who acts, recorded with what they change (a revision, a rollout): `token:NAME` or `local:USER`. */
-  actor?: string;
+  /** Who makes the changes, as the event log, revisions and rollouts record it: a token's name, or `local:<os user>`. */
+  actor: string;
 }

@@ -9,7 +9,9 @@ import type { Environment, Gateway, WriteOptions } from '../domain/types.js';
 import { checkDescription, checkDisplayName, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
+import { appendEvent, inTransaction } from '../store/repositories/events.js';
 import type { ServiceContext } from './context.js';
+import { eventOf } from './event-of.js';
 import { GatewayService } from './gateways.js';
 import { presentEnvironment } from './present.js';
 import { rejectUnknownFields } from './input.js';
@@ -46,10 +48,14 @@ export class EnvironmentService {
     if (input.displayName !== undefined) checkDisplayName(errors, 'displayName', input.displayName);
     if (input.description !== undefined) checkDescription(errors, 'description', input.description);
     errors.throwIfAny('environment');
-    const record = await this.environments.insert(
-      { name: input.name, displayName: input.displayName ?? input.name, description: input.description ?? null },
-      this.context.clock(),
-    );
+    const record = await inTransaction(this.context.store, async (tx) => {
+      const inserted = await new EnvironmentRepository(tx, this.context.organizationId).insert(
+        { name: input.name, displayName: input.displayName ?? input.name, description: input.description ?? null },
+        this.context.clock(),
+      );
+      await appendEvent(tx.db, tx.codec, eventOf(this.context, 'environment.created', subjectOf(inserted), { displayName: inserted.displayName }));
+      return inserted;
+    });
     return presentEnvironment(record);
   }
 
@@ -82,7 +88,11 @@ export class EnvironmentService {
     if (input.description !== undefined) checkDescription(errors, 'description', input.description);
     errors.throwIfAny('environment update');
     const current = await this.require(ref);
-    const updated = await this.environments.update(current.uuid, input, this.context.clock(), options.ifVersion);
+    const updated = await inTransaction(this.context.store, async (tx) => {
+      const changed = await new EnvironmentRepository(tx, this.context.organizationId).update(current.uuid, input, this.context.clock(), options.ifVersion);
+      if (changed) await appendEvent(tx.db, tx.codec, eventOf(this.context, 'environment.updated', subjectOf(changed), { changes: input, version: changed.version }));
+      return changed;
+    });
     if (!updated) throw await this.writeConflict(ref, options.ifVersion);
     return presentEnvironment(updated);
   }
@@ -94,7 +104,8 @@ export class EnvironmentService {
   async delete(ref: string, options: DeleteEnvironmentOptions = {}): Promise<void> {
     const current = await this.require(ref);
     if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
-    const { deleted, liveDeployments } = await this.environments.deleteUnlessInUse(current.uuid, { force: options.force === true });
+    const deletedEvent = eventOf(this.context, 'environment.deleted', subjectOf(current), { force: options.force === true });
+    const { deleted, liveDeployments } = await this.environments.deleteUnlessInUse(current.uuid, { force: options.force === true, event: deletedEvent });
     if (liveDeployments.length > 0) throw environmentHasDeployments(current.name, liveDeployments);
     if (deleted) return;
     const gateways = await this.mappings.gatewayNamesOf(current.uuid);
@@ -120,4 +131,8 @@ export class EnvironmentService {
       hint: 'read it again and retry',
     });
   }
+}
+
+function subjectOf(record: EnvironmentRecord) {
+  return { kind: 'environment' as const, uuid: record.uuid, name: record.name };
 }

@@ -24,7 +24,7 @@ export async function checkNow(context: ServiceContext, gateways: GatewayReposit
     errorMessage: check.errorMessage,
     errorClass: check.errorClass,
     ...(check.endpoint === undefined ? {} : { endpoint: check.endpoint }),
-  });
+  }, context.actor);
   return {
     gatewayId: current.uuid,
     status: decision.status,

@@ -6,6 +6,7 @@
  * share one gateway call. Business logic only: every gateway call goes through `GatewayAdapter`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { actingAs } from '../domain/acting.js';
 import { AdapterMismatchError, GatewayError, NotFoundError, PreconditionFailedError, ValidationError } from '../domain/errors.js';
 import type {
   Environment,
@@ -21,12 +22,14 @@ import { environmentNotFound, gatewayNotFound } from '../domain/not-found.js';
 import { canonicalUrl, checkDisplayName, checkFreeformObject, checkGatewayType, checkName, FieldErrors } from '../domain/validation.js';
 import { EnvironmentRepository, type EnvironmentRecord } from '../store/repositories/environments.js';
 import { duplicateControlPlaneUrl } from '../domain/refusals.js';
+import { appendEvent, inTransaction } from '../store/repositories/events.js';
 import { gatewayExists, GatewayRepository, type GatewayRecord, type ReadOptions } from '../store/repositories/gateways.js';
 import { MappingRepository } from '../store/repositories/mappings.js';
 import { perOwner } from '../store/per-owner.js';
 import type { ServiceContext } from './context.js';
 import { adapterView, assertCredentialsFollow, boundTo, mergeAdapterConfig, openSecrets, sealSecrets, SECRET_FIELDS, toTarget } from './credentials.js';
 import { DeploymentService } from './deployments/index.js';
+import { eventOf } from './event-of.js';
 import { checkNow, readMetrics } from './gateway-checks.js';
 import { rejectUnknownFields } from './input.js';
 import { presentEnvironment, presentGateway } from './present.js';
@@ -184,7 +187,15 @@ export class GatewayService {
    */
   private async insertRegistered(input: Parameters<GatewayRepository['insert']>[0], environmentUuids: string[]): Promise<GatewayRecord> {
     try {
-      return await this.gateways.insert(input, environmentUuids, this.context.clock());
+      return await this.gateways.insert(input, environmentUuids, this.context.clock(), (uuid) =>
+        eventOf(this.context, 'gateway.registered', { kind: 'gateway', uuid, name: input.name }, {
+          gatewayType: input.type,
+          adapterType: input.adapterType,
+          controlPlaneUrl: input.controlPlaneUrl,
+          environmentIds: environmentUuids,
+          status: input.status,
+        }),
+      );
     } catch (error) {
       const { adapterConfig, credentials } = adapterView(input.adapterConfig, {});
       await this.context.adapter
@@ -268,7 +279,13 @@ export class GatewayService {
       changes.region = result.region;
       changes.credentials = sealSecrets(merged.secrets, this.context.secrets);
     }
-    const updated = await this.gateways.update(current.uuid, changes, this.context.clock(), options.ifVersion ?? current.version);
+    const updated = await inTransaction(this.context.store, async (tx) => {
+      const changed = await new GatewayRepository(tx, this.context.organizationId).update(current.uuid, changes, this.context.clock(), options.ifVersion ?? current.version);
+      // What changed, never a secret: the credentials only say that they did.
+      const said = { ...changes, ...(changes.credentials === undefined ? {} : { credentials: 'changed' }) };
+      if (changed) await appendEvent(tx.db, tx.codec, eventOf(this.context, 'gateway.updated', gatewaySubject(changed), { changes: said, version: changed.version }));
+      return changed;
+    });
     if (!updated) throw await this.writeConflict(ref, options.ifVersion ?? current.version);
     return this.present(updated);
   }
@@ -281,7 +298,7 @@ export class GatewayService {
     const current = await this.require(ref);
     if (options.ifVersion !== undefined && options.ifVersion !== current.version) throw await this.writeConflict(ref, options.ifVersion);
     this.assertAdapter(current);
-    await new DeploymentService(this.context).decommissionGateway(current, {
+    await actingAs(this.context.actor, new DeploymentService(this.context)).decommissionGateway(current, {
       drain: options.drain === true,
       deregister: () => this.context.adapter.deregisterGateway(toTarget(current, this.context.secrets)),
     });
@@ -301,13 +318,22 @@ export class GatewayService {
   async addEnvironment(ref: string, environmentRef: string): Promise<boolean> {
     const gateway = await this.require(ref);
     const environment = await this.requireEnvironment(environmentRef);
-    return this.mappings.add(gateway.uuid, environment.uuid, this.context.clock());
+    return inTransaction(this.context.store, async (tx) => {
+      const added = await new MappingRepository(tx).add(gateway.uuid, environment.uuid, this.context.clock());
+      if (added) await appendEvent(tx.db, tx.codec, eventOf(this.context, 'gateway.environment_added', gatewaySubject(gateway), { environment: environmentOf(environment) }));
+      return added;
+    });
   }
 
   async removeEnvironment(ref: string, environmentRef: string): Promise<void> {
     const gateway = await this.require(ref);
     const environment = await this.requireEnvironment(environmentRef);
-    if (!(await this.mappings.remove(gateway.uuid, environment.uuid))) {
+    const removed = await inTransaction(this.context.store, async (tx) => {
+      const gone = await new MappingRepository(tx).remove(gateway.uuid, environment.uuid);
+      if (gone) await appendEvent(tx.db, tx.codec, eventOf(this.context, 'gateway.environment_removed', gatewaySubject(gateway), { environment: environmentOf(environment) }));
+      return gone;
+    });
+    if (!removed) {
       throw new NotFoundError('mapping', `${gateway.name} → ${environment.name}`, {
         hint: `gateway "${gateway.name}" is not in environment "${environment.name}"`,
       });
@@ -429,4 +455,12 @@ function stringOrNull(value: unknown): string | null {
 
 function canonicalUrlIfUrl(value: string): string {
   return /^https?:\/\//.test(value) ? canonicalUrl(value) : value;
+}
+
+function gatewaySubject(record: { uuid: string; name: string }) {
+  return { kind: 'gateway' as const, uuid: record.uuid, name: record.name };
+}
+
+function environmentOf(record: { uuid: string; name: string }) {
+  return { uuid: record.uuid, name: record.name };
 }

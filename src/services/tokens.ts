@@ -11,7 +11,9 @@ import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { checkName, FieldErrors } from '../domain/validation.js';
 import type { Store } from '../store/database.js';
 import { findTokenByDigest, TOKEN_SCOPES, TokenRepository, touchToken, type TokenRecord, type TokenScope } from '../store/repositories/tokens.js';
+import { appendEvent, inTransaction } from '../store/repositories/events.js';
 import type { ServiceContext } from './context.js';
+import { eventOf } from './event-of.js';
 
 export { TOKEN_SCOPES, type TokenScope };
 
@@ -80,7 +82,7 @@ export function generateToken(): string {
 export class TokenService {
   private readonly tokens: TokenRepository;
 
-  constructor(private readonly context: Pick<ServiceContext, 'store' | 'clock' | 'organizationId'>) {
+  constructor(private readonly context: Pick<ServiceContext, 'store' | 'clock' | 'organizationId' | 'actor'>) {
     this.tokens = new TokenRepository(context.store, context.organizationId);
   }
 
@@ -95,15 +97,19 @@ export class TokenService {
     errors.throwIfAny('token');
     const now = this.context.clock();
     const token = generateToken();
-    const record = await this.tokens.insert(
-      {
-        name: input.name,
-        digest: digestToken(token),
-        scope,
-        expiresAt: input.expiresInMs === undefined ? null : new Date(now.getTime() + input.expiresInMs),
-      },
-      now,
-    );
+    const record = await inTransaction(this.context.store, async (tx) => {
+      const inserted = await new TokenRepository(tx, this.context.organizationId).insert(
+        {
+          name: input.name,
+          digest: digestToken(token),
+          scope,
+          expiresAt: input.expiresInMs === undefined ? null : new Date(now.getTime() + input.expiresInMs),
+        },
+        now,
+      );
+      await appendEvent(tx.db, tx.codec, eventOf(this.context, 'token.created', subjectOf(inserted), { scope, expiresAt: inserted.expiresAt?.toISOString() ?? null }));
+      return inserted;
+    });
     return { ...present(record, now), token };
   }
 
@@ -117,7 +123,13 @@ export class TokenService {
     const record = await this.tokens.findByName(name);
     if (!record) throw new NotFoundError('token', name, { hint: 'list tokens with: agentgw token list' });
     const now = this.context.clock();
-    if (record.revokedAt === null) await this.tokens.revoke(record.uuid, now);
+    if (record.revokedAt === null) {
+      await inTransaction(this.context.store, async (tx) => {
+        if (await new TokenRepository(tx, this.context.organizationId).revoke(record.uuid, now)) {
+          await appendEvent(tx.db, tx.codec, eventOf(this.context, 'token.revoked', subjectOf(record)));
+        }
+      });
+    }
     return present({ ...record, revokedAt: record.revokedAt ?? now }, now);
   }
 }
@@ -169,4 +181,8 @@ function present(record: TokenRecord, now: Date): ApiToken {
     lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
     revokedAt: record.revokedAt?.toISOString() ?? null,
   };
+}
+
+function subjectOf(record: TokenRecord) {
+  return { kind: 'token' as const, uuid: record.uuid, name: record.name };
 }

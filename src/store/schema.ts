@@ -153,7 +153,51 @@ export interface DeploymentTable {
   updated_at: Timestamp;
 }
 
+/** One change, as the event log keeps it (see migrations/013_events.ts). */
+export interface EventTable {
+  id: Generated<number>;
+  occurred_at: Timestamp;
+  type: string;
+  organization_uuid: string;
+  subject_kind: string;
+  subject_uuid: string;
+  subject_name: string;
+  gateway_uuid: string | null;
+  actor: string;
+  data: Json;
+}
+
+export interface WebhookTable {
+  uuid: string;
+  organization_uuid: string;
+  name: string;
+  url: string;
+  event_types: Json;
+  /** Sealed with the secret box. */
+  secret: string;
+  created_at: Timestamp;
+}
+
+/** One event to one webhook: pending until a 2xx answer, or failed once retries ran out. */
+export interface WebhookDeliveryTable {
+  uuid: string;
+  webhook_uuid: string;
+  event_id: number;
+  status: string;
+  attempts: number;
+  next_attempt_at: Timestamp;
+  lease_owner: string | null;
+  lease_until: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
 export interface Database {
+  events: EventTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
   api_tokens: ApiTokenTable;
   organizations: OrganizationTable;
   environments: EnvironmentTable;

@@ -6,14 +6,17 @@
  * @example
  * render(<Dashboard client={client} refreshMs={2000} readonly={false} environment={null} />);
  */
-import { Box, useApp, useInput, useStdin, type Key } from 'ink';
+import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
+import type { AgentgwEvent } from '../domain/events.js';
+import { age } from '../output/age.js';
 import type { Environment, EnvironmentSummary, Gateway } from '../domain/types.js';
 import { fitColumns, GATEWAY_TABLE, type GatewayRow } from './columns.js';
 import { countByStatus, moveIndex, nextType, scrollWindow, selectGateways, type GatewaySelection } from './selection.js';
 import type { FirstPoll } from './first-poll.js';
+import { useEventFeed } from './use-event-feed.js';
 import { useFleet } from './use-fleet.js';
 import { useGatewayDetail } from './use-gateway-detail.js';
 import { useRowMetrics } from './use-row-metrics.js';
@@ -75,6 +78,8 @@ const withoutWrites = (keys: KeyHint[], readonly: boolean) => (readonly ? keys.f
 /** Lines around the body: header (2, +2 when stale), footer (2), one spare so Ink never scrolls. */
 const chromeLines = (stale: boolean) => 2 + (stale ? 2 : 0) + 2 + 1;
 const MESSAGE_MS = 5000;
+/** Lines of the recent-events pane (remote mode). */
+const RECENT_EVENTS = 3;
 const LOADING_FRAME_AFTER_MS = 250;
 
 interface UiState {
@@ -118,12 +123,15 @@ export function Dashboard(props: DashboardProps) {
   const fleet = useFleet(client, { refreshMs: props.refreshMs, paused, now, ...(props.first === undefined ? {} : { first: props.first }) });
   const latestFleet = useRef(fleet);
   latestFleet.current = fleet;
+  const recentEvents = useEventFeed(client, { enabled: client.describe().mode === 'remote', onEvent: () => latestFleet.current.refresh(), keep: RECENT_EVENTS });
   const gateways = useMemo(() => selectGateways(fleet.gateways ?? [], selection), [fleet.gateways, selection]);
   const environments = fleet.environments ?? [];
 
   const stale = fleet.error !== null;
   const bodyHeight = Math.max(3, size.rows - chromeLines(stale));
-  const tableHeight = Math.max(1, bodyHeight - 2);
+  // The recent-events pane takes its lines (and a rule) from the table, once there are events.
+  const paneLines = recentEvents.length === 0 ? 0 : recentEvents.length + 1;
+  const tableHeight = Math.max(1, bodyHeight - 2 - paneLines);
   // The selection follows its gateway; when that one goes (decommissioned, filtered out) it stays
   // at the same height instead of jumping to the top.
   const lastIndex = useRef(0);
@@ -330,7 +338,12 @@ export function Dashboard(props: DashboardProps) {
     body = <EnvironmentsView environments={environments} gateways={fleet.gateways ?? []} selected={environmentIndex} width={size.columns} height={bodyHeight} now={clock} />;
   } else {
     const empty = fleet.gateways === null ? (stale ? 'no data' : 'loading…') : fleet.gateways.length === 0 ? 'no gateways registered' : 'no gateways match the filters';
-    body = <GatewayTable columns={columns} rows={rows} selected={selected} top={top.current} height={tableHeight} now={clock} empty={empty} />;
+    body = (
+      <>
+        <GatewayTable columns={columns} rows={rows} selected={selected} top={top.current} height={tableHeight} now={clock} empty={empty} />
+        {recentEvents.length > 0 ? <RecentEvents events={recentEvents} now={clock} width={size.columns} /> : null}
+      </>
+    );
   }
 
   return (
@@ -358,6 +371,24 @@ export function Dashboard(props: DashboardProps) {
       <Footer hints={hints} message={shownMessage} prompt={prompt} width={size.columns} />
     </Box>
   );
+}
+
+/** The latest events from the daemon's stream, newest first, one line each. */
+function RecentEvents(props: { events: AgentgwEvent[]; now: Date; width: number }) {
+  return (
+    <Box flexDirection="column" marginTop={1}>
+      {props.events.map((event) => (
+        <Text key={event.id} dimColor wrap="truncate">
+          {`${age(event.time, props.now).padStart(4)}  ${event.type}  ${event.subject.kind}/${event.subject.name}  ${event.actor}${describeData(event)}`.slice(0, props.width)}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function describeData(event: AgentgwEvent): string {
+  const data = event.data as { from?: string; to?: string };
+  return event.type === 'gateway.status_changed' ? `  ${data.from} → ${data.to}` : '';
 }
 
 function GatewayDetailPane(props: { client: Client; gateway: Gateway; pollKey: number; paused: boolean; ttlMs: number; now: Date; height: number }) {

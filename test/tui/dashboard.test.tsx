@@ -371,3 +371,34 @@ describe('metrics per row', () => {
     expect(client.calls.list).toBeGreaterThan(3);
   });
 });
+
+describe('the event stream (remote mode)', () => {
+  it('shows recent events in a pane and refreshes the table when one arrives, without waiting for a poll', async () => {
+    const client = fleet();
+    const app = mount(client, { refreshMs: 60_000 });
+    await app.until((f) => f.includes('edge-1'));
+    const listed = client.calls.list;
+    client.gatewayList = client.gatewayList.map((g) => (g.name === 'edge-1' ? { ...g, status: 'INACTIVE' as const } : g));
+    client.pushEvent({
+      id: 7,
+      time: new Date().toISOString(),
+      type: 'gateway.status_changed',
+      organizationId: 'org',
+      subject: { kind: 'gateway', uuid: 'u', name: 'edge-1' },
+      actor: 'system:health-monitor',
+      data: { from: 'ACTIVE', to: 'INACTIVE', errorClass: 'refused' },
+    });
+    await app.until((f) => /gateway\.status_changed\s+gateway\/edge-1\s+system:health-monitor\s+ACTIVE → INACTIVE/.test(f));
+    await app.until((f) => /INACTIVE/.test(rowOf(f, 'edge-1')));
+    expect(client.calls.list).toBeGreaterThan(listed);
+  });
+
+  it('does not follow a stream in local mode', async () => {
+    const client = new FakeClient({ environments: [production], gateways: [gateway('edge-1', { environments: [production] })], description: { mode: 'local' } });
+    const app = mount(client, { refreshMs: 60_000 });
+    await app.until((f) => f.includes('edge-1'));
+    client.pushEvent({ id: 1, time: new Date().toISOString(), type: 'environment.created', organizationId: 'org', subject: { kind: 'environment', uuid: 'u', name: 'x' }, actor: 'a', data: {} });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(app.frame()).not.toContain('environment.created');
+  });
+});

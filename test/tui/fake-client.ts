@@ -4,6 +4,7 @@
  * count the calls it makes. The real clients are exercised by the contract suite and the tmux e2e.
  */
 import type { Rollout } from '../../src/domain/rollouts.js';
+import type { AgentgwEvent } from '../../src/domain/events.js';
 import type { Client, ClientDescription } from '../../src/client/client.js';
 import { ConflictError, NotFoundError, UnavailableError, type AgentgwError } from '../../src/domain/errors.js';
 import type { Deployment } from '../../src/domain/resources.js';
@@ -211,6 +212,42 @@ export class FakeClient implements Client {
   readonly rollouts: Client['rollouts'] = { start: unused, list: async () => this.rolloutList, get: unused, pause: unused, resume: unused, abort: unused };
 
   readonly tokens: Client['tokens'] = { create: unused, list: unused, revoke: unused };
+
+  readonly webhooks: Client['webhooks'] = { create: unused, list: unused, get: unused, delete: unused, deliveries: unused };
+
+  /** Followers of the event stream, each waiting for its next event. */
+  #followers = new Set<(event: AgentgwEvent) => void>();
+
+  /** Sends an event to every follower of the stream, as a daemon would. */
+  pushEvent(event: AgentgwEvent): void {
+    for (const follower of this.#followers) follower(event);
+  }
+
+  readonly events: Client['events'] = {
+    list: unused,
+    follow: (_query, signal) => {
+      const queue: AgentgwEvent[] = [];
+      let wake: (() => void) | null = null;
+      const follower = (event: AgentgwEvent) => {
+        queue.push(event);
+        wake?.();
+      };
+      this.#followers.add(follower);
+      signal.addEventListener('abort', () => {
+        this.#followers.delete(follower);
+        wake?.();
+      }, { once: true });
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: async (): Promise<IteratorResult<AgentgwEvent>> => {
+            while (queue.length === 0 && !signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
+            const event = queue.shift();
+            return event === undefined ? { done: true, value: undefined } : { done: false, value: event };
+          },
+        }),
+      };
+    },
+  };
 
   readonly deployments: Client['deployments'] = {
     deploy: unused,

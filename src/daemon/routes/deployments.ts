@@ -8,6 +8,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DEPLOYMENT_STATUSES } from '../../domain/resources.js';
 import { RESOURCE_KINDS } from '../../adapters/adapter.js';
+import { actingAs } from '../../domain/acting.js';
+import { actorOf } from '../auth.js';
 import { DeploymentService, MAX_DEPLOY_CONCURRENCY } from '../../services/deployments/index.js';
 import { ResourceService } from '../../services/resources.js';
 import type { RouteOptions } from '../http.js';
@@ -145,8 +147,8 @@ const RefParams = Type.Object({ ref: Ref('a uuid, or a name only one kind has') 
 
 export async function deploymentRoutes(app: FastifyInstance, { runtime }: RouteOptions): Promise<void> {
   const services = (request: FastifyRequest) => {
-    const context = { ...runtime.context(request.organizationId), ...(request.principal ? { actor: `token:${request.principal.name}` } : {}) };
-    return { resources: new ResourceService(context), deployments: new DeploymentService(context) };
+    const context = runtime.context(request.organizationId, actorOf(request));
+    return { resources: new ResourceService(context), deployments: actingAs(context.actor, new DeploymentService(context)) };
   };
 
   app.post(

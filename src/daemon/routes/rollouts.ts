@@ -6,11 +6,13 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { actingAs } from '../../domain/acting.js';
 import { ROLLOUT_STATES } from '../../domain/rollouts.js';
 import { DeploymentService, MAX_DEPLOY_CONCURRENCY } from '../../services/deployments/index.js';
 import { ResourceService } from '../../services/resources.js';
 import { RolloutService } from '../../services/rollouts/index.js';
 import { MAX_PAUSE_MS } from '../../services/rollouts/plan.js';
+import { actorOf } from '../auth.js';
 import type { RouteOptions } from '../http.js';
 import { problemResponses } from '../schemas.js';
 
@@ -48,7 +50,10 @@ const ListQuery = Type.Object({ state: Type.Optional(Type.Union(ROLLOUT_STATES.m
 const RolloutSchema = OpenObject('a rollout: plan, waves with their gate results, state');
 
 export async function rolloutRoutes(app: FastifyInstance, { runtime }: RouteOptions): Promise<void> {
-  const context = (request: FastifyRequest) => ({ ...runtime.context(request.organizationId), ...(request.principal ? { actor: `token:${request.principal.name}` } : {}) });
+  const context = (request: FastifyRequest) => runtime.context(request.organizationId, actorOf(request));
+  // Deployment events are written by the repository, which learns the actor from acting.ts.
+  const deploymentsFor = (request: FastifyRequest) => actingAs(actorOf(request), new DeploymentService(context(request)));
+  const rolloutsFor = (request: FastifyRequest) => actingAs(actorOf(request), new RolloutService(context(request)));
 
   app.get<{ Params: { kind: string; name: string } }>(
     '/resources/:kind/:name/revisions',
@@ -70,7 +75,7 @@ export async function rolloutRoutes(app: FastifyInstance, { runtime }: RouteOpti
       config: { scope: 'write' },
       schema: { tags, summary: 'Deploy an earlier revision to every gateway of an environment (or one gateway) that runs another one', body: RollbackBody, response: { 200: OpenObject('the deploy report'), ...problemResponses } },
     },
-    async (request) => new DeploymentService(context(request)).rollback(request.body),
+    async (request) => deploymentsFor(request).rollback(request.body),
   );
 
   app.post<{ Body: Static<typeof RolloutBody> }>(
@@ -80,7 +85,7 @@ export async function rolloutRoutes(app: FastifyInstance, { runtime }: RouteOpti
       schema: { tags, summary: 'Start a progressive rollout of a resource’s latest revision; it runs on in the daemon', body: RolloutBody, response: { 201: RolloutSchema, ...problemResponses } },
     },
     async (request, reply) => {
-      const rollout = await new RolloutService(context(request)).start(request.body);
+      const rollout = await rolloutsFor(request).start(request.body);
       void reply.code(201).header('location', `/api/v1/rollouts/${rollout.uuid}`);
       return rollout;
     },
@@ -89,20 +94,20 @@ export async function rolloutRoutes(app: FastifyInstance, { runtime }: RouteOpti
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/rollouts',
     { config: { scope: 'read' }, schema: { tags, summary: 'List rollouts, newest first', querystring: ListQuery, response: { 200: Type.Object({ rollouts: Type.Array(RolloutSchema) }), ...problemResponses } } },
-    async (request) => ({ rollouts: await new RolloutService(context(request)).list(request.query) }),
+    async (request) => ({ rollouts: await rolloutsFor(request).list(request.query) }),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/rollouts/:id',
     { config: { scope: 'read' }, schema: { tags, summary: 'A rollout, its waves and their gate results', params: IdParams, response: { 200: RolloutSchema, ...problemResponses } } },
-    async (request) => new RolloutService(context(request)).get(request.params.id),
+    async (request) => rolloutsFor(request).get(request.params.id),
   );
 
   for (const action of ['pause', 'resume', 'abort'] as const) {
     app.post<{ Params: Static<typeof IdParams> }>(
       `/rollouts/:id/${action}`,
       { config: { scope: 'write' }, schema: { tags, summary: `${action[0]!.toUpperCase()}${action.slice(1)} a rollout`, params: IdParams, response: { 200: RolloutSchema, ...problemResponses } } },
-      async (request) => new RolloutService(context(request))[action](request.params.id),
+      async (request) => rolloutsFor(request)[action](request.params.id),
     );
   }
 }

@@ -8,6 +8,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ForbiddenError } from '../../domain/errors.js';
 import { TokenService } from '../../services/tokens.js';
+import { actorOf } from '../auth.js';
 import type { RouteOptions } from '../http.js';
 import { CreatedTokenSchema, CreateTokenBody, ApiTokenSchema, problemResponses, TokenListSchema, TokenNameParams } from '../schemas.js';
 
@@ -20,7 +21,7 @@ export async function tokenRoutes(app: FastifyInstance, { runtime, authRequired 
         hint: 'manage tokens on the database (agentgw token … --database URL), or run the daemon with server.auth.required: true',
       });
     }
-    return new TokenService(runtime.context(request.organizationId));
+    return new TokenService(runtime.context(request.organizationId, actorOf(request)));
   };
 
   app.get(

@@ -15,6 +15,8 @@ import { ConflictError } from '../../domain/errors.js';
 import type { DeploymentOperation, DeploymentStatus } from '../../domain/resources.js';
 import type { Store } from '../database.js';
 import type { Database, DeploymentTable, GatewayTable, ResourceTable } from '../schema.js';
+import { deploymentEvents, gatewayDeletedEvent, settlementEventType } from './deployment-events.js';
+import { appendEvent, appendEvents } from './events.js';
 
 export interface DeploymentRow {
   uuid: string;
@@ -158,19 +160,27 @@ export class DeploymentRepository {
    */
   async settle(deploymentUuids: readonly string[], attemptId: string, settlement: Settlement, now: Date): Promise<number> {
     if (deploymentUuids.length === 0) return 0;
-    const result = await this.store.db
-      .updateTable('deployments')
-      .set({
-        status: settlement.status,
-        ...(settlement.deployedRevision === undefined ? {} : { deployed_revision: settlement.deployedRevision }),
-        error_message: settlement.errorMessage,
-        attempt_owner: null,
-        updated_at: this.store.codec.time(now),
-      })
-      .where('uuid', 'in', [...deploymentUuids])
-      .where('attempt_id', '=', attemptId)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    // The settled rows and their events commit together (deployment.deployed|failed|undeployed).
+    return this.writeTransaction(async (db) => {
+      const settled = await db
+        .updateTable('deployments')
+        .set({
+          status: settlement.status,
+          ...(settlement.deployedRevision === undefined ? {} : { deployed_revision: settlement.deployedRevision }),
+          error_message: settlement.errorMessage,
+          attempt_owner: null,
+          updated_at: this.store.codec.time(now),
+        })
+        .where('uuid', 'in', [...deploymentUuids])
+        .where('attempt_id', '=', attemptId)
+        .returning('uuid')
+        .execute();
+      if (settled.length > 0 && settlementEventType(settlement.status) !== null) {
+        const rows = await this.base(db).where('d.uuid', 'in', settled.map((row) => row.uuid)).execute();
+        await appendEvents(db, this.store.codec, deploymentEvents(rows.map((row) => this.toRow(row)), now));
+      }
+      return settled.length;
+    });
   }
 
   /**
@@ -300,14 +310,16 @@ export class DeploymentRepository {
   ): Promise<{ deleted: boolean; blocking: DeploymentRow[] }> {
     try {
       return await this.writeTransaction(async (db) => {
-        const lock = db.selectFrom(table).select('uuid').where('uuid', '=', uuid);
+        const lock = db.selectFrom(table).select(['uuid', 'name', 'organization_uuid']).where('uuid', '=', uuid);
         const owner = await (this.store.dialect === 'postgres' ? lock.forUpdate() : lock).executeTakeFirst();
         if (owner === undefined) return { deleted: false, blocking: [] };
         const blocking = await this.blocking(db, column, uuid);
         if (blocking.length > 0) return { deleted: false, blocking };
         await db.deleteFrom('deployments').where(column, '=', uuid).where('status', '=', SETTLED_AWAY).execute();
         const result = await db.deleteFrom(table).where('uuid', '=', uuid).executeTakeFirst();
-        return { deleted: Number(result.numDeletedRows) > 0, blocking: [] };
+        const deleted = Number(result.numDeletedRows) > 0;
+        if (deleted && table === 'gateways') await appendEvent(db, this.store.codec, gatewayDeletedEvent(owner, new Date()));
+        return { deleted, blocking: [] };
       });
     } catch (error) {
       if (!this.store.codec.isForeignKeyViolation(error)) throw error;

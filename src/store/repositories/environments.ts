@@ -5,9 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Selectable } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
+import type { NewEvent } from '../../domain/events.js';
 import type { Store } from '../database.js';
 import type { EnvironmentTable } from '../schema.js';
 import { DeploymentRepository } from './deployments.js';
+import { appendEvent } from './events.js';
 import { isUuid } from './refs.js';
 
 export interface EnvironmentRecord {
@@ -142,7 +144,8 @@ export class EnvironmentRepository {
    * refusal is enforced inside the delete statement, so a gateway mapped concurrently is never
    * silently unmapped.
    */
-  async deleteUnlessInUse(uuid: string, options: { force: boolean }): Promise<{ deleted: boolean; liveDeployments: string[] }> {
+  /** Deletes the environment unless deployments live on it (or, without force, gateways); `event` is written with the delete. */
+  async deleteUnlessInUse(uuid: string, options: { force: boolean; event: NewEvent }): Promise<{ deleted: boolean; liveDeployments: string[] }> {
     return this.store.db.transaction().execute(async (trx) => {
       const liveDeployments = await new DeploymentRepository(this.store, this.organizationId).liveOnEnvironment(trx, uuid);
       if (liveDeployments.length > 0) return { deleted: false, liveDeployments };
@@ -153,7 +156,9 @@ export class EnvironmentRepository {
         .where('organization_uuid', '=', this.organizationId)
         .where(({ not, exists, selectFrom }) => not(exists(selectFrom('gateway_environment_mappings').select(sql.lit(1).as('one')).where('environment_uuid', '=', uuid))))
         .executeTakeFirst();
-      return { deleted: Number(result.numDeletedRows) > 0, liveDeployments };
+      const deleted = Number(result.numDeletedRows) > 0;
+      if (deleted) await appendEvent(trx, this.store.codec, options.event);
+      return { deleted, liveDeployments };
     });
   }
 

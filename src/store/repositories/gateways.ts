@@ -7,6 +7,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
 import { ConflictError } from '../../domain/errors.js';
+import { MONITOR_ACTOR, type NewEvent } from '../../domain/events.js';
 import { environmentNotFound } from '../../domain/not-found.js';
 import type { GatewayFilter, GatewayStatus, GatewayType, HealthErrorClass } from '../../domain/types.js';
 import type { Store } from '../database.js';
@@ -15,6 +16,7 @@ import type { Database } from '../schema.js';
 import { EnvironmentRepository } from './environments.js';
 import { listQuery, listShape, listValues, placeholders, STATEMENTS, type ListValues, type PageOptions } from './gateway-list-query.js';
 import { COLUMNS, gatewayRowOf, RETURNED_COLUMNS, toGatewayRecordWith, type GatewayRecord, type GatewayRow } from './gateway-rows.js';
+import { appendEvent, statusChangedEvent } from './events.js';
 import { isUuid } from './refs.js';
 
 export type { GatewayRecord } from './gateway-rows.js';
@@ -64,7 +66,8 @@ export class GatewayRepository {
     private readonly organizationId: string,
   ) {}
 
-  async insert(input: NewGateway, environmentUuids: readonly string[], now: Date): Promise<GatewayRecord> {
+  /** Inserts a gateway, its mappings, its first status and the event `registered` makes of it, in one transaction. */
+  async insert(input: NewGateway, environmentUuids: readonly string[], now: Date, registered?: (uuid: string) => NewEvent): Promise<GatewayRecord> {
     const uuid = randomUUID();
     const { codec } = this.store;
     try {
@@ -108,6 +111,7 @@ export class GatewayRepository {
             .execute();
         }
         await insertStatusEvent(trx, this.store, uuid, null, input.status, 'registered', null, now);
+        if (registered !== undefined) await appendEvent(trx, codec, registered(uuid));
       });
     } catch (error) {
       if (codec.isUniqueViolation(error)) {
@@ -291,7 +295,7 @@ export class GatewayRepository {
    * Stores one health check. The write is conditional on the status the decision was based on,
    * so a concurrent writer's transition is never overwritten; returns false when it lost.
    */
-  async recordHealth(uuid: string, health: HealthRecord): Promise<boolean> {
+  async recordHealth(uuid: string, health: HealthRecord, actor: string = MONITOR_ACTOR): Promise<boolean> {
     const { codec } = this.store;
     return this.store.db.transaction().execute(async (trx) => {
       const changed = health.status !== health.previousStatus;
@@ -311,10 +315,12 @@ export class GatewayRepository {
         })
         .where('uuid', '=', uuid)
         .where('status', '=', health.previousStatus)
+        .returning(['name', 'organization_uuid'])
         .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return false;
+      if (result === undefined) return false;
       if (changed) {
         await insertStatusEvent(trx, this.store, uuid, health.previousStatus, health.status, health.transitionReason, health.errorClass, health.checkedAt);
+        await appendEvent(trx, codec, statusChangedEvent({ uuid, name: result.name, organizationId: result.organization_uuid }, health, actor));
       }
       return true;
     });

@@ -18,8 +18,10 @@
  * await leases.complete('host:42', results);
  */
 import { sql } from 'kysely';
+import { MONITOR_ACTOR } from '../../domain/events.js';
 import type { AdapterType } from '../../domain/types.js';
 import type { Store } from '../database.js';
+import { appendEvent, notifyEvents, orderLock, statusChangedEvent } from './events.js';
 import { RETURNED_COLUMNS, toGatewayRecord, type GatewayRecord } from './gateway-rows.js';
 import type { HealthRecord } from './gateways.js';
 
@@ -145,8 +147,24 @@ export class HealthLeaseRepository {
     // Both updates read the same snapshot, so they touch disjoint rows. When another writer changes
     // a row's status between that snapshot and the update, neither applies: the lease then simply
     // runs out and the gateway is checked again.
+    // A batch with a status change writes its events in the same statement, still one round trip:
+    // the insert joins the CTE that takes the lock ordering event ids (events.ts), so the lock is
+    // held before the first id is drawn, until the statement's commit; its RETURNING sends the
+    // NOTIFY (once per statement: PostgreSQL folds identical notifications of a transaction).
+    const transitions = results.some((r) => r.status !== r.previousStatus);
+    const lockFirst = transitions ? sql`order_lock as (select ${orderLock} as locked),` : sql``;
+    const changeEvents = sql`,
+      change_events as (
+        insert into events (occurred_at, type, organization_uuid, subject_kind, subject_uuid, subject_name, gateway_uuid, actor, data)
+        select v.checked_at, 'gateway.status_changed', applied.organization_uuid, 'gateway', v.uuid, applied.name, v.uuid, ${MONITOR_ACTOR},
+               jsonb_build_object('from', v.prev_status, 'to', v.status, 'errorClass', v.error_class, 'reason', v.reason)
+        from v join applied on applied.uuid = v.uuid cross join order_lock
+        where v.status <> v.prev_status
+        order by v.checked_at
+        returning ${notifyEvents} as woke
+      )`;
     const { rows: written } = await sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
-      with v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,
+      with ${lockFirst} v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,
               failures, successes, set_endpoint, endpoint, reason, next_check_at) as (values ${rows}),
       applied as (
         update gateways as g set
@@ -165,7 +183,7 @@ export class HealthLeaseRepository {
           lease_until = null
         from v
         where g.uuid = v.uuid and g.lease_owner = ${owner} and g.status = v.prev_status
-        returning g.uuid
+        returning g.uuid, g.name, g.organization_uuid
       ),
       superseded as (
         update gateways as g set next_check_at = v.next_check_at, lease_owner = null, lease_until = null
@@ -178,7 +196,7 @@ export class HealthLeaseRepository {
         select v.uuid, v.prev_status, v.status, v.reason, v.error_class, v.checked_at
         from v join applied on applied.uuid = v.uuid
         where v.status <> v.prev_status
-      )
+      )${transitions ? changeEvents : sql``}
       select uuid::text as uuid, 'applied' as outcome from applied
       union all
       select uuid::text as uuid, 'superseded' as outcome from superseded
@@ -217,10 +235,12 @@ export class HealthLeaseRepository {
           .where('uuid', '=', r.uuid)
           .where('lease_owner', '=', owner)
           .where('status', '=', r.previousStatus)
+          .returning(['name', 'organization_uuid'])
           .executeTakeFirst();
-        if (Number(stored.numUpdatedRows) > 0) {
+        if (stored !== undefined) {
           applied.push(r.uuid);
           if (changed) {
+            await appendEvent(trx, codec, statusChangedEvent({ uuid: r.uuid, name: stored.name, organizationId: stored.organization_uuid }, r, MONITOR_ACTOR));
             await trx
               .insertInto('gateway_status_events')
               .values({
