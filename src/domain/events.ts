@@ -20,10 +20,15 @@ export const EVENT_TYPES = [
   'token.revoked',
   'webhook.created',
   'webhook.deleted',
+  'rollout.started',
+  'rollout.wave_deployed',
+  'rollout.gate_evaluated',
+  'rollout.rolled_back',
+  'rollout.finished',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export type EventSubjectKind = 'environment' | 'gateway' | 'deployment' | 'token' | 'webhook';
+export type EventSubjectKind = 'environment' | 'gateway' | 'deployment' | 'token' | 'webhook' | 'rollout';
 
 export interface EventSubject {
   kind: EventSubjectKind;

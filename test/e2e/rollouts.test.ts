@@ -104,6 +104,14 @@ describe('progressive rollouts (local SQLite)', () => {
     ]);
     const listed = JSON.parse((await cli.run(['rollout', 'list', '-o', 'json'])).stdout) as { rollouts: Array<{ state: string; waves: Array<{ status: string }> }> };
     expect(listed.rollouts[0]).toMatchObject({ state: 'rolled_back', waves: [{ status: 'failed' }, { status: 'pending' }] });
+    // The event log tells the same story, in order: each wave, each gate result and the rollback.
+    const logged = JSON.parse((await cli.run(['events', '--type', 'rollout.started,rollout.wave_deployed,rollout.gate_evaluated,rollout.rolled_back,rollout.finished', '-o', 'json'])).stdout) as {
+      events: Array<{ type: string; subject: { kind: string; name: string }; actor: string; data: Record<string, unknown> }>;
+    };
+    expect(logged.events.map((e) => e.type)).toEqual(['rollout.started', 'rollout.wave_deployed', 'rollout.gate_evaluated', 'rollout.rolled_back', 'rollout.finished']);
+    expect(logged.events[0]).toMatchObject({ subject: { kind: 'rollout', name: PROVIDER }, actor: expect.stringMatching(/^local:/) });
+    expect(logged.events[2]!.data).toMatchObject({ wave: 1, gateway: 'gw-1', gate: 'errorRate<1%', measured: '50%', passed: false });
+    expect(logged.events[4]!.data).toMatchObject({ state: 'rolled_back' });
   });
 
   it('reaches all three at 0% errors, exit 0', async () => {

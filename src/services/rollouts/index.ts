@@ -17,6 +17,7 @@ import { reconcile } from '../deployments/reconcile.js';
 import { DeploymentScope } from '../deployments/scope.js';
 import { MAX_PAUSE_MS, parseGate, planWaves } from './plan.js';
 import { RolloutRunner, type PlannedRollout, type RolloutPlan } from './runner.js';
+import { rolloutEvent } from './rollout-events.js';
 
 /** Runs of this process, so that closing it can wait for them to write their last step. */
 const running = new Map<string, Promise<void>>();
@@ -60,6 +61,7 @@ export class RolloutService {
     const previous: RolloutPlan['previous'] = Object.fromEntries(targets.fitting.map((g) => [g.uuid, null]));
     for (const row of rows) if (row.status !== 'UNDEPLOYED') previous[row.gatewayUuid] = row.deployedRevision;
     const plan: RolloutPlan = {
+      resource: `${resource.kind}/${resource.name}`,
       target: 'environment' in targets.target && targets.target.environment !== undefined ? { environment: targets.target.environment } : { gateway: targets.target.gateway! },
       steps: request.steps.map(String),
       pauseMs,
@@ -72,8 +74,9 @@ export class RolloutService {
     const progress = { waves: waves.map((wave, index): RolloutWave => ({ index, gateways: wave.map((g) => g.name), status: 'pending', deployedAt: null, pauseUntil: null, failures: [], gates: [] })) };
     const uuid = randomUUID();
     await this.rollouts.create(
-      { uuid, resourceUuid: resource.uuid, revision: resource.revision, state: 'running', currentWave: 0, plan, progress, message: null, owner: attemptOwner(), actor: this.context.actor ?? null },
+      { uuid, resourceUuid: resource.uuid, revision: resource.revision, state: 'running', currentWave: 0, plan, progress, message: null, owner: attemptOwner(), actor: this.context.actor },
       this.context.clock(),
+      [rolloutEvent(this.context, { uuid, plan }, 'rollout.started', { revision: resource.revision, target: plan.target, steps: plan.steps, gates: plan.gates, waves: plan.waves.length })],
     );
     this.runInBackground(uuid);
     return this.get(uuid);
@@ -121,11 +124,14 @@ export class RolloutService {
     const record = await this.require(id);
     const now = this.context.clock();
     const live = record.state === 'running' && !ownerGone(record.owner, record.updatedAt, now);
-    if (!(await this.rollouts.update(record.uuid, { states: ['running', 'paused'] }, { state: 'aborted', message: 'aborted' }, now))) throw notInState(record, 'aborted', ['running', 'paused']);
+    const aborted = [rolloutEvent(this.context, record, 'rollout.finished', { state: 'aborted' })];
+    if (!(await this.rollouts.update(record.uuid, { states: ['running', 'paused'] }, { state: 'aborted', message: 'aborted' }, now, aborted))) throw notInState(record, 'aborted', ['running', 'paused']);
     // A live runner sees the abort at its next step and rolls back itself; otherwise it is done here.
     if (!live && record.plan.rollback) {
       const restored = await new RolloutRunner(this.scope).restore(record, record.currentWave);
-      await this.rollouts.update(record.uuid, { states: ['aborted'] }, { message: `aborted; ${restored ?? 'rolled back to the revisions they ran before'}` }, this.context.clock());
+      await this.rollouts.update(record.uuid, { states: ['aborted'] }, { message: `aborted; ${restored ?? 'rolled back to the revisions they ran before'}` }, this.context.clock(), [
+        rolloutEvent(this.context, record, 'rollout.rolled_back', { throughWave: record.currentWave + 1, complete: restored === null, ...(restored === null ? {} : { failures: restored }) }),
+      ]);
     }
     return this.get(id);
   }

@@ -17,12 +17,16 @@ import type { DeploymentScope } from '../deployments/scope.js';
 import { recordAtRevision } from '../revisions.js';
 import { evaluateGates, prime } from './gates.js';
 import { parseGate } from './plan.js';
+import { gateEvents, rolloutEvent } from './rollout-events.js';
+import type { EventType, NewEvent } from '../../domain/events.js';
 
 /** How often a pause looks at the row (for a pause or an abort) and renews its lease. */
 const CHECK_EVERY_MS = 500;
 const RENEW_EVERY_MS = 30_000;
 
 export interface RolloutPlan {
+  /** Kind/name of the resource, as events name the rollout (absent in rollouts of older versions). */
+  resource?: string;
   target: { environment: string } | { gateway: string };
   steps: string[];
   pauseMs: number;
@@ -60,7 +64,7 @@ export class RolloutRunner {
       const index = rollout.currentWave;
       const wave = rollout.progress.waves[index];
       if (wave === undefined) {
-        await this.save(rollout, { state: 'succeeded', message: null });
+        await this.save(rollout, { state: 'succeeded', message: null }, [this.event(rollout, 'rollout.finished', { state: 'succeeded' })]);
         return;
       }
       if (wave.status === 'pending') await this.deployWave(rollout, wave);
@@ -84,36 +88,48 @@ export class RolloutRunner {
     }
     await prime(this.scope, this.gates(rollout), gateways);
     const deployedAt = this.scope.context.clock();
-    await this.saveWave(rollout, { ...wave, status: 'deployed', deployedAt: deployedAt.toISOString(), pauseUntil: new Date(deployedAt.getTime() + rollout.plan.pauseMs).toISOString() });
+    await this.save(rollout, { progress: withWave(rollout, { ...wave, status: 'deployed', deployedAt: deployedAt.toISOString(), pauseUntil: new Date(deployedAt.getTime() + rollout.plan.pauseMs).toISOString() }) }, [
+      this.event(rollout, 'rollout.wave_deployed', { wave: wave.index + 1, gateways: wave.gateways }),
+    ]);
   }
 
   private async gateWave(rollout: PlannedRollout, wave: RolloutWave): Promise<void> {
     if (!(await this.waitUntil(rollout.uuid, new Date(wave.pauseUntil ?? 0)))) return;
     const gates = rollout.plan.gates.length === 0 ? [] : await evaluateGates(this.scope, this.gates(rollout), await this.gatewaysOf(rollout, rollout.currentWave));
     const failed = gates.filter((gate) => !gate.passed);
+    const evaluated = gateEvents(this.scope.context, rollout, wave.index, gates);
     if (failed.length === 0) {
-      await this.save(rollout, { progress: withWave(rollout, { ...wave, status: 'passed', gates }), currentWave: rollout.currentWave + 1 });
+      await this.save(rollout, { progress: withWave(rollout, { ...wave, status: 'passed', gates }), currentWave: rollout.currentWave + 1 }, evaluated);
       return;
     }
-    await this.stop(rollout, { ...wave, status: 'failed', gates }, `gate failed on wave ${wave.index + 1}: ${failed.map(describeFailure).join('; ')}`);
+    await this.stop(rollout, { ...wave, status: 'failed', gates }, `gate failed on wave ${wave.index + 1}: ${failed.map(describeFailure).join('; ')}`, evaluated);
   }
 
   /** A failed wave: the completed waves go back (unless --no-rollback), and the rollout ends. */
-  private async stop(rollout: PlannedRollout, wave: RolloutWave, message: string): Promise<void> {
+  private async stop(rollout: PlannedRollout, wave: RolloutWave, message: string, events: NewEvent[] = []): Promise<void> {
     const progress = withWave(rollout, wave);
     if (!rollout.plan.rollback) {
-      await this.save(rollout, { state: 'failed', progress, message: `${message}; left as it is (--no-rollback)` });
+      const said = `${message}; left as it is (--no-rollback)`;
+      await this.save(rollout, { state: 'failed', progress, message: said }, [...events, this.event(rollout, 'rollout.finished', { state: 'failed', message: said })]);
       return;
     }
     const restored = await this.restore(rollout, rollout.currentWave);
-    await this.save(rollout, { state: restored === null ? 'rolled_back' : 'failed', progress, message: `${message}; ${restored ?? 'rolled back to the revisions they ran before'}` });
+    const state = restored === null ? 'rolled_back' : 'failed';
+    const said = `${message}; ${restored ?? 'rolled back to the revisions they ran before'}`;
+    await this.save(rollout, { state, progress, message: said }, [
+      ...events,
+      this.event(rollout, 'rollout.rolled_back', { throughWave: wave.index + 1, complete: restored === null, ...(restored === null ? {} : { failures: restored }) }),
+      this.event(rollout, 'rollout.finished', { state, message: said }),
+    ]);
   }
 
   /** An abort asked for while this process ran it. */
   private async finishAbort(rollout: PlannedRollout): Promise<void> {
     if (!rollout.plan.rollback) return;
     const restored = await this.restore(rollout, rollout.currentWave);
-    await this.rollouts.update(rollout.uuid, { states: ['aborted'] }, { message: `aborted; ${restored ?? 'rolled back to the revisions they ran before'}` }, this.scope.context.clock());
+    await this.rollouts.update(rollout.uuid, { states: ['aborted'] }, { message: `aborted; ${restored ?? 'rolled back to the revisions they ran before'}` }, this.scope.context.clock(), [
+      this.event(rollout, 'rollout.rolled_back', { throughWave: rollout.currentWave + 1, complete: restored === null, ...(restored === null ? {} : { failures: restored }) }),
+    ]);
   }
 
   /** Puts the gateways of waves 0..`through` back; null when all went back, else what failed. */
@@ -164,13 +180,13 @@ export class RolloutRunner {
     return revision === null ? current : recordAtRevision(this.scope.resources, current, revision);
   }
 
-  private saveWave(rollout: PlannedRollout, wave: RolloutWave): Promise<void> {
-    return this.save(rollout, { progress: withWave(rollout, wave) });
+  private event(rollout: PlannedRollout, type: EventType, data: Record<string, unknown>): NewEvent {
+    return rolloutEvent(this.scope.context, rollout, type, data);
   }
 
   /** Writes a step while the rollout is still ours and running; a pause or abort given meanwhile wins. */
-  private async save(rollout: PlannedRollout, change: { state?: RolloutState; currentWave?: number; progress?: RolloutProgress; message?: string | null }): Promise<void> {
-    const written = await this.rollouts.update(rollout.uuid, { states: ['running'], owner: this.owner }, change, this.scope.context.clock());
+  private async save(rollout: PlannedRollout, change: { state?: RolloutState; currentWave?: number; progress?: RolloutProgress; message?: string | null }, events: NewEvent[] = []): Promise<void> {
+    const written = await this.rollouts.update(rollout.uuid, { states: ['running'], owner: this.owner }, change, this.scope.context.clock(), events);
     if (!written && change.progress !== undefined) {
       // Paused or aborted meanwhile: what the wave did is still recorded, the state is left as set.
       await this.rollouts.update(rollout.uuid, { states: ['paused', 'aborted'] }, { progress: change.progress, ...(change.currentWave === undefined ? {} : { currentWave: change.currentWave }) }, this.scope.context.clock());

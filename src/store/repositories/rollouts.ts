@@ -3,9 +3,11 @@
  * gateway ran before) and progress (what each wave did). State changes are compare-and-set on
  * the state and the owner, so a pause, an abort and a resume never overwrite one another.
  */
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import type { NewEvent } from '../../domain/events.js';
 import type { Store } from '../database.js';
-import type { RolloutTable } from '../schema.js';
+import type { Database, RolloutTable } from '../schema.js';
+import { appendEvents } from './events.js';
 
 export interface RolloutRecord<Plan = unknown, Progress = unknown> {
   uuid: string;
@@ -53,26 +55,30 @@ export class RolloutRepository {
     private readonly organizationId: string,
   ) {}
 
-  async create(record: Omit<RolloutRecord, 'organizationId' | 'createdAt' | 'updatedAt'>, now: Date): Promise<void> {
+  /** Stores a new rollout, and `events` with it in one transaction. */
+  async create(record: Omit<RolloutRecord, 'organizationId' | 'createdAt' | 'updatedAt'>, now: Date, events: readonly NewEvent[] = []): Promise<void> {
     const { codec } = this.store;
-    await this.store.db
-      .insertInto('rollouts')
-      .values({
-        uuid: record.uuid,
-        organization_uuid: this.organizationId,
-        resource_uuid: record.resourceUuid,
-        revision: record.revision,
-        state: record.state,
-        current_wave: record.currentWave,
-        plan: codec.json(record.plan),
-        progress: codec.json(record.progress),
-        message: record.message,
-        owner: record.owner,
-        actor: record.actor,
-        created_at: codec.time(now),
-        updated_at: codec.time(now),
-      })
-      .execute();
+    await this.store.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('rollouts')
+        .values({
+          uuid: record.uuid,
+          organization_uuid: this.organizationId,
+          resource_uuid: record.resourceUuid,
+          revision: record.revision,
+          state: record.state,
+          current_wave: record.currentWave,
+          plan: codec.json(record.plan),
+          progress: codec.json(record.progress),
+          message: record.message,
+          owner: record.owner,
+          actor: record.actor,
+          created_at: codec.time(now),
+          updated_at: codec.time(now),
+        })
+        .execute();
+      await appendEvents(trx, codec, events);
+    });
   }
 
   async find(uuid: string): Promise<RolloutRecord | undefined> {
@@ -91,24 +97,30 @@ export class RolloutRepository {
    * Writes `change` when the row is still in one of `states` (and, with `owner`, still owned by
    * it). Returns whether it did: false means someone else changed it first.
    */
-  async update(uuid: string, expected: { states: readonly string[]; owner?: string | null }, change: RolloutChange, now: Date): Promise<boolean> {
+  async update(uuid: string, expected: { states: readonly string[]; owner?: string | null }, change: RolloutChange, now: Date, events: readonly NewEvent[] = []): Promise<boolean> {
     const { codec } = this.store;
-    let query = this.store.db
-      .updateTable('rollouts')
-      .set({
-        ...(change.state === undefined ? {} : { state: change.state }),
-        ...(change.currentWave === undefined ? {} : { current_wave: change.currentWave }),
-        ...(change.progress === undefined ? {} : { progress: codec.json(change.progress) }),
-        ...(change.message === undefined ? {} : { message: change.message }),
-        ...(change.owner === undefined ? {} : { owner: change.owner }),
-        updated_at: codec.time(now),
-      })
-      .where('organization_uuid', '=', this.organizationId)
-      .where('uuid', '=', uuid)
-      .where('state', 'in', [...expected.states]);
-    if (expected.owner !== undefined) query = expected.owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', expected.owner);
-    const result = await query.executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    // The events of a step are written with it, or not at all (a pause or abort won the row); a
+    // renewal without events needs no transaction.
+    const write = async (db: Kysely<Database>) => {
+      let query = db
+        .updateTable('rollouts')
+        .set({
+          ...(change.state === undefined ? {} : { state: change.state }),
+          ...(change.currentWave === undefined ? {} : { current_wave: change.currentWave }),
+          ...(change.progress === undefined ? {} : { progress: codec.json(change.progress) }),
+          ...(change.message === undefined ? {} : { message: change.message }),
+          ...(change.owner === undefined ? {} : { owner: change.owner }),
+          updated_at: codec.time(now),
+        })
+        .where('organization_uuid', '=', this.organizationId)
+        .where('uuid', '=', uuid)
+        .where('state', 'in', [...expected.states]);
+      if (expected.owner !== undefined) query = expected.owner === null ? query.where('owner', 'is', null) : query.where('owner', '=', expected.owner);
+      const written = Number((await query.executeTakeFirst()).numUpdatedRows) > 0;
+      if (written) await appendEvents(db, codec, events);
+      return written;
+    };
+    return events.length === 0 ? write(this.store.db) : this.store.db.transaction().execute(write);
   }
 
   private toRecord(row: Selectable<RolloutTable>): RolloutRecord {
