@@ -7,12 +7,13 @@
  */
 import type { Client } from '../client/client.js';
 import { EVENT_TYPES, type AgentgwEvent, type EventType } from '../domain/events.js';
-import { InterruptedError } from '../domain/errors.js';
 import { age, when } from '../output/age.js';
 import { printList, type Column, type Output } from '../output/format.js';
 import type { EventQuery } from '../services/events.js';
 import { collect, columnsOf, defineCommand, type Invocation } from './define.js';
 import { withContext } from './run.js';
+import { untilInterrupted } from './until-interrupted.js';
+import type { Command } from 'commander';
 
 export interface EventFlags {
   follow?: boolean;
@@ -83,22 +84,10 @@ async function readAll(client: Client, query: EventQuery): Promise<AgentgwEvent[
 }
 
 /** Prints events as they come until SIGINT or SIGTERM, then ends with exit code 130. */
-async function follow(client: Client, query: EventQuery, print: (event: AgentgwEvent) => void): Promise<never> {
-  const stop = new AbortController();
-  let signal: NodeJS.Signals = 'SIGINT';
-  const onSignal = (received: NodeJS.Signals) => {
-    signal = received;
-    stop.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    for await (const event of client.events.follow(query, stop.signal)) print(event);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-  throw new InterruptedError('follow', signal);
+function follow(client: Client, query: EventQuery, print: (event: AgentgwEvent) => void): Promise<never> {
+  return untilInterrupted('follow', async (signal) => {
+    for await (const event of client.events.follow(query, signal)) print(event);
+  });
 }
 
 function asRow(event: AgentgwEvent): Row {
@@ -131,28 +120,31 @@ function details(event: AgentgwEvent): string {
   }
 }
 
-const EVENT_TYPES_HELP = 'one of: environment.*, gateway.*, deployment.*, token.*, webhook.* (see docs/events.md); repeatable, or comma-separated';
+const EVENT_TYPES_HELP = 'one of: environment.*, gateway.*, deployment.*, token.*, webhook.*, rollout.* (see docs/events.md); repeatable, or comma-separated';
 const SINCE_HELP = 'a duration back from now (10m, 2h, 7d) or an ISO time (default 1h)';
+
+/** The flags `events` and `audit` share; `about` says what each narrows. */
+function logFlags(command: Command, about: { follow: string; gateway: string }): Command {
+  return command
+    .option('-f, --follow', about.follow)
+    .option('--type <type>', EVENT_TYPES_HELP, collect)
+    .option('--gateway <gateway>', about.gateway)
+    .option('--since <when>', SINCE_HELP);
+}
 
 export const events = defineCommand<[], EventFlags>({
   flags: (command) =>
-    command
-      .option('-f, --follow', 'go on printing events as they happen (piped: one JSON event per line) until Ctrl-C')
-      .option('--type <type>', EVENT_TYPES_HELP, collect)
-      .option('--gateway <gateway>', 'only this gateway’s events and its deployments’ (name or uuid)')
-      .option('--since <when>', SINCE_HELP),
+    logFlags(command, {
+      follow: 'go on printing events as they happen (piped: one JSON event per line) until Ctrl-C',
+      gateway: 'only this gateway’s events and its deployments’ (name or uuid)',
+    }),
   notes: columnsOf(COLUMNS),
   examples: ['agentgw events --since 10m', 'agentgw events --follow --type gateway.status_changed', 'agentgw events --gateway edge-1 -o json', 'agentgw --server http://127.0.0.1:8080 events -f | jq .type'],
   run: (invocation, _args, flags) => listEvents(invocation, flags),
 });
 
 export const auditLog = defineCommand<[], EventFlags>({
-  flags: (command) =>
-    command
-      .option('-f, --follow', 'go on printing changes as they happen until Ctrl-C')
-      .option('--type <type>', EVENT_TYPES_HELP, collect)
-      .option('--gateway <gateway>', 'only changes of this gateway and its deployments (name or uuid)')
-      .option('--since <when>', SINCE_HELP),
+  flags: (command) => logFlags(command, { follow: 'go on printing changes as they happen until Ctrl-C', gateway: 'only changes of this gateway and its deployments (name or uuid)' }),
   notes: columnsOf(COLUMNS),
   examples: ['agentgw audit --since 7d --type gateway.deleted', 'agentgw audit --gateway edge-1 -o wide'],
   run: (invocation, _args, flags) => audit(invocation, flags),

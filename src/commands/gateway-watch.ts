@@ -11,7 +11,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '../client/client.js';
-import { InterruptedError } from '../domain/errors.js';
 import type { Gateway, GatewayFilter } from '../domain/types.js';
 import { age, when } from '../output/age.js';
 import { paint, toneOfStatus } from '../output/color.js';
@@ -19,6 +18,7 @@ import { printList, type Column, type Output } from '../output/format.js';
 import type { GatewayStatusEvent } from '../services/health-history.js';
 import type { CommandContext } from './context.js';
 import { GATEWAY_COLUMNS, noGatewaysFound } from './gateway-columns.js';
+import { untilInterrupted } from './until-interrupted.js';
 
 export const WATCH_INTERVAL_MS = 2000;
 
@@ -115,23 +115,11 @@ function writeLine(output: Output, document: object, name: string): void {
 }
 
 /** Polls every WATCH_INTERVAL_MS until SIGINT or SIGTERM, then ends with exit code 130. */
-async function pollUntilInterrupted(what: string, poll: () => Promise<void>): Promise<never> {
-  const stop = new AbortController();
-  let signal: NodeJS.Signals = 'SIGINT';
-  const onSignal = (received: NodeJS.Signals) => {
-    signal = received;
-    stop.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    while (!stop.signal.aborted) {
+function pollUntilInterrupted(what: string, poll: () => Promise<void>): Promise<never> {
+  return untilInterrupted(what, async (signal) => {
+    while (!signal.aborted) {
       await poll();
-      await sleep(WATCH_INTERVAL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+      await sleep(WATCH_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
     }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-  throw new InterruptedError(what, signal);
+  });
 }

@@ -6,12 +6,12 @@
  * the commit, which is the end of every transaction that writes one. A NOTIFY, delivered at
  * commit, wakes the streams of every daemon.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { AgentgwEvent, EventFilter, EventSubjectKind, EventType, NewEvent } from '../../domain/events.js';
 import type { GatewayStatus, HealthErrorClass } from '../../domain/types.js';
 import type { Codec } from '../codec.js';
 import type { Store } from '../database.js';
-import type { Database } from '../schema.js';
+import type { Database, EventTable } from '../schema.js';
 
 /** The channel PostgreSQL streams listen on; the payload is the schema the event went to. */
 export const EVENTS_CHANNEL = 'agentgw_events';
@@ -85,16 +85,21 @@ export class EventRepository {
       .orderBy('id')
       .limit(filter.limit ?? 100)
       .execute();
-    return rows.map((row) => ({
-      id: Number(row.id),
-      time: codec.readTime(row.occurred_at).toISOString(),
-      type: row.type as EventType,
-      organizationId: row.organization_uuid,
-      subject: { kind: row.subject_kind as EventSubjectKind, uuid: row.subject_uuid, name: row.subject_name },
-      actor: row.actor,
-      data: codec.readJson<Record<string, unknown>>(row.data),
-    }));
+    return rows.map((row) => eventOfRow(row, codec));
   }
+}
+
+/** An event as clients see it, from its row (the log's reads and the webhook deliveries'). */
+export function eventOfRow(row: Pick<Selectable<EventTable>, 'id' | 'occurred_at' | 'type' | 'organization_uuid' | 'subject_kind' | 'subject_uuid' | 'subject_name' | 'actor' | 'data'>, codec: Codec): AgentgwEvent {
+  return {
+    id: Number(row.id),
+    time: codec.readTime(row.occurred_at).toISOString(),
+    type: row.type as EventType,
+    organizationId: row.organization_uuid,
+    subject: { kind: row.subject_kind as EventSubjectKind, uuid: row.subject_uuid, name: row.subject_name },
+    actor: row.actor,
+    data: codec.readJson<Record<string, unknown>>(row.data),
+  };
 }
 
 /** The newest event's id in the whole log (0 when empty). */

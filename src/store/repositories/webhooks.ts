@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
-import type { AgentgwEvent, EventSubjectKind, EventType } from '../../domain/events.js';
+import type { AgentgwEvent, EventType } from '../../domain/events.js';
 import type { Store } from '../database.js';
-import { jsonParameter } from './events.js';
+import { eventOfRow, jsonParameter } from './events.js';
 
 export interface WebhookRecord {
   uuid: string;
@@ -175,15 +175,7 @@ export async function claimDeliveries(store: Store, owner: string, now: Date, le
     createdAt: codec.readTime(row.created_at),
     url: row.url,
     sealedSecret: row.secret,
-    event: {
-      id: Number(row.id),
-      time: codec.readTime(row.occurred_at).toISOString(),
-      type: row.type as EventType,
-      organizationId: row.organization_uuid,
-      subject: { kind: row.subject_kind as EventSubjectKind, uuid: row.subject_uuid, name: row.subject_name },
-      actor: row.actor,
-      data: codec.readJson<Record<string, unknown>>(row.data),
-    },
+    event: eventOfRow(row, codec),
   }));
 }
 
