@@ -18,6 +18,8 @@ export interface EventStreamOptions {
   wakeups: EventWakeups;
   heartbeatMs: number;
   onError: (error: unknown) => void;
+  /** The stream ends after sending an event this says ends it (its own token revoked). */
+  endsWith?: (event: AgentgwEvent) => boolean;
 }
 
 /** Events read per statement while catching up. */
@@ -71,6 +73,10 @@ export class EventStream {
             if (this.#closed) return;
             const writable = this.response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
             this.#afterId = event.id;
+            if (this.options.endsWith?.(event)) {
+              this.close();
+              return;
+            }
             if (!writable) {
               await new Promise((resolve) => {
                 this.response.once('drain', resolve);

@@ -58,6 +58,24 @@ describe.skipIf(!hasTmux)('the daemon and the dashboard at a terminal', { timeou
     return created.stdout.trim();
   };
 
+  it('a follow of the event stream ends when its token is revoked: the reconnect is refused, exit 4', async () => {
+    const name = 'follower';
+    const follower = execa(process.execPath, [BIN, '--server', server, '--token', await token(name), 'events', '--follow'], { env: cli.env, extendEnv: false, reject: false });
+    let out = '';
+    follower.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // It follows once an event written now reaches it over the stream.
+    for (let i = 0; !out.includes('"environment.created"'); i++) {
+      expect(i, 'the follow never showed an event').toBeLessThan(40);
+      if (i % 10 === 0) expect((await cli.run(['--database', database, 'env', 'create', `probe-${i}`])).exitCode).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect((await cli.run(['--database', database, 'token', 'revoke', name, '--yes'])).exitCode).toBe(0);
+    const ended = await Promise.race([follower, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
+    if (ended === null) follower.kill('SIGKILL');
+    expect(ended?.exitCode, 'the stream of a revoked token stayed open').toBe(4);
+    expect(ended?.stderr).toMatch(/revoked/);
+  }, 60_000);
+
   describe.each([160, 60])('%i columns', (columns) => {
     it('serve prints readable log lines at a terminal, JSON lines with --log-format json', async () => {
       const home = join(env.HOME!, `serve-${columns}`);

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { EVENT_TYPES } from '../../domain/events.js';
+import { EVENT_TYPES, type AgentgwEvent } from '../../domain/events.js';
 import { ValidationError } from '../../domain/errors.js';
 import { EventService, type EventQuery } from '../../services/events.js';
 import { MAX_PAGE_SIZE } from '../../services/pagination.js';
@@ -123,9 +123,16 @@ export async function eventRoutes(app: FastifyInstance, { runtime, streams }: Ro
         wakeups: streams.wakeups,
         heartbeatMs: streams.heartbeatMs,
         onError: (error) => request.log.warn({ err: error }, 'event stream: could not read the event log'),
+        // A revoked token's stream ends when it tells of the revocation: the client's reconnect is
+        // refused (401), which is how a following dashboard learns it without polling.
+        ...(request.principal === null ? {} : { endsWith: revokes(request.principal.tokenId) }),
       });
       streams.open.add(stream);
       reply.raw.on('close', () => streams.open.delete(stream));
     },
   );
+}
+
+function revokes(tokenId: string): (event: AgentgwEvent) => boolean {
+  return (event) => event.type === 'token.revoked' && event.subject.uuid === tokenId;
 }
