@@ -120,9 +120,10 @@ export interface EventsApi {
   /**
    * Every event after `query.afterId` (or from `query.since`, or from now) as it is written,
    * until `signal` aborts. In-process it reads the table; over a daemon it reads the stream and,
-   * when the connection drops, resumes with Last-Event-ID.
+   * when the connection drops, resumes with Last-Event-ID. `onLive` hears when a stream connects
+   * and when it drops (over a daemon only), so a follower can tell live data from stale.
    */
-  follow(query: EventQuery, signal: AbortSignal): AsyncIterable<AgentgwEvent>;
+  follow(query: EventQuery, signal: AbortSignal, onLive?: (live: boolean) => void): AsyncIterable<AgentgwEvent>;
 }
 
 /** Webhooks of the caller's organization; deliveries are sent by a running daemon. */

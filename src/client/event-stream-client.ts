@@ -18,7 +18,7 @@ export interface StreamRequest {
   retryMs?: number;
 }
 
-export async function* followStream(request: StreamRequest, afterId: number | undefined, signal: AbortSignal): AsyncGenerator<AgentgwEvent> {
+export async function* followStream(request: StreamRequest, afterId: number | undefined, signal: AbortSignal, onLive?: (live: boolean) => void): AsyncGenerator<AgentgwEvent> {
   let lastId = afterId;
   while (!signal.aborted) {
     let response: IncomingMessage;
@@ -30,9 +30,14 @@ export async function* followStream(request: StreamRequest, afterId: number | un
       await sleep(request.retryMs ?? 1000, undefined, { signal }).catch(() => undefined);
       continue;
     }
-    for await (const event of parseEvents(response, signal)) {
-      lastId = event.id;
-      yield event;
+    onLive?.(true);
+    try {
+      for await (const event of parseEvents(response, signal)) {
+        lastId = event.id;
+        yield event;
+      }
+    } finally {
+      if (!signal.aborted) onLive?.(false);
     }
     if (!signal.aborted) await sleep(request.retryMs ?? 1000, undefined, { signal }).catch(() => undefined);
   }

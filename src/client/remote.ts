@@ -57,7 +57,7 @@ export class RemoteClient implements Client {
     };
     this.events = {
       list: (query) => this.json<EventPage>('GET', `/api/v1/events${eventQuery(query, true)}`),
-      follow: (query, signal) =>
+      follow: (query, signal, onLive) =>
         followStream(
           {
             url: new URL(`${this.baseUrl}/api/v1/events/stream${eventQuery(query, false)}`),
@@ -66,6 +66,7 @@ export class RemoteClient implements Client {
           },
           query.afterId,
           signal,
+          onLive,
         ),
     };
     this.environments = {

@@ -79,6 +79,8 @@ const withoutWrites = (keys: KeyHint[], readonly: boolean) => (readonly ? keys.f
 const chromeLines = (stale: boolean) => 2 + (stale ? 2 : 0) + 2 + 1;
 const MESSAGE_MS = 5000;
 /** Lines of the recent-events pane (remote mode). */
+/** How often the fleet is read while the event stream is live. */
+const STREAMING_REFRESH_MS = 30_000;
 const RECENT_EVENTS = 3;
 const LOADING_FRAME_AFTER_MS = 250;
 
@@ -120,10 +122,23 @@ export function Dashboard(props: DashboardProps) {
   const { view, overlay, selection, paused } = ui.current;
   const top = useRef(0);
 
-  const fleet = useFleet(client, { refreshMs: props.refreshMs, paused, now, ...(props.first === undefined ? {} : { first: props.first }) });
+  const refreshFleet = useRef(() => {});
+  const feed = useEventFeed(client, { enabled: client.describe().mode === 'remote', onEvent: () => refreshFleet.current(), keep: RECENT_EVENTS });
+  const recentEvents = feed.recent;
+  // Following the stream, changes come as events: the poll is only a safety net, which also
+  // brings the check times of health checks that changed nothing (they write no event).
+  const refreshMs = feed.live ? Math.max(props.refreshMs, STREAMING_REFRESH_MS) : props.refreshMs;
+  const fleet = useFleet(client, { refreshMs, paused, now, ...(props.first === undefined ? {} : { first: props.first }) });
+  refreshFleet.current = fleet.refresh;
+  // The stream dropped: read the fleet now, at the pace just restored, so a gone daemon or a
+  // refused token shows at once.
+  const wasLive = useRef(false);
+  useEffect(() => {
+    if (wasLive.current && !feed.live) fleet.refresh();
+    wasLive.current = feed.live;
+  }, [feed.live, fleet]);
   const latestFleet = useRef(fleet);
   latestFleet.current = fleet;
-  const recentEvents = useEventFeed(client, { enabled: client.describe().mode === 'remote', onEvent: () => latestFleet.current.refresh(), keep: RECENT_EVENTS });
   const gateways = useMemo(() => selectGateways(fleet.gateways ?? [], selection), [fleet.gateways, selection]);
   const environments = fleet.environments ?? [];
 
@@ -357,7 +372,8 @@ export function Dashboard(props: DashboardProps) {
         updatedAt={fleet.updatedAt}
         error={fleet.error}
         now={clock}
-        refreshMs={props.refreshMs}
+        refreshMs={refreshMs}
+        live={feed.live}
         paused={paused}
         readonly={readonly}
       />

@@ -393,6 +393,22 @@ describe('the event stream (remote mode)', () => {
     expect(client.calls.list).toBeGreaterThan(listed);
   });
 
+  it('polls only as a safety net while the stream is live, and at its pace again when the stream drops', async () => {
+    const client = fleet();
+    client.liveStream = true;
+    const app = mount(client, { refreshMs: 40 });
+    await app.until((f) => f.includes('edge-1') && /\blive\b/.test(f.split('\n')[1] ?? ''));
+    const whileLive = client.calls.list;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Polling every 40 ms it would have asked about ten more times; live, the changes come as events.
+    expect(client.calls.list - whileLive).toBeLessThanOrEqual(1);
+    client.dropStream();
+    await app.until((f) => f.includes('every 40ms'));
+    const dropped = client.calls.list;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(client.calls.list - dropped).toBeGreaterThanOrEqual(3);
+  });
+
   it('does not follow a stream in local mode', async () => {
     const client = new FakeClient({ environments: [production], gateways: [gateway('edge-1', { environments: [production] })], description: { mode: 'local' } });
     const app = mount(client, { refreshMs: 60_000 });

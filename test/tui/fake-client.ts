@@ -217,6 +217,14 @@ export class FakeClient implements Client {
 
   /** Followers of the event stream, each waiting for its next event. */
   #followers = new Set<(event: AgentgwEvent) => void>();
+  /** When set, a follow says its stream is connected, as the daemon's client does. */
+  liveStream = false;
+  #onLive = new Set<(live: boolean) => void>();
+
+  /** The stream drops (the daemon went away), as the daemon's client reports it. */
+  dropStream(): void {
+    for (const onLive of this.#onLive) onLive(false);
+  }
 
   /** Sends an event to every follower of the stream, as a daemon would. */
   pushEvent(event: AgentgwEvent): void {
@@ -225,7 +233,11 @@ export class FakeClient implements Client {
 
   readonly events: Client['events'] = {
     list: unused,
-    follow: (_query, signal) => {
+    follow: (_query, signal, onLive) => {
+      if (this.liveStream && onLive !== undefined) {
+        this.#onLive.add(onLive);
+        onLive(true);
+      }
       const queue: AgentgwEvent[] = [];
       let wake: (() => void) | null = null;
       const follower = (event: AgentgwEvent) => {

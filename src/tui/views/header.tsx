@@ -18,6 +18,8 @@ export interface HeaderProps {
   error: FleetError | null;
   now: Date;
   refreshMs: number;
+  /** Following the daemon's event stream: changes show as they happen. */
+  live?: boolean;
   paused: boolean;
   readonly: boolean;
 }
@@ -46,7 +48,7 @@ export function Header(props: HeaderProps) {
           </Text>
         ))}
         {`  ${updated}`}
-        {props.paused ? <Text color="yellow" bold>  PAUSED</Text> : `  every ${formatDuration(props.refreshMs)}`}
+        {props.paused ? <Text color="yellow" bold>  PAUSED</Text> : props.live ? '  live' : `  every ${formatDuration(props.refreshMs)}`}
         {props.readonly ? <Text color="yellow">  READ-ONLY</Text> : ''}
       </Text>
       {props.error === null ? null : (
