@@ -28,6 +28,12 @@ interface Tracked {
   request: IncomingMessage | null;
   /** The bytes read from it when it last became idle: more since means a request is arriving. */
   idleBytes: number;
+  /**
+   * When its next request was first seen arriving (bytes past idleBytes, no request yet). Its age
+   * counts from then, not from its last answer: a kept-alive client that just sent its next
+   * request is the newest arrival, not the oldest waiter.
+   */
+  arrivingSeen: number | null;
 }
 
 export interface ConnectionCap {
@@ -50,7 +56,7 @@ export function capConnections(server: Server, options: ConnectionCapOptions): C
       victim.destroy();
       options.onShed?.('waiting');
     }
-    tracked.set(socket, { since: performance.now(), request: null, idleBytes: socket.bytesRead });
+    tracked.set(socket, { since: performance.now(), request: null, idleBytes: socket.bytesRead, arrivingSeen: null });
     socket.once('close', () => tracked.delete(socket));
   });
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
@@ -58,10 +64,12 @@ export function capConnections(server: Server, options: ConnectionCapOptions): C
     if (entry === undefined) return;
     entry.request = request;
     entry.since = performance.now();
+    entry.arrivingSeen = null;
     response.once('finish', () => {
       entry.request = null;
       entry.since = performance.now();
       entry.idleBytes = request.socket.bytesRead;
+      entry.arrivingSeen = null;
     });
   });
   return { open: () => tracked.size };
@@ -71,9 +79,14 @@ export function capConnections(server: Server, options: ConnectionCapOptions): C
 function longestWaiting(tracked: Map<Socket, Tracked>): Socket | undefined {
   let arriving: [Socket, number] | undefined;
   let idle: [Socket, number] | undefined;
+  const now = performance.now();
   for (const [socket, entry] of tracked) {
-    if (entry.request !== null ? !entry.request.complete : socket.bytesRead > entry.idleBytes) {
-      if (arriving === undefined || entry.since < arriving[1]) arriving = [socket, entry.since];
+    const nextRequestArriving = entry.request === null && socket.bytesRead > entry.idleBytes;
+    if (nextRequestArriving) entry.arrivingSeen ??= now;
+    if (entry.request !== null ? !entry.request.complete : nextRequestArriving) {
+      // A kept-alive client's next request is as old as its first sight; a new connection's, as old as the connection.
+      const since = nextRequestArriving && entry.idleBytes > 0 ? (entry.arrivingSeen ?? now) : entry.since;
+      if (arriving === undefined || since < arriving[1]) arriving = [socket, since];
     } else if (entry.request === null && (idle === undefined || entry.since < idle[1])) {
       idle = [socket, entry.since];
     }

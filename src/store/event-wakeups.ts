@@ -10,6 +10,7 @@
  * const stop = wakeups.subscribe(() => stream.readNew());
  */
 import { EVENTS_CHANNEL, latestEventId } from './repositories/events.js';
+import type { Options as PostgresOptions, Sql } from 'postgres';
 import type { Store } from './database.js';
 
 export interface EventWakeupOptions {
@@ -19,12 +20,20 @@ export interface EventWakeupOptions {
 
 type Listener = () => void;
 
+/** The first pause before a lost LISTEN connection listens again, and the longest. */
+const LISTEN_RETRY_FIRST_MS = 2000;
+const LISTEN_RETRY_MAX_MS = 30_000;
+
 export class EventWakeups {
   readonly #listeners = new Set<Listener>();
   #latest = 0;
   #timer: NodeJS.Timeout | null = null;
   #polling = false;
   #unlisten: (() => Promise<void>) | null = null;
+  #sql: Sql | null = null;
+  #retry: NodeJS.Timeout | null = null;
+  #listenFailures = 0;
+  #closed = false;
 
   private constructor(private readonly store: Store) {}
 
@@ -79,15 +88,50 @@ export class EventWakeups {
     const url = new URL(databaseUrl);
     url.searchParams.delete('schema');
     const schema = this.store.schema ?? 'public';
-    const sql = postgres(url.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
+    // A connection of its own that stays open for LISTEN. When it is lost it listens again after a
+    // pause that doubles up to LISTEN_RETRY_MAX_MS: the poll covers the gap, so a database that is
+    // away is not hammered by this connection too (postgres.js's own listen() retries at once, once).
+    // `onnotify` is postgres.js's own option (its listen() is built on it) but not in its types.
+    const options: PostgresOptions<Record<string, never>> & { onnotify: (channel: string, payload: string) => void } = {
+      max: 1,
+      idle_timeout: 0,
+      max_lifetime: 0,
+      fetch_types: false,
+      onnotice: () => {},
+      connect_timeout: 5,
+      onnotify: (channel: string, payload: string) => {
+        if (channel === EVENTS_CHANNEL && payload === schema) void this.#poll();
+      },
+      onclose: () => this.#relistenLater(),
+    };
+    const sql = postgres(url.toString(), options);
+    this.#sql = sql;
+    this.#unlisten = () => {
+      this.#closed = true;
+      if (this.#retry !== null) clearTimeout(this.#retry);
+      return sql.end({ timeout: 1 });
+    };
+    await this.#subscribe();
+  }
+
+  async #subscribe(): Promise<void> {
+    if (this.#closed || this.#sql === null) return;
     try {
-      // postgres.js listens again by itself after a reconnect; the poll covers the gap.
-      await sql.listen(EVENTS_CHANNEL, (payload) => {
-        if (payload === schema) void this.#poll();
-      });
-      this.#unlisten = () => sql.end({ timeout: 1 });
+      await this.#sql`listen ${this.#sql(EVENTS_CHANNEL)}`;
+      this.#listenFailures = 0;
     } catch {
-      await sql.end({ timeout: 1 }).catch(() => {});
+      this.#relistenLater();
     }
+  }
+
+  #relistenLater(): void {
+    if (this.#closed || this.#retry !== null) return;
+    const pause = Math.min(LISTEN_RETRY_MAX_MS, LISTEN_RETRY_FIRST_MS * 2 ** this.#listenFailures);
+    this.#listenFailures += 1;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      void this.#subscribe();
+    }, pause);
+    this.#retry.unref();
   }
 }

@@ -73,6 +73,8 @@ export class WebhookDeliverer {
     });
   }
 
+  #claimFailing = false;
+
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
@@ -86,10 +88,13 @@ export class WebhookDeliverer {
         const now = this.options.clock();
         const due = await claimDeliveries(this.options.store, this.options.owner, now, new Date(now.getTime() + LEASE_MS), BATCH);
         await Promise.all(due.map((delivery) => this.#deliver(delivery)));
+        this.#claimFailing = false;
         if (due.length < BATCH || this.#stopped) return;
       }
     } catch (error) {
-      this.options.logger.warn('webhooks: could not claim deliveries; retrying', { error: (error as Error).message });
+      // Said once per outage, not twice a second while the database is away.
+      if (!this.#claimFailing) this.options.logger.warn('webhooks: could not claim deliveries; retrying', { error: (error as Error).message });
+      this.#claimFailing = true;
     }
   }
 

@@ -230,7 +230,13 @@ class PooledConnection implements DatabaseConnection {
    * of its connections never hands them one (postgres.js ends it without failing its waiters).
    */
   async reserve(): Promise<void> {
-    const probe = this.admit();
+    if (this.admit()) {
+      // The probe after a loss tries the database with a statement, not a reserve: a reserve cannot
+      // be taken back, and postgres.js reconnects for a waiting one until it is served, past any
+      // pause. A statement fails and is done; once it is answered, the pause is over.
+      await this.guard(() => answeredWithin(this.client.unsafe('select 1'), this.driver.queryTimeoutMs), true);
+    }
+    const probe = false;
     const pending = this.client.reserve();
     let timer: NodeJS.Timeout | undefined;
     let forget = () => {};

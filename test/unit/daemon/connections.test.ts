@@ -114,4 +114,19 @@ describe('capConnections', () => {
     expect(later.destroyed).toBe(false);
     expect(shed).toEqual(['newcomer', 'waiting']);
   });
+
+  it('counts a kept-alive client’s next request from when it is seen arriving, not from its last answer: an older trickler goes first', async () => {
+    const { port, shed } = await start(2);
+    const kept = await connect(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await tick();
+    // Connected after kept's answer, trickling its headers since.
+    const trickling = await connect(port, 'GET / HTTP/1.1\r\nHo');
+    await tick();
+    kept.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await tick();
+    await connect(port);
+    await closed(trickling);
+    expect(shed).toEqual(['waiting']);
+    expect(kept.destroyed).toBe(false);
+  });
 });
