@@ -52,13 +52,18 @@ export async function printGatewayPages(output: Output, client: Client, filter: 
   let first = true;
   output.write('{\n  "gateways": [');
   for await (const items of pages) {
-    for (const gateway of items) {
-      output.write(`${first ? '\n' : ',\n'}${JSON.stringify(gateway, null, 2).replace(/^/gm, '    ')}`);
-      first = false;
-    }
+    if (items.length === 0) continue;
+    // A page is written at once (one write, not one per gateway): the page as the whole document
+    // would print it, `{\n  "gateways": [\n` … `\n  ]\n}`, less its frame.
+    const page = JSON.stringify({ gateways: items }, null, 2);
+    output.write(`${first ? '\n' : ',\n'}${page.slice(PAGE_HEAD.length, -PAGE_TAIL.length)}`);
+    first = false;
   }
   output.write(first ? ']\n}\n' : '\n  ]\n}\n');
 }
+
+const PAGE_HEAD = '{\n  "gateways": [\n';
+const PAGE_TAIL = '\n  ]\n}';
 
 async function* eachPage(client: Client, filter: GatewayFilter, limit: number): AsyncGenerator<Gateway[]> {
   let cursor: string | undefined;

@@ -12,7 +12,15 @@ export interface IO {
 }
 
 export function processIO(): IO {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return {
+    // Node builds process.stdin on first use (a stream, ~5 ms); most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  };
 }
 
 /** The width of a terminal that does not say: what most are, and what piped output never needs. */

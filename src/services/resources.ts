@@ -8,7 +8,6 @@
  * value, as the controller does. A manifest may name a Secret (`{{ secret "NAME" }}`) only when
  * agentgw has it, so a deploy cannot send a reference the gateway will not resolve.
  */
-import { stringify } from 'yaml';
 import { ValidationError, type FieldError } from '../domain/errors.js';
 import { lineDiff } from '../domain/line-diff.js';
 import type { ResourceHistory } from '../domain/rollouts.js';
@@ -111,6 +110,8 @@ export class ResourceService {
 
   /** Every revision, oldest first, each with its time, its actor and a diff from the one before. */
   async history(ref: string): Promise<ResourceHistory> {
+    // yaml is loaded by the one call that needs it: at the top it cost every command ~30 ms.
+    const { stringify } = await import('yaml');
     const record = await resolveResource(this.resources, ref);
     const entries = await this.resources.history(record.uuid);
     const yaml = (entry: RevisionEntry | undefined) =>
