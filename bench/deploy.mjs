@@ -39,16 +39,9 @@ export async function run({ gateways = 1000, latencyMs = 20, concurrencies = [32
   const sim = await startSimulator(gateways + BASELINE_CALLS, latencyMs);
   let runtime;
   try {
-    const { config } = await load.loadConfig({
-      cwd: dir,
-      env: { AGENTGW_CONFIG_DIR: join(dir, 'none') },
-      flags: { 'database.url': `sqlite:${join(dir, 'agentgw.sqlite')}`, 'secrets.key': Buffer.alloc(32, 7).toString('base64') },
-    });
-    runtime = await runtimeModule.openRuntime({ config, logger: silent, migrate: true });
+    runtime = await openDeployFixture({ runtimeModule, load, resources }, dir, sim, gateways + BASELINE_CALLS);
     const context = runtime.context();
-    await seedGateways(runtime.store, context.organizationId, gateways + BASELINE_CALLS, sim);
     const manifest = parse(readFileSync(MANIFEST, 'utf8'));
-    await new resources.ResourceService(context).apply(manifest);
     const service = new deployments.DeploymentService(context);
 
     // The baseline: one gateway call at a time, after a few to warm the JIT and open a socket.
@@ -121,6 +114,23 @@ export async function run({ gateways = 1000, latencyMs = 20, concurrencies = [32
 }
 
 /** Gateways as registration would store them, written directly: registering 1,000 is not what is measured. */
+/**
+ * The runtime every deploy-shaped bench starts from: embedded SQLite in `dir`, `count` gateways on
+ * the simulator `sim`, and the provider manifest applied (not yet deployed).
+ */
+export async function openDeployFixture({ runtimeModule, load, resources }, dir, sim, count) {
+  const { config } = await load.loadConfig({
+    cwd: dir,
+    env: { AGENTGW_CONFIG_DIR: join(dir, 'none') },
+    flags: { 'database.url': `sqlite:${join(dir, 'agentgw.sqlite')}`, 'secrets.key': Buffer.alloc(32, 7).toString('base64') },
+  });
+  const runtime = await runtimeModule.openRuntime({ config, logger: silent, migrate: true });
+  const context = runtime.context();
+  await seedGateways(runtime.store, context.organizationId, count, sim);
+  await new resources.ResourceService(context).apply(parse(readFileSync(MANIFEST, 'utf8')));
+  return runtime;
+}
+
 export async function seedGateways(store, organizationId, count, sim) {
   const now = new Date().toISOString();
   const environmentUuid = randomUUID();

@@ -3,18 +3,14 @@
 // (`--strategy all`), both through the services in the embedded SQLite store, at concurrency 32.
 // Each timed run starts from gateways that do not hold the resource; the order alternates and
 // each is run `rounds` times, the medians compared. Target: canary ≤ 1.2× all, nothing failed.
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { Buffer } from 'node:buffer';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parse } from 'yaml';
-import { seedGateways } from './deploy.mjs';
+import { openDeployFixture } from './deploy.mjs';
 import { median, round } from './support.mjs';
 import { importSources, startSimulator } from './source.mjs';
 
-const silent = { warn: () => {}, info: () => {}, debug: () => {} };
-const MANIFEST = 'test/unit/simulators/fixtures/gateway-controller-examples/openai-provider.yaml';
 const BASELINE_GATEWAYS = 40;
 
 export async function run({ gateways = 1000, latencyMs = 20, concurrency = 32, rounds = 5 } = {}) {
@@ -29,15 +25,8 @@ export async function run({ gateways = 1000, latencyMs = 20, concurrency = 32, r
   const sim = await startSimulator(gateways + BASELINE_GATEWAYS, latencyMs);
   let runtime;
   try {
-    const { config } = await load.loadConfig({
-      cwd: dir,
-      env: { AGENTGW_CONFIG_DIR: join(dir, 'none') },
-      flags: { 'database.url': `sqlite:${join(dir, 'agentgw.sqlite')}`, 'secrets.key': Buffer.alloc(32, 7).toString('base64') },
-    });
-    runtime = await runtimeModule.openRuntime({ config, logger: silent, migrate: true });
+    runtime = await openDeployFixture({ runtimeModule, load, resources }, dir, sim, gateways + BASELINE_GATEWAYS);
     const context = runtime.context();
-    await seedGateways(runtime.store, context.organizationId, gateways + BASELINE_GATEWAYS, sim);
-    await new resources.ResourceService(context).apply(parse(readFileSync(MANIFEST, 'utf8')));
     const service = new deployments.DeploymentService(context);
     const target = { resource: 'LlmProvider/openai-provider', environment: 'bench' };
     const undeployAll = async () => {
