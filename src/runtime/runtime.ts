@@ -63,6 +63,16 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
       },
       limits: config.limits,
       logger,
+      // Loaded on first use: the policy and ipaddr.js cost every other command nothing.
+      refusedDestination: async (url) => {
+        const { createEgressPolicy } = await import('../adapters/http/egress-policy.js');
+        try {
+          createEgressPolicy(config.network).checkUrl(url);
+          return null;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      },
     };
     return {
       deps,

@@ -18,6 +18,12 @@ export interface ServiceDependencies {
   /** How large and deep the free-form objects a client stores (metadata, adapterConfig) may be. */
   limits: ObjectLimits;
   logger: AdapterLogger;
+  /**
+   * Why the egress policy refuses a URL agentgw would call on its own (a webhook's), or null. Asked
+   * when the URL is given, so a refused one is a clear 400 rather than a delivery that never goes;
+   * the sender checks every address again when it connects. Absent: checked at delivery only.
+   */
+  refusedDestination?: (url: string) => Promise<string | null>;
 }
 
 export interface ServiceContext extends ServiceDependencies {

@@ -8,6 +8,7 @@
  */
 import { NotFoundError } from '../domain/errors.js';
 import { EVENT_TYPES, isEventType, type EventType } from '../domain/events.js';
+import { HTTP_URL_EXPECTED, httpUrlProblem } from '../domain/http-url.js';
 import { checkName, FieldErrors } from '../domain/validation.js';
 import { appendEvent, inTransaction } from '../store/repositories/events.js';
 import { WebhookRepository, type DeliveryRecord, type DeliveryStatus, type WebhookRecord } from '../store/repositories/webhooks.js';
@@ -52,7 +53,7 @@ const MAX_URL = 2048;
 export class WebhookService {
   private readonly webhooks: WebhookRepository;
 
-  constructor(private readonly context: Pick<ServiceContext, 'store' | 'clock' | 'organizationId' | 'actor' | 'secrets'>) {
+  constructor(private readonly context: Pick<ServiceContext, 'store' | 'clock' | 'organizationId' | 'actor' | 'secrets' | 'refusedDestination'>) {
     this.webhooks = new WebhookRepository(context.store, context.organizationId);
   }
 
@@ -64,6 +65,9 @@ export class WebhookService {
     if (!Array.isArray(input.events) || input.events.length === 0) errors.add('events', 'must list at least one event type');
     else for (const type of input.events) if (typeof type !== 'string' || !isEventType(type)) errors.add('events', `"${String(type)}" is not an event type; use one of ${EVENT_TYPES.join(', ')}`);
     if (typeof input.secret !== 'string' || input.secret.length < MIN_SECRET) errors.add('secret', `must be at least ${MIN_SECRET} characters`);
+    errors.throwIfAny('webhook');
+    const refused = await this.context.refusedDestination?.(input.url);
+    if (refused) errors.add('url', `refused by the egress policy: ${refused}`);
     errors.throwIfAny('webhook');
     const sealedSecret = this.context.secrets().seal({ secret: input.secret });
     const record = await inTransaction(this.context.store, async (tx) => {
@@ -109,17 +113,9 @@ export class WebhookService {
 }
 
 function checkUrl(errors: FieldErrors, url: unknown): void {
-  if (typeof url !== 'string' || url.length > MAX_URL) {
-    errors.add('url', `must be an http:// or https:// URL of at most ${MAX_URL} characters`);
-    return;
-  }
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') errors.add('url', 'must be an http:// or https:// URL');
-    else if (parsed.username !== '' || parsed.password !== '') errors.add('url', 'must not carry a user or password: the signature authenticates deliveries');
-  } catch {
-    errors.add('url', `"${url.slice(0, 100)}" is not a URL`);
-  }
+  const problem = typeof url === 'string' ? httpUrlProblem(url, { maxLength: MAX_URL }) : `must be ${HTTP_URL_EXPECTED}`;
+  if (problem !== null) errors.add('url', problem);
+  else if (/^[a-z]+:\/\/[^/?#]*@/i.test(url as string)) errors.add('url', 'must not carry a user or password: the signature authenticates deliveries');
 }
 
 function notFound(name: string): NotFoundError {

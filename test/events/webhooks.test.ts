@@ -69,6 +69,11 @@ describe('webhooks', () => {
     expectProblem(await http(url, 'POST', '/api/v1/webhooks', { body: { name: 'x', url: 'ftp://example.com', events: ['token.created'], secret: SECRET } }), 400, 'AGW_VALIDATION');
     expectProblem(await http(url, 'POST', '/api/v1/webhooks', { body: { name: 'x', url: 'http://example.com', events: ['nope'], secret: SECRET } }), 400, 'AGW_VALIDATION');
     expectProblem(await http(url, 'POST', '/api/v1/webhooks', { body: { name: 'x', url: 'http://example.com', events: ['token.created'], secret: 'short' } }), 400, 'AGW_VALIDATION');
+    // The egress policy is asked when the URL is given: the cloud metadata address is refused at once, and nothing is stored.
+    const metadata = await http(url, 'POST', '/api/v1/webhooks', { body: { name: 'x', url: 'http://169.254.169.254/latest/meta-data', events: ['token.created'], secret: SECRET } });
+    expectProblem(metadata, 400, 'AGW_VALIDATION');
+    expect(metadata.text).toMatch(/url: refused by the egress policy/);
+    expect((await http(url, 'GET', '/api/v1/webhooks/x')).status).toBe(404);
     const created = await http(url, 'POST', '/api/v1/webhooks', { body: { name: 'quiet', url: 'http://127.0.0.1:9/none', events: ['token.revoked'], secret: SECRET } });
     expect(created.status).toBe(201);
     expectProblem(await http(url, 'POST', '/api/v1/webhooks', { body: { name: 'quiet', url: 'http://127.0.0.1:9/none', events: ['token.revoked'], secret: SECRET } }), 409, 'AGW_WEBHOOK_EXISTS');
