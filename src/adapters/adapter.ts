@@ -90,6 +90,12 @@ export interface GatewayMetrics {
   requestRate: number | null;
   errorRate: number | null;
   averageLatencyMs: number | null;
+  /**
+   * The 99th percentile of request durations since the previous read, from the gateway's
+   * histogram. Optional so that a custom adapter written before it existed still loads; left out,
+   * it reads as null ("the adapter does not measure it").
+   */
+  p99LatencyMs?: number | null;
   unavailable: Record<string, string>;
   collectedAt: Date;
 }

@@ -312,6 +312,7 @@ async function gatewayMetrics(invocation: Invocation, ref: string): Promise<void
         ['Request rate', show('requestRate', metrics.requestRate === null ? null : `${metrics.requestRate}/s`)],
         ['Error rate', show('errorRate', metrics.errorRate === null ? null : `${metrics.errorRate}%`)],
         ['Avg latency', show('averageLatency', metrics.averageLatency)],
+        ['p99 latency', show('p99Latency', metrics.p99Latency)],
         ['Measured', when(metrics.timestamp)],
       ]),
     );

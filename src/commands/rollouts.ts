@@ -197,7 +197,7 @@ export function strategyFlags<C extends { option(flags: string, description: str
     .option('--strategy <strategy>', 'all (default: every gateway at once) or canary (in waves, gated)')
     .option('--steps <steps>', 'canary: cumulative wave sizes in gateway-name order, counts or shares (default 1,100%)')
     .option('--pause <duration>', 'canary: wait after each wave before its gates (30s, 2m; default 0)')
-    .option('--gate <gate>', 'canary: health=ACTIVE, errorRate<N%, averageLatency<Nms (repeatable)', collect)
+    .option('--gate <gate>', 'canary: health=ACTIVE, errorRate<N%, averageLatency<Nms, p99Latency<Nms (repeatable)', collect)
     .option('--no-rollback', 'canary: leave the completed waves on the new revision when a gate fails');
 }
 

@@ -112,6 +112,8 @@ export const GatewayMetricsSchema = Type.Object(
     errorRate: rate,
     averageLatency: nullable(Type.String({ description: 'e.g. "120ms"' })),
     averageLatencyMs: rate,
+    p99Latency: nullable(Type.String({ description: 'e.g. "480ms": 99th percentile since the previous read' })),
+    p99LatencyMs: rate,
     unavailable: Type.Record(Type.String(), Type.String(), { description: 'for each null field: why it is unavailable' }),
     timestamp: Timestamp,
     deploymentCount: Type.Optional(Type.Integer({ minimum: 0, description: 'the control plane’s view: resources its deployment records say the gateway holds' })),

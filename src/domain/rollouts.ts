@@ -40,7 +40,7 @@ export interface RolloutRequest {
   steps: string[];
   /** Milliseconds to wait after each wave before its gates are evaluated. */
   pauseMs?: number;
-  /** `health=ACTIVE`, `errorRate<1%`, `averageLatency<250ms`. */
+  /** `health=ACTIVE`, `errorRate<1%`, `averageLatency<250ms`, `p99Latency<800ms`. */
   gates?: string[];
   /** Leave the completed waves on the new revision when a gate fails. */
   noRollback?: boolean;

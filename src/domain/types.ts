@@ -84,6 +84,9 @@ export interface GatewayMetricsReport {
   /** "120ms", as the seed shows it. */
   averageLatency: string | null;
   averageLatencyMs: number | null;
+  /** "480ms": the 99th percentile since the previous read, from the gateway's duration histogram. */
+  p99Latency: string | null;
+  p99LatencyMs: number | null;
   /** For every field that is null: why (source not configured, unreachable, first scrape). */
   unavailable: Record<string, string>;
   timestamp: string;

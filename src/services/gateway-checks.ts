@@ -42,6 +42,7 @@ export async function readMetrics(context: ServiceContext, current: GatewayRecor
   const metrics = await context.adapter.getMetrics(toTarget(current, context.secrets), {
     timeoutMs: context.health.timeoutMs,
   });
+  const p99 = metrics.p99LatencyMs ?? null;
   return {
     gatewayId: current.uuid,
     resourceCount: metrics.resourceCount,
@@ -52,7 +53,9 @@ export async function readMetrics(context: ServiceContext, current: GatewayRecor
     errorRate: metrics.errorRate,
     averageLatency: metrics.averageLatencyMs === null ? null : `${Math.round(metrics.averageLatencyMs)}ms`,
     averageLatencyMs: metrics.averageLatencyMs,
-    unavailable: metrics.unavailable,
+    p99Latency: p99 === null ? null : `${Math.round(p99)}ms`,
+    p99LatencyMs: p99,
+    unavailable: p99 === null && metrics.unavailable.p99Latency === undefined ? { ...metrics.unavailable, p99Latency: 'the gateway adapter does not measure it' } : metrics.unavailable,
     timestamp: metrics.collectedAt.toISOString(),
     deploymentCount: await new DeploymentService(context).countDeployed(current.uuid),
   };

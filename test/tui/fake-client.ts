@@ -191,6 +191,8 @@ export class FakeClient implements Client {
         errorRate: 0.8,
         averageLatency: '120ms',
         averageLatencyMs: 120,
+        p99Latency: '480ms',
+        p99LatencyMs: 480,
         unavailable: {},
         timestamp: new Date().toISOString(),
       };

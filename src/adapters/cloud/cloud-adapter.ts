@@ -292,7 +292,8 @@ export class CloudAdapter implements GatewayAdapter {
       requestRate: rates.values.requestRate,
       errorRate: rates.values.errorRate,
       averageLatencyMs: rates.values.averageLatencyMs,
-      unavailable: { ...counts.unavailable, ...rates.unavailable },
+      p99LatencyMs: null,
+      unavailable: { ...counts.unavailable, ...rates.unavailable, p99Latency: 'the cloud provider reports no latency percentiles' },
       collectedAt: new Date(),
     };
   }

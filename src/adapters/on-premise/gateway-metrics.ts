@@ -15,7 +15,7 @@ import { PrometheusRates } from './prometheus.js';
 import type { ControllerResources } from './resources.js';
 import { readSettings } from './settings.js';
 
-const RATE_FIELDS = ['requestRate', 'errorRate', 'averageLatency'] as const;
+const RATE_FIELDS = ['requestRate', 'errorRate', 'averageLatency', 'p99Latency'] as const;
 
 export interface MetricsCollectorOptions {
   /** Milliseconds since the epoch, for the time between two Prometheus scrapes. */
@@ -52,6 +52,7 @@ export class MetricsCollector {
       requestRate: null,
       errorRate: null,
       averageLatencyMs: null,
+      p99LatencyMs: null,
       unavailable,
       collectedAt: new Date(),
     };
@@ -65,6 +66,7 @@ export class MetricsCollector {
       metrics.requestRate = rates.requestRate;
       metrics.errorRate = rates.errorRate;
       metrics.averageLatencyMs = rates.averageLatencyMs;
+      metrics.p99LatencyMs = rates.p99LatencyMs;
       Object.assign(unavailable, rates.unavailable);
     } catch (error) {
       for (const field of RATE_FIELDS) unavailable[field] = `cannot scrape ${metricsUrl}: ${describe(error)}`;

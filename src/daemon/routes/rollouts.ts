@@ -39,7 +39,7 @@ const RolloutBody = Type.Object(
     strategy: Type.Optional(Type.Literal('canary')),
     steps: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100, description: 'cumulative wave sizes: a count (1) or a share (25%); the last reaches every gateway' }),
     pauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PAUSE_MS, description: 'wait after each wave before its gates' })),
-    gates: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 20, description: 'health=ACTIVE, errorRate<N%, averageLatency<Nms' })),
+    gates: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 20, description: 'health=ACTIVE, errorRate<N%, averageLatency<Nms, p99Latency<Nms' })),
     noRollback: Type.Optional(Type.Boolean({ description: 'leave the completed waves on the new revision when a gate fails' })),
     concurrency: Concurrency,
   },

@@ -1,6 +1,6 @@
 /**
- * Gates evaluated on one wave's gateways: health from a live check, errorRate and averageLatency
- * from the gateway's Prometheus metrics. Metric gates take a first sample when the wave is
+ * Gates evaluated on one wave's gateways: health from a live check; errorRate, averageLatency and
+ * p99Latency from the gateway's Prometheus metrics. Metric gates take a first sample when the wave is
  * deployed (`prime`), so the rate measured after the pause covers the pause. A gateway whose
  * metrics cannot be read fails a metric gate, saying why: a gate never passes on no data.
  */
@@ -46,7 +46,8 @@ async function gatesOf(scope: DeploymentScope, gates: readonly Gate[], gateway: 
       results.push(result(gate, false, null, `cannot read the gateway's metrics: ${read.message}`));
       continue;
     }
-    const [value, unit, field] = gate.metric === 'errorRate' ? [read.errorRate, '%', 'errorRate'] : [read.averageLatencyMs, 'ms', 'averageLatency'];
+    const [value, unit] = gate.metric === 'errorRate' ? [read.errorRate, '%'] : [gate.metric === 'p99Latency' ? (read.p99LatencyMs ?? null) : read.averageLatencyMs, 'ms'];
+    const field = gate.metric;
     if (value === null) {
       results.push(result(gate, false, null, `no ${field} measured: ${read.unavailable?.[field] ?? 'the gateway does not expose it'}`));
       continue;

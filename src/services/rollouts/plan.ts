@@ -1,6 +1,6 @@
 /**
  * The pure half of a rollout: steps (`1,25%,100%`) into waves of gateways taken in name order,
- * and gates (`health=ACTIVE`, `errorRate<1%`, `averageLatency<250ms`) into checks.
+ * and gates (`health=ACTIVE`, `errorRate<1%`, `averageLatency<250ms`, `p99Latency<800ms`) into checks.
  */
 import { ValidationError } from '../../domain/errors.js';
 
@@ -9,7 +9,11 @@ export const MAX_PAUSE_MS = 24 * 3_600_000;
 export type Gate =
   | { text: string; metric: 'health'; expected: 'ACTIVE' }
   | { text: string; metric: 'errorRate'; limit: number; inclusive: boolean }
-  | { text: string; metric: 'averageLatency'; limit: number; inclusive: boolean };
+  | { text: string; metric: LatencyMetric; limit: number; inclusive: boolean };
+
+/** Latency gates, each compared in milliseconds: the window's mean, or its 99th percentile. */
+export type LatencyMetric = 'averageLatency' | 'p99Latency';
+const LATENCY_METRICS: readonly string[] = ['averageLatency', 'p99Latency'] satisfies LatencyMetric[];
 
 /** Each wave's gateways, cumulative steps made into the new gateways each adds; empty waves dropped. */
 export function planWaves<T extends { name: string }>(steps: readonly string[], gateways: readonly T[]): T[][] {
@@ -57,15 +61,12 @@ export function parseGate(text: unknown, index = 0): Gate {
       if (unit !== '%') throw ValidationError.field(path, `"${text}": give errorRate as a percentage, e.g. errorRate<1%`);
       return { text: compact, metric: 'errorRate', limit: Number(value), inclusive };
     }
-    if (metric === 'averageLatency') {
-      if (unit !== 'ms' && unit !== 's') throw ValidationError.field(path, `"${text}": give a duration, e.g. averageLatency<250ms`);
-      return { text: compact, metric: 'averageLatency', limit: Number(value) * (unit === 's' ? 1000 : 1), inclusive };
-    }
-    if (metric === 'p99Latency') {
-      throw ValidationError.field(path, `"${text}": the gateways' metrics give agentgw no p99 it reads; gate on averageLatency<Nms instead`);
+    if (LATENCY_METRICS.includes(metric!)) {
+      if (unit !== 'ms' && unit !== 's') throw ValidationError.field(path, `"${text}": give a duration, e.g. ${metric}<250ms`);
+      return { text: compact, metric: metric as LatencyMetric, limit: Number(value) * (unit === 's' ? 1000 : 1), inclusive };
     }
   }
-  throw ValidationError.field(path, `"${text}" is not a gate: use health=ACTIVE, errorRate<N%, or averageLatency<Nms`);
+  throw ValidationError.field(path, `"${text}" is not a gate: use health=ACTIVE, errorRate<N%, averageLatency<Nms or p99Latency<Nms`);
 }
 
 /** `2m`, `30s`, `500ms`, `0`: milliseconds. */

@@ -84,7 +84,7 @@ export function DetailView({ gateway, detail, now, height }: DetailViewProps) {
           </Field>
           <Field label="Requests">{metricText(metrics, 'requestRate', metrics.requestRate === null ? null : `${metrics.requestRate}/s`)}</Field>
           <Field label="Errors">{metricText(metrics, 'errorRate', metrics.errorRate === null ? null : `${metrics.errorRate}%`)}</Field>
-          <Field label="Latency">{metricText(metrics, 'averageLatency', metrics.averageLatency)}</Field>
+          <Field label="Latency">{metricText(metrics, 'averageLatency', metrics.averageLatency === null ? null : `${metrics.averageLatency} avg${metrics.p99Latency == null ? '' : `, ${metrics.p99Latency} p99`}`)}</Field>
           {detail.metricsError === null ? null : <Text color="red" wrap="truncate-end">{`  last refresh failed: ${detail.metricsError}`}</Text>}
         </>
       )}

@@ -580,6 +580,9 @@ describe('metrics', () => {
     clock.advance(30_000);
     const second = await adapter.getMetrics(current('metrics', { metricsUrl: metricsUrl() }));
     expect(second).toMatchObject({ requestRate: 12, errorRate: 25, averageLatencyMs: 300, unavailable: {} });
+    // Exponential durations at a 300 ms mean: the true p99 is 1,382 ms, in the 1–2.5 s bucket;
+    // interpolating linearly inside the bucket, as PromQL's histogram_quantile does, gives 2,087 ms.
+    expect(second.p99LatencyMs).toBeCloseTo(2087, -1);
     expect(sleeps).toBe(sleepsBefore + 1);
   });
 
@@ -587,8 +590,8 @@ describe('metrics', () => {
     sim.setTraffic('metrics', { requestsPerSecond: 0, errorRatio: 0, meanLatencyMs: 100 });
     clock.advance(10_000);
     const metrics = await adapter.getMetrics(current('metrics', { metricsUrl: metricsUrl() }));
-    expect(metrics).toMatchObject({ requestRate: 0, errorRate: 0, averageLatencyMs: null });
-    expect(metrics.unavailable).toEqual({ averageLatency: 'no requests between the two scrapes' });
+    expect(metrics).toMatchObject({ requestRate: 0, errorRate: 0, averageLatencyMs: null, p99LatencyMs: null });
+    expect(metrics.unavailable).toEqual({ averageLatency: 'no requests between the two scrapes', p99Latency: 'no requests between the two scrapes' });
     sim.setTraffic('metrics', TRAFFIC);
   });
 
@@ -600,16 +603,17 @@ describe('metrics', () => {
       requestRate: hint,
       errorRate: hint,
       averageLatency: hint,
+      p99Latency: hint,
     });
   });
 
   it('a gateway that is down gives nulls with reasons, never numbers', async () => {
     sim.setFaults('metrics', { down: true });
     const metrics = await adapter.getMetrics(current('metrics', { metricsUrl: metricsUrl() }));
-    for (const field of ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount', 'requestRate', 'errorRate', 'averageLatencyMs'] as const) {
+    for (const field of ['resourceCount', 'providerCount', 'proxyCount', 'mcpCount', 'requestRate', 'errorRate', 'averageLatencyMs', 'p99LatencyMs'] as const) {
       expect(metrics[field]).toBeNull();
     }
-    expect(Object.keys(metrics.unavailable).sort()).toEqual(['averageLatency', 'errorRate', 'mcpCount', 'providerCount', 'proxyCount', 'requestRate', 'resourceCount']);
+    expect(Object.keys(metrics.unavailable).sort()).toEqual(['averageLatency', 'errorRate', 'mcpCount', 'p99Latency', 'providerCount', 'proxyCount', 'requestRate', 'resourceCount']);
     expect(metrics.unavailable.resourceCount).toMatch(/^cannot list resources: metrics: .*connection/);
     expect(metrics.unavailable.requestRate).toMatch(/^cannot scrape http:\/\/127\.0\.0\.1:\d+\/gateways\/metrics\/metrics: /);
   });

@@ -361,12 +361,14 @@ describe('metrics', () => {
     await adapter.deployResource(target, REST_API);
     const metrics = await adapter.getMetrics(target);
     expect(metrics).toMatchObject({ resourceCount: 1, providerCount: 0, proxyCount: 0, mcpCount: 0, requestRate: 0, errorRate: null, averageLatencyMs: null });
-    expect(Object.keys(metrics.unavailable).sort()).toEqual(['averageLatency', 'errorRate']);
+    expect(Object.keys(metrics.unavailable).sort()).toEqual(['averageLatency', 'errorRate', 'p99Latency']);
     expect(metrics.unavailable.errorRate).toContain('no value');
+    expect(metrics.unavailable.p99Latency).toBe('the cloud provider reports no latency percentiles');
 
     cloud.setMetrics('metrics-1', { requestRate: 12.5, errorRate: 0.4, averageLatencyMs: 85 });
     const busy = await adapter.getMetrics(target);
-    expect(busy).toMatchObject({ requestRate: 12.5, errorRate: 0.4, averageLatencyMs: 85, unavailable: {} });
+    expect(busy).toMatchObject({ requestRate: 12.5, errorRate: 0.4, averageLatencyMs: 85, p99LatencyMs: null });
+    expect(Object.keys(busy.unavailable)).toEqual(['p99Latency']);
   });
 
   it('is all null with reasons while the gateway is provisioning', async () => {

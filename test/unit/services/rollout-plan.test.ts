@@ -28,16 +28,18 @@ describe('planWaves', () => {
 });
 
 describe('parseGate', () => {
-  it('reads health, errorRate and averageLatency gates', () => {
+  it('reads health, errorRate, averageLatency and p99Latency gates', () => {
     expect(parseGate('health=ACTIVE')).toEqual({ text: 'health=ACTIVE', metric: 'health', expected: 'ACTIVE' });
     expect(parseGate('errorRate < 1%')).toEqual({ text: 'errorRate<1%', metric: 'errorRate', limit: 1, inclusive: false });
     expect(parseGate('errorRate<=0.5%')).toMatchObject({ limit: 0.5, inclusive: true });
     expect(parseGate('averageLatency<1.5s')).toMatchObject({ metric: 'averageLatency', limit: 1500 });
+    expect(parseGate('p99Latency <= 800ms')).toEqual({ text: 'p99Latency<=800ms', metric: 'p99Latency', limit: 800, inclusive: true });
   });
 
   it('refuses what it cannot measure, saying what to write instead', () => {
     expect(() => parseGate('errorRate<1', 2)).toThrow(/gates\[2\].*percentage/);
-    expect(() => parseGate('p99Latency<200ms')).toThrow(/averageLatency<Nms instead/);
+    expect(() => parseGate('p99Latency<200')).toThrow(/give a duration, e\.g\. p99Latency<250ms/);
+    expect(() => parseGate('p95Latency<200ms')).toThrow(/not a gate: .*p99Latency<Nms/);
     expect(() => parseGate('health=INACTIVE')).toThrow(/health=ACTIVE/);
     expect(() => parseGate('cpu<50%')).toThrow(/not a gate/);
     expect(() => parseGate(7)).toThrow(/must be a string/);
