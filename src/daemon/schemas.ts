@@ -144,10 +144,19 @@ export const MappingCreatedSchema = Type.Object({ environments: Type.Array(Envir
 
 // ---------------------------------------------------------------- requests
 
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, description: 'a uuid or a name' }) });
+/**
+ * The longest reference a request may carry: a uuid, or the longest name of anything agentgw
+ * stores (a resource's metadata.name, 253 as in Kubernetes). Bounded here so that a problem that
+ * repeats what was asked for ("no gateway named …") never echoes megabytes back.
+ */
+const REFERENCE_MAX = 253;
+/** A uuid or a name, in a path or a query. */
+export const Reference = (description: string) => Type.String({ minLength: 1, maxLength: REFERENCE_MAX, description });
+
+export const IdParams = Type.Object({ id: Reference('a uuid or a name') });
 export const MappingParams = Type.Object({
-  id: Type.String({ minLength: 1, description: 'the gateway: a uuid or a name' }),
-  envId: Type.String({ minLength: 1, description: 'the environment: a uuid or a name' }),
+  id: Reference('the gateway: a uuid or a name'),
+  envId: Reference('the environment: a uuid or a name'),
 });
 
 export const CreateEnvironmentBody = Type.Object(
@@ -221,7 +230,7 @@ export const RegisterGatewayBody = Type.Object(
     name: Name,
     displayName: Type.Optional(DisplayName),
     gatewayType: GatewayTypeSchema,
-    environmentIds: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'environment uuids or names' })),
+    environmentIds: Type.Optional(Type.Array(Reference('an environment uuid or name'), { description: 'environment uuids or names' })),
     adapterConfig: Type.Optional(AdapterConfig),
     metadata: Type.Optional(OpenObject('free-form labels')),
     allowDuplicateUrl: Type.Optional(Type.Boolean({ description: 'register it even though another gateway has the same control-plane URL (409 AGW_DUPLICATE_URL otherwise)' })),
@@ -240,7 +249,7 @@ export const UpdateGatewayBody = Type.Object(
 export const ListGatewaysQuery = Type.Object(
   {
     type: Type.Optional(GatewayTypeSchema),
-    environment: Type.Optional(Type.String({ minLength: 1, description: 'an environment uuid or name' })),
+    environment: Type.Optional(Reference('an environment uuid or name')),
     status: Type.Optional(GatewayStatusSchema),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: `page size (default 100, at most ${MAX_PAGE_SIZE})` })),
     cursor: Type.Optional(Type.String({ minLength: 1, description: 'the nextCursor of the previous page' })),
@@ -284,7 +293,7 @@ export const CreateTokenBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const TokenNameParams = Type.Object({ name: Type.String({ minLength: 1 }) });
+export const TokenNameParams = Type.Object({ name: Reference('the token’s name') });
 
 export const problemResponses = {
   '4xx': ProblemSchema,

@@ -63,6 +63,10 @@ describe.each(['postgres', 'sqlite'] as const)('event stream on %s', (dialect) =
       expect(next.body.events.map((e: any) => e.subject.name)).toContain('p3');
       expectProblem(await http(daemon.url, 'GET', '/api/v1/events?type=gateway.exploded'), 400, 'AGW_VALIDATION');
       expectProblem(await http(daemon.url, 'GET', '/api/v1/events?gateway=nowhere'), 404, 'AGW_NOT_FOUND');
+      // A reference longer than any name is refused before it is looked up, and not repeated back.
+      const huge = await http(daemon.url, 'GET', `/api/v1/events?gateway=${'x'.repeat(5000)}`);
+      expectProblem(huge, 400, 'AGW_VALIDATION');
+      expect(JSON.stringify(huge.body)).not.toContain('x'.repeat(300));
       expectProblem(await http(daemon.url, 'GET', '/api/v1/events?since=soon'), 400, 'AGW_VALIDATION');
       expectProblem(await http(daemon.url, 'GET', '/api/v1/events?limit=0'), 400);
       expectProblem(await http(daemon.url, 'GET', '/api/v1/events/stream', { headers: { 'last-event-id': 'abc' } }), 400, 'AGW_VALIDATION');

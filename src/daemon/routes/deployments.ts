@@ -13,11 +13,10 @@ import { actorOf } from '../auth.js';
 import { DeploymentService, MAX_DEPLOY_CONCURRENCY } from '../../services/deployments/index.js';
 import { ResourceService } from '../../services/resources.js';
 import type { RouteOptions } from '../http.js';
-import { problemResponses } from '../schemas.js';
+import { problemResponses, Reference } from '../schemas.js';
 
 const tags = ['deployments'];
 const OpenObject = (description: string) => Type.Object({}, { additionalProperties: true, description });
-const Ref = (description: string) => Type.String({ minLength: 1, description });
 const oneOf = (values: readonly string[]) => Type.Union(values.map((value) => Type.Literal(value)));
 const nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -111,9 +110,9 @@ const DriftSchema = Type.Object({
 
 const DeployBody = Type.Object(
   {
-    resource: Ref('Kind/name, a name only one kind has, or a uuid'),
-    environment: Type.Optional(Ref('every fitting gateway of this environment (name or uuid)')),
-    gateway: Type.Optional(Ref('this gateway (name or uuid)')),
+    resource: Reference('Kind/name, a name only one kind has, or a uuid'),
+    environment: Type.Optional(Reference('every fitting gateway of this environment (name or uuid)')),
+    gateway: Type.Optional(Reference('this gateway (name or uuid)')),
     dryRun: Type.Optional(Type.Boolean({ description: 'report the plan, change nothing' })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEPLOY_CONCURRENCY, description: 'gateways called at once (default 32)' })),
   },
@@ -121,9 +120,9 @@ const DeployBody = Type.Object(
 );
 const UndeployQuery = Type.Object(
   {
-    resource: Ref('Kind/name, a name only one kind has, or a uuid'),
-    environment: Type.Optional(Ref('an environment (name or uuid)')),
-    gateway: Type.Optional(Ref('a gateway (name or uuid)')),
+    resource: Reference('Kind/name, a name only one kind has, or a uuid'),
+    environment: Type.Optional(Reference('an environment (name or uuid)')),
+    gateway: Type.Optional(Reference('a gateway (name or uuid)')),
     dryRun: Type.Optional(Type.Boolean({ description: 'report what would be removed (asking each gateway), change nothing' })),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEPLOY_CONCURRENCY })),
   },
@@ -131,19 +130,19 @@ const UndeployQuery = Type.Object(
 );
 const ListDeploymentsQuery = Type.Object(
   {
-    environment: Type.Optional(Ref('deployments on the gateways of this environment')),
-    gateway: Type.Optional(Ref('deployments on this gateway')),
-    resource: Type.Optional(Ref('deployments of this resource')),
+    environment: Type.Optional(Reference('deployments on the gateways of this environment')),
+    gateway: Type.Optional(Reference('deployments on this gateway')),
+    resource: Type.Optional(Reference('deployments of this resource')),
   },
   { additionalProperties: false },
 );
-const EnvironmentQuery = Type.Object({ environment: Ref('an environment (name or uuid)') }, { additionalProperties: false });
+const EnvironmentQuery = Type.Object({ environment: Reference('an environment (name or uuid)') }, { additionalProperties: false });
 const ListResourcesQuery = Type.Object(
-  { kind: Type.Optional(Type.String({ minLength: 1 })), name: Type.Optional(Type.String({ minLength: 1 })) },
+  { kind: Type.Optional(Reference('a resource kind, e.g. LlmProvider')), name: Type.Optional(Reference('the metadata.name')) },
   { additionalProperties: false },
 );
-const KindNameParams = Type.Object({ kind: Ref('a resource kind, e.g. LlmProvider'), name: Ref('the metadata.name') });
-const RefParams = Type.Object({ ref: Ref('a uuid, or a name only one kind has') });
+const KindNameParams = Type.Object({ kind: Reference('a resource kind, e.g. LlmProvider'), name: Reference('the metadata.name') });
+const RefParams = Type.Object({ ref: Reference('a uuid, or a name only one kind has') });
 
 export async function deploymentRoutes(app: FastifyInstance, { runtime }: RouteOptions): Promise<void> {
   const services = (request: FastifyRequest) => {

@@ -12,7 +12,7 @@ import { MAX_PAGE_SIZE } from '../../services/pagination.js';
 import type { EventWakeups } from '../../store/event-wakeups.js';
 import { EventStream } from '../event-stream.js';
 import type { RouteOptions } from '../http.js';
-import { problemResponses } from '../schemas.js';
+import { problemResponses, Reference } from '../schemas.js';
 
 export interface EventStreams {
   wakeups: EventWakeups;
@@ -41,7 +41,7 @@ const filters = {
       description: 'an event type; repeat it, or separate types with commas, for several',
     }),
   ),
-  gateway: Type.Optional(Type.String({ minLength: 1, description: 'a gateway’s name or uuid: its events and its deployments’' })),
+  gateway: Type.Optional(Reference('a gateway’s name or uuid: its events and its deployments’')),
   since: Type.Optional(Type.String({ minLength: 1, description: 'a duration back from now (10m, 2h, 7d) or an ISO time' })),
 };
 const EventsQuery = Type.Object(

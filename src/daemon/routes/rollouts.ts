@@ -14,18 +14,17 @@ import { RolloutService } from '../../services/rollouts/index.js';
 import { MAX_PAUSE_MS } from '../../services/rollouts/plan.js';
 import { actorOf } from '../auth.js';
 import type { RouteOptions } from '../http.js';
-import { problemResponses } from '../schemas.js';
+import { problemResponses, Reference } from '../schemas.js';
 
 const tags = ['rollouts'];
-const Ref = (description: string) => Type.String({ minLength: 1, description });
 const OpenObject = (description: string) => Type.Object({}, { additionalProperties: true, description });
 const Concurrency = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DEPLOY_CONCURRENCY, description: 'gateways called at once (default 32)' }));
 
 const RollbackBody = Type.Object(
   {
-    resource: Ref('Kind/name, a name only one kind has, or a uuid'),
-    environment: Type.Optional(Ref('every gateway of this environment that runs another revision')),
-    gateway: Type.Optional(Ref('this gateway (name or uuid)')),
+    resource: Reference('Kind/name, a name only one kind has, or a uuid'),
+    environment: Type.Optional(Reference('every gateway of this environment that runs another revision')),
+    gateway: Type.Optional(Reference('this gateway (name or uuid)')),
     toRevision: Type.Optional(Type.Integer({ minimum: 1, description: 'the revision to go back to (default: the one before the latest)' })),
     concurrency: Concurrency,
   },
@@ -33,13 +32,13 @@ const RollbackBody = Type.Object(
 );
 const RolloutBody = Type.Object(
   {
-    resource: Ref('Kind/name, a name only one kind has, or a uuid'),
-    environment: Type.Optional(Ref('the gateways of this environment that fit the kind, in name order')),
-    gateway: Type.Optional(Ref('one gateway (name or uuid)')),
+    resource: Reference('Kind/name, a name only one kind has, or a uuid'),
+    environment: Type.Optional(Reference('the gateways of this environment that fit the kind, in name order')),
+    gateway: Type.Optional(Reference('one gateway (name or uuid)')),
     strategy: Type.Optional(Type.Literal('canary')),
-    steps: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100, description: 'cumulative wave sizes: a count (1) or a share (25%); the last reaches every gateway' }),
+    steps: Type.Array(Type.String({ minLength: 1, maxLength: 16 }), { minItems: 1, maxItems: 100, description: 'cumulative wave sizes: a count (1) or a share (25%); the last reaches every gateway' }),
     pauseMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PAUSE_MS, description: 'wait after each wave before its gates' })),
-    gates: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 20, description: 'health=ACTIVE, errorRate<N%, averageLatency<Nms, p99Latency<Nms' })),
+    gates: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20, description: 'health=ACTIVE, errorRate<N%, averageLatency<Nms, p99Latency<Nms' })),
     noRollback: Type.Optional(Type.Boolean({ description: 'leave the completed waves on the new revision when a gate fails' })),
     concurrency: Concurrency,
   },
@@ -62,7 +61,7 @@ export async function rolloutRoutes(app: FastifyInstance, { runtime }: RouteOpti
       schema: {
         tags,
         summary: 'Every revision of a resource, with time, actor and a diff of the manifests (secret values never shown)',
-        params: Type.Object({ kind: Ref('a resource kind'), name: Ref('the metadata.name') }),
+        params: Type.Object({ kind: Reference('a resource kind'), name: Reference('the metadata.name') }),
         response: { 200: OpenObject('the resource and its revisions, oldest first'), ...problemResponses },
       },
     },

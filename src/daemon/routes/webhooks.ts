@@ -8,7 +8,7 @@ import { EVENT_TYPES } from '../../domain/events.js';
 import { WebhookService } from '../../services/webhooks.js';
 import { actorOf } from '../auth.js';
 import type { RouteOptions } from '../http.js';
-import { problemResponses } from '../schemas.js';
+import { problemResponses, Reference } from '../schemas.js';
 
 const tags = ['webhooks'];
 const EventTypeSchema = Type.Union(EVENT_TYPES.map((type) => Type.Literal(type)));
@@ -44,7 +44,7 @@ const CreateWebhookBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const NameParams = Type.Object({ name: Type.String({ minLength: 1 }) });
+const NameParams = Type.Object({ name: Reference('the webhook’s name') });
 const DeliveriesQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
 
 export async function webhookRoutes(app: FastifyInstance, { runtime }: RouteOptions): Promise<void> {
