@@ -6,7 +6,9 @@ export const postgresCodec: Codec = {
   dialect: 'postgres',
   ...sharedCodec,
   time: (date) => date,
-  json: (value) => sql`cast(${JSON.stringify(value)} as jsonb)`,
+  // Cast to text first: with `cast($1 as jsonb)` alone postgres.js types the parameter as jsonb and
+  // encodes the JSON text once more, which stores a jsonb *string* (migration 015 repairs those).
+  json: (value) => sql`cast(cast(${JSON.stringify(value)} as text) as jsonb)`,
   isUniqueViolation: (error) => errorCode(error) === '23505',
   isForeignKeyViolation: (error) => errorCode(error) === '23503',
 };

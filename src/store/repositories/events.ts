@@ -6,7 +6,7 @@
  * the commit, which is the end of every transaction that writes one. A NOTIFY, delivered at
  * commit, wakes the streams of every daemon.
  */
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AgentgwEvent, EventFilter, EventSubjectKind, EventType, NewEvent } from '../../domain/events.js';
 import type { GatewayStatus, HealthErrorClass } from '../../domain/types.js';
 import type { Codec } from '../codec.js';
@@ -21,15 +21,6 @@ export const orderLock = sql`pg_advisory_xact_lock(hashtext('agentgw.events.' ||
 export const notifyEvents = sql`pg_notify(${sql.lit(EVENTS_CHANNEL)}, current_schema())`;
 
 const COLUMNS = ['id', 'occurred_at', 'type', 'organization_uuid', 'subject_kind', 'subject_uuid', 'subject_name', 'actor', 'data'] as const;
-
-/**
- * A JSON value as a parameter that PostgreSQL stores as the object or array it is. The codec's
- * `cast($1 as jsonb)` lets postgres.js type the parameter as jsonb and encode the JSON text once
- * more, which stores a jsonb *string*; the webhook trigger matches event types inside the array.
- */
-export function jsonParameter(codec: Codec, value: unknown): RawBuilder<unknown> | string {
-  return codec.dialect === 'postgres' ? sql`cast(cast(${JSON.stringify(value)} as text) as jsonb)` : JSON.stringify(value);
-}
 
 /** Appends one event on `db`, which must be the transaction of the change it records. */
 export async function appendEvent(db: Kysely<Database>, codec: Codec, event: NewEvent): Promise<void> {
@@ -52,7 +43,7 @@ export async function appendEvents(db: Kysely<Database>, codec: Codec, events: r
         subject_name: event.subject.name,
         gateway_uuid: event.gatewayUuid,
         actor: event.actor,
-        data: jsonParameter(codec, event.data),
+        data: codec.json(event.data),
       })),
     )
     .execute();

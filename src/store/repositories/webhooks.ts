@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
 import type { AgentgwEvent, EventType } from '../../domain/events.js';
 import type { Store } from '../database.js';
-import { eventOfRow, jsonParameter } from './events.js';
+import { eventOfRow } from './events.js';
 
 export interface WebhookRecord {
   uuid: string;
@@ -73,7 +73,7 @@ export class WebhookRepository {
           organization_uuid: this.organizationId,
           name: input.name,
           url: input.url,
-          event_types: jsonParameter(codec, input.eventTypes),
+          event_types: codec.json(input.eventTypes),
           secret: input.sealedSecret,
           created_at: codec.time(now),
         })
