@@ -14,7 +14,7 @@ import { SecretScrubber } from '../../secrets/scrubber.js';
 import type { AdapterContext, CallOptions, GatewayTarget } from '../adapter.js';
 import { createHttpClient } from '../http/client.js';
 import { HttpFailure, type HttpClient, type HttpRequest, type HttpResponse } from '../http/types.js';
-import { originOf, readSettings } from './settings.js';
+import { originOf, readSettings, type OnPremiseSettings } from './settings.js';
 
 export class ControllerClient {
   readonly #http: HttpClient;
@@ -35,10 +35,10 @@ export class ControllerClient {
    * certificate and key) only when it goes to the origin they were given for: a metricsUrl or
    * adminUrl elsewhere (a Prometheus endpoint, the admin port, which needs no auth) and a
    * controlPlaneUrl moved to another host without new credentials are never handed them.
-   * Transport failures are HttpFailures, for callers that tell their kinds apart.
+   * Transport failures are HttpFailures, for callers that tell their kinds apart. `settings`: the
+   * target's, when the caller has just read them.
    */
-  send(target: GatewayTarget, request: HttpRequest): Promise<HttpResponse> {
-    const settings = readSettings(target);
+  send(target: GatewayTarget, request: HttpRequest, settings: OnPremiseSettings = readSettings(target)): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     const own = settings.credentialsOrigin !== null && originOf(request.url) === settings.credentialsOrigin;
     const authorization = authorizationOf(target);

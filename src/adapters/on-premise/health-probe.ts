@@ -43,17 +43,17 @@ export class HealthProbe {
   async probe(target: GatewayTarget, settings: OnPremiseSettings, timeoutMs: number, options: CallOptions): Promise<HttpResponse> {
     if (settings.adminUrl === null) {
       const known = settings.healthUrl ?? this.#healthUrls.get(settings.controlPlaneUrl);
-      if (known !== undefined) return this.client.send(target, { method: 'GET', url: known, timeoutMs, retry: false, ...signal(options) });
+      if (known !== undefined) return this.client.send(target, { method: 'GET', url: known, timeoutMs, retry: false, ...signal(options) }, settings);
       const found = await this.discover(target, settings, timeoutMs / healthCandidates(settings.controlPlaneUrl).length, options);
       this.#healthUrls.set(settings.controlPlaneUrl, found.url);
       return found.response;
     }
     const deadline = performance.now() + timeoutMs;
     const adminBase = adminBaseUrl(settings.adminUrl);
-    const response = await this.client.send(target, { method: 'GET', url: `${adminBase}${ADMIN_HEALTH_PATH}`, timeoutMs, retry: false, ...signal(options) });
+    const response = await this.client.send(target, { method: 'GET', url: `${adminBase}${ADMIN_HEALTH_PATH}`, timeoutMs, retry: false, ...signal(options) }, settings);
     if (response.status !== 404) return response;
     const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
-    return this.client.send(target, { method: 'GET', url: `${adminBase}${LEGACY_HEALTH_PATH}`, timeoutMs: remainingMs, retry: false, ...signal(options) });
+    return this.client.send(target, { method: 'GET', url: `${adminBase}${LEGACY_HEALTH_PATH}`, timeoutMs: remainingMs, retry: false, ...signal(options) }, settings);
   }
 
   /**

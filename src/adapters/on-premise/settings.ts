@@ -38,7 +38,7 @@ export interface OnPremiseSettings {
   tls: TlsOptions | undefined;
   /** The client certificate and key, for requests to the credentials' origin only. */
   clientTls: TlsOptions | undefined;
-  /** The origin the credentials were given for. */
+  /** The origin the credentials (or the client certificate) were given for; null when there are none. */
   credentialsOrigin: string | null;
 }
 
@@ -90,6 +90,9 @@ export function readSettings(target: GatewayTarget): OnPremiseSettings {
   const clientTls: TlsOptions = { ...tls };
   if (typeof config.clientCert === 'string') clientTls.clientCert = config.clientCert;
   if (target.credentials.clientKey !== undefined) clientTls.clientKey = target.credentials.clientKey;
+  const { username, password, token, clientKey } = target.credentials;
+  // Parsed only when something is bound to it: the monitor reads settings at every check.
+  const bound = username !== undefined || password !== undefined || token !== undefined || clientKey !== undefined || clientTls.clientCert !== undefined;
   return {
     controlPlaneUrl,
     adminUrl: typeof config.adminUrl === 'string' ? config.adminUrl : null,
@@ -98,7 +101,7 @@ export function readSettings(target: GatewayTarget): OnPremiseSettings {
     apiBasePath: typeof config.apiBasePath === 'string' ? config.apiBasePath : 'auto',
     tls: Object.keys(tls).length === 0 ? undefined : tls,
     clientTls: Object.keys(clientTls).length === 0 ? undefined : clientTls,
-    credentialsOrigin: originOf(target.credentials.origin ?? controlPlaneUrl),
+    credentialsOrigin: bound ? originOf(target.credentials.origin ?? controlPlaneUrl) : null,
   };
 }
 

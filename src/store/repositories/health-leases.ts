@@ -138,12 +138,17 @@ export class HealthLeaseRepository {
   }
 
   private async completePostgres(owner: string, results: readonly CheckResult[]): Promise<{ applied: string[]; superseded: string[] }> {
-    const rows = sql.join(
-      results.map(
-        (r) =>
-          sql`(${r.uuid}::uuid, ${r.previousStatus}::varchar, ${r.status}::varchar, ${r.checkedAt}::timestamptz, ${r.healthy ? r.checkedAt : null}::timestamptz, ${r.responseTimeMs}::integer, ${r.errorMessage}::text, ${r.errorClass}::varchar, ${r.consecutiveFailures}::integer, ${r.consecutiveSuccesses}::integer, ${r.endpoint === undefined ? 0 : 1}::integer, ${r.endpoint ?? null}::text, ${r.transitionReason}::text, ${r.nextCheckAt}::timestamptz)`,
-      ),
-    );
+    // One array per column, whatever the batch's size: the statement text never changes, so it is
+    // prepared once per connection, and the driver binds 14 parameters instead of 14 per result.
+    const column = <T>(value: (r: CheckResult) => T): T[] => results.map(value);
+    const iso = (time: Date | null): string | null => (time === null ? null : time.toISOString());
+    const rows = sql`select * from unnest(
+      ${column((r) => r.uuid)}::uuid[], ${column((r) => r.previousStatus)}::varchar[], ${column((r) => r.status)}::varchar[],
+      ${column((r) => iso(r.checkedAt))}::timestamptz[], ${column((r) => iso(r.healthy ? r.checkedAt : null))}::timestamptz[],
+      ${column((r) => r.responseTimeMs)}::integer[], ${column((r) => r.errorMessage)}::text[], ${column((r) => r.errorClass)}::varchar[],
+      ${column((r) => r.consecutiveFailures)}::integer[], ${column((r) => r.consecutiveSuccesses)}::integer[],
+      ${column((r) => (r.endpoint === undefined ? 0 : 1))}::integer[], ${column((r) => r.endpoint ?? null)}::text[],
+      ${column((r) => r.transitionReason)}::text[], ${column((r) => iso(r.nextCheckAt))}::timestamptz[])`;
     // Both updates read the same snapshot, so they touch disjoint rows. When another writer changes
     // a row's status between that snapshot and the update, neither applies: the lease then simply
     // runs out and the gateway is checked again.
@@ -165,7 +170,7 @@ export class HealthLeaseRepository {
       )`;
     const { rows: written } = await sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
       with ${lockFirst} v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,
-              failures, successes, set_endpoint, endpoint, reason, next_check_at) as (values ${rows}),
+              failures, successes, set_endpoint, endpoint, reason, next_check_at) as (${rows}),
       applied as (
         update gateways as g set
           status = v.status,
