@@ -78,14 +78,14 @@ export async function run() {
   }
 }
 
-function migrate(url, env) {
+export function migrate(url, env) {
   const done = spawnSync(process.execPath, [BIN, 'migrate', 'up', '--database', url], { env, encoding: 'utf8' });
   if (done.status !== 0) throw new Error(`migrate ${url}: ${done.stderr}`);
 }
 
 // The fleet: a quarter INGRESS, one in fifty INACTIVE; every gateway in `production`, one in a
 // hundred also in `staging`. Names gw-000001 … in order.
-async function seedPostgres(schema) {
+export async function seedPostgres(schema) {
   const sql = postgres(DATABASE, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
   try {
     await sql`insert into environments (uuid, organization_uuid, name, display_name, description, version, created_at, updated_at)
@@ -112,7 +112,7 @@ async function seedPostgres(schema) {
   }
 }
 
-function seedSqlite(path) {
+export function seedSqlite(path) {
   const db = new Database(path);
   try {
     const uuid = `lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))`;

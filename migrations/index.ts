@@ -14,6 +14,7 @@ import { updatedAtOnChange } from './011_updated_at_on_change.js';
 import { defaultEnvironmentDescription } from './012_default_environment_description.js';
 import { events } from './013_events.js';
 import { rollouts } from './014_rollouts.js';
+import { gatewayListIndexes } from './015_gateway_list_indexes.js';
 import type { Migration } from './types.js';
 
 export type { Migration, MigrationContext } from './types.js';
@@ -35,4 +36,5 @@ export const migrations: readonly Migration[] = [
   defaultEnvironmentDescription,
   events,
   rollouts,
+  gatewayListIndexes,
 ];

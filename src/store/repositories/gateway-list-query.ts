@@ -54,16 +54,19 @@ export function listValues(organizationId: string, filter: Omit<GatewayFilter, '
 /** The gateways list() and the page versions read, filtered, ordered and limited; columns to add. */
 export function listQuery(db: Kysely<Database>, values: ListValues) {
   const { environment } = values;
+  // Filtered by an environment, the order and the cursor are its mappings' copy of the name:
+  // a page is a range of their (environment, name) index, however large the environment is.
+  const name = environment === undefined ? sql.ref<string>('g.name') : sql.ref<string>('em.gateway_name');
   return db
     .selectFrom('gateways as g')
+    .$if(environment !== undefined, (query) =>
+      query.innerJoin('gateway_environment_mappings as em', (join) => join.onRef('em.gateway_uuid', '=', 'g.uuid').on('em.environment_uuid', '=', environment!)),
+    )
     .where('g.organization_uuid', '=', values.organization)
     .$if(values.type !== undefined, (query) => query.where('g.gateway_type', '=', values.type!))
     .$if(values.status !== undefined, (query) => query.where('g.status', '=', values.status!))
-    .$if(environment !== undefined, (query) =>
-      query.where('g.uuid', 'in', (eb) => eb.selectFrom('gateway_environment_mappings as m').select('m.gateway_uuid').where('m.environment_uuid', '=', environment!)),
-    )
-    .$if(values.after !== undefined, (query) => query.where('g.name', '>', values.after!))
-    .orderBy('g.name')
+    .$if(values.after !== undefined, (query) => query.where(name, '>', values.after!))
+    .orderBy(name)
     .$if(values.limit !== undefined, (query) => query.limit(hasLiteralLimit(values) ? sql.lit(values.limit!) : values.limit!));
 }
 
