@@ -12,7 +12,7 @@ import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
 import type { Environment, EnvironmentSummary, Gateway, GatewayFilter } from '../domain/types.js';
 import { fitColumns, GATEWAY_TABLE, type GatewayRow } from './columns.js';
-import { arrayRows, SEGMENT, type GatewayRows } from './fleet-window.js';
+import { arrayRows, WHOLE_FLEET, type GatewayRows } from './fleet-window.js';
 import { keyOf } from './keys.js';
 import { countByStatus, moveIndex, nextType, scrollWindow, selectGateways, type GatewaySelection } from './selection.js';
 import type { FirstPoll } from './first-poll.js';
@@ -307,7 +307,7 @@ export function Dashboard(props: DashboardProps) {
       if (gateway) update({ view: { kind: 'detail', uuid: gateway.uuid } });
     } else if (input === '/') {
       if (windowed === null) update({ overlay: { kind: 'filter', before: state.selection.text } });
-      else say(`/ filters a fleet of up to ${SEGMENT.toLocaleString('en-US')} gateways; this one is larger: e filters by environment, t by type`, 'error');
+      else say(`/ filters a fleet of up to ${WHOLE_FLEET.toLocaleString('en-US')} gateways; this one is larger: e filters by environment, t by type`, 'error');
     }
     else if (input === 'e') {
       const index = allEnvironments.findIndex((e) => e.uuid === state.selection.environment?.uuid);

@@ -20,8 +20,13 @@ import type { Gateway, GatewayFilter, Page } from '../domain/types.js';
 
 /** The first segment is small, so the first frame waits for no more than a screen. */
 export const FIRST_SEGMENT = 100;
-/** Later segments, and the largest fleet the dashboard holds whole (the API's largest page). */
-export const SEGMENT = 1000;
+/**
+ * Later segments. Reading one holds up the keys for as long as its gateways take to decode (a
+ * thousand: up to 80 ms at 100,000 gateways on a loaded machine), so they are a few screens each.
+ */
+export const SEGMENT = 250;
+/** The largest fleet the dashboard holds whole, filtering and counting it itself (the API's largest page). */
+export const WHOLE_FLEET = 1000;
 /** Rows read beyond the screen, above and below, so a key press finds its rows already there. */
 export const MARGIN = 500;
 
@@ -106,18 +111,19 @@ export function wholeList(window: FleetWindow): Gateway[] | null {
     if (segment.items === null) return null;
     all.push(...segment.items);
   }
-  return all.length <= SEGMENT ? all : null;
+  return all.length <= WHOLE_FLEET ? all : null;
 }
 
 /**
  * What to read next for `view`. When refreshing (`refreshed`: the segments read again in this
  * poll so far), each segment on screen not yet read again; then each segment near the screen whose
- * gateways were dropped; then a new segment when the rows end before the view's margin and more
- * follow. Null when there is nothing to read.
+ * gateways were dropped; then a new segment when the rows end before the view's margin (or the
+ * first WHOLE_FLEET rows) and more follow. Null when there is nothing to read.
  */
 export function nextRead(window: FleetWindow, view: WindowView, refreshed: Set<number> | null): SegmentRead | null {
   const from = Math.max(0, view.from - MARGIN);
-  const to = view.to + MARGIN;
+  // The first WHOLE_FLEET rows are always read: a fleet that small is then held whole.
+  const to = Math.max(view.to + MARGIN, WHOLE_FLEET);
   let start = 0;
   let fill: number | null = null;
   for (let index = 0; index < window.segments.length; index++) {

@@ -18,6 +18,7 @@ import { isRefusal, type FirstPoll } from './first-poll.js';
 import {
   emptyWindow,
   FIRST_SEGMENT,
+  WHOLE_FLEET,
   nextRead,
   sameFilter,
   trimmed,
@@ -127,6 +128,15 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
   const readGateways = useCallback(
     async (refreshed: Set<number> | null): Promise<boolean> => {
       let window = windowFor();
+      // A fleet held whole is read again whole, in one page: its counts cover every gateway.
+      if (refreshed !== null && wholeOf(window) !== null) {
+        const page = await client.gateways.listPage(UNFILTERED, { limit: WHOLE_FLEET });
+        if (!mounted.current) return false;
+        if (windowRef.current !== window) return true;
+        windowRef.current = withRead(window, { index: 0, page: { limit: WHOLE_FLEET } }, page);
+        windowChanged();
+        return true;
+      }
       for (let reads = 0; reads < MAX_READS_PER_POLL; reads++) {
         const read = nextRead(window, settings.current.view(), refreshed);
         if (read === null) break;

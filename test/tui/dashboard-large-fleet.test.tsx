@@ -70,15 +70,16 @@ describe('a fleet larger than the dashboard holds whole', () => {
   it('draws the rows on screen only and reads a window around them, not the fleet', async () => {
     const client = largeFleet();
     const app = mount(client);
-    await app.until((f) => f.includes(nameOf(0)) && client.calls.list >= 2);
+    await app.until((f) => f.includes(nameOf(0)) && client.calls.list >= 5);
     const frame = app.frame();
     expect(tableRows(frame)).toHaveLength(TABLE_ROWS);
     expect(tableRows(frame)[0]).toMatch(/^> gw-00000 /);
     // What is known so far, and that more follow: no count of the whole fleet is asked for.
     expect(frame).toMatch(/1100\+ gateways/);
     expect(frame).toMatch(/… 1,083\+ more below/);
-    // The first read is a screenful; the next one fills the margin below; nothing else.
-    expect(client.calls.pages).toEqual([{ limit: 100 }, { limit: 1000, cursor: nameOf(99) }]);
+    // The first read is a screenful; the next ones read on to 1,000 rows (a fleet that small
+    // would be held whole) and no further.
+    expect(client.calls.pages).toEqual([{ limit: 100 }, ...[99, 349, 599, 849].map((last) => ({ limit: 250, cursor: nameOf(last) }))]);
   });
 
   it('scrolls to the last gateway and back to the first, reading only the segments it passes', async () => {
@@ -95,7 +96,7 @@ describe('a fleet larger than the dashboard holds whole', () => {
     expect(tableRows(end).at(-1)).toMatch(/^> gw-04999 /);
     // Each segment read once on the way down, none larger than the API's page.
     const down = client.calls.pages.length;
-    expect(client.calls.pages.every((page) => (page.limit ?? 100) <= 1000)).toBe(true);
+    expect(client.calls.pages.every((page) => (page.limit ?? 100) <= 250)).toBe(true);
     expect(new Set(client.calls.pages.map((page) => page.cursor)).size).toBe(down);
 
     while (at > 0) at = await move(app, 'k', 400);
@@ -121,5 +122,13 @@ describe('a fleet larger than the dashboard holds whole', () => {
     app.stdin.write('t');
     await app.until((f) => f.includes('type EGRESS'));
     await vi.waitFor(() => expect(client.calls.pages).toContainEqual({ environment: staging.uuid, type: 'EGRESS', limit: 100 }));
+  });
+
+  it('holds a fleet of up to 1,000 whole once it has read it all: counts, and / filters it', async () => {
+    const client = new FakeClient({ environments: [production], gateways: Array.from({ length: 900 }, (_, i) => gateway(nameOf(i), { status: i % 7 === 0 ? 'INACTIVE' : 'ACTIVE' })) });
+    const app = mount(client);
+    await app.until((f) => /900 gateways\s+ACTIVE 771\s+INACTIVE 129/.test(f));
+    app.stdin.write('/00899');
+    await app.until((f) => f.includes('1 of 900 gateways') && tableRows(f).length === 1);
   });
 });
