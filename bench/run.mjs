@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { writeResult } from './support.mjs';
 
-const BENCHMARKS = ['cli-startup', 'daemon', 'health-checks', 'health-monitor', 'deploy', 'rollout', 'events', 'dashboard', 'scale'];
+const BENCHMARKS = ['cli-startup', 'daemon', 'health-checks', 'health-monitor', 'deploy', 'rollout', 'events', 'dashboard', 'scale', 'reads-100k'];
 
 const only = process.argv.slice(2);
 const selected = only.length > 0 ? BENCHMARKS.filter((name) => only.includes(name)) : BENCHMARKS;

@@ -15,6 +15,7 @@ import { defaultEnvironmentDescription } from './012_default_environment_descrip
 import { events } from './013_events.js';
 import { rollouts } from './014_rollouts.js';
 import { jsonObjects } from './015_json_objects.js';
+import { gatewayListIndexes } from './016_gateway_list_indexes.js';
 import type { Migration } from './types.js';
 
 export type { Migration, MigrationContext } from './types.js';
@@ -37,4 +38,5 @@ export const migrations: readonly Migration[] = [
   events,
   rollouts,
   jsonObjects,
+  gatewayListIndexes,
 ];

@@ -45,8 +45,12 @@ export async function printGatewayPages(output: Output, client: Client, filter: 
     await printList(output, all, GATEWAY_COLUMNS, { gateways: all }, { empty });
     return;
   }
+  // Each page waits for stdout to take the one before: the fleet is never queued whole in memory.
   if (output.format !== 'json') {
-    for await (const items of pages) await printList(output, items, GATEWAY_COLUMNS, { gateways: items });
+    for await (const items of pages) {
+      await printList(output, items, GATEWAY_COLUMNS, { gateways: items });
+      await output.drained();
+    }
     return;
   }
   let first = true;
@@ -58,6 +62,7 @@ export async function printGatewayPages(output: Output, client: Client, filter: 
     const page = JSON.stringify({ gateways: items }, null, 2);
     output.write(`${first ? '\n' : ',\n'}${page.slice(PAGE_HEAD.length, -PAGE_TAIL.length)}`);
     first = false;
+    await output.drained();
   }
   output.write(first ? ']\n}\n' : '\n  ]\n}\n');
 }

@@ -22,6 +22,12 @@ export interface Output {
   width: number;
   /** Data, to stdout. */
   write(text: string): void;
+  /**
+   * Resolves once stdout has taken what was written (at once when it keeps up): a writer of many
+   * pages waits on it, or a reader slower than the database (a pipe, a terminal) would leave the
+   * whole output queued in memory.
+   */
+  drained(): Promise<void>;
   /** A line for a person, to stderr. */
   note(line: string): void;
 }
@@ -41,6 +47,7 @@ export function createOutput(format: OutputFormat, io: IO, colorFlag = true): Ou
     write: (text) => {
       io.stdout.write(text);
     },
+    drained: () => (io.stdout.writableNeedDrain ? new Promise((resolve) => io.stdout.once('drain', resolve)) : Promise.resolve()),
     note: (line) => {
       io.stderr.write(`${line}\n`);
     },

@@ -62,6 +62,8 @@ export interface GatewayEnvironmentMappingTable {
   id: Generated<number>;
   gateway_uuid: string;
   environment_uuid: string;
+  /** The gateway's name, written by a trigger (migration 016): an environment's gateways by name are one index range. */
+  gateway_name: Generated<string>;
   created_at: Timestamp;
 }
 

@@ -6,14 +6,14 @@
  * @example
  * render(<Dashboard client={client} refreshMs={2000} readonly={false} environment={null} />);
  */
-import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
+import { Box, useApp, useInput, useStdin, type Key } from 'ink';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
-import type { AgentgwEvent } from '../domain/events.js';
-import { age } from '../output/age.js';
-import type { Environment, EnvironmentSummary, Gateway } from '../domain/types.js';
+import type { Environment, EnvironmentSummary, Gateway, GatewayFilter } from '../domain/types.js';
 import { fitColumns, GATEWAY_TABLE, type GatewayRow } from './columns.js';
+import { arrayRows, WHOLE_FLEET, type GatewayRows } from './fleet-window.js';
+import { keyOf } from './keys.js';
 import { countByStatus, moveIndex, nextType, scrollWindow, selectGateways, type GatewaySelection } from './selection.js';
 import type { FirstPoll } from './first-poll.js';
 import { useEventFeed } from './use-event-feed.js';
@@ -27,6 +27,7 @@ import { EnvironmentsView } from './views/environments-view.js';
 import { Footer, type FooterMessage } from './views/footer.js';
 import { GatewayTable } from './views/gateway-table.js';
 import { Header } from './views/header.js';
+import { RecentEvents } from './views/recent-events.js';
 import { RolloutsLine } from './views/rollouts-line.js';
 import { HelpView } from './views/help-view.js';
 import type { KeyHint } from './views/theme.js';
@@ -128,7 +129,17 @@ export function Dashboard(props: DashboardProps) {
   // Following the stream, changes come as events: the poll is only a safety net, which also
   // brings the check times of health checks that changed nothing (they write no event).
   const refreshMs = feed.live ? Math.max(props.refreshMs, STREAMING_REFRESH_MS) : props.refreshMs;
-  const fleet = useFleet(client, { refreshMs, paused, now, ...(props.first === undefined ? {} : { first: props.first }) });
+  // A fleet too large to hold is read around the rows on screen (as the last render placed them),
+  // filtered by the source.
+  const shownRows = useRef({ from: 0, to: 0 });
+  const fleet = useFleet(client, {
+    refreshMs,
+    paused,
+    now,
+    view: () => shownRows.current,
+    filter: serverFilter(selection),
+    ...(props.first === undefined ? {} : { first: props.first }),
+  });
   refreshFleet.current = fleet.refresh;
   // The stream dropped: read the fleet now, at the pace just restored, so a gone daemon or a
   // refused token shows at once.
@@ -139,7 +150,8 @@ export function Dashboard(props: DashboardProps) {
   }, [feed.live, fleet]);
   const latestFleet = useRef(fleet);
   latestFleet.current = fleet;
-  const gateways = useMemo(() => selectGateways(fleet.gateways ?? [], selection), [fleet.gateways, selection]);
+  const gateways = useMemo(() => (fleet.gateways === null ? null : selectGateways(fleet.gateways, selection)), [fleet.gateways, selection]);
+  const list: GatewayRows = fleet.window ?? arrayRows(gateways ?? []);
   const environments = fleet.environments ?? [];
 
   const stale = fleet.error !== null;
@@ -150,21 +162,23 @@ export function Dashboard(props: DashboardProps) {
   // The selection follows its gateway; when that one goes (decommissioned, filtered out) it stays
   // at the same height instead of jumping to the top.
   const lastIndex = useRef(0);
-  const selectedIn = (list: Gateway[], uuid: string | null) => {
-    const found = list.findIndex((g) => g.uuid === uuid);
-    return found !== -1 ? found : Math.max(0, Math.min(lastIndex.current, list.length - 1));
+  const selectedIn = (rows: GatewayRows, uuid: string | null) => {
+    const found = uuid === null ? -1 : rows.indexOf(uuid);
+    return found !== -1 ? found : Math.max(0, Math.min(lastIndex.current, rows.length - 1));
   };
-  const selected = selectedIn(gateways, ui.current.selectedUuid);
+  const selected = selectedIn(list, ui.current.selectedUuid);
   lastIndex.current = selected;
-  top.current = scrollWindow(top.current, selected, tableHeight, gateways.length);
-  const onScreen = gateways.slice(top.current, top.current + tableHeight);
+  top.current = scrollWindow(top.current, selected, tableHeight, list.length);
+  shownRows.current = { from: top.current, to: top.current + tableHeight };
+  const onScreen = rowsBetween(list, top.current, top.current + tableHeight);
 
   const metrics = useRowMetrics(client, view.kind === 'gateways' ? onScreen : [], { ttlMs: metricsTtlMs, paused, now });
   // A gateway that is not ACTIVE is not asked for metrics; its last ones would mislead.
-  const rows: GatewayRow[] = gateways.map((gateway) => ({ gateway, metrics: gateway.status === 'ACTIVE' ? (metrics.get(gateway.uuid)?.report ?? null) : null }));
-  const columns = fitColumns(GATEWAY_TABLE, rows.slice(top.current, top.current + tableHeight), size.columns, clock);
+  const rows: GatewayRow[] = onScreen.map((gateway) => ({ gateway, metrics: gateway.status === 'ACTIVE' ? (metrics.get(gateway.uuid)?.report ?? null) : null }));
+  const columns = fitColumns(GATEWAY_TABLE, rows, size.columns, clock);
 
-  const detailGateway = view.kind === 'detail' ? fleet.gateways?.find((g) => g.uuid === view.uuid) : undefined;
+  const held = fleet.gateways !== null || fleet.window !== null;
+  const detailGateway = view.kind === 'detail' ? heldGateway(fleet, view.uuid) : undefined;
 
   const say = useCallback((text: string, tone: FooterMessage['tone'] = 'info') => update({ message: { text, tone, at: now().getTime() } }), [now, update]);
 
@@ -181,7 +195,7 @@ export function Dashboard(props: DashboardProps) {
 
   // A gateway decommissioned elsewhere closes its detail view.
   useEffect(() => {
-    if (view.kind === 'detail' && fleet.gateways !== null && detailGateway === undefined) {
+    if (view.kind === 'detail' && held && detailGateway === undefined) {
       update({ view: { kind: 'gateways' } });
       say('that gateway no longer exists');
     }
@@ -260,7 +274,7 @@ export function Dashboard(props: DashboardProps) {
     if (state.view.kind === 'detail') {
       const { uuid } = state.view;
       if (key.escape || key.backspace || key.leftArrow) update({ view: { kind: 'gateways' } });
-      else if (input === 'd') askToDecommission(latestFleet.current.gateways?.find((g) => g.uuid === uuid));
+      else if (input === 'd') askToDecommission(heldGateway(latestFleet.current, uuid));
       return;
     }
 
@@ -276,23 +290,31 @@ export function Dashboard(props: DashboardProps) {
       return;
     }
 
-    const list = selectGateways(latestFleet.current.gateways ?? [], state.selection);
+    const { window: windowed, gateways: whole } = latestFleet.current;
+    const list = windowed ?? arrayRows(selectGateways(whole ?? [], state.selection));
     const current = selectedIn(list, state.selectedUuid);
-    const select = (index: number) => update({ selectedUuid: list[index]?.uuid ?? null });
+    const select = (index: number) => {
+      // A row not read yet has no uuid to follow: the selection keeps its index until it is read.
+      lastIndex.current = index;
+      update({ selectedUuid: list.at(index)?.uuid ?? null });
+    };
     if (key.upArrow || input === 'k') select(moveIndex(current, -1, list.length));
     else if (key.downArrow || input === 'j') select(moveIndex(current, 1, list.length));
     else if (key.pageUp) select(moveIndex(current, -tableHeight, list.length));
     else if (key.pageDown) select(moveIndex(current, tableHeight, list.length));
     else if (key.return) {
-      const gateway = list[current];
+      const gateway = list.at(current);
       if (gateway) update({ view: { kind: 'detail', uuid: gateway.uuid } });
-    } else if (input === '/') update({ overlay: { kind: 'filter', before: state.selection.text } });
+    } else if (input === '/') {
+      if (windowed === null) update({ overlay: { kind: 'filter', before: state.selection.text } });
+      else say(`/ filters a fleet of up to ${WHOLE_FLEET.toLocaleString('en-US')} gateways; this one is larger: e filters by environment, t by type`, 'error');
+    }
     else if (input === 'e') {
       const index = allEnvironments.findIndex((e) => e.uuid === state.selection.environment?.uuid);
       update({ overlay: { kind: 'environment', index: index + 1 } });
     } else if (input === 't') withSelection({ type: nextType(state.selection.type) });
     else if (key.tab) update({ view: { kind: 'environments' } });
-    else if (input === 'd') askToDecommission(list[current]);
+    else if (input === 'd') askToDecommission(list.at(current));
     else if (key.escape && state.selection.text !== '') withSelection({ text: '' });
   };
 
@@ -350,12 +372,15 @@ export function Dashboard(props: DashboardProps) {
   } else if (view.kind === 'detail' && detailGateway !== undefined) {
     body = <GatewayDetailPane client={client} gateway={detailGateway} pollKey={fleet.polls} paused={paused} ttlMs={metricsTtlMs} now={clock} height={bodyHeight} />;
   } else if (view.kind === 'environments') {
-    body = <EnvironmentsView environments={environments} gateways={fleet.gateways ?? []} selected={environmentIndex} width={size.columns} height={bodyHeight} now={clock} />;
+    body = (
+      <EnvironmentsView environments={environments} gateways={fleet.window === null ? (fleet.gateways ?? []) : null} selected={environmentIndex} width={size.columns} height={bodyHeight} now={clock} />
+    );
   } else {
-    const empty = fleet.gateways === null ? (stale ? 'no data' : 'loading…') : fleet.gateways.length === 0 ? 'no gateways registered' : 'no gateways match the filters';
+    const empty = !held ? (stale ? 'no data' : 'loading…') : fleet.gateways?.length === 0 ? 'no gateways registered' : list.more ? 'loading…' : 'no gateways match the filters';
+    const below = list.length - top.current - rows.length;
     body = (
       <>
-        <GatewayTable columns={columns} rows={rows} selected={selected} top={top.current} height={tableHeight} now={clock} empty={empty} />
+        <GatewayTable columns={columns} rows={rows} selected={selected} top={top.current} below={below} more={list.more} now={clock} empty={empty} />
         {recentEvents.length > 0 ? <RecentEvents events={recentEvents} now={clock} width={size.columns} /> : null}
       </>
     );
@@ -366,9 +391,10 @@ export function Dashboard(props: DashboardProps) {
       <Header
         source={client.describe()}
         selection={selection}
-        counts={countByStatus(gateways)}
-        shown={gateways.length}
-        total={fleet.gateways?.length ?? 0}
+        counts={gateways === null ? null : countByStatus(gateways)}
+        shown={list.length}
+        total={fleet.window === null ? (fleet.gateways?.length ?? 0) : list.length}
+        more={list.more && held}
         updatedAt={fleet.updatedAt}
         error={fleet.error}
         now={clock}
@@ -389,24 +415,6 @@ export function Dashboard(props: DashboardProps) {
   );
 }
 
-/** The latest events from the daemon's stream, newest first, one line each. */
-function RecentEvents(props: { events: AgentgwEvent[]; now: Date; width: number }) {
-  return (
-    <Box flexDirection="column" marginTop={1}>
-      {props.events.map((event) => (
-        <Text key={event.id} dimColor wrap="truncate">
-          {`${age(event.time, props.now).padStart(4)}  ${event.type}  ${event.subject.kind}/${event.subject.name}  ${event.actor}${describeData(event)}`.slice(0, props.width)}
-        </Text>
-      ))}
-    </Box>
-  );
-}
-
-function describeData(event: AgentgwEvent): string {
-  const data = event.data as { from?: string; to?: string };
-  return event.type === 'gateway.status_changed' ? `  ${data.from} → ${data.to}` : '';
-}
-
 function GatewayDetailPane(props: { client: Client; gateway: Gateway; pollKey: number; paused: boolean; ttlMs: number; now: Date; height: number }) {
   const detail = useGatewayDetail(props.client, props.gateway.uuid, { ttlMs: props.ttlMs, pollKey: props.pollKey, paused: props.paused });
   return <DetailView gateway={props.gateway} detail={detail} now={props.now} height={props.height} />;
@@ -414,33 +422,23 @@ function GatewayDetailPane(props: { client: Client; gateway: Gateway; pollKey: n
 
 const defaultNow = () => new Date();
 
-const NO_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
+/** What the source filters a fleet too large to hold by (the `/` text is for a fleet held whole). */
+function serverFilter(selection: GatewaySelection): GatewayFilter {
+  return { ...(selection.environment === null ? {} : { environment: selection.environment.uuid }), ...(selection.type === null ? {} : { type: selection.type }) };
+}
 
-/** The key of one character out of a multi-character chunk. */
-function keyOf(character: string): Key {
-  if (character === '\r' || character === '\n') return { ...NO_KEY, return: true };
-  if (character === '\t') return { ...NO_KEY, tab: true };
-  if (character === '\u007F' || character === '\b') return { ...NO_KEY, backspace: true };
-  return { ...NO_KEY, shift: /[A-Z]/.test(character) };
+/** The rows `[from, to)` that are read (the table leaves out any that are not, until they are). */
+function rowsBetween(rows: GatewayRows, from: number, to: number): Gateway[] {
+  const found: Gateway[] = [];
+  for (let index = from; index < Math.min(to, rows.length); index++) {
+    const gateway = rows.at(index);
+    if (gateway !== undefined) found.push(gateway);
+  }
+  return found;
+}
+
+/** A gateway the dashboard holds, whole fleet or window. */
+function heldGateway(fleet: { gateways: Gateway[] | null; window: GatewayRows | null }, uuid: string): Gateway | undefined {
+  if (fleet.window !== null) return fleet.window.at(fleet.window.indexOf(uuid));
+  return fleet.gateways?.find((g) => g.uuid === uuid);
 }

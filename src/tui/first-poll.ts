@@ -5,16 +5,17 @@
  */
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
-import type { Gateway } from '../domain/types.js';
+import type { Gateway, Page } from '../domain/types.js';
+import { FIRST_SEGMENT } from './fleet-window.js';
 
 /** How the first fetch of the gateways ended, and when. */
-export type FirstPoll = { ok: true; gateways: Gateway[]; at: Date } | { ok: false; error: unknown; at: Date };
+export type FirstPoll = { ok: true; page: Page<Gateway>; at: Date } | { ok: false; error: unknown; at: Date };
 
-/** Fetches the gateways as a poll does; never rejects. */
+/** Fetches the first segment of the gateways, as a poll does (`fleet-window.ts`); never rejects. */
 export async function firstPoll(client: Client, now: () => Date = () => new Date()): Promise<FirstPoll> {
   try {
-    const gateways = await client.gateways.list();
-    return { ok: true, gateways, at: now() };
+    const page = await client.gateways.listPage({}, { limit: FIRST_SEGMENT });
+    return { ok: true, page, at: now() };
   } catch (error) {
     return { ok: false, error, at: now() };
   }

@@ -52,7 +52,9 @@ export async function runDashboard(options: RunDashboardOptions): Promise<NodeJS
       {...(options.first === undefined ? {} : { first: options.first })}
     />,
     // Ctrl+C is a key like `q` (handled by the dashboard), so it exits cleanly the same way.
-    { stdout, stdin, exitOnCtrlC: false, patchConsole: true },
+    // Ink draws at most 30 frames a second by default, so a key could wait 33 ms for its frame;
+    // a frame costs the rows on screen only, so 60 are affordable.
+    { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 60 },
   );
 
   let endedBy: NodeJS.Signals | null = null;

@@ -3,13 +3,32 @@
  * two polls at once (the next one is scheduled when the previous one ends, so a slow source is not
  * piled on). A failed poll keeps the last good data and records the error, which the header shows
  * as "stale".
+ *
+ * The gateways are read as a window (`fleet-window.ts`): a fleet of up to 1,000 is held whole and
+ * filtered here; a larger one is read a segment at a time around the rows on screen, filtered by
+ * the daemon, and a poll reads again only the segments on screen. Scrolling past what is held
+ * reads the next segments at once, without waiting for a poll.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
 import type { Rollout } from '../domain/rollouts.js';
-import type { Environment, Gateway } from '../domain/types.js';
+import type { Environment, Gateway, GatewayFilter } from '../domain/types.js';
 import { isRefusal, type FirstPoll } from './first-poll.js';
+import {
+  emptyWindow,
+  FIRST_SEGMENT,
+  WHOLE_FLEET,
+  nextRead,
+  sameFilter,
+  trimmed,
+  wholeList,
+  windowRows,
+  withRead,
+  type FleetWindow,
+  type GatewayRows,
+  type WindowView,
+} from './fleet-window.js';
 
 export interface FleetError {
   message: string;
@@ -21,7 +40,10 @@ export interface FleetError {
 }
 
 export interface Fleet {
+  /** The whole fleet, while it is small enough to hold (1,000 gateways); null before the first read or when it is larger. */
   gateways: Gateway[] | null;
+  /** The rows of a fleet too large to hold, read around the screen with the view's filter; null while it is held whole. */
+  window: GatewayRows | null;
   environments: Environment[] | null;
   /** Rollouts running now; null until read (or when the source has none to tell, e.g. an older daemon). */
   rollouts: Rollout[] | null;
@@ -38,9 +60,18 @@ export interface FleetOptions {
   now: () => Date;
   /** The first poll's gateways, fetched before the first render so the first frame shows them. */
   first?: FirstPoll;
+  /** The rows on screen, as last drawn: a large fleet is read around them. */
+  view: () => WindowView;
+  /** The filter a large fleet is read with (a fleet held whole is filtered by the caller). */
+  filter: GatewayFilter;
 }
 
-const EMPTY_FLEET: Fleet = { gateways: null, environments: null, rollouts: null, updatedAt: null, error: null, polls: 0 };
+type FleetState = Omit<Fleet, 'gateways' | 'window'>;
+
+const EMPTY_FLEET: FleetState = { environments: null, rollouts: null, updatedAt: null, error: null, polls: 0 };
+const UNFILTERED: GatewayFilter = {};
+/** More reads than this in one poll means the fleet changes faster than it can be read. */
+const MAX_READS_PER_POLL = 200;
 
 function fleetError(error: unknown, since: Date): FleetError {
   const message = error instanceof Error ? error.message : String(error);
@@ -49,20 +80,78 @@ function fleetError(error: unknown, since: Date): FleetError {
 }
 
 
-function fleetAfter(first: FirstPoll | undefined): Fleet {
+function fleetAfter(first: FirstPoll | undefined): FleetState {
   if (first === undefined) return EMPTY_FLEET;
-  if (first.ok) return { ...EMPTY_FLEET, gateways: first.gateways, updatedAt: first.at, polls: 1 };
+  if (first.ok) return { ...EMPTY_FLEET, updatedAt: first.at, polls: 1 };
   return { ...EMPTY_FLEET, error: fleetError(first.error, first.at), polls: 1 };
 }
 
+function windowAfter(first: FirstPoll | undefined): FleetWindow {
+  const window = emptyWindow(UNFILTERED);
+  return first?.ok === true ? withRead(window, { index: 0, page: { limit: FIRST_SEGMENT } }, first.page) : window;
+}
+
+/** The whole fleet, when the window holds all of it unfiltered and it is small. */
+function wholeOf(window: FleetWindow): Gateway[] | null {
+  return sameFilter(window.filter, UNFILTERED) ? wholeList(window) : null;
+}
+
 export function useFleet(client: Client, options: FleetOptions): Fleet & { refresh: () => void } {
-  const [fleet, setFleet] = useState<Fleet>(() => fleetAfter(options.first));
+  const [fleet, setFleet] = useState<FleetState>(() => fleetAfter(options.first));
+  const windowRef = useRef<FleetWindow>(windowAfter(options.first));
+  const [, windowChanged] = useReducer((n: number) => n + 1, 0);
   const inFlight = useRef(false);
   const again = useRef(false);
   const timer = useRef<NodeJS.Timeout | undefined>(undefined);
   const mounted = useRef(true);
   const settings = useRef(options);
   settings.current = options;
+
+  /**
+   * The window's filter for the view's: a fleet held whole is read unfiltered (the caller filters
+   * it), and so is one not read yet, to learn whether it can be held whole; a larger one with the
+   * view's filter, from its start again when that changed.
+   */
+  const windowFor = useCallback((): FleetWindow => {
+    const window = windowRef.current;
+    const unread = window.segments.length === 0 && sameFilter(window.filter, UNFILTERED);
+    const filter = unread || wholeOf(window) !== null ? UNFILTERED : settings.current.filter;
+    if (!sameFilter(window.filter, filter)) windowRef.current = emptyWindow(filter);
+    return windowRef.current;
+  }, []);
+
+  /**
+   * Reads the segments the view needs: with `refreshed`, those on screen again too. False when
+   * the dashboard went away meanwhile. A filter changed meanwhile ends the reads (the window
+   * starts again at the next one).
+   */
+  const readGateways = useCallback(
+    async (refreshed: Set<number> | null): Promise<boolean> => {
+      let window = windowFor();
+      // A fleet held whole is read again whole, in one page: its counts cover every gateway.
+      if (refreshed !== null && wholeOf(window) !== null) {
+        const page = await client.gateways.listPage(UNFILTERED, { limit: WHOLE_FLEET });
+        if (!mounted.current) return false;
+        if (windowRef.current !== window) return true;
+        windowRef.current = withRead(window, { index: 0, page: { limit: WHOLE_FLEET } }, page);
+        windowChanged();
+        return true;
+      }
+      for (let reads = 0; reads < MAX_READS_PER_POLL; reads++) {
+        const read = nextRead(window, settings.current.view(), refreshed);
+        if (read === null) break;
+        const page = await client.gateways.listPage(window.filter, read.page);
+        if (!mounted.current) return false;
+        if (windowRef.current !== window) break;
+        refreshed?.add(read.index);
+        window = trimmed(withRead(window, read, page), settings.current.view());
+        windowRef.current = window;
+        windowChanged();
+      }
+      return true;
+    },
+    [client, windowFor],
+  );
 
   /** One poll; `gatewaysKnown` when the gateways were just fetched (the first poll, before the first render). */
   const poll = useCallback(async (gatewaysKnown = false): Promise<void> => {
@@ -78,10 +167,9 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
       // The table needs the gateways only (they carry their environments' names): it is drawn
       // before the environments list arrives.
       if (!gatewaysKnown) {
-        const gateways = await client.gateways.list();
-        if (!mounted.current) return;
+        if (!(await readGateways(new Set()))) return;
         counted = true;
-        setFleet((f) => ({ ...f, gateways, updatedAt: settings.current.now(), error: null, polls: f.polls + 1 }));
+        setFleet((f) => ({ ...f, updatedAt: settings.current.now(), error: null, polls: f.polls + 1 }));
       }
       const environments = await client.environments.list();
       if (!mounted.current) return;
@@ -106,7 +194,36 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
         }
       }
     }
-  }, [client]);
+  }, [client, readGateways]);
+
+  // Scrolled (or filtered) past what the window holds: read it now, not at the next poll. A
+  // poll in flight reads it when it ends.
+  const filling = useRef(false);
+  const window = windowFor();
+  useEffect(() => {
+    // Before the first poll, and while the source fails, polls alone read (at their pace).
+    if (filling.current || fleet.polls === 0 || fleet.error !== null) return;
+    if (nextRead(windowFor(), settings.current.view(), null) === null) return;
+    if (inFlight.current) {
+      again.current = true;
+      return;
+    }
+    filling.current = true;
+    inFlight.current = true;
+    readGateways(null)
+      .catch((error: unknown) => {
+        if (mounted.current) setFleet((f) => ({ ...f, error: fleetError(error, f.error?.since ?? settings.current.now()) }));
+      })
+      .finally(() => {
+        filling.current = false;
+        inFlight.current = false;
+        if (!mounted.current) return;
+        if (again.current) {
+          again.current = false;
+          void poll();
+        } else if (nextRead(windowFor(), settings.current.view(), null) !== null) windowChanged();
+      });
+  });
 
   useEffect(() => {
     mounted.current = true;
@@ -129,5 +246,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
   }, [options.paused, poll]);
 
   const refresh = useCallback(() => void poll(), [poll]);
-  return { ...fleet, refresh };
+  const whole = useMemo(() => wholeOf(window), [window]);
+  const read = window.segments.length > 0;
+  return { ...fleet, gateways: read ? whole : null, window: read && whole === null ? windowRows(window) : null, refresh };
 }

@@ -77,7 +77,7 @@ describe('examples/config', () => {
       const result = await runCommented('examples/config/on-premise.yaml', { ...cliEnvironment().env, DATABASE_URL: schema.url, AGENTGW_SECRET_KEY: SECRET_KEY });
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/server\.auth\.required\s+true/);
-      expect(result.stdout).toMatch(/: applied 000_base, .*, 015_json_objects$/m);
+      expect(result.stdout).toMatch(/: applied 000_base, .*, 016_gateway_list_indexes$/m);
     } finally {
       await schema.drop();
     }

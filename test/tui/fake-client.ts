@@ -8,7 +8,7 @@ import type { AgentgwEvent } from '../../src/domain/events.js';
 import type { Client, ClientDescription } from '../../src/client/client.js';
 import { ConflictError, NotFoundError, UnavailableError, type AgentgwError } from '../../src/domain/errors.js';
 import type { Deployment } from '../../src/domain/resources.js';
-import type { Environment, Gateway, GatewayMetricsReport, GatewayStatus, GatewayType } from '../../src/domain/types.js';
+import type { Environment, Gateway, GatewayFilter, GatewayMetricsReport, GatewayStatus, GatewayType } from '../../src/domain/types.js';
 import type { GatewayStatusEvent } from '../../src/services/health-history.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -78,12 +78,13 @@ export class FakeClient implements Client {
   refusal: AgentgwError | null = null;
   /** Gateways whose metrics never answer, like a hung gateway's. */
   hangingMetrics = new Set<string>();
-  /** Delay of `gateways.list`, to see whether polls overlap. */
+  /** Delay of `gateways.listPage`, to see whether polls overlap. */
   listDelayMs = 0;
   deploymentList: Deployment[] = [];
   /** Status transitions by gateway uuid, newest first, as the history API returns them. */
   history = new Map<string, GatewayStatusEvent[]>();
-  calls = { list: 0, metrics: [] as string[], delete: [] as string[] };
+  /** `list`: reads of gateway pages; `pages`: what each asked for. */
+  calls = { list: 0, pages: [] as Array<GatewayFilter & { limit?: number; cursor?: string }>, metrics: [] as string[], delete: [] as string[] };
   listInFlight = 0;
   maxListInFlight = 0;
   readonly description: ClientDescription;
@@ -109,6 +110,14 @@ export class FakeClient implements Client {
       return { ...g, status, errorMessage, statusChangedAt: at, responseTimeMs: status === 'ACTIVE' ? g.responseTimeMs : null };
     });
   }
+
+  /** The gateways in the daemon's order: by name. */
+  private sortedGateways(): Gateway[] {
+    if (this.sorted?.from !== this.gatewayList) this.sorted = { from: this.gatewayList, list: [...this.gatewayList].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+    return this.sorted.list;
+  }
+
+  private sorted: { from: Gateway[]; list: Gateway[] } | undefined;
 
   private check(): void {
     if (this.refusal !== null) throw this.refusal;
@@ -143,19 +152,31 @@ export class FakeClient implements Client {
 
   readonly gateways: Client['gateways'] = {
     register: unused,
-    list: async () => {
+    list: unused,
+    // As the daemon pages: filtered, by name, `limit` after the cursor (here the last name itself).
+    listPage: async (filter, page) => {
       this.calls.list += 1;
+      this.calls.pages.push({ ...filter, ...page });
       this.listInFlight += 1;
       this.maxListInFlight = Math.max(this.maxListInFlight, this.listInFlight);
       try {
         if (this.listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.listDelayMs));
         this.check();
-        return this.gatewayList;
+        const after = page.cursor;
+        const matching = this.sortedGateways().filter(
+          (g) =>
+            (filter.type === undefined || g.type === filter.type) &&
+            (filter.status === undefined || g.status === filter.status) &&
+            (filter.environment === undefined || g.environments.some((e) => e.uuid === filter.environment || e.name === filter.environment)) &&
+            (after === undefined || g.name > after),
+        );
+        const limit = page.limit ?? 100;
+        const items = matching.slice(0, limit);
+        return { items, nextCursor: matching.length > limit ? items.at(-1)!.name : null };
       } finally {
         this.listInFlight -= 1;
       }
     },
-    listPage: unused,
     get: async (ref) => {
       this.check();
       return this.find(ref);

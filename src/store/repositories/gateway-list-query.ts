@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { GatewayFilter } from '../../domain/types.js';
+import type { Dialect } from '../codec.js';
 import type { Database } from '../schema.js';
 import { StatementCache } from '../statement-cache.js';
 
@@ -52,18 +53,29 @@ export function listValues(organizationId: string, filter: Omit<GatewayFilter, '
 }
 
 /** The gateways list() and the page versions read, filtered, ordered and limited; columns to add. */
-export function listQuery(db: Kysely<Database>, values: ListValues) {
+export function listQuery(db: Kysely<Database>, dialect: Dialect, values: ListValues) {
   const { environment } = values;
+  // Filtered by an environment, the order and the cursor are the mappings' copy of the name: a
+  // page is a range of their (environment, name) index, however large the environment
+  // (migration 016). On PostgreSQL, with a status as well, the gateways' status indexes (by name)
+  // come first and the mappings are probed: its planner then weighs both, and a rare status in a
+  // large environment is a short range instead of a walk through the environment. SQLite's
+  // planner reads all of a large environment's mappings for that form: it keeps the range.
+  const byMapping = environment !== undefined && (values.status === undefined || dialect === 'sqlite');
+  const name = byMapping ? sql.ref<string>('em.gateway_name') : sql.ref<string>('g.name');
   return db
     .selectFrom('gateways as g')
+    .$if(byMapping, (query) =>
+      query.innerJoin('gateway_environment_mappings as em', (join) => join.onRef('em.gateway_uuid', '=', 'g.uuid').on('em.environment_uuid', '=', environment!)),
+    )
     .where('g.organization_uuid', '=', values.organization)
     .$if(values.type !== undefined, (query) => query.where('g.gateway_type', '=', values.type!))
     .$if(values.status !== undefined, (query) => query.where('g.status', '=', values.status!))
-    .$if(environment !== undefined, (query) =>
-      query.where('g.uuid', 'in', (eb) => eb.selectFrom('gateway_environment_mappings as m').select('m.gateway_uuid').where('m.environment_uuid', '=', environment!)),
+    .$if(environment !== undefined && !byMapping, (query) =>
+      query.where('g.uuid', 'in', (eb) => eb.selectFrom('gateway_environment_mappings as em').select('em.gateway_uuid').where('em.environment_uuid', '=', environment!)),
     )
-    .$if(values.after !== undefined, (query) => query.where('g.name', '>', values.after!))
-    .orderBy('g.name')
+    .$if(values.after !== undefined, (query) => query.where(name, '>', values.after!))
+    .orderBy(name)
     .$if(values.limit !== undefined, (query) => query.limit(hasLiteralLimit(values) ? sql.lit(values.limit!) : values.limit!));
 }
 

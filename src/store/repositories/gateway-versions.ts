@@ -43,7 +43,7 @@ export class GatewayVersionRepository {
    */
   async readVersions(filter: Omit<GatewayFilter, 'environment'>, environmentUuid: string | undefined, options: PageOptions = {}): Promise<VersionedPage> {
     const build = (values: ListValues) => {
-      const page = listQuery(this.store.db, values)
+      const page = listQuery(this.store.db, this.store.codec.dialect, values)
         .crossJoinLateral((eb) =>
           eb
             .selectFrom('gateway_environment_mappings as m')

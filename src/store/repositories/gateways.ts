@@ -205,7 +205,7 @@ export class GatewayRepository {
     const environment = filter.environment === undefined ? undefined : await this.environmentUuidOf(filter.environment);
     if (environment === null) throw environmentNotFound(filter.environment!);
     const build = (values: ListValues) => {
-      const query = listQuery(this.store.db, values).select(COLUMNS);
+      const query = listQuery(this.store.db, this.store.codec.dialect, values).select(COLUMNS);
       return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
     };
     const values = listValues(this.organizationId, { ...filter, environment }, options);

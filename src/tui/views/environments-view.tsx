@@ -8,7 +8,8 @@ import { statusColor } from './theme.js';
 
 export interface EnvironmentsViewProps {
   environments: Environment[];
-  gateways: Gateway[];
+  /** Null for a fleet too large to hold: no counts, and the table lists an environment's gateways. */
+  gateways: Gateway[] | null;
   selected: number;
   width: number;
   height: number;
@@ -17,15 +18,17 @@ export interface EnvironmentsViewProps {
 
 interface EnvironmentRow {
   environment: Environment;
-  gateways: Gateway[];
+  gateways: Gateway[] | null;
 }
+
+const counted = (gateways: Gateway[] | null, count: (gateways: Gateway[]) => number) => (gateways === null ? '-' : String(count(gateways)));
 
 const COLUMNS: TableColumn<EnvironmentRow>[] = [
   { header: 'NAME', value: (r) => r.environment.name, min: 8, max: 32, align: 'left', keep: 100 },
   { header: 'DISPLAY NAME', value: (r) => r.environment.displayName, min: 12, max: 32, align: 'left', keep: 30 },
-  { header: 'GATEWAYS', value: (r) => String(r.gateways.length), min: 8, max: 8, align: 'right', keep: 100 },
-  { header: 'ACTIVE', value: (r) => String(countByStatus(r.gateways).ACTIVE), min: 6, max: 6, align: 'right', keep: 90 },
-  { header: 'NOT ACTIVE', value: (r) => String(r.gateways.length - countByStatus(r.gateways).ACTIVE), min: 10, max: 10, align: 'right', keep: 80 },
+  { header: 'GATEWAYS', value: (r) => counted(r.gateways, (g) => g.length), min: 8, max: 8, align: 'right', keep: 100 },
+  { header: 'ACTIVE', value: (r) => counted(r.gateways, (g) => countByStatus(g).ACTIVE), min: 6, max: 6, align: 'right', keep: 90 },
+  { header: 'NOT ACTIVE', value: (r) => counted(r.gateways, (g) => g.length - countByStatus(g).ACTIVE), min: 10, max: 10, align: 'right', keep: 80 },
   { header: 'DESCRIPTION', value: (r) => r.environment.description ?? '-', min: 11, max: 60, align: 'left', keep: 10 },
 ];
 
@@ -34,7 +37,7 @@ const gap = ' '.repeat(GAP);
 export function EnvironmentsView({ environments, gateways, selected, width, height, now }: EnvironmentsViewProps) {
   const rows = environments.map((environment) => ({
     environment,
-    gateways: gateways.filter((g) => g.environments.some((e) => e.uuid === environment.uuid)).sort((a, b) => a.name.localeCompare(b.name)),
+    gateways: gateways === null ? null : gateways.filter((g) => g.environments.some((e) => e.uuid === environment.uuid)).sort((a, b) => a.name.localeCompare(b.name)),
   }));
   const columns = fitColumns(COLUMNS, rows, width, now);
   const current = rows[selected];
@@ -49,7 +52,9 @@ export function EnvironmentsView({ environments, gateways, selected, width, heig
           {columns.map((c) => cell(c.value(row, now), c.width, c.align)).join(gap)}
         </Text>
       ))}
-      {current === undefined ? null : (
+      {current === undefined ? null : current.gateways === null ? (
+        <Text dimColor>{`  enter lists the gateways of ${current.environment.name} in the table`}</Text>
+      ) : (
         <>
           <Text bold>{`Gateways in ${current.environment.name}`}</Text>
           {current.gateways.length === 0 ? <Text dimColor>{'  none'}</Text> : null}

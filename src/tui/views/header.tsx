@@ -11,9 +11,12 @@ import { STATUS_COLOR } from './theme.js';
 export interface HeaderProps {
   source: ClientDescription;
   selection: GatewaySelection;
-  counts: Record<GatewayStatus, number>;
+  /** Null for a fleet too large to hold: only the rows read are known. */
+  counts: Record<GatewayStatus, number> | null;
   shown: number;
   total: number;
+  /** More gateways follow `total` that are not read yet. */
+  more?: boolean;
   updatedAt: Date | null;
   error: FleetError | null;
   now: Date;
@@ -40,8 +43,8 @@ export function Header(props: HeaderProps) {
       </Text>
       <Text wrap="truncate-end">
         {props.shown === props.total ? '' : `${props.shown} of `}
-        {`${props.total} gateway${props.total === 1 ? '' : 's'}`}
-        {GATEWAY_STATUSES.filter((s) => s === 'ACTIVE' || counts[s] > 0).map((status) => (
+        {`${props.total}${props.more === true ? '+' : ''} gateway${props.total === 1 && props.more !== true ? '' : 's'}`}
+        {counts === null ? '' : GATEWAY_STATUSES.filter((s) => s === 'ACTIVE' || counts[s] > 0).map((status) => (
           <Text key={status}>
             {'  '}
             <Text color={STATUS_COLOR[status]}>{status}</Text> {counts[status]}
