@@ -30,7 +30,9 @@ export const gatewayListIndexes: Migration = {
         .raw(
           `create function agentgw_mapping_gateway_name() returns trigger language plpgsql as $$
            begin
-             new.gateway_name := (select g.name from gateways g where g.uuid = new.gateway_uuid);
+             -- A gateway deleted by a concurrent request has no name: '' lets the foreign key
+             -- refuse the mapping (23503, "no such gateway") instead of the not-null (a 500).
+             new.gateway_name := coalesce((select g.name from gateways g where g.uuid = new.gateway_uuid), '');
              return new;
            end $$;
            create trigger gem_gateway_name before insert or update of gateway_uuid on gateway_environment_mappings
