@@ -8,9 +8,12 @@
  * At the cap, a new connection is not simply refused, which would hand the daemon to whoever
  * holds the most connections: one that is not being served is closed to make room — first the
  * one whose request has been arriving longest (a client trickling its headers or body), then the
- * one idle longest (a kept-alive client between requests, or one that never sent anything). An
- * idle connection goes last because its client may be about to reuse it. Only when every
- * connection is being served (its request in, its answer not yet sent) is the newcomer closed.
+ * one that never sent anything, longest first, then the kept-alive client idle longest between
+ * requests. A kept-alive connection goes last because its client has been answered on it and may
+ * be about to reuse it: closed as its next request leaves, that request fails (a flood of new
+ * connections, none of which has spoken yet, once shed a steady client's connection that way).
+ * Only when every connection is being served (its request in, its answer not yet sent) is the
+ * newcomer closed.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -75,10 +78,11 @@ export function capConnections(server: Server, options: ConnectionCapOptions): C
   return { open: () => tracked.size };
 }
 
-/** The connection whose request has been arriving longest, else the one idle longest; none when all are served. */
+/** The connection whose request has been arriving longest, else the silent one, else the kept-alive one idle longest; none when all are served. */
 function longestWaiting(tracked: Map<Socket, Tracked>): Socket | undefined {
   let arriving: [Socket, number] | undefined;
-  let idle: [Socket, number] | undefined;
+  let silent: [Socket, number] | undefined;
+  let keptAlive: [Socket, number] | undefined;
   const now = performance.now();
   for (const [socket, entry] of tracked) {
     const nextRequestArriving = entry.request === null && socket.bytesRead > entry.idleBytes;
@@ -87,9 +91,11 @@ function longestWaiting(tracked: Map<Socket, Tracked>): Socket | undefined {
       // A kept-alive client's next request is as old as its first sight; a new connection's, as old as the connection.
       const since = nextRequestArriving && entry.idleBytes > 0 ? (entry.arrivingSeen ?? now) : entry.since;
       if (arriving === undefined || since < arriving[1]) arriving = [socket, since];
-    } else if (entry.request === null && (idle === undefined || entry.since < idle[1])) {
-      idle = [socket, entry.since];
+    } else if (entry.request === null && entry.idleBytes === 0) {
+      if (silent === undefined || entry.since < silent[1]) silent = [socket, entry.since];
+    } else if (entry.request === null && (keptAlive === undefined || entry.since < keptAlive[1])) {
+      keptAlive = [socket, entry.since];
     }
   }
-  return (arriving ?? idle)?.[0];
+  return (arriving ?? silent ?? keptAlive)?.[0];
 }

@@ -98,6 +98,18 @@ describe('capConnections', () => {
     expect(third.destroyed).toBe(false);
   });
 
+  it('closes a connection that never spoke before a kept-alive one, even one idle for longer', async () => {
+    const { port } = await start(2);
+    const kept = await connect(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await tick();
+    // Connected after the kept one's answer: idle for less time, but it has never sent anything.
+    const silent = await connect(port);
+    await tick();
+    await connect(port);
+    await closed(silent);
+    expect(kept.destroyed).toBe(false);
+  });
+
   it('closes the newcomer when every connection is being served', async () => {
     const { port, shed, release } = await start(2);
     const served = [await connect(port, 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'), await connect(port, 'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n')];
