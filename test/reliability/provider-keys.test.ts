@@ -67,8 +67,9 @@ afterAll(async () => {
 }, 60_000);
 
 /** Checks a CLI run ended as expected; the reason goes into the violation. */
-function ran(run: { exitCode: number; stderr: string }, what: string, exitCode = 0): void {
-  s.check(run.exitCode === exitCode, `${what}: exit ${run.exitCode} (wanted ${exitCode}): ${run.stderr.slice(0, 300)}`);
+function ran(run: { exitCode: number; stderr: string; stdout: string }, what: string, exitCode = 0): void {
+  // stdout too: a deploy's JSON carries each gateway's own error, which stderr only counts.
+  s.check(run.exitCode === exitCode, `${what}: exit ${run.exitCode} (wanted ${exitCode}): ${run.stderr.slice(0, 300)} ${run.stdout.slice(0, 1500)}`);
 }
 
 /** Where the canary is found in a file, in any of its forms. */
