@@ -38,7 +38,7 @@ function startProcess(args, env, pattern) {
 }
 
 /** Spawn to the moment stdout contains `marker`, and spawn to exit (which must be 0). */
-function timeFirstFrame(args, env, marker = `${GATEWAYS} gateways`) {
+export function timeFirstFrame(args, env, marker = `${GATEWAYS} gateways`) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;

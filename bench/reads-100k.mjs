@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { startServer } from './daemon.mjs';
+import { timeFirstFrame } from './dashboard.mjs';
 import { BIN as OWN_BIN, median, percentile, round, timeCommand } from './support.mjs';
 
 const DATABASE = process.env.AGENTGW_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -234,7 +235,7 @@ async function measureDashboard(modes, env, runs = 7) {
   const samples = { node: [], ...Object.fromEntries(Object.keys(modes).map((m) => [m, []])) };
   for (let i = 0; i < runs; i++) {
     samples.node.push(...timeCommand(['-e', '0'], env, 1));
-    for (const [mode, flags] of Object.entries(modes)) samples[mode].push(await firstFrame([BIN, 'dashboard', ...flags], { ...env, AGENTGW_DASHBOARD_FIRST_FRAME_EXIT: '1' }));
+    for (const [mode, flags] of Object.entries(modes)) samples[mode].push((await timeFirstFrame([BIN, 'dashboard', ...flags], { ...env, AGENTGW_DASHBOARD_FIRST_FRAME_EXIT: '1' }, FIRST)).frameMs);
   }
   const baseline = median(samples.node);
   const out = { nodeBaselineMs: round(baseline) };
@@ -244,23 +245,6 @@ async function measureDashboard(modes, env, runs = 7) {
     out[mode].keys = await keyToFrame(modes[mode], env);
   }
   return out;
-}
-
-/** Spawn to the first stdout that shows the first gateway. */
-function firstFrame(args, env) {
-  return new Promise((resolvePromise, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let frameMs = null;
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (frameMs === null && stdout.includes(FIRST)) frameMs = Number(process.hrtime.bigint() - started) / 1e6;
-    });
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('exit', (code) => (code !== 0 || frameMs === null ? reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`)) : resolvePromise(frameMs)));
-  });
 }
 
 const KEYS = { down: '\u001B[B', pageDown: '\u001B[6~' };
