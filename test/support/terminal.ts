@@ -55,6 +55,8 @@ export interface Terminal {
   waitFor(predicate: RegExp | ((screen: string) => boolean), timeoutMs?: number): Promise<string>;
   /** Sends tmux key names (`Enter`, `C-c`, `C-d`, `Escape`) or literal text with `type`. */
   press(...keys: string[]): Promise<void>;
+  /** Sends one key `count` times in a single burst (tmux send-keys -N), as a held-down key would. */
+  repeat(key: string, count: number): Promise<void>;
   type(text: string): Promise<void>;
   /** Sends a signal to the CLI process itself. */
   signal(name: 'SIGINT' | 'SIGTERM'): Promise<void>;
@@ -116,6 +118,10 @@ export async function openTerminal(options: TerminalOptions): Promise<Terminal> 
         // A lone ESC becomes a key only once no sequence follows it.
         await sleep(key === 'Escape' ? 150 : 60);
       }
+    },
+    async repeat(key, count) {
+      await tmux('send-keys', '-t', name, '-N', String(count), key);
+      await sleep(60);
     },
     async type(text) {
       await tmux('send-keys', '-t', name, '-l', text);

@@ -4,32 +4,14 @@
  * takes it to the last gateway, and `/` says why it does not filter a fleet that size. The fleet
  * is written with SQL, as the gateways need not answer. Skipped where tmux is not installed.
  */
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cliEnvironment, type CliEnvironment } from '../support/cli.js';
+import { cliEnvironment, type CliEnvironment } from '../support/cli.js';
+import { closeTerminals, hasTmux, openTerminal } from '../support/terminal.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const SOCKET = `agentgw-large-fleet-e2e-${process.pid}`;
 const FLEET = 5000;
 const PANE_ROWS = 30;
-
-const tmux = (...args: string[]) => execa('tmux', ['-L', SOCKET, ...args], { reject: false });
-const screen = async () => (await tmux('capture-pane', '-p', '-t', 'dash')).stdout;
-
-async function waitForScreen(predicate: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (predicate(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the screen never showed what was expected; last screen:\n${last}`);
-}
 
 const tableRows = (text: string) => text.split('\n').filter((line) => /^(> | {2})gw-\d{5} /.test(line));
 const selected = (text: string) => Number(/^> gw-(\d{5}) /m.exec(text)?.[1] ?? -1);
@@ -69,19 +51,12 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux over 5,000 gateways', () =>
     writeFleet(database);
   }, 60_000);
 
-  afterAll(async () => {
-    await tmux('kill-server');
-    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
-  });
+  afterAll(closeTerminals);
 
   it('draws the rows on screen only, pages down to the last gateway, and says why / does not filter', async () => {
-    const env = { PATH: process.env.PATH ?? '', HOME: cli.env.HOME!, AGENTGW_CONFIG_DIR: cli.env.AGENTGW_CONFIG_DIR!, TERM: 'xterm-256color', LANG: 'C.UTF-8', NO_COLOR: '1' };
-    const command = [
-      `env -i ${Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ')}`,
-      `'${process.execPath}' '${BIN}' dashboard --database 'sqlite:${database}' --readonly;`,
-      'echo "dashboard exited with $?"; sleep 600',
-    ].join(' ');
-    expect((await tmux('new-session', '-d', '-s', 'dash', '-x', '160', '-y', String(PANE_ROWS), command)).exitCode).toBe(0);
+    const env = { PATH: process.env.PATH ?? '', HOME: cli.env.HOME!, AGENTGW_CONFIG_DIR: cli.env.AGENTGW_CONFIG_DIR!, NO_COLOR: '1' };
+    const terminal = await openTerminal({ args: ['dashboard', '--database', `sqlite:${database}`, '--readonly'], env, columns: 160, rows: PANE_ROWS });
+    const waitForScreen = (predicate: (text: string) => boolean, timeoutMs = 15_000) => terminal.waitFor(predicate, timeoutMs);
 
     let text = await waitForScreen((s) => s.includes('> gw-00001') && /\d+\+ gateways/.test(s));
     const height = tableRows(text).length;
@@ -90,12 +65,12 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux over 5,000 gateways', () =>
     expect(height).toBeLessThan(PANE_ROWS);
     expect(text).toMatch(/… [\d,]+\+? more below/);
 
-    await tmux('send-keys', '-t', 'dash', '/');
+    await terminal.press('/');
     await waitForScreen((s) => s.includes('/ filters a fleet of up to 1,000 gateways'));
 
     // Page Down, a burst at a time, until the last gateway is selected.
     for (let at = selected(text); at < FLEET; ) {
-      await tmux('send-keys', '-t', 'dash', '-N', '20', 'PageDown');
+      await terminal.repeat('PageDown', 20);
       text = await waitForScreen((s) => selected(s) > at);
       at = selected(text);
     }
@@ -103,7 +78,7 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux over 5,000 gateways', () =>
     expect(tableRows(text)).toHaveLength(height);
     expect(tableRows(text).at(-1)).toMatch(/^> gw-05000 /);
 
-    await tmux('send-keys', '-t', 'dash', 'q');
-    await waitForScreen((s) => s.includes('dashboard exited with 0'), 5000);
+    await terminal.press('q');
+    expect((await terminal.exit(5000)).exitCode).toBe(0);
   }, 120_000);
 });
