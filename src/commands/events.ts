@@ -83,8 +83,8 @@ async function readAll(client: Client, query: EventQuery): Promise<AgentgwEvent[
   }
 }
 
-/** Prints events as they come until SIGINT or SIGTERM, then ends with exit code 130. */
-function follow(client: Client, query: EventQuery, print: (event: AgentgwEvent) => void): Promise<never> {
+/** Prints events as they come until SIGINT or SIGTERM (exit code 130) or until the reader leaves. */
+function follow(client: Client, query: EventQuery, print: (event: AgentgwEvent) => void): Promise<void> {
   return untilInterrupted('follow', async (signal) => {
     for await (const event of client.events.follow(query, signal)) print(event);
   });

@@ -50,6 +50,7 @@ export async function printGatewayPages(output: Output, client: Client, filter: 
     for await (const items of pages) {
       await printList(output, items, GATEWAY_COLUMNS, { gateways: items });
       await output.drained();
+      if (output.readerLeft()) return;
     }
     return;
   }
@@ -63,6 +64,7 @@ export async function printGatewayPages(output: Output, client: Client, filter: 
     output.write(`${first ? '\n' : ',\n'}${page.slice(PAGE_HEAD.length, -PAGE_TAIL.length)}`);
     first = false;
     await output.drained();
+    if (output.readerLeft()) return;
   }
   output.write(first ? ']\n}\n' : '\n  ]\n}\n');
 }

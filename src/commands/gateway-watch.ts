@@ -25,7 +25,7 @@ export const WATCH_INTERVAL_MS = 2000;
 /** Clears the screen and homes the cursor, so the table is redrawn in place. */
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
 
-export async function watchGatewayList(context: CommandContext, filter: GatewayFilter): Promise<never> {
+export async function watchGatewayList(context: CommandContext, filter: GatewayFilter): Promise<void> {
   const client = await context.client();
   const { output } = context;
   const redraw = output.isTTY && (output.format === 'table' || output.format === 'wide');
@@ -52,7 +52,7 @@ export async function watchGatewayList(context: CommandContext, filter: GatewayF
  * document) each time it moves. It reads the stored state rather than checking again, so
  * watching does not itself push the gateway through its thresholds.
  */
-export async function watchGatewayHealth(context: CommandContext, ref: string): Promise<never> {
+export async function watchGatewayHealth(context: CommandContext, ref: string): Promise<void> {
   const client = await context.client();
   const { output } = context;
   const first = await client.gateways.health(ref);
@@ -114,8 +114,8 @@ function writeLine(output: Output, document: object, name: string): void {
   output.write(output.format === 'name' ? `${name}\n` : `${JSON.stringify(document)}\n`);
 }
 
-/** Polls every WATCH_INTERVAL_MS until SIGINT or SIGTERM, then ends with exit code 130. */
-function pollUntilInterrupted(what: string, poll: () => Promise<void>): Promise<never> {
+/** Polls every WATCH_INTERVAL_MS until SIGINT or SIGTERM (exit code 130) or until the reader leaves. */
+function pollUntilInterrupted(what: string, poll: () => Promise<void>): Promise<void> {
   return untilInterrupted(what, async (signal) => {
     while (!signal.aborted) {
       await poll();

@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../domain/errors.js';
 import { paint, toneOfStatus } from './color.js';
-import { colorFor, DEFAULT_COLUMNS, type IO } from './io.js';
+import { colorFor, DEFAULT_COLUMNS, readerLeft, type IO } from './io.js';
 import { printable, renderTable, type Column } from './table.js';
 
 export type { Column } from './table.js';
@@ -28,6 +28,8 @@ export interface Output {
    * whole output queued in memory.
    */
   drained(): Promise<void>;
+  /** Whether the reader of stdout has gone (`… | head` has what it wanted): stop writing. */
+  readerLeft(): boolean;
   /** A line for a person, to stderr. */
   note(line: string): void;
 }
@@ -47,11 +49,25 @@ export function createOutput(format: OutputFormat, io: IO, colorFlag = true): Ou
     write: (text) => {
       io.stdout.write(text);
     },
-    drained: () => (io.stdout.writableNeedDrain ? new Promise((resolve) => io.stdout.once('drain', resolve)) : Promise.resolve()),
+    drained: () => (io.stdout.writableNeedDrain && !readerLeft(io.stdout) ? drainedOrClosed(io.stdout) : Promise.resolve()),
+    readerLeft: () => readerLeft(io.stdout),
     note: (line) => {
       io.stderr.write(`${line}\n`);
     },
   };
+}
+
+/** Resolves when `stream` takes more, or closes (its reader left: 'drain' would never come). */
+function drainedOrClosed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
 }
 
 export interface ListOptions {

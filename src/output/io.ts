@@ -12,6 +12,7 @@ export interface IO {
 }
 
 export function processIO(): IO {
+  ignoreReaderLeaving(process.stdout);
   return {
     // Node builds process.stdin on first use (a stream, ~5 ms); most commands never read it.
     get stdin() {
@@ -21,6 +22,25 @@ export function processIO(): IO {
     stderr: process.stderr,
     env: process.env,
   };
+}
+
+/**
+ * `agentgw gateway list --all -o json | head`: once the reader has what it wants it closes the
+ * pipe, and the next write fails with EPIPE, which Node would throw as an unhandled 'error'
+ * event (a stack trace after the output the person asked for). The reader leaving is not an
+ * error of the command: the stream closes, and commands that write for a while stop on it
+ * (`readerLeft`).
+ */
+function ignoreReaderLeaving(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
+/** Whether whoever read `stream` has gone (a closed pipe): nothing more written reaches anyone. */
+export function readerLeft(stream: NodeJS.WriteStream): boolean {
+  return stream.destroyed;
 }
 
 /** The width of a terminal that does not say: what most are, and what piped output never needs. */

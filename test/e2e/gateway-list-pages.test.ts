@@ -3,11 +3,12 @@
  * the first 100 by default with a note, `--limit`, and `--all` streaming every page while
  * printing exactly the document a single `-o json` would.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrator.js';
-import { cliEnvironment, type CliEnvironment } from '../support/cli.js';
+import { BIN, cliEnvironment, type CliEnvironment } from '../support/cli.js';
 import { seedGateways } from '../support/fleet.js';
 
 const GATEWAYS = 250;
@@ -61,4 +62,31 @@ describe('gateway list pages', { timeout: 120_000 }, () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(`--limit must be a whole number from 1 to 1000, not "${limit}"`);
   });
+
+  // `agentgw gateway list --all -o json | head`: the reader takes the first bytes and closes the
+  // pipe while pages are still being written. Node throws the next write's EPIPE as an unhandled
+  // 'error' event (a stack trace, exit 1) unless the CLI takes the reader leaving as the end.
+  it.each(['json', 'name', 'yaml', 'table'])('--all -o %s stops quietly, exit 0, when its reader closes the pipe early', async (format) => {
+    const run = await runUntilReaderLeaves(['gateway', 'list', '--all', '--limit', '1', '-o', format]);
+    expect(run).toEqual({ exitCode: 0, stderr: '', received: true });
+  });
+
+  it('--watch, which polls until stopped, ends quietly with exit 0 when its reader leaves', async () => {
+    const run = await runUntilReaderLeaves(['gateway', 'list', '--watch', '-o', 'json']);
+    expect(run).toEqual({ exitCode: 0, stderr: '', received: true });
+  });
+
+  /** Runs the CLI into a pipe whose reader closes it after the first chunk, as `| head -c 1` does. */
+  async function runUntilReaderLeaves(args: string[]): Promise<{ exitCode: number | null; stderr: string; received: boolean }> {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let received = false;
+    child.stdout.once('data', () => {
+      received = true;
+      child.stdout.destroy();
+    });
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    return { exitCode, stderr, received };
+  }
 });

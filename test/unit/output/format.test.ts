@@ -9,7 +9,7 @@ import { printable } from '../../../src/output/table.js';
 
 function output(format: 'table' | 'json', isTTY: boolean): Output & { text: () => string } {
   let text = '';
-  return { format, isTTY, color: false, width: 120, write: (chunk) => (text += chunk), drained: async () => {}, note: () => {}, text: () => text };
+  return { format, isTTY, color: false, width: 120, write: (chunk) => (text += chunk), drained: async () => {}, readerLeft: () => false, note: () => {}, text: () => text };
 }
 
 interface Row {
