@@ -41,6 +41,8 @@ export interface CodeCacheOptions {
   key: string;
   /** The hash of the bundle's content, computed by the build. */
   sourceHash: string;
+  /** The module's `require`; by default Node's, relative to `file`. */
+  require?: NodeJS.Require;
 }
 
 /** `$XDG_CACHE_HOME/agentgw/code-cache` (or ~/.cache/…); null when turned off or there is no home. */
@@ -80,7 +82,7 @@ export function loadWithCodeCache<T>(file: string, options: CodeCacheOptions): C
   const cachedData = stored === undefined ? undefined : bytecodeOf(stored, sourceHash);
   const script = new Script(source, { filename: file, cachedData });
   const module = { exports: {} as T };
-  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  script.runInThisContext().call(module.exports, module.exports, options.require ?? createRequire(file), module, file, dirname(file));
   const codeCache =
     cacheFile === null ? 'off' : stored === undefined ? 'missing' : cachedData === undefined || script.cachedDataRejected === true ? 'rejected' : 'used';
   return {

@@ -1,8 +1,9 @@
 /**
  * Loads the built CLI (dist/cli.cjs, one CommonJS file) and runs it, compiled as little as the
  * running Node allows:
- * - The bundle runs from agentgw's code cache (code-cache.ts), one per command, keyed by the
- *   bundle's hash from the build, on every Node version. Node 22's own compile cache would do
+ * - The bundles (cli.cjs, and ui.cjs when the dashboard needs it) run from agentgw's code cache
+ *   (code-cache.ts), one per command, keyed by each bundle's hash from the build, on every Node
+ *   version. Node 22's own compile cache would do
  *   it with less code, but it keeps only what V8 compiled before the module ran, so every run
  *   compiles again the functions its command calls: measured on Node 22, `gateway list` and
  *   `env list` each took 10 ms more with it.
@@ -14,7 +15,7 @@
  */
 import nodeModule, { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { codeCacheDir, commandKey, loadWithCodeCache } from './code-cache.js';
+import { codeCacheDir, commandKey, loadWithCodeCache, type CachedModule } from './code-cache.js';
 
 /** What dist/cli.cjs exports to its launcher (src/cli.ts). */
 export interface CliModule {
@@ -29,8 +30,8 @@ interface CompileCache {
 }
 const compileCache = nodeModule as CompileCache;
 
-/** The SHA-256 of dist/cli.cjs, written in by the build (scripts/build.mjs). */
-declare const AGENTGW_BUNDLE_HASH: string;
+/** The SHA-256 of each bundle in dist/ (cli.cjs, ui.cjs), written in by the build (scripts/build.mjs). */
+declare const AGENTGW_BUNDLE_HASHES: Record<string, string>;
 
 /** Runs the CLI in `distDir` with `argv` (process.argv); sets the exit code when it is done. */
 export function launch(distDir: string, argv: string[]): void {
@@ -55,8 +56,24 @@ function loadCli(distDir: string, cacheDir: string | null, args: readonly string
     process.setSourceMapsEnabled(true);
     return { cli: requireFromDist(file) as CliModule, afterRun() {} };
   }
-  const loaded = loadWithCodeCache<CliModule>(file, { cacheDir, key: commandKey(args), sourceHash: AGENTGW_BUNDLE_HASH });
-  return { cli: loaded.exports, afterRun: () => loaded.saveCodeCache() };
+  const key = commandKey(args);
+  const loaded: Array<CachedModule<unknown>> = [];
+  const load = (name: string, require: NodeJS.Require): unknown => {
+    const module = loadWithCodeCache<unknown>(join(distDir, name), { cacheDir, key, sourceHash: AGENTGW_BUNDLE_HASHES[name] ?? '', require });
+    loaded.push(module);
+    return module.exports;
+  };
+  // cli.cjs requires its sibling bundles (`./ui.cjs`) through this, so they run from the code
+  // cache as well, once each; anything else is Node's require.
+  const chunks = new Map<string, unknown>();
+  const requireChunk = (id: string): unknown => {
+    const name = id.startsWith('./') ? id.slice(2) : '';
+    if (!(name in AGENTGW_BUNDLE_HASHES)) return requireFromDist(id);
+    if (!chunks.has(name)) chunks.set(name, load(name, requireFromDist));
+    return chunks.get(name);
+  };
+  const cli = load('cli.cjs', Object.assign(requireChunk, requireFromDist)) as CliModule;
+  return { cli, afterRun: () => loaded.forEach((module) => module.saveCodeCache()) };
 }
 
 /**
