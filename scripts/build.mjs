@@ -27,6 +27,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
 const BUNDLED_PACKAGES = /^(@sinclair\/typebox(\/(compiler|errors|value))?|better-sqlite3|kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js|get-east-asian-width|ora)$/;
@@ -113,7 +114,11 @@ const imports = {
       build.onResolve({ filter: /\/manifest-validators\.generated\.js$/ }, () => ({ path: 'validators.cjs', namespace: 'chunk' }));
       build.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => {
         const [file, key] = args.path.split('#');
-        return { contents: `module.exports = require("./${file}")${key === undefined ? '' : `.${key}`};`, loader: 'js' };
+        if (key !== undefined) return { contents: `module.exports = require("./${file}").${key};`, loader: 'js' };
+        // The migrations seal manifests, so every command that opens the store imports the
+        // validators' module: each export is a getter, and the file loads when one is first read.
+        const getters = VALIDATOR_EXPORTS.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`);
+        return { contents: [`let loaded; const load = () => (loaded ??= require("./${file}"));`, 'Object.defineProperty(exports, "__esModule", { value: true });', ...getters].join('\n'), loader: 'js' };
       });
       build.onResolve({ filter: /^\.\/(ui|validators)\.cjs$/ }, () => ({ external: true }));
     }
@@ -158,10 +163,12 @@ const bundle = {
 };
 const UI_ENTRY = Object.entries(UI_PACKAGES).map(([name, key]) => `exports.${key} = require(${JSON.stringify(name)});`).join('\n');
 await Promise.all([
-  build({ ...bundle, entryPoints: { cli: 'src/cli.ts' } }),
   build({ ...bundle, entryPoints: undefined, stdin: { contents: UI_ENTRY, resolveDir: resolve('.'), sourcefile: 'ui-packages.cjs' }, outfile: resolve(outdir, 'ui.cjs'), outdir: undefined }),
   build({ ...bundle, entryPoints: { validators: 'src/domain/manifest-validators.generated.ts' } }),
 ]);
+// What validators.cjs exports, for cli.cjs's getters of them (above).
+const VALIDATOR_EXPORTS = Object.keys(createRequire(import.meta.url)(resolve(outdir, 'validators.cjs'))).filter((name) => name !== '__esModule');
+await build({ ...bundle, entryPoints: { cli: 'src/cli.ts' } });
 const cli = resolve(outdir, 'cli.cjs');
 await requireBuiltinsLazily(cli);
 const bundleHashes = {};
