@@ -5,38 +5,14 @@
  *
  * `UPDATE_FIXTURES=1` saves the screen with the gateway down to fixtures/captured-screen.txt.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnvironment, startSimulatorProcess, type CliEnvironment, type SimulatorProcess } from '../support/cli.js';
+import { closeTerminals, hasTmux, openTerminal } from '../support/terminal.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-const SOCKET = `agentgw-dashboard-e2e-${process.pid}`;
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'captured-screen.txt');
-
-const tmux = (...args: string[]) => execa('tmux', ['-L', SOCKET, ...args], { reject: false });
-const screen = async () => (await tmux('capture-pane', '-p', '-t', 'dash')).stdout;
-const press = async (...keys: string[]) => {
-  for (const key of keys) {
-    await tmux('send-keys', '-t', 'dash', key);
-    // A lone ESC becomes a key only once no sequence follows it.
-    await new Promise((resolve) => setTimeout(resolve, key === 'Escape' ? 150 : 60));
-  }
-};
-
-/** Waits for the screen to satisfy `predicate`; fails with the last screen. */
-async function waitForScreen(predicate: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await screen();
-    if (predicate(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the screen never showed what was expected; last screen:\n${last}`);
-}
 
 const row = (text: string, name: string) => text.split('\n').find((line) => line.slice(2).startsWith(`${name} `)) ?? '';
 
@@ -103,23 +79,19 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux, over a daemon with simulat
   }, 90_000);
 
   afterAll(async () => {
-    await tmux('kill-server');
-    // kill-server leaves its socket file behind.
-    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
+    await closeTerminals();
     if (daemon && daemon.exitCode === null) daemon.kill('SIGTERM');
     await daemon?.catch(() => {});
     await sim?.stop();
   });
 
   it('shows the fleet, follows a gateway going down, answers keys and restores the terminal on q', async () => {
-    const env = { PATH: process.env.PATH ?? '', HOME: cli.env.HOME!, AGENTGW_CONFIG_DIR: cli.env.AGENTGW_CONFIG_DIR!, TERM: 'xterm-256color', LANG: 'C.UTF-8', NO_COLOR: '1' };
-    const command = [
-      'printf "shell before the dashboard\\n";',
-      `env -i ${Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ')}`,
-      `'${process.execPath}' '${BIN}' dashboard --server ${server} --refresh 500ms;`,
-      'echo "dashboard exited with $?"; sleep 600',
-    ].join(' ');
-    expect((await tmux('new-session', '-d', '-s', 'dash', '-x', '160', '-y', '40', command)).exitCode).toBe(0);
+    const env = { PATH: process.env.PATH ?? '', HOME: cli.env.HOME!, AGENTGW_CONFIG_DIR: cli.env.AGENTGW_CONFIG_DIR!, NO_COLOR: '1' };
+    // A shell around the dashboard: what it printed before must come back when the dashboard ends.
+    const script = `printf 'shell before the dashboard\\n'; '${process.execPath}' '${BIN}' dashboard --server ${server} --refresh 500ms; echo "dashboard exited with $?"`;
+    const terminal = await openTerminal({ program: 'sh', args: ['-c', script], env });
+    const waitForScreen = (predicate: (text: string) => boolean, timeoutMs = 15_000) => terminal.waitFor(predicate, timeoutMs);
+    const press = (...keys: string[]) => terminal.press(...keys);
 
     // First frame: the source, all three gateways ACTIVE, metrics filled in for the rows on screen.
     let text = await waitForScreen((s) => /3 gateways\s+ACTIVE 3/.test(s) && /\d+\.\d\s+\d+\.\d\s*$/.test(row(s, 'prod-gw-2')));
@@ -135,7 +107,7 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux, over a daemon with simulat
     text = await waitForScreen((s) => /INACTIVE\s+\d+s/.test(row(s, 'prod-gw-2')) && /3 gateways\s+ACTIVE 2\s+INACTIVE 1/.test(s));
     expect(row(text, 'prod-gw-2')).toMatch(/prod-gw-2\s+EGRESS\s+production,staging\s+INACTIVE\s+\d+s\s+-\s+-\s+-\s+-\s*$/);
     // NO_COLOR: not one colour or text attribute on the screen.
-    expect((await tmux('capture-pane', '-p', '-e', '-t', 'dash')).stdout).not.toContain('\u001B[');
+    expect(await terminal.screen({ colors: true })).not.toContain('\u001B[');
     if (process.env.UPDATE_FIXTURES) {
       mkdirSync(join(import.meta.dirname, 'fixtures'), { recursive: true });
       writeFileSync(FIXTURE, `${text.trimEnd()}\n`);
@@ -175,8 +147,8 @@ describe.skipIf(!hasTmux)('agentgw dashboard in tmux, over a daemon with simulat
 
     // q leaves the alternate screen: the shell's own output is back, the dashboard is gone.
     await press('q');
-    text = await waitForScreen((s) => s.includes('dashboard exited with 0'), 5000);
-    expect(text).toContain('shell before the dashboard');
-    expect(text).not.toContain('NAME');
+    const { exitCode, output } = await terminal.exit(5000);
+    expect(exitCode).toBe(0);
+    expect(output).toBe('shell before the dashboard\ndashboard exited with 0');
   });
 });
