@@ -3,6 +3,7 @@
  * `process.std*`, so what differs at a terminal (a header, colour, the width, a prompt) is decided
  * in one place, from the streams a command was given.
  */
+import { ExitCode } from '../domain/exit-codes.js';
 
 export interface IO {
   stdin: NodeJS.ReadStream;
@@ -12,7 +13,7 @@ export interface IO {
 }
 
 export function processIO(): IO {
-  ignoreReaderLeaving(process.stdout);
+  handleWriteErrors(process.stdout);
   return {
     // Node builds process.stdin on first use (a stream, ~5 ms); most commands never read it.
     get stdin() {
@@ -25,16 +26,19 @@ export function processIO(): IO {
 }
 
 /**
- * `agentgw gateway list --all -o json | head`: once the reader has what it wants it closes the
- * pipe, and the next write fails with EPIPE, which Node would throw as an unhandled 'error'
- * event (a stack trace after the output the person asked for). The reader leaving is not an
- * error of the command: the stream closes, and commands that write for a while stop on it
- * (`readerLeft`).
+ * What becomes of a failed write to stdout.
+ * - `agentgw gateway list --all -o json | head`: once the reader has what it wants it closes the
+ *   pipe, and the next write fails with EPIPE. The reader leaving is not an error of the command:
+ *   the stream closes, and commands that write for a while stop on it (`readerLeft`).
+ * - Anything else (`> file` on a full disk: ENOSPC; an I/O error) loses the output: one line
+ *   saying so, and exit 1 at once, where Node would print the bundle's source line and a stack.
  */
-function ignoreReaderLeaving(stream: NodeJS.WriteStream): void {
+function handleWriteErrors(stream: NodeJS.WriteStream): void {
   if (stream.listenerCount('error') > 0) return;
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code === 'EPIPE') return;
+    process.stderr.write(`error: cannot write the output: ${error.message}\n`);
+    process.exit(ExitCode.failure);
   });
 }
 

@@ -4,6 +4,7 @@
  * printing exactly the document a single `-o json` would.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/database.js';
@@ -74,6 +75,20 @@ describe('gateway list pages', { timeout: 120_000 }, () => {
   it('--watch, which polls until stopped, ends quietly with exit 0 when its reader leaves', async () => {
     const run = await runUntilReaderLeaves(['gateway', 'list', '--watch', '-o', 'json']);
     expect(run).toEqual({ exitCode: 0, stderr: '', received: true });
+  });
+
+  // `> file` on a full disk: the output is lost, and the command says so in one line and fails.
+  it.skipIf(!existsSync('/dev/full'))('says the output could not be written, and exits 1, when stdout is a full disk', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [BIN, 'gateway', 'list', '--all', '-o', 'json'], { env: cli.env, stdio: ['ignore', full, 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      expect({ exitCode, stderr }).toEqual({ exitCode: 1, stderr: 'error: cannot write the output: ENOSPC: no space left on device, write\n' });
+    } finally {
+      closeSync(full);
+    }
   });
 
   /** Runs the CLI into a pipe whose reader closes it after the first chunk, as `| head -c 1` does. */
