@@ -7,7 +7,7 @@
 import { Command, Option } from 'commander';
 import { command, group, loadTree, routed, type SpecLoader } from './commands/command-tree.js';
 import type { CommandSpec } from './commands/define.js';
-import { reportError } from './commands/report-error.js';
+import { reportBug, reportError } from './commands/report-error.js';
 import { ExitCode, UsageError } from './domain/errors.js';
 import { processIO, type IO } from './output/io.js';
 import { VERSION } from './version.js';
@@ -192,6 +192,21 @@ function helpCommand(program: Command): CommandSpec<[topic: string[]]> {
 }
 
 /** Runs the CLI; resolves with the exit code instead of exiting, so tests can call it. */
+/**
+ * An exception no command caught (thrown from a stray callback, such as a custom adapter's
+ * timer) ends as a bug reportError reports, in one line, where Node would print the bundle's
+ * minified source line. Called once per process by the launcher. `serve` handles these itself
+ * (some are not fatal to a daemon): with another listener present, this one leaves it to that.
+ */
+export function reportUncaughtExceptions(io: IO = processIO()): void {
+  const listener = (error: Error) => {
+    if (process.listenerCount('uncaughtException') > 1) return;
+    reportBug(error, io);
+    process.exit(ExitCode.failure);
+  };
+  process.on('uncaughtException', listener);
+}
+
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {
   // The shell's completion asks before commander parses anything: the words are not this run's flags.
   if (argv[2] === '__complete') {

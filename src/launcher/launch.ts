@@ -20,6 +20,7 @@ import { codeCacheDir, commandKey, loadWithCodeCache, type CachedModule } from '
 /** What dist/cli.cjs exports to its launcher (src/cli.ts). */
 export interface CliModule {
   main(argv: string[]): Promise<number>;
+  reportUncaughtExceptions(): void;
   setModuleImporter(importer: (specifier: string) => Promise<unknown>): void;
 }
 
@@ -41,6 +42,7 @@ export function launch(distDir: string, argv: string[]): void {
   // import() works in this module, which Node loaded, and not in code run through vm.Script
   // (src/launcher/import-module.ts).
   cli.setModuleImporter((specifier) => import(specifier));
+  cli.reportUncaughtExceptions();
   void cli.main(argv).then((exitCode) => {
     process.exitCode = exitCode;
     afterRun();

@@ -254,6 +254,29 @@ describe('through a daemon that requires tokens', () => {
   });
 });
 
+// A stray exception no command caught: a custom adapter throwing from a timer.
+describe('an exception thrown outside any command', () => {
+  it('1, one line naming it and asking for a report, and its stack only with AGENTGW_DEBUG=1', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'agentgw-uncaught-'));
+    try {
+      const adapter = join(home, 'throwing-adapter.mjs');
+      writeFileSync(
+        adapter,
+        `import { createAdapter as base } from ${JSON.stringify(join(process.cwd(), 'examples/custom-adapter/static-fleet-adapter.js'))};\n` +
+          "export function createAdapter(options, context) { return { ...base(options, context), registerGateway: () => new Promise(() => setTimeout(() => { throw new Error('the adapter broke'); }, 10)) }; }\n",
+      );
+      writeFileSync(join(home, 'agentgw.config.yaml'), ['gateway:', '  adapter:', '    type: custom', '    custom:', `      module: ${adapter}`, ''].join('\n'));
+      const register = ['gateway', 'register', 'gw-stray', '--type', 'EGRESS', '--env', 'production'];
+      const quiet = await run(register, 1, { cwd: home });
+      expect(quiet.stderr).toBe('error: unexpected failure: the adapter broke\nthis is a bug in agentgw: please report it, with the command you ran and what it prints with AGENTGW_DEBUG=1\n');
+      const debug = await run(register, 1, { cwd: home, env: { AGENTGW_DEBUG: '1' } });
+      expect(debug.stderr).toMatch(/^error: unexpected failure: the adapter broke\nError: the adapter broke\n\s+at Timeout\._onTimeout \(file:\/\/\S+throwing-adapter\.mjs:2:\d+\)/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
 // Only a person can decline: a question is asked at a terminal only (off one, --yes is needed: 2).
 describe.skipIf(!hasTmux)('at a terminal', () => {
   it('8 when the person answers no', async () => {
