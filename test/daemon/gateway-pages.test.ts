@@ -297,7 +297,7 @@ describe('requests for one page that arrive together', () => {
 });
 
 describe('on SQLite', () => {
-  it('sends the presented gateways as they are', async () => {
+  it('sends the presented gateways as they are, one reading for the requests of a page that arrive together', async () => {
     const sqlite = await openStore('sqlite::memory:');
     try {
       await migrateToLatest(sqlite);
@@ -310,6 +310,14 @@ describe('on SQLite', () => {
       for (const page of [{ limit: 2 }, { limit: 100 }]) {
         expect(await renderedBody({}, page, sqlite)).toBe(await presentedBody({}, page, sqlite));
       }
+      // Requests for one page that arrive together share one reading of it.
+      let reads = 0;
+      const counted: Store = { ...sqlite, readValues: (query) => (reads++, sqlite.readValues!(query)) };
+      const bodies = await Promise.all(Array.from({ length: 12 }, () => renderedBody({}, { limit: 2 }, counted)));
+      expect(new Set(bodies)).toEqual(new Set([await presentedBody({}, { limit: 2 }, sqlite)]));
+      expect(reads).toBe(1);
+      await Promise.all([renderedBody({}, { limit: 2 }, counted), renderedBody({}, { limit: 3 }, counted)]);
+      expect(reads).toBe(3);
     } finally {
       await sqlite.close();
     }
