@@ -10,7 +10,10 @@
 //   frame written, with the dashboard's peak RSS.
 // Knobs: AGENTGW_BENCH_READS_GATEWAYS (100000), AGENTGW_BENCH_READS_BIN (the CLI to measure:
 // another build, for a before/after), AGENTGW_BENCH_READS_ONLY (comma-separated: cli, pages,
-// dashboard). Targets: pages p99 ≤ 50 ms, first frame ≤ 6 × node -e 0, key to frame ≤ 50 ms.
+// dashboard), AGENTGW_BENCH_READS_MODES (comma-separated: sqlite, postgres, remote; the pages
+// take sqlite and postgres) and AGENTGW_BENCH_READS_PAGES (comma-separated page kinds, e.g.
+// firstPage,environmentAndStatus), to measure some rows only while iterating. Targets: pages
+// p99 ≤ 50 ms, first frame ≤ 6 × node -e 0, key to frame ≤ 50 ms.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -27,6 +30,8 @@ const DATABASE = process.env.AGENTGW_BENCH_POSTGRES ?? 'postgres://postgres@127.
 const GATEWAYS = Number(process.env.AGENTGW_BENCH_READS_GATEWAYS ?? 100_000);
 const BIN = process.env.AGENTGW_BENCH_READS_BIN ? resolve(process.env.AGENTGW_BENCH_READS_BIN) : OWN_BIN;
 const ONLY = (process.env.AGENTGW_BENCH_READS_ONLY ?? 'cli,pages,dashboard').split(',');
+const MODES = (process.env.AGENTGW_BENCH_READS_MODES ?? 'sqlite,postgres,remote').split(',');
+const PAGES = process.env.AGENTGW_BENCH_READS_PAGES?.split(',') ?? null;
 const DEFAULT_ORG = '00000000-0000-4000-8000-000000000001';
 const FIRST = 'gw-000001';
 const progress = (message) => process.stderr.write(`  reads-100k: ${message}\n`);
@@ -64,10 +69,15 @@ export async function run() {
     daemons.push(pgDaemon);
     const sqliteDaemon = await serve(sqliteUrl);
     daemons.push(sqliteDaemon);
-    const modes = { sqlite: ['--database', sqliteUrl], postgres: ['--database', pgUrl], remote: ['--server', pgDaemon.url] };
+    const allModes = { sqlite: ['--database', sqliteUrl], postgres: ['--database', pgUrl], remote: ['--server', pgDaemon.url] };
+    const modes = Object.fromEntries(Object.entries(allModes).filter(([mode]) => MODES.includes(mode)));
 
     if (ONLY.includes('cli')) result.cli = await measureCli(modes, env);
-    if (ONLY.includes('pages')) result.pages = { postgres: await measurePages(pgDaemon.url), sqlite: await measurePages(sqliteDaemon.url) };
+    if (ONLY.includes('pages')) {
+      result.pages = {};
+      if (MODES.includes('postgres')) result.pages.postgres = await measurePages(pgDaemon.url);
+      if (MODES.includes('sqlite')) result.pages.sqlite = await measurePages(sqliteDaemon.url);
+    }
     if (ONLY.includes('dashboard')) result.dashboard = await measureDashboard(modes, env);
     result.loadAverage1mAtEnd = round(loadavg()[0]);
     return result;
@@ -185,10 +195,10 @@ async function measureCli(modes, env, runs = 3) {
 }
 
 async function measurePages(baseUrl) {
-  const deepCursor = await cursorAt(baseUrl, Math.floor(GATEWAYS * 0.9));
+  const deep = () => cursorAt(baseUrl, Math.floor(GATEWAYS * 0.9));
   const kinds = {
     firstPage: '/api/v1/gateways',
-    deepPageByCursor: `/api/v1/gateways?cursor=${encodeURIComponent(deepCursor)}`,
+    deepPageByCursor: deep,
     environmentSmall: '/api/v1/gateways?environment=staging',
     environmentLarge: '/api/v1/gateways?environment=production',
     statusRare: '/api/v1/gateways?status=INACTIVE',
@@ -197,7 +207,9 @@ async function measurePages(baseUrl) {
     environmentAndStatus: '/api/v1/gateways?environment=staging&status=INACTIVE',
   };
   const out = {};
-  for (const [kind, path] of Object.entries(kinds)) {
+  for (const [kind, pathOrCursor] of Object.entries(kinds)) {
+    if (PAGES !== null && !PAGES.includes(kind)) continue;
+    const path = typeof pathOrCursor === 'string' ? pathOrCursor : `/api/v1/gateways?cursor=${encodeURIComponent(await pathOrCursor())}`;
     progress(`${baseUrl}${path}`);
     const samples = [];
     for (let i = 0; i < 330; i++) {

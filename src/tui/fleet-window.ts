@@ -162,6 +162,24 @@ export function withRead(window: FleetWindow, read: SegmentRead, page: Page<Gate
   return { ...window, segments: kept };
 }
 
+/**
+ * Whether `after` shows differently from `before` on screen or within a screen of it (where a
+ * Page Up or Down lands): a row there is another, or the list's end moved into that range. A
+ * segment read further ahead changes only the count of rows known (the header's `1350+`), which
+ * the next frame shows: a frame drawn for it alone (15–30 ms at 160 × 50 on a loaded machine)
+ * would hold up a key pressed meanwhile.
+ */
+export function changesView(before: FleetWindow, after: FleetWindow, view: WindowView): boolean {
+  const height = view.to - view.from;
+  const from = Math.max(0, view.from - height);
+  const to = view.to + height;
+  const a = windowRows(before);
+  const b = windowRows(after);
+  if (Math.min(a.length, b.length) < to && (a.length !== b.length || a.more !== b.more)) return true;
+  for (let index = from; index < to; index++) if (a.at(index) !== b.at(index)) return true;
+  return false;
+}
+
 /** The window with the gateways of segments far from `view` dropped. */
 export function trimmed(window: FleetWindow, view: WindowView): FleetWindow {
   const from = Math.max(0, view.from - 2 * MARGIN);

@@ -16,6 +16,7 @@ import type { Rollout } from '../domain/rollouts.js';
 import type { Environment, Gateway, GatewayFilter } from '../domain/types.js';
 import { isRefusal, type FirstPoll } from './first-poll.js';
 import {
+  changesView,
   emptyWindow,
   FIRST_SEGMENT,
   WHOLE_FLEET,
@@ -96,6 +97,12 @@ function wholeOf(window: FleetWindow): Gateway[] | null {
   return sameFilter(window.filter, UNFILTERED) ? wholeList(window) : null;
 }
 
+/**
+ * How long rows read off screen wait for a frame of their own (the header's count of rows known):
+ * keys pressed meanwhile draw them without it.
+ */
+const OFF_SCREEN_FRAME_MS = 150;
+
 export function useFleet(client: Client, options: FleetOptions): Fleet & { refresh: () => void } {
   const [fleet, setFleet] = useState<FleetState>(() => fleetAfter(options.first));
   const windowRef = useRef<FleetWindow>(windowAfter(options.first));
@@ -106,6 +113,12 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
   const mounted = useRef(true);
   const settings = useRef(options);
   settings.current = options;
+  /** A frame owed to rows read off screen; any frame drawn meanwhile shows them. */
+  const offScreenFrame = useRef<NodeJS.Timeout | undefined>(undefined);
+  useEffect(() => {
+    clearTimeout(offScreenFrame.current);
+    offScreenFrame.current = undefined;
+  });
 
   /**
    * The window's filter for the view's: a fleet held whole is read unfiltered (the caller filters
@@ -144,9 +157,12 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
         if (!mounted.current) return false;
         if (windowRef.current !== window) break;
         refreshed?.add(read.index);
+        const before = window;
         window = trimmed(withRead(window, read, page), settings.current.view());
         windowRef.current = window;
-        windowChanged();
+        // Rows read ahead, off screen, wait for the next frame, or a moment (see changesView).
+        if (changesView(before, window, settings.current.view())) windowChanged();
+        else if (offScreenFrame.current === undefined) offScreenFrame.current = setTimeout(windowChanged, OFF_SCREEN_FRAME_MS);
       }
       return true;
     },
@@ -236,6 +252,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
     return () => {
       mounted.current = false;
       clearTimeout(timer.current);
+      clearTimeout(offScreenFrame.current);
     };
   }, [poll]);
 

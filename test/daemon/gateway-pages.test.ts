@@ -297,7 +297,7 @@ describe('requests for one page that arrive together', () => {
 });
 
 describe('on SQLite', () => {
-  it('sends the presented gateways as they are', async () => {
+  it('sends the presented gateways as they are, one reading for the requests of a page that arrive together', async () => {
     const sqlite = await openStore('sqlite::memory:');
     try {
       await migrateToLatest(sqlite);
@@ -310,6 +310,14 @@ describe('on SQLite', () => {
       for (const page of [{ limit: 2 }, { limit: 100 }]) {
         expect(await renderedBody({}, page, sqlite)).toBe(await presentedBody({}, page, sqlite));
       }
+      // Requests for one page that arrive together share one reading of it.
+      let reads = 0;
+      const counted: Store = { ...sqlite, readValues: (query) => (reads++, sqlite.readValues!(query)) };
+      const bodies = await Promise.all(Array.from({ length: 12 }, () => renderedBody({}, { limit: 2 }, counted)));
+      expect(new Set(bodies)).toEqual(new Set([await presentedBody({}, { limit: 2 }, sqlite)]));
+      expect(reads).toBe(1);
+      await Promise.all([renderedBody({}, { limit: 2 }, counted), renderedBody({}, { limit: 3 }, counted)]);
+      expect(reads).toBe(3);
     } finally {
       await sqlite.close();
     }
@@ -338,7 +346,7 @@ describe('the page statement', () => {
         expect(page!.gateways.length).toBe(environment === few ? 3 : 51);
         const { rows } = await sql<{ name: string; parameter_types: string }>`
           select name, parameter_types::text from pg_prepared_statements
-          where statement like '%string_agg(p.version%' and statement like ${`%${environment.uuid}%`}`.execute(single.db);
+          where statement like '%string_agg(%' and statement like ${`%${environment.uuid}%`}`.execute(single.db);
         expect(rows).toHaveLength(1);
         // Its parameters: the organization (uuid) and then the type and the status (text).
         const texts = ['EGRESS', 'ACTIVE'];
@@ -363,17 +371,54 @@ describe('the page statement', () => {
     }
   });
 
+  it('reads the environments of the page’s gateways only, however PostgreSQL finds them', async () => {
+    // 300 of 5,000 gateways INACTIVE and the same 300 in an environment: PostgreSQL, which takes
+    // a status and an environment for independent, expects 18 and hashes both sets whole. The
+    // environments of a gateway were read for each of the 300 before the page's LIMIT.
+    const single = await openStore(t.schema.url, { poolSize: 1 });
+    const together = await new EnvironmentRepository(single, DEFAULT_ORGANIZATION_UUID).insert({ name: 'together', displayName: 'Together', description: null }, new Date());
+    try {
+      await sql`insert into gateways (uuid, organization_uuid, name, display_name, gateway_type, status, adapter_type, metadata, version, status_changed_at, created_at, updated_at)
+                select gen_random_uuid(), ${DEFAULT_ORGANIZATION_UUID}, 'pair-' || lpad(i::text, 4, '0'), 'Pair ' || i, 'EGRESS',
+                       case when i % 50 < 3 then 'INACTIVE' else 'ACTIVE' end, 'on-premise', '{}', 1, now(), now(), now()
+                from generate_series(1, 5000) as i`.execute(single.db);
+      await sql`insert into gateway_environment_mappings (gateway_uuid, environment_uuid, created_at)
+                select uuid, ${together.uuid}::uuid, now() from gateways where name like 'pair-%' and status = 'INACTIVE'`.execute(single.db);
+      await sql`analyze gateways`.execute(single.db);
+      await sql`analyze gateway_environment_mappings`.execute(single.db);
+      const page = await pageVersions(single, DEFAULT_ORGANIZATION_UUID, { environment: 'together', status: 'INACTIVE' }, { limit: 51 });
+      expect(page!.gateways).toHaveLength(51);
+      expect(page!.gateways.every((gateway) => gateway.environmentUuids === together.uuid)).toBe(true);
+      const { rows } = await sql<{ name: string; parameter_types: string }>`
+        select name, parameter_types::text from pg_prepared_statements where statement like '%string_agg(%' and statement like ${`%${together.uuid}%`}`.execute(single.db);
+      expect(rows).toHaveLength(1);
+      const values = rows[0]!.parameter_types.slice(1, -1).split(',').map((type) => (type === 'uuid' ? DEFAULT_ORGANIZATION_UUID : 'INACTIVE'));
+      const explain = await sql<{ 'QUERY PLAN': unknown }>`explain (analyze, format json) execute ${sql.id(rows[0]!.name)} (${sql.join(values.map((value) => sql.lit(value)))})`.execute(single.db);
+      const environmentReads = planNodes(explain.rows[0]!['QUERY PLAN']).filter((node) => node['Alias'] === 'm');
+      expect(environmentReads).toHaveLength(1);
+      expect(environmentReads[0]!['Actual Loops']).toBeLessThanOrEqual(51);
+    } finally {
+      await sql`delete from gateways where name like 'pair-%'`.execute(single.db);
+      await sql`delete from environments where uuid = ${together.uuid}`.execute(single.db);
+      await single.close();
+    }
+  });
+
   it('keeps one plan for a page size written into its SQL (PostgreSQL plans a LIMIT parameter anew on every run)', async () => {
     // One connection, so that its prepared statements are the ones pg_prepared_statements lists.
     const single = await openStore(t.schema.url, { poolSize: 1 });
     try {
       await sql`insert into gateways (uuid, organization_uuid, name, display_name, gateway_type, status, adapter_type, metadata, version, status_changed_at, created_at, updated_at)
-                select gen_random_uuid(), ${DEFAULT_ORGANIZATION_UUID}, 'many-' || lpad(i::text, 4, '0'), 'Many ' || i, 'EGRESS', 'ACTIVE', 'on-premise', '{}', 1, now(), now(), now()
+                select gen_random_uuid(), ${DEFAULT_ORGANIZATION_UUID}, 'many-' || lpad(i::text, 4, '0'), 'Many ' || i,
+                       case when i % 2 = 0 then 'EGRESS' else 'INGRESS' end, case when i / 2 % 2 = 0 then 'ACTIVE' else 'INACTIVE' end, 'on-premise', '{}', 1, now(), now(), now()
                 from generate_series(1, 5000) as i`.execute(single.db);
       await sql`analyze gateways`.execute(single.db);
+      // Types and statuses of even shares: the generic plan is the custom one, and only the
+      // LIMIT could make PostgreSQL plan again (a type or status of 99% tips the choice either
+      // way by a few cost units, with the statement's shape).
       for (let run = 0; run < 8; run++) await pageVersions(single, DEFAULT_ORGANIZATION_UUID, { type: 'EGRESS', status: 'ACTIVE' }, { limit: 51 });
       const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
-        select generic_plans, custom_plans from pg_prepared_statements where statement like '%string_agg(p.version%'`.execute(single.db);
+        select generic_plans, custom_plans from pg_prepared_statements where statement like '%string_agg(%'`.execute(single.db);
       expect(rows).toHaveLength(1);
       // PostgreSQL tries five custom plans before it settles on the generic one.
       expect(Number(rows[0]!.custom_plans)).toBeLessThanOrEqual(5);
@@ -384,3 +429,14 @@ describe('the page statement', () => {
     }
   });
 });
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan. */
+function planNodes(explained: unknown): Array<Record<string, unknown>> {
+  const nodes: Array<Record<string, unknown>> = [];
+  const visit = (node: Record<string, unknown>) => {
+    nodes.push(node);
+    for (const child of (node['Plans'] as Array<Record<string, unknown>> | undefined) ?? []) visit(child);
+  };
+  for (const { Plan } of explained as Array<{ Plan: Record<string, unknown> }>) visit(Plan);
+  return nodes;
+}

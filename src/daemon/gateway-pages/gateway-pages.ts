@@ -2,8 +2,10 @@
  * The daemon's GET /gateways pages as the JSON bytes they are sent in. On PostgreSQL a gateway's
  * JSON is kept per row version (xmin) and rendered again only after its row changed; a page then
  * costs one statement (the versions of its gateways) and the bytes of its gateways put together.
- * Requests for the same page that arrive together share one reading of it. Elsewhere (SQLite, or
- * a page that changed while it was read) the page is the service's, serialized.
+ * Elsewhere (SQLite, or a page that changed while it was read) the page is the service's,
+ * serialized. On either database, requests for the same page that arrive together share one
+ * reading of it (SQLite's one connection reads and serializes a page for each request otherwise:
+ * under 10 connections its first page's p99 was 54 ms).
  *
  * @example
  * const page = await gatewayPageJson({ store, organizationId, gateways }, { environment: 'production' }, { limit: 50 });
@@ -34,10 +36,9 @@ export interface GatewayPageSource {
  */
 export async function gatewayPageJson(source: GatewayPageSource, filter: GatewayFilter, options: ListGatewaysOptions): Promise<Page<Buffer[]>> {
   const { store, organizationId } = source;
-  if (store.dialect !== 'postgres') return presentedPage(source, filter, options);
   const group = `page:${organizationId}:${JSON.stringify([filter.type, filter.status, filter.environment, options.limit, options.cursor])}`;
   return readBatcherOf(store).read(group, null, async (requests) => {
-    const page = (await renderedPage(source, filter, options)) ?? (await presentedPage(source, filter, options));
+    const page = (store.dialect === 'postgres' ? await renderedPage(source, filter, options) : null) ?? (await presentedPage(source, filter, options));
     return requests.map(() => page);
   });
 }

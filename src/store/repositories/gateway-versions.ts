@@ -43,19 +43,21 @@ export class GatewayVersionRepository {
    */
   async readVersions(filter: Omit<GatewayFilter, 'environment'>, environmentUuid: string | undefined, options: PageOptions = {}): Promise<VersionedPage> {
     const build = (values: ListValues) => {
-      const page = listQuery(this.store.db, this.store.codec.dialect, values)
+      const page = listQuery(this.store.db, this.store.codec.dialect, values).select(['g.name', 'g.uuid', sql<string>`g.xmin`.as('xmin')]);
+      // A gateway's environments are read for the page's rows only, after its LIMIT: joined
+      // inside the page they were read for every row its plan sorted (all 1,000 gateways of an
+      // environment that PostgreSQL hashed with a status: 5.2 ms a page, not 1.5).
+      return this.store.db
+        .selectFrom(page.as('p'))
         .crossJoinLateral((eb) =>
           eb
             .selectFrom('gateway_environment_mappings as m')
             .select((mb) => mb.fn.agg<string[]>('array_agg', ['m.environment_uuid']).as('environment_uuids'))
-            .whereRef('m.gateway_uuid', '=', 'g.uuid')
+            .whereRef('m.gateway_uuid', '=', 'p.uuid')
             .as('l'),
         )
-        .select(['g.name', sql<string>`concat_ws(' ', g.uuid, g.xmin, array_to_string(l.environment_uuids, ' '))`.as('version')]);
-      return this.store.db
-        .selectFrom(page.as('p'))
         .select([
-          sql<string | null>`string_agg(p.version, ',' order by p.name)`.as('gateways'),
+          sql<string | null>`string_agg(concat_ws(' ', p.uuid, p.xmin, array_to_string(l.environment_uuids, ' ')), ',' order by p.name)`.as('gateways'),
           sql<string | null>`(${this.environmentSummaries(values.organization)})`.as('environments'),
         ]);
     };
