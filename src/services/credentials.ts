@@ -105,7 +105,9 @@ export function openSecrets(envelope: string | null, box: () => SecretBox): Secr
 
 /** What an adapter sees: the config without presence markers, the secrets as credentials. */
 export function adapterView(config: Record<string, unknown>, secrets: SecretValues): { adapterConfig: Record<string, unknown>; credentials: GatewayCredentials } {
-  const adapterConfig = Object.fromEntries(Object.entries(config).filter(([key]) => !(SECRET_FIELDS as readonly string[]).includes(key)));
+  // A loop, not entries/filter/fromEntries: the monitor builds this for every check.
+  const adapterConfig: Record<string, unknown> = {};
+  for (const key in config) if (!(SECRET_FIELDS as readonly string[]).includes(key)) adapterConfig[key] = config[key];
   const username = typeof config.username === 'string' ? config.username : undefined;
   return { adapterConfig, credentials: { ...secrets, ...(username === undefined ? {} : { username }) } };
 }

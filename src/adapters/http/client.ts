@@ -186,6 +186,8 @@ export function createHttpClient(
   const random = options.random ?? Math.random;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let transport: Promise<Transport> | undefined;
+  /** The transport once loaded: a request then starts without waiting a turn for the promise. */
+  let loaded: Transport | undefined;
   const warnedInsecureOrigins = new Set<string>();
   let closed = false;
 
@@ -242,7 +244,7 @@ export function createHttpClient(
   }
 
   async function attempt(request: HttpRequest, url: URL, remainingMs: number, totalMs: number, attempts: number): Promise<AttemptOutcome> {
-    const { exchange, agents, probes } = await (transport ??= loadTransport(policy, options.resolve));
+    const { exchange, agents, probes } = loaded ?? (loaded = await (transport ??= loadTransport(policy, options.resolve)));
     // After the load: elapsedMs is the exchange's, not the first request's module loading.
     const started = performance.now();
     const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)) };

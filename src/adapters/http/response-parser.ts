@@ -134,7 +134,8 @@ export class ResponseParser {
       this.#state = 'done';
       return this.#result();
     }
-    throw Object.assign(new Error(this.started ? 'connection closed before the response ended' : 'socket hang up'), { code: 'ECONNRESET' });
+    // "socket hang up" is what node:http says, and the client words both alike.
+    throw new Error(this.started ? 'connection closed before the response ended' : 'socket hang up');
   }
 
   #append(bytes: Buffer): void {
