@@ -19,8 +19,8 @@
  *
  * A connection is reused only after a response that was whole, framed and followed by nothing;
  * anything unexpected (bytes while idle, a malformed response, a timeout) closes it. An idle one
- * is closed a second before the server said it would close it (`Keep-Alive: timeout=N`), so it
- * is not reused as the server closes it. A probe is never sent twice, not even on a kept-alive
+ * is closed a second before the server said it would close it (`Keep-Alive: timeout=N`; 4 s when
+ * it does not say), so it is not reused as the server closes it. A probe is never sent twice, not even on a kept-alive
  * connection that failed before any answer: the monitor's thresholds are its retry.
  *
  * @example
@@ -35,7 +35,7 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 import { EgressBlockedError } from './egress-policy.js';
 import type { EgressPolicy } from './egress-policy.js';
-import { ExchangeAbortedError, ExchangeTimeoutError, ResponseTooLargeError } from './exchange-errors.js';
+import { ExchangeAbortedError, ExchangeTimeoutError, ResponseTooLargeError, type TimeoutPhase } from './exchange-errors.js';
 import { createGuardedLookup, type Lookup, type Resolver } from './guarded-lookup.js';
 import { ResponseParser, type ParsedResponse } from './response-parser.js';
 import type { TlsOptions } from './types.js';
@@ -72,6 +72,10 @@ export const MAX_IDLE_PER_KEY = 256;
 const DEFAULT_IDLE_MS = 4000;
 /** Closed this long before the server's own idle timeout, so it is not reused as the server closes it. */
 const IDLE_MARGIN_MS = 1000;
+/** However long the server says it keeps a connection, ours is closed after this. */
+const MAX_IDLE_MS = 300_000;
+/** How often idle connections past their time are closed (a taken one is checked when taken). */
+const SWEEP_MS = 1000;
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE_INVALID = /[^\t\x20-\x7e\x80-\xff]/;
@@ -119,60 +123,107 @@ const DECODERS: Record<string, ((body: Buffer, options: { maxOutputLength: numbe
 function idleMsOf(headers: Record<string, string | string[]>): number {
   const hint = headers['keep-alive'];
   const seconds = typeof hint === 'string' ? /(?:^|[,\s])timeout=(\d+)/i.exec(hint)?.[1] : undefined;
-  return seconds === undefined ? DEFAULT_IDLE_MS : Math.max(0, Math.min(DEFAULT_IDLE_MS, Number(seconds) * 1000 - IDLE_MARGIN_MS));
+  return seconds === undefined ? DEFAULT_IDLE_MS : Math.max(0, Math.min(MAX_IDLE_MS, Number(seconds) * 1000 - IDLE_MARGIN_MS));
 }
 
-interface Parked {
-  socket: Socket;
-  /** Takes it out of the pool and closes it. */
-  drop: () => void;
+/** What a connection's events go to while an exchange reads it. */
+interface Reader {
+  data(chunk: Buffer): void;
+  /** The server ended or closed the connection. */
+  end(): void;
+  error(error: Error): void;
+}
+
+/**
+ * A socket with its handlers attached once: its events go to the exchange reading it, and while
+ * it is idle anything at all (a byte nobody asked for, an end, an error) closes it. Cheaper than
+ * attaching and detaching listeners around every exchange.
+ */
+class Connection {
+  reader: Reader | null = null;
+  /** While idle: when it must be closed (performance.now() time). */
+  idleUntil = 0;
+  /** While idle: the pool it is parked in. */
+  pool: Connection[] | null = null;
+
+  constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => (this.reader === null ? this.close() : this.reader.data(chunk)));
+    socket.on('end', () => (this.reader === null ? this.close() : this.reader.end()));
+    socket.on('close', () => (this.reader === null ? this.close() : this.reader.end()));
+    socket.on('error', (error: Error) => (this.reader === null ? this.close() : this.reader.error(error)));
+  }
+
+  /** Out of its pool, if parked, and closed. */
+  close(): void {
+    const pool = this.pool;
+    if (pool !== null) {
+      this.pool = null;
+      const at = pool.indexOf(this);
+      if (at !== -1) pool.splice(at, 1);
+    }
+    this.reader = null;
+    this.socket.destroy();
+  }
 }
 
 export function createProbeTransport(policy: EgressPolicy, resolve?: Resolver): ProbeTransport {
   const lookup: Lookup = createGuardedLookup(policy, resolve);
-  const idle = new Map<string, Parked[]>();
-  const sockets = new Set<Socket>();
+  /** Idle connections by pool key, the most recently parked last. */
+  const idle = new Map<string, Connection[]>();
+  const connections = new Set<Connection>();
+  let sweeper: NodeJS.Timeout | undefined;
   let destroyed = false;
 
-  /** Keeps a connection for the next request, closing it on anything it does while idle. */
-  function park(key: string, socket: Socket, idleMs: number): void {
-    const parked = idle.get(key) ?? [];
-    if (destroyed || idleMs === 0 || parked.length >= MAX_IDLE_PER_KEY) {
-      socket.destroy();
-      return;
+  function sweep(): void {
+    const now = performance.now();
+    for (const [key, pool] of idle) {
+      for (const connection of [...pool]) if (connection.idleUntil <= now) connection.close();
+      if (pool.length === 0) idle.delete(key);
     }
-    const entry: Parked = {
-      socket,
-      drop: () => {
-        const at = parked.indexOf(entry);
-        if (at !== -1) parked.splice(at, 1);
-        if (parked.length === 0 && idle.get(key) === parked) idle.delete(key);
-        socket.destroy();
-      },
-    };
-    // Nothing was asked, so any byte is unexpected; an end, an error or the idle time closes it too.
-    socket.on('data', entry.drop).on('end', entry.drop).on('close', entry.drop).on('error', entry.drop).on('timeout', entry.drop);
-    socket.setTimeout(idleMs);
-    socket.unref();
-    parked.push(entry);
-    idle.set(key, parked);
+    if (idle.size === 0) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
   }
 
-  /** The most recently parked connection (the others idle out), detached from its idle handlers. */
-  function take(key: string): Socket | undefined {
-    const parked = idle.get(key);
-    const entry = parked?.pop();
-    if (entry === undefined) return undefined;
-    if (parked!.length === 0) idle.delete(key);
-    const { socket, drop } = entry;
-    socket.off('data', drop).off('end', drop).off('close', drop).off('error', drop).off('timeout', drop);
-    socket.setTimeout(0);
-    socket.ref();
-    return socket;
+  /** Keeps a connection for the next request to the same key, or closes it. */
+  function park(key: string, connection: Connection, idleMs: number): void {
+    connection.reader = null;
+    let pool = idle.get(key);
+    if (destroyed || idleMs === 0 || (pool !== undefined && pool.length >= MAX_IDLE_PER_KEY)) {
+      connection.close();
+      return;
+    }
+    if (pool === undefined) idle.set(key, (pool = []));
+    connection.pool = pool;
+    connection.idleUntil = performance.now() + idleMs;
+    connection.socket.unref();
+    pool.push(connection);
+    if (sweeper === undefined) {
+      sweeper = setInterval(sweep, SWEEP_MS);
+      sweeper.unref();
+    }
+  }
+
+  /** The most recently parked connection still within its time (the others idle out). */
+  function take(key: string): Connection | undefined {
+    const pool = idle.get(key);
+    if (pool === undefined) return undefined;
+    const now = performance.now();
+    for (let connection = pool.pop(); connection !== undefined; connection = pool.pop()) {
+      connection.pool = null;
+      if (connection.idleUntil <= now || connection.socket.destroyed) {
+        connection.close();
+        continue;
+      }
+      connection.socket.ref();
+      return connection;
+    }
+    return undefined;
   }
 
   /** A new connection, or an error when the policy refuses its IP literal. */
-  function connect(url: URL, options: TlsOptions | undefined): Socket | Error {
+  function connect(url: URL, options: TlsOptions | undefined): Connection | Error {
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const literal = net.isIP(host) !== 0;
     if (literal) {
@@ -195,115 +246,33 @@ export function createProbeTransport(policy: EgressPolicy, resolve?: Resolver): 
         })
       : net.connect({ host, port, lookup });
     socket.setNoDelay(true);
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    return socket;
+    const connection = new Connection(socket);
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
+    return connection;
   }
 
   function exchange(options: ProbeExchangeOptions): Promise<ProbeResponse> {
     return new Promise((resolvePromise, reject) => {
-      const { signal } = options;
-      const secure = options.url.protocol === 'https:';
+      if (destroyed) return reject(new ExchangeAbortedError('the transport is closed'));
+      let request: string;
+      try {
+        request = requestHead(options);
+      } catch (error) {
+        return reject(error);
+      }
+      if (options.signal?.aborted === true) return reject(new ExchangeAbortedError('aborted by the caller'));
       const key = poolKey(options.url, options.tls);
-      let socket: Socket | undefined;
-      let parser: ResponseParser;
-      let handshake: NodeJS.Timeout | undefined;
-      let settled = false;
-
-      const detach = (): void => {
-        if (socket === undefined) return;
-        socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onError).off('connect', onConnect).off('secureConnect', onSecure);
-      };
-      const settle = (): void => {
-        settled = true;
-        clearTimeout(total);
-        clearTimeout(handshake);
-        signal?.removeEventListener('abort', onAbort);
-        detach();
-      };
-      const fail = (error: unknown): void => {
-        if (settled) return;
-        settle();
-        socket?.destroy();
-        reject(error);
-      };
-      const complete = (response: ParsedResponse): void => {
-        settle();
-        let body: Buffer;
-        try {
-          body = decodedBody(response, options.maxResponseBytes);
-        } catch (error) {
-          socket!.destroy();
-          reject(error);
-          return;
-        }
-        if (response.reusable && !response.trailing) park(key, socket!, idleMsOf(response.headers));
-        else socket!.destroy();
-        resolvePromise({ status: response.status, headers: response.headers, body: body.toString('utf8') });
-      };
-      function onData(chunk: Buffer): void {
-        let response: ParsedResponse | undefined;
-        try {
-          response = parser.push(chunk);
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        if (response !== undefined) complete(response);
-      }
-      function onEnd(): void {
-        if (settled) return;
-        let response: ParsedResponse;
-        try {
-          response = parser.end();
-        } catch (error) {
-          fail(error);
-          return;
-        }
-        complete(response);
-      }
-      function onError(error: Error): void {
-        fail(error);
-      }
-      function onConnect(): void {
-        clearTimeout(handshake);
-        handshake = secure ? setTimeout(() => fail(new ExchangeTimeoutError('secureConnect')), options.handshakeMs) : undefined;
-      }
-      function onSecure(): void {
-        clearTimeout(handshake);
-      }
-      function onAbort(): void {
-        fail(new ExchangeAbortedError('aborted by the caller'));
-      }
-      function send(connection: Socket, wasReused: boolean, request: string): void {
-        socket = connection;
-        parser = new ResponseParser(options.maxResponseBytes, options.method === 'HEAD');
-        connection.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onError);
-        if (!wasReused) {
-          connection.once('connect', onConnect).once('secureConnect', onSecure);
-          handshake = setTimeout(() => fail(new ExchangeTimeoutError('connect')), options.handshakeMs);
-        }
-        connection.write(request, 'latin1');
-      }
-      function start(): void {
-        if (destroyed) return fail(new ExchangeAbortedError('the transport is closed'));
-        let request: string;
-        try {
-          request = requestHead(options);
-        } catch (error) {
-          return fail(error);
-        }
-        const kept = take(key);
-        if (kept !== undefined) return send(kept, true, request);
+      const kept = take(key);
+      let connection: Connection;
+      if (kept === undefined) {
         const fresh = connect(options.url, options.tls);
-        if (fresh instanceof Error) return fail(fresh);
-        send(fresh, false, request);
+        if (fresh instanceof Error) return reject(fresh);
+        connection = fresh;
+      } else {
+        connection = kept;
       }
-
-      const total = setTimeout(() => fail(new ExchangeTimeoutError('total')), options.totalMs);
-      if (signal?.aborted === true) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      start();
+      new ProbeExchange(options, key, connection, kept === undefined, park, resolvePromise, reject).send(request);
     });
   }
 
@@ -311,9 +280,109 @@ export function createProbeTransport(policy: EgressPolicy, resolve?: Resolver): 
     exchange,
     destroy(): void {
       destroyed = true;
+      clearInterval(sweeper);
       idle.clear();
-      // Parked connections are among these: their drop handlers find them already gone.
-      for (const socket of sockets) socket.destroy();
+      for (const connection of connections) connection.close();
     },
   };
+}
+
+/** One request and its answer on one connection, under the exchange's caps. */
+class ProbeExchange implements Reader {
+  readonly #parser: ResponseParser;
+  readonly #total: NodeJS.Timeout;
+  #handshake: NodeJS.Timeout | undefined;
+  #settled = false;
+
+  constructor(
+    private readonly options: ProbeExchangeOptions,
+    private readonly key: string,
+    private readonly connection: Connection,
+    fresh: boolean,
+    private readonly park: (key: string, connection: Connection, idleMs: number) => void,
+    private readonly resolve: (response: ProbeResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.#parser = new ResponseParser(options.maxResponseBytes, options.method === 'HEAD');
+    connection.reader = this;
+    this.#total = setTimeout(timeOut, options.totalMs, this, 'total');
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (fresh) {
+      // The TCP connect, then (https) the TLS handshake, each under the handshake cap.
+      this.#handshake = setTimeout(timeOut, options.handshakeMs, this, 'connect');
+      const socket = connection.socket;
+      socket.once('connect', () => {
+        clearTimeout(this.#handshake);
+        if (options.url.protocol === 'https:' && !this.#settled) this.#handshake = setTimeout(timeOut, options.handshakeMs, this, 'secureConnect');
+      });
+      socket.once('secureConnect', () => clearTimeout(this.#handshake));
+    }
+  }
+
+  send(request: string): void {
+    this.connection.socket.write(request, 'latin1');
+  }
+
+  data(chunk: Buffer): void {
+    let response: ParsedResponse | undefined;
+    try {
+      response = this.#parser.push(chunk);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (response !== undefined) this.#complete(response);
+  }
+
+  end(): void {
+    if (this.#settled) return;
+    let response: ParsedResponse;
+    try {
+      response = this.#parser.end();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.#complete(response);
+  }
+
+  error(error: Error): void {
+    this.fail(error);
+  }
+
+  /** Ends the exchange with `error` and closes the connection: nothing on it can be trusted now. */
+  fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.connection.close();
+    this.reject(error);
+  }
+
+  readonly #onAbort = (): void => this.fail(new ExchangeAbortedError('aborted by the caller'));
+
+  #settle(): void {
+    this.#settled = true;
+    clearTimeout(this.#total);
+    clearTimeout(this.#handshake);
+    this.options.signal?.removeEventListener('abort', this.#onAbort);
+  }
+
+  #complete(response: ParsedResponse): void {
+    this.#settle();
+    let body: Buffer;
+    try {
+      body = decodedBody(response, this.options.maxResponseBytes);
+    } catch (error) {
+      this.connection.close();
+      this.reject(error);
+      return;
+    }
+    if (response.reusable && !response.trailing) this.park(this.key, this.connection, idleMsOf(response.headers));
+    else this.connection.close();
+    this.resolve({ status: response.status, headers: response.headers, body: body.toString('utf8') });
+  }
+}
+
+function timeOut(exchange: ProbeExchange, phase: TimeoutPhase): void {
+  exchange.fail(new ExchangeTimeoutError(phase));
 }
