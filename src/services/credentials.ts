@@ -112,7 +112,10 @@ export function adapterView(config: Record<string, unknown>, secrets: SecretValu
   return { adapterConfig, credentials: { ...secrets, ...(username === undefined ? {} : { username }) } };
 }
 
-export function toTarget(record: GatewayRecord, box: () => SecretBox): GatewayTarget {
+export function toTarget(
+  record: Pick<GatewayRecord, 'uuid' | 'name' | 'type' | 'adapterType' | 'controlPlaneUrl' | 'endpoint' | 'region' | 'adapterConfig' | 'credentials' | 'status'>,
+  box: () => SecretBox,
+): GatewayTarget {
   const { adapterConfig, credentials } = adapterView(record.adapterConfig, openSecrets(record.credentials, box));
   return {
     uuid: record.uuid,
