@@ -282,7 +282,11 @@ export function createProbeTransport(policy: EgressPolicy, resolve?: Resolver): 
       destroyed = true;
       clearInterval(sweeper);
       idle.clear();
-      for (const connection of connections) connection.close();
+      // An exchange in flight fails now rather than at its timeout.
+      for (const connection of connections) {
+        if (connection.reader === null) connection.close();
+        else connection.reader.error(new ExchangeAbortedError('the HTTP client is closed'));
+      }
     },
   };
 }

@@ -295,6 +295,18 @@ describe('keep-alive', () => {
   });
 });
 
+describe('closing', () => {
+  it('fails a probe in flight when the client closes, instead of leaving it to its timeout', async () => {
+    const server = await rawServer(() => {});
+    const http = client();
+    const pending = failureOf(probe(http, server.url, 60_000));
+    await expect.poll(() => server.requests.length).toBe(1);
+    http.close();
+    expect((await pending).message).toBe(`${server.url}/: network error: the HTTP client is closed`);
+    await expect.poll(() => server.open()).toBe(0);
+  });
+});
+
 describe('the egress policy at connect time', () => {
   const denyLoopback: EgressPolicySettings = { ...OPEN, denyLoopback: true };
 
