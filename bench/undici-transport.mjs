@@ -16,15 +16,10 @@ import net from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import { EgressBlockedError } from '../src/adapters/http/egress-policy.js';
 
-export class ExchangeTimeoutError extends Error {
-  constructor(phase) {
-    super(`timed out (${phase})`);
-    this.phase = phase;
-    this.name = 'ExchangeTimeoutError';
-  }
-}
-export class ResponseTooLargeError extends Error {}
-export class ExchangeAbortedError extends Error {}
+import { ExchangeAbortedError, ExchangeTimeoutError, ResponseTooLargeError } from '../src/adapters/http/exchange-errors.js';
+
+// The client tells failures apart by these classes: the transport throws the same ones.
+export { ExchangeAbortedError, ExchangeTimeoutError, ResponseTooLargeError };
 
 export const MAX_SOCKETS_PER_ORIGIN = 1024;
 

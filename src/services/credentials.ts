@@ -105,12 +105,17 @@ export function openSecrets(envelope: string | null, box: () => SecretBox): Secr
 
 /** What an adapter sees: the config without presence markers, the secrets as credentials. */
 export function adapterView(config: Record<string, unknown>, secrets: SecretValues): { adapterConfig: Record<string, unknown>; credentials: GatewayCredentials } {
-  const adapterConfig = Object.fromEntries(Object.entries(config).filter(([key]) => !(SECRET_FIELDS as readonly string[]).includes(key)));
+  // A loop, not entries/filter/fromEntries: the monitor builds this for every check.
+  const adapterConfig: Record<string, unknown> = {};
+  for (const key in config) if (!(SECRET_FIELDS as readonly string[]).includes(key)) adapterConfig[key] = config[key];
   const username = typeof config.username === 'string' ? config.username : undefined;
   return { adapterConfig, credentials: { ...secrets, ...(username === undefined ? {} : { username }) } };
 }
 
-export function toTarget(record: GatewayRecord, box: () => SecretBox): GatewayTarget {
+export function toTarget(
+  record: Pick<GatewayRecord, 'uuid' | 'name' | 'type' | 'adapterType' | 'controlPlaneUrl' | 'endpoint' | 'region' | 'adapterConfig' | 'credentials' | 'status'>,
+  box: () => SecretBox,
+): GatewayTarget {
   const { adapterConfig, credentials } = adapterView(record.adapterConfig, openSecrets(record.credentials, box));
   return {
     uuid: record.uuid,

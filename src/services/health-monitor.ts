@@ -36,8 +36,7 @@ import type { AdapterLogger, HealthStatus } from '../adapters/adapter.js';
 import type { AgentgwConfig } from '../config/schema.js';
 import { AgentgwError } from '../domain/errors.js';
 import type { GatewayStatus, HealthErrorClass } from '../domain/types.js';
-import type { GatewayRecord } from '../store/repositories/gateways.js';
-import { HealthLeaseRepository, type CheckResult } from '../store/repositories/health-leases.js';
+import { HealthLeaseRepository, type CheckResult, type ClaimedGateway } from '../store/repositories/health-leases.js';
 import type { ServiceDependencies } from './context.js';
 import { toTarget } from './credentials.js';
 import { cadenceOf, nextCheckDelay, systemClock, type Cadence, type MonitorClock } from './health-scheduler.js';
@@ -119,7 +118,7 @@ export class HealthMonitor {
   readonly #observer: MonitorObserver;
 
   /** Claimed gateways waiting for a slot; never longer than `2 × concurrency`. */
-  #queue: GatewayRecord[] = [];
+  #queue: ClaimedGateway[] = [];
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #writer: HealthResultWriter;
   /** Woken when the queue runs low, a check ends or the monitor stops. */
@@ -304,7 +303,7 @@ export class HealthMonitor {
     });
   }
 
-  async #check(record: GatewayRecord): Promise<void> {
+  async #check(record: ClaimedGateway): Promise<void> {
     const started = performance.now();
     const health = await this.#probe(record);
     const finished = performance.now();
@@ -347,28 +346,34 @@ export class HealthMonitor {
     this.#writer.add(result, record.name, round, round !== null);
   }
 
-  /** One adapter call, which never throws and never outlives timeout + grace. */
-  async #probe(record: GatewayRecord): Promise<HealthStatus> {
+  /**
+   * One adapter call, which never throws and never outlives timeout + grace. One promise settled
+   * by whichever comes first, the call or the safety net (not a race of two): this runs per check.
+   */
+  #probe(record: ClaimedGateway): Promise<HealthStatus> {
     const { adapter, secrets } = this.#options.deps;
     const { timeoutMs } = this.#options;
-    const abort = new AbortController();
-    let cancelSafetyNet = () => {};
-    const timedOut = new Promise<HealthStatus>((resolve) => {
-      cancelSafetyNet = this.#clock.schedule(timeoutMs + TIMEOUT_GRACE_MS, () => {
+    return new Promise((resolve) => {
+      const abort = new AbortController();
+      const cancelSafetyNet = this.#clock.schedule(timeoutMs + TIMEOUT_GRACE_MS, () => {
         abort.abort();
         resolve(failure(`no answer within ${timeoutMs} ms`, 'timeout', false));
       });
+      const settle = (health: HealthStatus): void => {
+        cancelSafetyNet();
+        resolve(health);
+      };
+      const thrown = (error: unknown): void => {
+        // A thrown error (not a failed check) is a bug or a bad stored config: it needs an operator.
+        const permanent = error instanceof AgentgwError && error.status === 400;
+        settle(failure(`cannot check the gateway: ${describe(error)}`, null, permanent));
+      };
+      try {
+        adapter.checkHealth(toTarget(record, secrets), { timeoutMs, signal: abort.signal }).then(settle, thrown);
+      } catch (error) {
+        thrown(error);
+      }
     });
-    try {
-      const target = toTarget(record, secrets);
-      return await Promise.race([adapter.checkHealth(target, { timeoutMs, signal: abort.signal }), timedOut]);
-    } catch (error) {
-      // A thrown error (not a failed check) is a bug or a bad stored config: it needs an operator.
-      const permanent = error instanceof AgentgwError && error.status === 400;
-      return failure(`cannot check the gateway: ${describe(error)}`, null, permanent);
-    } finally {
-      cancelSafetyNet();
-    }
   }
 
   /** Waits until nothing is in flight and every result is stored. */

@@ -31,8 +31,10 @@ import type { AdapterLogger, EgressPolicySettings, OutboundHttpSettings } from '
 import { EgressBlockedError, createEgressPolicy } from './egress-policy.js';
 import type { EgressPolicy } from './egress-policy.js';
 import type * as ExchangeModule from './exchange.js';
+import { ExchangeTimeoutError, MalformedResponseError, ResponseTooLargeError } from './exchange-errors.js';
 import type * as AgentsModule from './guarded-agents.js';
 import type { Resolver } from './guarded-agents.js';
+import type * as ProbeModule from './probe-exchange.js';
 import { SecretScrubber } from '../../secrets/scrubber.js';
 import { redactUrl } from './redact-url.js';
 import { IDEMPOTENT_METHODS, RETRYABLE_STATUSES, backoffDelayMs, parseRetryAfterMs } from './retry.js';
@@ -81,15 +83,23 @@ const NETWORK_MESSAGES: Record<string, string> = {
   EADDRNOTAVAIL: 'no local address to connect from',
 };
 
-/** The exchange and the agents: node:http, node:https and TLS, loaded on the first request. */
+/**
+ * The exchange and the agents (node:http, node:https and TLS), and the probe transport for
+ * health probes (`probe-exchange.ts`), loaded on the first request.
+ */
 interface Transport {
   exchange: typeof ExchangeModule;
   agents: ReturnType<typeof AgentsModule.createGuardedAgents>;
+  probes: ProbeModule.ProbeTransport;
 }
 
 async function loadTransport(policy: EgressPolicy, resolve: Resolver | undefined): Promise<Transport> {
-  const [exchange, { createGuardedAgents }] = await Promise.all([import('./exchange.js'), import('./guarded-agents.js')]);
-  return { exchange, agents: createGuardedAgents(policy, resolve) };
+  const [exchange, { createGuardedAgents }, { createProbeTransport }] = await Promise.all([
+    import('./exchange.js'),
+    import('./guarded-agents.js'),
+    import('./probe-exchange.js'),
+  ]);
+  return { exchange, agents: createGuardedAgents(policy, resolve), probes: createProbeTransport(policy, resolve) };
 }
 
 type AttemptOutcome =
@@ -101,7 +111,6 @@ interface AttemptContext {
   attempts: number;
   /** This attempt's cap on the TCP and on the TLS handshake: connectTimeoutMs, or less when the budget is nearly spent. */
   handshakeMs: number;
-  exchange: typeof ExchangeModule;
 }
 
 function codesOf(error: unknown, seen = new Set<unknown>()): string[] {
@@ -177,6 +186,8 @@ export function createHttpClient(
   const random = options.random ?? Math.random;
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   let transport: Promise<Transport> | undefined;
+  /** The transport once loaded: a request then starts without waiting a turn for the promise. */
+  let loaded: Transport | undefined;
   const warnedInsecureOrigins = new Set<string>();
   let closed = false;
 
@@ -197,15 +208,16 @@ export function createHttpClient(
     if (request.signal?.aborted === true) return fail('aborted', 'aborted by the caller', false);
     const blocked = findInChain(error, EgressBlockedError);
     if (blocked !== undefined) return fail('blocked', `blocked by the egress policy: ${blocked.message}`, false);
-    if (error instanceof context.exchange.ResponseTooLargeError) return fail('too_large', error.message, false);
+    if (error instanceof ResponseTooLargeError) return fail('too_large', error.message, false);
     const attempts = context.attempts > 1 ? ` (${context.attempts} attempts)` : '';
-    if (error instanceof context.exchange.ExchangeTimeoutError) {
+    if (error instanceof ExchangeTimeoutError) {
       // A handshake cut short by what was left of the total budget is the total timeout.
       const fullHandshake = context.handshakeMs >= connectTimeoutMs;
       if (error.phase === 'connect' && fullHandshake) return fail('timeout', `connection timed out after ${connectTimeoutMs} ms${attempts}`, true);
       if (error.phase === 'secureConnect' && fullHandshake) return fail('timeout', `TLS handshake timed out after ${connectTimeoutMs} ms${attempts}`, true);
       return fail('timeout', `timed out after ${context.totalMs} ms${attempts}`, false);
     }
+    if (error instanceof MalformedResponseError) return fail('network', `malformed HTTP response (${error.message})`, true);
     const codes = codesOf(error);
     const message = error instanceof Error ? error.message : String(error);
     const kind = failureKindOf(codes);
@@ -232,12 +244,26 @@ export function createHttpClient(
   }
 
   async function attempt(request: HttpRequest, url: URL, remainingMs: number, totalMs: number, attempts: number): Promise<AttemptOutcome> {
-    const { exchange, agents } = await (transport ??= loadTransport(policy, options.resolve));
+    const { exchange, agents, probes } = loaded ?? (loaded = await (transport ??= loadTransport(policy, options.resolve)));
     // After the load: elapsedMs is the exchange's, not the first request's module loading.
     const started = performance.now();
-    const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)), exchange };
+    const context: AttemptContext = { totalMs, attempts, handshakeMs: Math.max(1, Math.min(connectTimeoutMs, remainingMs)) };
     const body = request.json === undefined ? undefined : JSON.stringify(request.json);
     try {
+      if (request.probe === true && (request.method === 'GET' || request.method === 'HEAD') && body === undefined) {
+        const response = await probes.exchange({
+          method: request.method,
+          url,
+          headers: { 'user-agent': USER_AGENT, 'accept-encoding': 'gzip, deflate, br', ...request.headers },
+          tls: request.tls,
+          totalMs: Math.max(1, remainingMs),
+          handshakeMs: context.handshakeMs,
+          maxResponseBytes: settings.maxResponseBytes,
+          signal: request.signal,
+        });
+        // The probe transport's headers are a fresh object already: no copy.
+        return { ok: true, response: { ...response, elapsedMs: Math.round(performance.now() - started) } };
+      }
       const response = await exchange.exchange({
         method: request.method,
         url,
@@ -325,9 +351,10 @@ export function createHttpClient(
       closed = true;
       // A transport still loading is closed as soon as it is there.
       void transport?.then(
-        ({ agents }) => {
+        ({ agents, probes }) => {
           agents.http.destroy();
           agents.https.destroy();
+          probes.destroy();
         },
         () => {},
       );

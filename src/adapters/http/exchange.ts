@@ -24,20 +24,9 @@ import { urlToHttpOptions } from 'node:url';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 
 import type { TlsOptions } from './types.js';
+import { ExchangeAbortedError, ExchangeTimeoutError, ResponseTooLargeError, type TimeoutPhase } from './exchange-errors.js';
 
-/** Which cap ran out: a new connection's TCP connect, its TLS handshake, or the whole exchange. */
-export type TimeoutPhase = 'connect' | 'secureConnect' | 'total';
-
-export class ExchangeTimeoutError extends Error {
-  constructor(readonly phase: TimeoutPhase) {
-    super(`timed out (${phase})`);
-    this.name = 'ExchangeTimeoutError';
-  }
-}
-
-export class ResponseTooLargeError extends Error {}
-
-export class ExchangeAbortedError extends Error {}
+export { ExchangeAbortedError, ExchangeTimeoutError, ResponseTooLargeError, type TimeoutPhase } from './exchange-errors.js';
 
 export interface ExchangeOptions {
   method: string;

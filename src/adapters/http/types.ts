@@ -31,6 +31,11 @@ export interface HttpRequest {
   retry?: boolean;
   tls?: TlsOptions;
   signal?: AbortSignal;
+  /**
+   * A health probe: a GET or HEAD without a body, sent on the lean probe transport
+   * (`probe-exchange.ts`) rather than node:http, with the same limits. Ignored for other requests.
+   */
+  probe?: boolean;
 }
 
 export interface HttpResponse {

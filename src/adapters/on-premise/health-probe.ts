@@ -38,22 +38,23 @@ export class HealthProbe {
    * falling back to the `/health` alias that older controllers serve instead, within one time
    * budget. Otherwise the healthUrl found at registration; a gateway stored without one (before
    * agentgw looked for it) has it looked for once per process. Transport failures are
-   * HttpFailures; a search that finds nothing throws HealthNotFound.
+   * HttpFailures; a search that finds nothing throws HealthNotFound. The GETs of a known URL go on
+   * the probe transport (`http/probe-exchange.ts`): the monitor makes one per gateway per interval.
    */
   async probe(target: GatewayTarget, settings: OnPremiseSettings, timeoutMs: number, options: CallOptions): Promise<HttpResponse> {
     if (settings.adminUrl === null) {
       const known = settings.healthUrl ?? this.#healthUrls.get(settings.controlPlaneUrl);
-      if (known !== undefined) return this.client.send(target, { method: 'GET', url: known, timeoutMs, retry: false, ...signal(options) }, settings);
+      if (known !== undefined) return this.client.send(target, { method: 'GET', url: known, timeoutMs, retry: false, probe: true, ...signal(options) }, settings);
       const found = await this.discover(target, settings, timeoutMs / healthCandidates(settings.controlPlaneUrl).length, options);
       this.#healthUrls.set(settings.controlPlaneUrl, found.url);
       return found.response;
     }
     const deadline = performance.now() + timeoutMs;
     const adminBase = adminBaseUrl(settings.adminUrl);
-    const response = await this.client.send(target, { method: 'GET', url: `${adminBase}${ADMIN_HEALTH_PATH}`, timeoutMs, retry: false, ...signal(options) }, settings);
+    const response = await this.client.send(target, { method: 'GET', url: `${adminBase}${ADMIN_HEALTH_PATH}`, timeoutMs, retry: false, probe: true, ...signal(options) }, settings);
     if (response.status !== 404) return response;
     const remainingMs = Math.max(1, Math.round(deadline - performance.now()));
-    return this.client.send(target, { method: 'GET', url: `${adminBase}${LEGACY_HEALTH_PATH}`, timeoutMs: remainingMs, retry: false, ...signal(options) }, settings);
+    return this.client.send(target, { method: 'GET', url: `${adminBase}${LEGACY_HEALTH_PATH}`, timeoutMs: remainingMs, retry: false, probe: true, ...signal(options) }, settings);
   }
 
   /**

@@ -83,7 +83,7 @@ export function gatewayRowOf(values: unknown[]): GatewayRow & { environments?: u
   } as GatewayRow & { environments?: unknown };
 }
 
-/** A gateways row, as a {@link GatewayRecord} is read from it (here and by the health monitor's leases). */
+/** A gateways row, as a {@link GatewayRecord} is read from it. */
 export type GatewayRow = Pick<Selectable<GatewayTable>, Unqualified<(typeof COLUMNS)[number]>>;
 
 export function toGatewayRecord(codec: Codec, row: GatewayRow): GatewayRecord {
