@@ -312,7 +312,10 @@ export function createHttpClient(
     let lastAnswer: Extract<AttemptOutcome, { ok: true }> | undefined;
     for (let attempts = 1; ; attempts += 1) {
       const outcome = await attempt(request, url, deadline - performance.now(), totalMs, attempts);
-      if (!outcome.ok && outcome.failure.kind === 'timeout' && lastAnswer !== undefined && performance.now() >= deadline) {
+      // A timeout that retries cannot help is the total budget's (toFailure): asked by the clock,
+      // a timer can fire before performance.now() reaches the deadline (libuv starts it from
+      // the loop's cached time, milliseconds behind under load).
+      if (!outcome.ok && outcome.failure.kind === 'timeout' && !outcome.retryable && lastAnswer !== undefined) {
         // The answer is the server's; the time is the whole request's, budget used up (a check
         // that reported the first attempt's 20 ms would make a gateway that now hangs look fast).
         return { ...lastAnswer.response, elapsedMs: Math.round(performance.now() - deadline + totalMs) };
