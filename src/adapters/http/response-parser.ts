@@ -86,25 +86,15 @@ export class ResponseParser {
         case 'head':
           offset = this.#readHead(data, offset);
           break;
-        case 'length': {
-          const take = Math.min(this.#remaining, data.length - offset);
-          this.#append(data.subarray(offset, offset + take));
-          offset += take;
-          this.#remaining -= take;
-          if (this.#remaining === 0) this.#state = 'done';
+        case 'length':
+          offset = this.#readBody(data, offset, 'done');
           break;
-        }
         case 'chunk-size':
           offset = this.#readLine(data, offset, MAX_CHUNK_LINE_BYTES, 'chunk size line', (line) => this.#chunkSize(line));
           break;
-        case 'chunk-data': {
-          const take = Math.min(this.#remaining, data.length - offset);
-          this.#append(data.subarray(offset, offset + take));
-          offset += take;
-          this.#remaining -= take;
-          if (this.#remaining === 0) this.#state = 'chunk-end';
+        case 'chunk-data':
+          offset = this.#readBody(data, offset, 'chunk-end');
           break;
-        }
         case 'chunk-end':
           offset = this.#readLine(data, offset, 2, 'chunk end', (line) => {
             if (line.length !== 0) malformed('a chunk is longer than its size');
@@ -136,6 +126,15 @@ export class ResponseParser {
     }
     // "socket hang up" is what node:http says, and the client words both alike.
     throw new Error(this.started ? 'connection closed before the response ended' : 'socket hang up');
+  }
+
+  /** Takes up to the `#remaining` body bytes (of the Content-Length or the chunk), then moves to `next`. */
+  #readBody(data: Buffer, offset: number, next: State): number {
+    const take = Math.min(this.#remaining, data.length - offset);
+    this.#append(data.subarray(offset, offset + take));
+    this.#remaining -= take;
+    if (this.#remaining === 0) this.#state = next;
+    return offset + take;
   }
 
   #append(bytes: Buffer): void {
