@@ -16,8 +16,8 @@ import { createHttpClient } from '../../../src/adapters/http/client.js';
 import type { HttpClientOptions } from '../../../src/adapters/http/client.js';
 import { redactUrl } from '../../../src/adapters/http/redact-url.js';
 import { backoffCeilingMs, backoffDelayMs, parseRetryAfterMs } from '../../../src/adapters/http/retry.js';
-import { HttpFailure } from '../../../src/adapters/http/types.js';
 import type { HttpClient, HttpRequest } from '../../../src/adapters/http/types.js';
+import { failureOf } from '../../support/rejection.js';
 
 const OPEN: EgressPolicySettings = { allow: [], deny: [], denyLoopback: false, denyPrivate: false };
 
@@ -87,15 +87,6 @@ async function startServer(handler: http.RequestListener, server: http.Server | 
       await once(server, 'close');
     },
   };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<HttpFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(HttpFailure);
-  return error as HttpFailure;
 }
 
 const servers: TestServer[] = [];

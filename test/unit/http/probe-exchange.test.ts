@@ -14,8 +14,8 @@ import { createHttpClient } from '../../../src/adapters/http/client.js';
 import { createEgressPolicy, EgressBlockedError } from '../../../src/adapters/http/egress-policy.js';
 import { createProbeTransport } from '../../../src/adapters/http/probe-exchange.js';
 import type { HttpClientOptions } from '../../../src/adapters/http/client.js';
-import { HttpFailure } from '../../../src/adapters/http/types.js';
 import type { HttpClient, HttpResponse } from '../../../src/adapters/http/types.js';
+import { failureOf } from '../../support/rejection.js';
 
 const OPEN: EgressPolicySettings = { allow: [], deny: [], denyLoopback: false, denyPrivate: false };
 const SETTINGS: OutboundHttpSettings = {
@@ -75,15 +75,6 @@ function client(options: HttpClientOptions = {}, network: EgressPolicySettings =
 }
 
 const probe = (http: HttpClient, url: string, timeoutMs = 2_000): Promise<HttpResponse> => http.request({ method: 'GET', url, timeoutMs, probe: true });
-
-async function failureOf(promise: Promise<unknown>): Promise<HttpFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(HttpFailure);
-  return error as HttpFailure;
-}
 
 const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
