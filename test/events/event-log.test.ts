@@ -4,10 +4,7 @@
  * event without its change" are forced with a trigger: the event's insert fails (the change must
  * not stay), and the change fails after the event was inserted (the event must not stay).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -20,7 +17,7 @@ import { WebhookService } from '../../src/services/webhooks.js';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { testConfig } from '../support/harness.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { createTestSchema, POSTGRES_BASE_URL } from '../support/postgres.js';
+import { createTestDatabase, POSTGRES_BASE_URL } from '../support/postgres.js';
 
 const quiet = { warn: () => {}, info: () => {}, debug: () => {} };
 
@@ -33,17 +30,9 @@ describe.each(['sqlite', 'postgres'] as const)('event log on %s', (dialect) => {
 
   beforeAll(async () => {
     sim = await startGatewaySimulator({ gateways: [{ name: 'edge' }] });
-    let url: string;
-    if (dialect === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'agentgw-events-'));
-      url = `sqlite:${join(dir, 'agentgw.sqlite')}`;
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const schema = createTestSchema('events');
-      url = schema.url;
-      cleanup = () => schema.drop();
-    }
-    runtime = await openRuntime({ config: await testConfig(url), logger: quiet, migrate: true });
+    const database = createTestDatabase(dialect, 'events');
+    cleanup = () => database.drop();
+    runtime = await openRuntime({ config: await testConfig(database.url), logger: quiet, migrate: true });
     client = new LocalClient(runtime);
   });
   afterAll(async () => {

@@ -3,6 +3,9 @@
  * the file is done. The database is real; nothing here is mocked.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 
 export const POSTGRES_BASE_URL = process.env.AGENTGW_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -27,4 +30,11 @@ export function createTestSchema(prefix = 't'): TestSchema {
       }
     },
   };
+}
+
+/** An empty database of either kind for a test: a SQLite file in a temporary directory, or a schema of its own. */
+export function createTestDatabase(dialect: 'sqlite' | 'postgres', prefix: string): { url: string; drop(): Promise<void> } {
+  if (dialect === 'postgres') return createTestSchema(prefix);
+  const dir = mkdtempSync(join(tmpdir(), `agentgw-${prefix}-`));
+  return { url: `sqlite:${join(dir, 'agentgw.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -5,15 +5,12 @@
  * array literal), a status change writes its event rows in the same write, a result whose status
  * moved on is dropped but still reschedules, and one whose lease is gone touches nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
 import { HealthLeaseRepository, type CheckResult } from '../../../src/store/repositories/health-leases.js';
 import { seedGateways } from '../../support/fleet.js';
-import { createTestSchema } from '../../support/postgres.js';
+import { createTestDatabase } from '../../support/postgres.js';
 
 const AWKWARD = 'he said "down", at C:\\gw\\{x} (a,b)\nsecond line: NULL null ∅ \'quoted\' }{';
 const OWNER = 'host:1:test';
@@ -25,15 +22,9 @@ describe.each(['sqlite', 'postgres'] as const)('health leases: storing a batch o
   const now = new Date('2026-12-01T10:00:00.000Z');
 
   beforeEach(async () => {
-    if (dialect === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'agentgw-leases-'));
-      store = await openStore(`sqlite:${join(dir, 'agentgw.sqlite')}`);
-      cleanup = () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      const schema = createTestSchema('leases');
-      store = await openStore(schema.url);
-      cleanup = () => schema.drop();
-    }
+    const database = createTestDatabase(dialect, 'leases');
+    store = await openStore(database.url);
+    cleanup = () => database.drop();
     await migrateToLatest(store);
     uuids = await seedGateways(
       store,

@@ -3,16 +3,13 @@
  * client can act on), on both databases: migration 016's trigger, which copies the gateway's name
  * into the mapping, must leave that refusal to the foreign key instead of failing first.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORGANIZATION_UUID } from '../../../migrations/index.js';
 import { openStore, type Store } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
 import { EnvironmentRepository } from '../../../src/store/repositories/environments.js';
 import { MappingRepository } from '../../../src/store/repositories/mappings.js';
-import { createTestSchema } from '../../support/postgres.js';
+import { createTestDatabase } from '../../support/postgres.js';
 import { rejection } from '../../support/rejection.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -21,17 +18,9 @@ afterAll(async () => {
 });
 
 async function store(dialect: 'sqlite' | 'postgres'): Promise<Store> {
-  let url: string;
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'agentgw-mappings-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    url = `sqlite:${join(dir, 'agentgw.sqlite')}`;
-  } else {
-    const schema = createTestSchema('mappings');
-    cleanups.push(() => schema.drop());
-    url = schema.url;
-  }
-  const opened = await openStore(url);
+  const database = createTestDatabase(dialect, 'mappings');
+  cleanups.push(() => database.drop());
+  const opened = await openStore(database.url);
   cleanups.unshift(() => opened.close());
   await migrateToLatest(opened);
   return opened;

@@ -4,9 +4,6 @@
  * changing nothing; the `Secret` kind is accepted while the kind check and the foreign keys of a
  * rebuilt SQLite table still hold.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORGANIZATION_UUID, migrations } from '../../../migrations/index.js';
@@ -15,7 +12,7 @@ import { SecretBox } from '../../../src/secrets/secret-box.js';
 import { openStore, type Store } from '../../../src/store/database.js';
 import { migrateToLatest, migrationStatus } from '../../../src/store/migrator.js';
 import { GatewayRepository } from '../../../src/store/repositories/gateways.js';
-import { createTestSchema } from '../../support/postgres.js';
+import { createTestDatabase } from '../../support/postgres.js';
 import { rejection } from '../../support/rejection.js';
 
 const BEFORE = migrations.findIndex((m) => m.name === '010_resource_secrets');
@@ -37,17 +34,9 @@ const spec = (key: string) => ({
 
 /** A database as the previous version left it: one provider with its key in plain text in two revisions, deployed to a gateway. */
 async function oldDatabase(dialect: 'sqlite' | 'postgres'): Promise<Store> {
-  let url: string;
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'agentgw-mig010-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    url = `sqlite:${join(dir, 'agentgw.sqlite')}`;
-  } else {
-    const schema = createTestSchema('mig010');
-    cleanups.push(() => schema.drop());
-    url = schema.url;
-  }
-  const store = await openStore(url);
+  const database = createTestDatabase(dialect, 'mig010');
+  cleanups.push(() => database.drop());
+  const store = await openStore(database.url);
   cleanups.unshift(() => store.close());
   await migrateToLatest(store, migrations.slice(0, BEFORE));
   const { codec } = store;
