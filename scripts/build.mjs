@@ -11,10 +11,11 @@
 //   native addon still loads from node_modules) are bundled: loaded by Node from node_modules,
 //   without the code cache, they cost far more to start (better-sqlite3's 15 files: 6 ms).
 // - ui.cjs: Ink, React and Yoga, which only the dashboard uses, in a file of their own. Bundled
-//   into cli.cjs they cost every other command: 900 KB more text read and decoded on each start,
+//   into cli.cjs they cost every other command: 600 KB more text read and decoded on each start,
 //   and a larger code cache to deserialise (V8 keeps an entry for every function the bundle
-//   declares at its top level, run or not). `gateway list -o json --all` over 1,000 gateways, Node
-//   22: 197 ms with them in cli.cjs, 181 ms without (`node -e 0` 68 ms). The dashboard's code in
+//   declares at its top level, run or not). With validators.cjs below, `gateway list -o json
+//   --all` over 1,000 gateways, Node 22: 212.9 ms with both in cli.cjs, 193.5 ms without
+//   (`node -e 0` 78.4 ms; interleaved runs, a clean environment). The dashboard's code in
 //   cli.cjs requires them through a one-line module each (`require("./ui.cjs").ink`); ui.cjs holds
 //   the one copy of React that Ink and the dashboard share. It runs from the code cache too
 //   (src/launcher/launch.ts).
