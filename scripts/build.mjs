@@ -35,6 +35,15 @@ const BUNDLED_PACKAGES = /^(@sinclair\/typebox(\/(compiler|errors|value))?|bette
 /** The packages of ui.cjs, as cli.cjs finds them there (its exports are named by these keys). */
 const UI_PACKAGES = { ink: 'ink', react: 'react', 'react/jsx-runtime': 'jsxRuntime' };
 const TEXT_WIDTH = resolve('src/tui/text-width.ts');
+/**
+ * Around each bundle: src/launcher/code-cache.ts's BUNDLE_FRAME, the same text (the launcher
+ * refuses a bundle without it). A CommonJS module to Node's require, a function to the launcher.
+ */
+const BUNDLE_FRAME = {
+  start:
+    '(function (run) { return typeof module === "object" ? run.call(exports, exports, require, module, __filename, __dirname) : run; })(function (exports, require, module, __filename, __dirname) {',
+  end: '\n});',
+};
 
 /** Replaces text in a bundled file, failing the build when an upgrade changed what it replaces. */
 async function patch(path, replacements) {
@@ -158,7 +167,9 @@ const bundle = {
   supported: { 'dynamic-import': false },
   // React's production build; nothing in src/ reads NODE_ENV. import.meta.url is the file's URL.
   define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__agentgwFileUrl' },
-  banner: { js: `const __agentgwFileUrl = require('node:url').pathToFileURL(__filename).href; ${LAZY_REQUIRE}` },
+  // The frame src/launcher/code-cache.ts compiles the bundle in (BUNDLE_FRAME, which says why).
+  banner: { js: `${BUNDLE_FRAME.start}const __agentgwFileUrl = require('node:url').pathToFileURL(__filename).href; ${LAZY_REQUIRE}` },
+  footer: { js: BUNDLE_FRAME.end.trimStart() },
   jsx: 'automatic',
   plugins: [imports],
 };

@@ -3,7 +3,8 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { codeCacheDir, codeCacheFile, commandKey, loadWithCodeCache } from '../../../src/launcher/code-cache.js';
+import { createRequire } from 'node:module';
+import { BUNDLE_FRAME, codeCacheDir, codeCacheFile, commandKey, loadWithCodeCache } from '../../../src/launcher/code-cache.js';
 
 describe('commandKey', () => {
   it.each([
@@ -32,6 +33,9 @@ describe('codeCacheDir', () => {
   });
 });
 
+/** A module's text as the build writes it (scripts/build.mjs frames each bundle). */
+const framed = (code: string) => `${BUNDLE_FRAME.start}${code}${BUNDLE_FRAME.end}`;
+
 /** The hash the build writes into the launcher for its bundle (scripts/build.mjs: AGENTGW_BUNDLE_HASH). */
 const hashOf = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -58,7 +62,7 @@ describe('loadWithCodeCache', () => {
   function writeBundle(answer: string, path = bundle) {
     writeFileSync(
       path,
-      `'use strict';\nconst { twice } = require('./helper.cjs');\nexports.answer = () => ${answer} + 1;\nexports.where = () => [__filename, __dirname];\nexports.twice = twice;\n`,
+      framed(`'use strict';\nconst { twice } = require('./helper.cjs');\nexports.answer = () => ${answer} + 1;\nexports.where = () => [__filename, __dirname];\nexports.twice = twice;\n`),
     );
     utimesSync(path, mtime, mtime);
   }
@@ -74,8 +78,19 @@ describe('loadWithCodeCache', () => {
     expect((loaded.exports.twice as unknown as (n: number) => number)(4)).toBe(8);
   });
 
+  it("runs the same framed file through Node's require, as the source-map path does", () => {
+    const required = createRequire(bundle)(bundle) as { answer(): number; where(): string[] };
+    expect(required.answer()).toBe(42);
+    expect(required.where()).toEqual([bundle, root]);
+  });
+
+  it('refuses a file the build did not frame, naming it', () => {
+    writeFileSync(bundle, "exports.answer = () => 42;\n");
+    expect(() => load('env.list', null)).toThrow(`${bundle} is not a bundle framed by agentgw's build`);
+  });
+
   it('reads a bundle that is not ASCII as UTF-8', () => {
-    writeFileSync(bundle, "exports.word = () => 'café …';\n");
+    writeFileSync(bundle, framed("exports.word = () => 'café …';\n"));
     expect(load<{ word(): string }>('env.list', null).exports.word()).toBe('café …');
   });
 
@@ -157,7 +172,7 @@ describe('loadWithCodeCache', () => {
     const otherRoot = join(root, 'other');
     mkdirSync(otherRoot);
     const other = join(otherRoot, 'bundle.cjs');
-    writeFileSync(other, "exports.answer = () => 'other';\n");
+    writeFileSync(other, framed("exports.answer = () => 'other';\n"));
     load().saveCodeCache();
     load('env.list', cacheDir, other).saveCodeCache();
     expect(cacheFiles()).toHaveLength(2);
