@@ -50,4 +50,36 @@ describe('gateway list --all', () => {
     expect(document.gateways).toHaveLength(5000);
     expect(document.gateways.at(-1)?.name).toBe('gw-04999');
   });
+
+  it('prints byte for byte what JSON.stringify(document, null, 2) would, in writes of a few kilobytes', async () => {
+    const gateways = Array.from({ length: 2500 }, (_, i) => gateway(`gw-${String(i).padStart(5, '0')}`));
+    const client = new FakeClient({ environments: [], gateways });
+    const writes: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        writes.push(chunk.toString());
+        done();
+      },
+    });
+    const io = { stdout: Object.assign(stream, { isTTY: false, columns: 80 }), stderr: stream, stdin: process.stdin, env: {} } as unknown as IO;
+    await printGatewayPages(createOutput('json', io), client, {}, { all: true });
+
+    expect(writes.join('')).toBe(`${JSON.stringify({ gateways }, null, 2)}\n`);
+    // A page (~1 MB) written at once costs a megabyte of fresh memory for each copy of it.
+    expect(Math.max(...writes.map((text) => text.length))).toBeLessThan(8192);
+  });
+
+  it('prints an empty list as JSON.stringify would', async () => {
+    const client = new FakeClient({ environments: [], gateways: [] });
+    let text = '';
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const io = { stdout: Object.assign(stream, { isTTY: false, columns: 80 }), stderr: stream, stdin: process.stdin, env: {} } as unknown as IO;
+    await printGatewayPages(createOutput('json', io), client, {}, { all: true });
+    expect(text).toBe(`${JSON.stringify({ gateways: [] }, null, 2)}\n`);
+  });
 });
