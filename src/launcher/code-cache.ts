@@ -137,9 +137,15 @@ function buildId(sourceHash: string): string {
   return `${process.version}.${process.arch}.${sourceHash}`;
 }
 
-/** The first line of a cache file: what it is, the bundle it was compiled from, its checksum. */
+/**
+ * The first line of a cache file: what it is, the bundle it was compiled from, its checksum;
+ * padded to a multiple of 8 bytes, so the bytecode after it starts 8-byte aligned in the buffer it
+ * is read into. V8 copies cache data that is not aligned before it reads it: 1.2 MB of fresh
+ * memory for `gateway list`, ~300 page faults.
+ */
 function header(sourceHash: string, bytecode: Buffer): string {
-  return `agentgw-code-cache 1 ${sourceHash} ${crc32(bytecode).toString(16)}\n`;
+  const line = `agentgw-code-cache 2 ${sourceHash} ${crc32(bytecode).toString(16)}`;
+  return `${line.padEnd(Math.ceil((line.length + 1) / 8) * 8 - 1)}\n`;
 }
 
 /**
