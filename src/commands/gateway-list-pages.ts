@@ -64,6 +64,10 @@ export async function printGatewayPages(output: Output, client: Client, filter: 
       if (pending !== '' && pending.length + element.length > WRITE_SIZE) {
         output.write(pending);
         pending = '';
+        // A reader slower than this loop (a full pipe) would otherwise have the rest of the page
+        // queued in the stream, and written at once from one buffer as large.
+        await output.drained();
+        if (output.readerLeft()) return;
       }
       pending += element;
     }
