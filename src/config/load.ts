@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { interpolateEnv } from './interpolate.js';
-import { childrenOf, configSchema, isConfigLeaf, READING, type AgentgwConfig, type ConfigNode } from './schema.js';
+import { childrenOf, configSchema, isConfigLeaf, type AgentgwConfig, type ConfigNode } from './schema.js';
 import { userConfigDir } from './paths.js';
 
 /** Environment variables and the key each one sets; earlier names win over later ones. */
@@ -203,7 +203,7 @@ async function fileLayer(path: string, env: NodeJS.ProcessEnv): Promise<Layer> {
     throw new ConfigError(`${path}: expected a mapping of keys at the top level`);
   }
   const layer: Layer = new Map();
-  flatten(raw as Record<string, unknown>, configSchema.properties, '', path, env, layer);
+  flatten(raw as Record<string, unknown>, configSchema.children, '', path, env, layer);
   return layer;
 }
 
@@ -293,7 +293,7 @@ function resolve(node: ConfigNode, path: string, layers: Layer[], provenance: Pr
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${where(origin, path)}: expected a mapping of keys`);
       return raw;
     }
-    const reading = node[READING];
+    const reading = node.reading;
     const checked = reading.check(raw);
     if (!checked.ok) {
       throw new ConfigError(`${where(origin, path)}: expected ${checked.expected}, got ${describe(raw, reading.secret)}`);
@@ -325,7 +325,7 @@ function firstLine(text: string): string {
 export function listConfigKeys(node: ConfigNode = configSchema, path = ''): Array<{ path: string; secret: boolean; duration: boolean }> {
   const children = childrenOf(node);
   if (children === null) {
-    const reading = isConfigLeaf(node) ? node[READING] : undefined;
+    const reading = isConfigLeaf(node) ? node.reading : undefined;
     return [{ path, secret: reading?.secret === true, duration: reading?.duration === true }];
   }
   return Object.entries(children).flatMap(([key, child]) => listConfigKeys(child, path ? `${path}.${key}` : key));

@@ -1,12 +1,15 @@
 /**
- * The configuration's keys, types and defaults in one TypeBox tree: `AgentgwConfig` is its
- * `Static<>` type. Each leaf also carries its reading (how a value written in a file, the
- * environment or a flag becomes the typed one: "30s" → 30000, "true" → true), so loading walks
- * this tree once and an unknown key, a wrong type or a bad duration is reported with its key path.
- * Durations are held in milliseconds.
+ * The configuration's keys, types and defaults in one tree: `AgentgwConfig` is derived from it.
+ * Each leaf carries its reading (how a value written in a file, the environment or a flag becomes
+ * the typed one: "30s" → 30000, "true" → true) and what it holds, so loading walks this tree once
+ * and an unknown key, a wrong type or a bad duration is reported with its key path. Durations are
+ * held in milliseconds.
+ *
+ * Plain objects, not TypeBox's: every command loads the config, and TypeBox's builders ran 240
+ * functions of its own at each start (of 1,150 in `env list`), for a tree nothing validates with
+ * TypeBox (the readings check every value).
  */
 import { isIP } from 'node:net';
-import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { parseDuration } from './duration.js';
 import { HTTP_URL_EXPECTED, httpUrlProblem } from '../domain/http-url.js';
 import { ADAPTER_TYPES } from '../domain/types.js';
@@ -22,13 +25,49 @@ export interface LeafReading {
   /** Written "30s", held in milliseconds; `config show` prints it as written. */
   duration: boolean;
 }
-/** Marks a schema as a leaf; a symbol, so the schema stays plain JSON Schema for any other reader. */
-export const READING = Symbol('agentgw.config.reading');
-export type ConfigLeaf<T extends TSchema = TSchema> = T & { [READING]: LeafReading };
 
-/** A leaf: its TypeBox type (which `AgentgwConfig` is derived from), its reading and its default. */
-function leaf<T extends TSchema>(type: T, check: Check, defaultValue: Static<T>, options: { secret?: boolean; duration?: boolean } = {}): ConfigLeaf<T> {
-  return { ...type, default: defaultValue, [READING]: { check, secret: options.secret === true, duration: options.duration === true } };
+/**
+ * What a leaf holds once read: a kind of value, or the strings it may be. The type of the leaf's
+ * value is derived from it (HeldBy), and the schema's test checks every value loaded against it.
+ */
+export type Holds = 'string' | 'string or null' | 'http URL or null' | 'integer' | 'number' | 'boolean' | 'strings' | readonly string[];
+export type HeldBy<H extends Holds> = H extends readonly (infer Value)[]
+  ? Value
+  : H extends 'string'
+    ? string
+    : H extends 'string or null' | 'http URL or null'
+      ? string | null
+      : H extends 'integer' | 'number'
+        ? number
+        : H extends 'boolean'
+          ? boolean
+          : string[];
+
+export interface ConfigLeaf<H extends Holds = Holds> {
+  readonly kind: 'leaf';
+  readonly holds: H;
+  readonly default: HeldBy<H>;
+  readonly reading: LeafReading;
+}
+/** A branch of named keys. */
+export interface ConfigBranch<Children extends Record<string, ConfigNode> = Record<string, ConfigNode>> {
+  readonly kind: 'branch';
+  readonly children: Children;
+}
+/** A branch whose keys are free-form (e.g. a custom adapter's own options); {} by default. */
+export interface ConfigOpen {
+  readonly kind: 'open';
+}
+export type ConfigNode = ConfigLeaf | ConfigBranch | ConfigOpen;
+
+/** The configuration a node of the tree gives once loaded. */
+export type ConfigOf<Node> = Node extends ConfigLeaf<infer H> ? HeldBy<H> : Node extends ConfigBranch<infer Children> ? { [Key in keyof Children]: ConfigOf<Children[Key]> } : Record<string, unknown>;
+
+function leaf<const H extends Holds>(holds: H, check: Check, defaultValue: HeldBy<H>, options: { secret?: boolean; duration?: boolean } = {}): ConfigLeaf<H> {
+  return { kind: 'leaf', holds, default: defaultValue, reading: { check, secret: options.secret === true, duration: options.duration === true } };
+}
+function branch<const Children extends Record<string, ConfigNode>>(children: Children): ConfigBranch<Children> {
+  return { kind: 'branch', children };
 }
 
 const readString: Check = (v) => (typeof v === 'string' ? { ok: true, value: v } : { ok: false, expected: 'a string' });
@@ -93,25 +132,22 @@ const readHostList: Check = (v) => {
 const readListenHost: Check = (v) =>
   typeof v === 'string' && (isIP(v) !== 0 || v === 'localhost') ? { ok: true, value: v } : { ok: false, expected: 'an IP address to listen on' };
 
-// The leaf kinds, each a TypeBox type paired with the reading that produces it.
-const string = (defaultValue: string) => leaf(Type.String(), readString, defaultValue);
-const optionalString = (options: { secret?: boolean } = {}) => leaf(Type.Union([Type.String(), Type.Null()]), readOptionalString, null, options);
-const boolean = (defaultValue: boolean) => leaf(Type.Boolean(), readBoolean, defaultValue);
+// The leaf kinds, each what it holds paired with the reading that produces it.
+const string = (defaultValue: string) => leaf('string', readString, defaultValue);
+const optionalString = (options: { secret?: boolean } = {}) => leaf('string or null', readOptionalString, null, options);
+const boolean = (defaultValue: boolean) => leaf('boolean', readBoolean, defaultValue);
 /** Written "30s", held as milliseconds. */
-const duration = (defaultMs: number) => leaf(Type.Number({ exclusiveMinimum: 0 }), readDuration, defaultMs, { duration: true });
-const integer = (minimum: number, maximum: number, defaultValue: number) =>
-  leaf(Type.Integer({ minimum, maximum }), readInteger(minimum, maximum), defaultValue);
-const number = (minimum: number, maximum: number, defaultValue: number) => leaf(Type.Number({ minimum, maximum }), readNumber(minimum, maximum), defaultValue);
-const oneOf = <T extends string>(values: readonly T[], defaultValue: T) =>
-  leaf(Type.Union(values.map((value) => Type.Literal(value))) as TUnion<TLiteral<T>[]>, readOneOf(values), defaultValue);
-const httpUrl = () => leaf(Type.Union([Type.String({ format: 'uri' }), Type.Null()]), readHttpUrl, null);
-const stringList = (check: Check) => leaf(Type.Array(Type.String()), check, []);
-/** A branch whose keys are free-form (e.g. a custom adapter's own options). */
-const open = () => Type.Record(Type.String(), Type.Unknown(), { default: {} });
+const duration = (defaultMs: number) => leaf('number', readDuration, defaultMs, { duration: true });
+const integer = (minimum: number, maximum: number, defaultValue: number) => leaf('integer', readInteger(minimum, maximum), defaultValue);
+const number = (minimum: number, maximum: number, defaultValue: number) => leaf('number', readNumber(minimum, maximum), defaultValue);
+const oneOf = <const T extends readonly string[]>(values: T, defaultValue: T[number]) => leaf(values, readOneOf(values), defaultValue as HeldBy<T>);
+const httpUrl = () => leaf('http URL or null', readHttpUrl, null);
+const stringList = (check: Check) => leaf('strings', check, []);
+const open = (): ConfigOpen => ({ kind: 'open' });
 
-export const configSchema = Type.Object({
-  database: Type.Object({
-    url: leaf(Type.Union([Type.String(), Type.Null()]), readDatabaseUrl, null),
+export const configSchema = branch({
+  database: branch({
+    url: leaf('string or null', readDatabaseUrl, null),
     poolSize: integer(1, 100, 10),
     /**
      * PostgreSQL: how long a connection attempt, or a statement, may go unanswered before the
@@ -119,11 +155,11 @@ export const configSchema = Type.Object({
      */
     timeout: duration(5_000),
   }),
-  server: Type.Object({
+  server: branch({
     /** Remote mode: the daemon the CLI talks to. */
     url: httpUrl(),
     token: optionalString({ secret: true }),
-    host: leaf(Type.String(), readListenHost, '127.0.0.1'),
+    host: leaf('string', readListenHost, '127.0.0.1'),
     port: integer(0, 65535, 8080),
     bodyLimit: integer(1024, 64 * 1024 * 1024, 1024 * 1024),
     /** How long a stop (SIGTERM) may take before the daemon exits 1, naming the step that hung. */
@@ -138,22 +174,22 @@ export const configSchema = Type.Object({
     maxConnections: integer(1, 65_535, 512),
     /** Host names a request may carry besides loopback ones while authentication is off (behind a proxy). */
     allowedHosts: stringList(readHostList),
-    auth: Type.Object({
+    auth: branch({
       /** Off by default on loopback; the daemon refuses a non-loopback bind without it. */
       required: boolean(false),
     }),
   }),
-  gateway: Type.Object({
-    adapter: Type.Object({
+  gateway: branch({
+    adapter: branch({
       type: oneOf(ADAPTER_TYPES, 'on-premise'),
-      onPremise: Type.Object({
+      onPremise: branch({
         defaultTimeout: duration(30_000),
-        retryPolicy: Type.Object({
+        retryPolicy: branch({
           maxAttempts: integer(1, 10, 3),
           backoffMultiplier: number(1, 10, 2),
           maxBackoff: duration(30_000),
         }),
-        healthCheck: Type.Object({
+        healthCheck: branch({
           interval: duration(30_000),
           timeout: duration(5_000),
           concurrency: integer(1, 10_000, 200),
@@ -162,50 +198,50 @@ export const configSchema = Type.Object({
         }),
         maxResponseSize: integer(1024, 256 * 1024 * 1024, 8 * 1024 * 1024),
       }),
-      cloud: Type.Object({
+      cloud: branch({
         provider: string('wso2-cloud'),
         apiEndpoint: httpUrl(),
-        authentication: Type.Object({
+        authentication: branch({
           type: oneOf(['oauth2'], 'oauth2'),
           tokenUrl: httpUrl(),
           clientId: optionalString(),
           clientSecret: optionalString({ secret: true }),
         }),
         defaultRegion: string('us-east-1'),
-        provisioning: Type.Object({
+        provisioning: branch({
           timeout: duration(600_000),
           pollInterval: duration(2_000),
         }),
       }),
-      custom: Type.Object({
+      custom: branch({
         module: optionalString(),
         options: open(),
       }),
     }),
   }),
-  network: Type.Object({
+  network: branch({
     allow: stringList(readCidrList),
     deny: stringList(readCidrList),
     denyLoopback: boolean(false),
     denyPrivate: boolean(false),
   }),
-  limits: Type.Object({
+  limits: branch({
     /** metadata and adapterConfig: their JSON at most this many bytes (UTF-8)… */
     objectBytes: integer(256, 1024 * 1024, 16 * 1024),
     /** …and at most this many levels deep (the object itself is level 1). */
     objectDepth: integer(1, 32, 8),
   }),
-  secrets: Type.Object({
+  secrets: branch({
     /** 32 bytes, base64: encrypts gateway credentials and cloud secrets at rest. */
     key: optionalString({ secret: true }),
   }),
-  logging: Type.Object({
+  logging: branch({
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   }),
-  dashboard: Type.Object({
+  dashboard: branch({
     refresh: duration(2_000),
   }),
-  events: Type.Object({
+  events: branch({
     /** How long the event log keeps an event; the daemon prunes older ones. */
     retention: duration(30 * 86_400_000),
     /** How often an idle event stream gets a comment, so proxies and clients see it alive. */
@@ -214,14 +250,13 @@ export const configSchema = Type.Object({
 });
 
 /** The validated configuration. Durations are milliseconds. */
-export type AgentgwConfig = Static<typeof configSchema>;
-export type ConfigNode = TSchema;
+export type AgentgwConfig = ConfigOf<typeof configSchema>;
 
-export function isConfigLeaf(node: TSchema): node is ConfigLeaf {
-  return READING in node;
+export function isConfigLeaf(node: ConfigNode): node is ConfigLeaf {
+  return node.kind === 'leaf';
 }
 
-/** A branch's keys and their nodes; none for an open branch (a record) or a leaf. */
-export function childrenOf(node: TSchema): Record<string, TSchema> | null {
-  return isConfigLeaf(node) || node.type !== 'object' || node.properties === undefined ? null : (node.properties as Record<string, TSchema>);
+/** A branch's keys and their nodes; none for an open branch or a leaf. */
+export function childrenOf(node: ConfigNode): Record<string, ConfigNode> | null {
+  return node.kind === 'branch' ? node.children : null;
 }
