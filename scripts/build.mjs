@@ -10,15 +10,18 @@
 //   everything they use, ipaddr.js, get-east-asian-width and better-sqlite3's JavaScript (its
 //   native addon still loads from node_modules) are bundled: loaded by Node from node_modules,
 //   without the code cache, they cost far more to start (better-sqlite3's 15 files: 6 ms).
-// - ui.cjs: Ink, React and Yoga, which only the dashboard uses, in a file of their own. Bundled
-//   into cli.cjs they cost every other command: 600 KB more text read and decoded on each start,
-//   and a larger code cache to deserialise (V8 keeps an entry for every function the bundle
-//   declares at its top level, run or not). With validators.cjs below, `gateway list -o json
-//   --all` over 1,000 gateways, Node 22: 212.9 ms with both in cli.cjs, 193.5 ms without
-//   (`node -e 0` 78.4 ms; interleaved runs, a clean environment). The dashboard's code in
-//   cli.cjs requires them through a one-line module each (`require("./ui.cjs").ink`); ui.cjs holds
-//   the one copy of React that Ink and the dashboard share. It runs from the code cache too
-//   (src/launcher/launch.ts).
+// - Package chunks: packages only some commands use, each set in a file of its own, loaded on
+//   first use. Bundled into cli.cjs they cost every other command: more text read and decoded on
+//   each start, and a larger code cache to deserialise.
+//   - ui.cjs: Ink, React and Yoga, for the dashboard (600 KB). With validators.cjs below,
+//     `gateway list -o json --all` over 1,000 gateways, Node 22: 212.9 ms with both in cli.cjs,
+//     193.5 ms without (`node -e 0` 78.4 ms; interleaved runs, a clean environment).
+//   - typebox.cjs: TypeBox, for the daemon's request schemas (250 KB).
+//   cli.cjs requires each package through a one-line module (`require("./ui.cjs").ink`), a
+//   CommonJS one: a default import of it is the package's namespace, as for any CommonJS module
+//   (ora, whose default export is the function, stays in cli.cjs for that reason). A chunk holds
+//   the one copy of its packages (the one React that Ink and the dashboard share). Chunks run
+//   from the code cache too (src/launcher/launch.ts).
 // - validators.cjs: the manifest validators generated from the gateway-controller's spec (260 KB
 //   of code), for the same reason: only apply, deploy and diff run them.
 // - version.cjs and launcher.cjs: what bin/agentgw.js needs before the CLI loads. launcher.cjs
@@ -32,8 +35,13 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
 const BUNDLED_PACKAGES = /^(@sinclair\/typebox(\/(compiler|errors|value))?|better-sqlite3|kysely|kysely\/helpers\/(postgres|sqlite)|commander|ink|react|react\/jsx-runtime|ipaddr\.js|get-east-asian-width|ora)$/;
-/** The packages of ui.cjs, as cli.cjs finds them there (its exports are named by these keys). */
-const UI_PACKAGES = { ink: 'ink', react: 'react', 'react/jsx-runtime': 'jsxRuntime' };
+/** The package chunks (above): each package's name, and the export cli.cjs finds it by in its chunk. */
+const PACKAGE_CHUNKS = {
+  'ui.cjs': { ink: 'ink', react: 'react', 'react/jsx-runtime': 'jsxRuntime' },
+  'typebox.cjs': { '@sinclair/typebox': 'typebox', '@sinclair/typebox/compiler': 'compiler', '@sinclair/typebox/errors': 'errors', '@sinclair/typebox/value': 'value' },
+};
+/** Which chunk each package is in. */
+const CHUNK_OF = new Map(Object.entries(PACKAGE_CHUNKS).flatMap(([chunk, packages]) => Object.keys(packages).map((name) => [name, chunk])));
 const TEXT_WIDTH = resolve('src/tui/text-width.ts');
 /**
  * Around each bundle: src/launcher/code-cache.ts's BUNDLE_FRAME, the same text (the launcher
@@ -117,10 +125,13 @@ const imports = {
     build.onLoad({ filter: /commander\/lib\/command\.js$/ }, (args) => patch(args.path, COMMANDER_CHILD_PROCESS));
     // Every copy of string-width in Ink's tree measures through src/tui/text-width.ts.
     build.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === TEXT_WIDTH ? { external: true } : { path: TEXT_WIDTH }));
-    // In cli.cjs, Ink and React are ui.cjs's and the manifest validators validators.cjs's (see
-    // above); in those bundles, they are bundled.
+    // In cli.cjs, the chunks' packages are the chunks' and the manifest validators validators.cjs's
+    // (see above); in those bundles, they are bundled.
     if (build.initialOptions.entryPoints?.cli !== undefined) {
-      build.onResolve({ filter: /^(ink|react|react\/jsx-runtime)$/ }, (args) => ({ path: `ui.cjs#${UI_PACKAGES[args.path]}`, namespace: 'chunk' }));
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        const chunk = CHUNK_OF.get(args.path);
+        return chunk === undefined ? undefined : { path: `${chunk}#${PACKAGE_CHUNKS[chunk][args.path]}`, namespace: 'chunk' };
+      });
       build.onResolve({ filter: /\/manifest-validators\.generated\.js$/ }, () => ({ path: 'validators.cjs', namespace: 'chunk' }));
       build.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => {
         const [file, key] = args.path.split('#');
@@ -130,7 +141,7 @@ const imports = {
         const getters = VALIDATOR_EXPORTS.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`);
         return { contents: [`let loaded; const load = () => (loaded ??= require("./${file}"));`, 'Object.defineProperty(exports, "__esModule", { value: true });', ...getters].join('\n'), loader: 'js' };
       });
-      build.onResolve({ filter: /^\.\/(ui|validators)\.cjs$/ }, () => ({ external: true }));
+      build.onResolve({ filter: /^\.\/[\w-]+\.cjs$/ }, () => ({ external: true }));
     }
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('node:')) return { external: true };
@@ -173,9 +184,11 @@ const bundle = {
   jsx: 'automatic',
   plugins: [imports],
 };
-const UI_ENTRY = Object.entries(UI_PACKAGES).map(([name, key]) => `exports.${key} = require(${JSON.stringify(name)});`).join('\n');
+const chunkEntry = (packages) => Object.entries(packages).map(([name, key]) => `export * as ${key} from ${JSON.stringify(name)};`).join("\n");
 await Promise.all([
-  build({ ...bundle, entryPoints: undefined, stdin: { contents: UI_ENTRY, resolveDir: resolve('.'), sourcefile: 'ui-packages.cjs' }, outfile: resolve(outdir, 'ui.cjs'), outdir: undefined }),
+  ...Object.entries(PACKAGE_CHUNKS).map(([chunk, packages]) =>
+    build({ ...bundle, entryPoints: undefined, stdin: { contents: chunkEntry(packages), resolveDir: resolve('.'), sourcefile: chunk.replace('.cjs', '-packages.js'), loader: 'js' }, outfile: resolve(outdir, chunk), outdir: undefined }),
+  ),
   build({ ...bundle, entryPoints: { validators: 'src/domain/manifest-validators.generated.ts' } }),
 ]);
 // What validators.cjs exports, for cli.cjs's getters of them (above).
@@ -184,7 +197,7 @@ await build({ ...bundle, entryPoints: { cli: 'src/cli.ts' } });
 const cli = resolve(outdir, 'cli.cjs');
 await requireBuiltinsLazily(cli);
 const bundleHashes = {};
-for (const name of ['cli.cjs', 'ui.cjs', 'validators.cjs']) bundleHashes[name] = createHash('sha256').update(await readFile(resolve(outdir, name))).digest('hex');
+for (const name of ['cli.cjs', ...Object.keys(PACKAGE_CHUNKS), 'validators.cjs']) bundleHashes[name] = createHash('sha256').update(await readFile(resolve(outdir, name))).digest('hex');
 const launcherFiles = { ...common, outdir, outExtension: { '.js': '.cjs' }, format: 'cjs', packages: 'external' };
 await Promise.all([
   build({ ...launcherFiles, entryPoints: { version: 'src/version.ts' } }),

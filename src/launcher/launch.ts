@@ -1,7 +1,7 @@
 /**
  * Loads the built CLI (dist/cli.cjs, one CommonJS file) and runs it, compiled as little as the
  * running Node allows:
- * - The bundles (cli.cjs, and ui.cjs when the dashboard needs it) run from agentgw's code cache
+ * - The bundles (cli.cjs, and ui.cjs or typebox.cjs when a command needs them) run from agentgw's code cache
  *   (code-cache.ts), one per command, keyed by each bundle's hash from the build, on every Node
  *   version. Node 22's own compile cache would do
  *   it with less code, but it keeps only what V8 compiled before the module ran, so every run
@@ -31,7 +31,7 @@ interface CompileCache {
 }
 const compileCache = nodeModule as CompileCache;
 
-/** The SHA-256 of each bundle in dist/ (cli.cjs, ui.cjs), written in by the build (scripts/build.mjs). */
+/** The SHA-256 of each bundle in dist/ (cli.cjs, ui.cjs, …), written in by the build (scripts/build.mjs). */
 declare const AGENTGW_BUNDLE_HASHES: Record<string, string>;
 
 /** Runs the CLI in `distDir` with `argv` (process.argv); sets the exit code when it is done. */
