@@ -1,10 +1,10 @@
 /**
  * Loads the built CLI (dist/cli.cjs, one CommonJS file) and runs it, compiled as little as the
  * running Node allows:
- * - The bundles (cli.cjs, and ui.cjs or typebox.cjs when a command needs them) run from agentgw's code cache
- *   (code-cache.ts), one per command, keyed by each bundle's hash from the build, on every Node
- *   version. Node 22's own compile cache would do
- *   it with less code, but it keeps only what V8 compiled before the module ran, so every run
+ * - The bundles (cli.cjs, and ui.cjs or typebox.cjs when a command needs them) run from
+ *   agentgw's code cache (code-cache.ts), one per command, keyed by each bundle's hash from the
+ *   build, on every Node version. Node 22's own compile cache would do it with less code, but it
+ *   keeps only what V8 compiled before the module ran, so every run
  *   compiles again the functions its command calls: measured on Node 22, `gateway list` and
  *   `env list` each took 10 ms more with it.
  * - Node 22.1 and later also get Node's compile cache, for the packages Node loads itself from
