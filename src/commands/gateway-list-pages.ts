@@ -37,7 +37,7 @@ export async function printGatewayPages(output: Output, client: Client, filter: 
     if (page.nextCursor !== null) output.note(`showing the first ${page.items.length} gateways; more match: pass --all for every one, or --limit up to ${MAX_PAGE_SIZE}`);
     return;
   }
-  const pages = eachPage(client, filter, limit ?? MAX_PAGE_SIZE);
+  const pages = eachPage(client, filter, limit ?? (client.describe().mode === 'local' ? LOCAL_PAGE_SIZE : MAX_PAGE_SIZE));
   const streams = output.format === 'json' || output.format === 'name' || ((output.format === 'table' || output.format === 'wide') && !output.isTTY);
   if (!streams) {
     const all: Gateway[] = [];
@@ -94,6 +94,14 @@ const WRITE_SIZE = 3500;
 function asArrayElement(gateway: Gateway): string {
   return JSON.stringify({ gateways: [gateway] }, null, 2).slice(PAGE_HEAD.length, -PAGE_TAIL.length);
 }
+
+/**
+ * `--all`'s page in-process: a page there is a query on an index, not a round trip to a daemon, so
+ * a smaller one costs little and keeps fewer gateways in memory at once: with 1,000, every one of
+ * them is still alive when the young generation fills, and the garbage collector copies them all.
+ * 1,000 gateways, Node 22: 5,975 page faults with pages of 1,000, 5,500 with 250 (5,470 with 100).
+ */
+const LOCAL_PAGE_SIZE = 250;
 
 const PAGE_HEAD = '{\n  "gateways": [\n';
 const PAGE_TAIL = '\n  ]\n}';

@@ -82,4 +82,22 @@ describe('gateway list --all', () => {
     await printGatewayPages(createOutput('json', io), client, {}, { all: true });
     expect(text).toBe(`${JSON.stringify({ gateways: [] }, null, 2)}\n`);
   });
+
+  it('reads pages of 250 in-process, where a page is a query rather than a round trip, and of 1,000 from a daemon', async () => {
+    const gateways = Array.from({ length: 600 }, (_, i) => gateway(`gw-${String(i).padStart(5, '0')}`));
+    for (const mode of ['local', 'remote'] as const) {
+      const client = new FakeClient({ environments: [], gateways, description: { mode } });
+      let text = '';
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          text += chunk.toString();
+          done();
+        },
+      });
+      const io = { stdout: Object.assign(stream, { isTTY: false, columns: 80 }), stderr: stream, stdin: process.stdin, env: {} } as unknown as IO;
+      await printGatewayPages(createOutput('json', io), client, {}, { all: true });
+      expect(client.calls.pages.map((page) => page.limit)).toEqual(mode === 'local' ? [250, 250, 250] : [1000]);
+      expect(text).toBe(`${JSON.stringify({ gateways }, null, 2)}\n`);
+    }
+  });
 });
