@@ -207,6 +207,9 @@ export function reportUncaughtExceptions(io: IO = processIO()): void {
   process.on('uncaughtException', listener);
 }
 
+/** For the launcher: whether to keep no code cache from this run (src/runtime/one-off-work.ts). */
+export { ranOneOffWork } from './runtime/one-off-work.js';
+
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {
   // The shell's completion asks before commander parses anything: the words are not this run's flags.
   if (argv[2] === '__complete') {

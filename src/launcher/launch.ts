@@ -21,6 +21,8 @@ import { codeCacheDir, commandKey, loadWithCodeCache, type CachedModule } from '
 export interface CliModule {
   main(argv: string[]): Promise<number>;
   reportUncaughtExceptions(): void;
+  /** Whether the run did what an installation does once (migrating the store): no code cache is kept from it. */
+  ranOneOffWork(): boolean;
   setModuleImporter(importer: (specifier: string) => Promise<unknown>): void;
 }
 
@@ -75,7 +77,12 @@ function loadCli(distDir: string, cacheDir: string | null, args: readonly string
     return chunks.get(name);
   };
   const cli = load('cli.cjs', Object.assign(requireChunk, requireFromDist)) as CliModule;
-  return { cli, afterRun: () => loaded.forEach((module) => module.saveCodeCache()) };
+  return {
+    cli,
+    afterRun() {
+      if (!cli.ranOneOffWork()) loaded.forEach((module) => module.saveCodeCache());
+    },
+  };
 }
 
 /**

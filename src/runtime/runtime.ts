@@ -15,6 +15,7 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import type { ServiceContext, ServiceDependencies } from '../services/context.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateToLatest, pendingMigrations } from '../store/migrator.js';
+import { noteOneOffWork } from './one-off-work.js';
 import { DEFAULT_ORGANIZATION_UUID } from '../../migrations/index.js';
 
 export interface Runtime {
@@ -96,7 +97,8 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<Runtime>
  */
 async function prepareSchema(store: Store, migrate: boolean, secrets: () => SecretBox): Promise<void> {
   if (migrate) {
-    await migrateToLatest(store, undefined, { secrets });
+    const applied = await migrateToLatest(store, undefined, { secrets });
+    if (applied.length > 0) noteOneOffWork();
     return;
   }
   const pending = await pendingMigrations(store);

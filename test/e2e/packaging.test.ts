@@ -72,9 +72,9 @@ describe('start-up of the installed CLI', () => {
   });
   afterAll(() => rmSync(installation, { recursive: true, force: true }));
 
-  async function run(args: string[]) {
+  async function run(args: string[], dataDir = join(installation, 'data')) {
     const result = await execa(process.execPath, [join(installation, 'bin', 'agentgw.js'), ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: installation, XDG_CACHE_HOME: cacheHome, NO_COLOR: '1', AGENTGW_DATA_DIR: join(installation, 'data') },
+      env: { PATH: process.env.PATH ?? '', HOME: installation, XDG_CACHE_HOME: cacheHome, NO_COLOR: '1', AGENTGW_DATA_DIR: dataDir },
       extendEnv: false,
       reject: false,
     });
@@ -112,6 +112,16 @@ describe('start-up of the installed CLI', () => {
       expect(stdout).toContain(original.toUpperCase());
       expect(stdout).not.toContain(original);
     }
+  });
+
+  it('keeps no code cache from a run that created the store: later runs would deserialise the migrations for nothing', async () => {
+    const dataDir = join(installation, 'new-store');
+    const envListCaches = () => cacheFiles().filter((file) => file.endsWith('-env.list.bin'));
+    for (const file of envListCaches()) rmSync(file);
+    expect((await run(['env', 'list'], dataDir)).exitCode).toBe(0);
+    expect(envListCaches()).toEqual([]);
+    expect((await run(['env', 'list'], dataDir)).exitCode).toBe(0);
+    expect(envListCaches()).toHaveLength(1);
   });
 
   it('a damaged code cache is ignored and rewritten, and the command still runs', async () => {
