@@ -88,6 +88,20 @@ const INK_OUTPUT = [
   ['export default class Output {', "const BLANK_CELL = Object.freeze({ type: 'char', value: ' ', fullWidth: false, styles: Object.freeze([]) });\nexport default class Output {"],
 ];
 
+// ansi-tokenize, turning the screen's cells back into text, diffs the styles of each cell with
+// the previous one's (three Sets a cell, 8,000 cells a frame). Cells split from the same run of
+// text share one styles array (nothing changes a cell's styles: reduceAnsiCodesIncremental makes a
+// new array), and a cell whose styles are the previous one's, or which has none after none, has
+// nothing to diff: the text is the same, byte for byte.
+const ANSI_TOKENIZE_STYLES = [
+  ['                styles: [...codes],', '                styles: codes,'],
+  [
+    '            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));',
+    '            const previous = chars[i - 1].styles;\n            if (previous !== char.styles && (previous.length > 0 || char.styles.length > 0)) ret += ansiCodesToString(diffAnsiCodes(previous, char.styles));',
+  ],
+  ['        if (i === chars.length - 1) {', '        if (i === chars.length - 1 && char.styles.length > 0) {'],
+];
+
 // commander requires child_process on load for executable subcommands, which agentgw does not
 // have: loading it (and the net and stream modules it pulls in) only when one would run.
 const COMMANDER_CHILD_PROCESS = [
@@ -126,6 +140,7 @@ const imports = {
     build.onLoad({ filter: /yoga-layout\/dist\/src\/index\.js$/ }, (args) => patch(args.path, [[YOGA_AWAIT, YOGA_SYNC]]));
     build.onLoad({ filter: /ink\/build\/reconciler\.js$/ }, (args) => patch(args.path, INK_DEVTOOLS));
     build.onLoad({ filter: /ink\/build\/output\.js$/ }, (args) => patch(args.path, INK_OUTPUT));
+    build.onLoad({ filter: /@alcalzone\/ansi-tokenize\/build\/styledChars\.js$/ }, (args) => patch(args.path, ANSI_TOKENIZE_STYLES));
     build.onLoad({ filter: /commander\/lib\/command\.js$/ }, (args) => patch(args.path, COMMANDER_CHILD_PROCESS));
     // Every copy of string-width in Ink's tree measures through src/tui/text-width.ts.
     build.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === TEXT_WIDTH ? { external: true } : { path: TEXT_WIDTH }));
