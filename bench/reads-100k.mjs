@@ -264,10 +264,11 @@ const KEYS = { down: '\u001B[B', pageDown: '\u001B[6~' };
 /**
  * The dashboard in a pseudo-terminal of 160 × 50 (script(1)): after its first frame and a second
  * to settle, each key is written and timed to the first output after it; 100 ↓ then 100 Page Down
- * (the latter walks ~4,500 rows: segments are read on the way).
+ * (the latter walks ~4,500 rows: segments are read on the way). `bin`: the CLI to measure, so a
+ * script can alternate two builds over one fixture.
  */
-async function keyToFrame(flags, env) {
-  const command = `stty rows 50 cols 160; exec ${process.execPath} ${BIN} dashboard ${flags.map((f) => `'${f}'`).join(' ')}`;
+export async function keyToFrame(flags, env, bin = BIN) {
+  const command = `stty rows 50 cols 160; exec ${process.execPath} ${bin} dashboard ${flags.map((f) => `'${f}'`).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...env, TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   let waiter = null;

@@ -85,6 +85,40 @@ const INK_DEVTOOLS = [
   ['? await loadPackageJson()', '? { name: undefined, version: undefined }'],
 ];
 
+// Ink draws every frame from nothing: each line of text is split into styled characters
+// (ansi-tokenize: an object per character) in a cache that lives for that frame only, and the
+// screen starts as a grid of a fresh blank object per cell. At 160 × 50 that was half a frame's
+// CPU and most of its garbage. The cache keeps the previous frame's lines too (a row that did not
+// change, or only scrolled, is not split again; two frames bound its size), and blank cells share
+// one object (Output only reads a cell's object or replaces it, never changes it).
+const INK_OUTPUT = [
+  [
+    'class OutputCaches {',
+    'class OutputCaches {\n    static last;\n    static next() {\n        const caches = new OutputCaches();\n        caches.previous = OutputCaches.last;\n        if (caches.previous !== undefined) caches.previous.previous = undefined;\n        return (OutputCaches.last = caches);\n    }',
+  ],
+  ['            cached = styledCharsFromTokens(tokenize(line));', '            cached = this.previous?.styledChars.get(line) ?? styledCharsFromTokens(tokenize(line));'],
+  ['    caches = new OutputCaches();', '    caches = OutputCaches.next();'],
+  [
+    "                row.push({\n                    type: 'char',\n                    value: ' ',\n                    fullWidth: false,\n                    styles: [],\n                });",
+    '                row.push(BLANK_CELL);',
+  ],
+  ['export default class Output {', "const BLANK_CELL = Object.freeze({ type: 'char', value: ' ', fullWidth: false, styles: Object.freeze([]) });\nexport default class Output {"],
+];
+
+// ansi-tokenize, turning the screen's cells back into text, diffs the styles of each cell with
+// the previous one's (three Sets a cell, 8,000 cells a frame). Cells split from the same run of
+// text share one styles array (nothing changes a cell's styles: reduceAnsiCodesIncremental makes a
+// new array), and a cell whose styles are the previous one's, or which has none after none, has
+// nothing to diff: the text is the same, byte for byte.
+const ANSI_TOKENIZE_STYLES = [
+  ['                styles: [...codes],', '                styles: codes,'],
+  [
+    '            ret += ansiCodesToString(diffAnsiCodes(chars[i - 1].styles, char.styles));',
+    '            const previous = chars[i - 1].styles;\n            if (previous !== char.styles && (previous.length > 0 || char.styles.length > 0)) ret += ansiCodesToString(diffAnsiCodes(previous, char.styles));',
+  ],
+  ['        if (i === chars.length - 1) {', '        if (i === chars.length - 1 && char.styles.length > 0) {'],
+];
+
 // commander requires child_process on load for executable subcommands, which agentgw does not
 // have: loading it (and the net and stream modules it pulls in) only when one would run.
 const COMMANDER_CHILD_PROCESS = [
@@ -122,6 +156,8 @@ const imports = {
     build.onLoad({ filter: /yoga-layout\/dist\/binaries\/yoga-wasm-base64-esm\.js$/ }, (args) => patch(args.path, [[YOGA_INSTANTIATE, YOGA_INSTANTIATE_SYNC]]));
     build.onLoad({ filter: /yoga-layout\/dist\/src\/index\.js$/ }, (args) => patch(args.path, [[YOGA_AWAIT, YOGA_SYNC]]));
     build.onLoad({ filter: /ink\/build\/reconciler\.js$/ }, (args) => patch(args.path, INK_DEVTOOLS));
+    build.onLoad({ filter: /ink\/build\/output\.js$/ }, (args) => patch(args.path, INK_OUTPUT));
+    build.onLoad({ filter: /@alcalzone\/ansi-tokenize\/build\/styledChars\.js$/ }, (args) => patch(args.path, ANSI_TOKENIZE_STYLES));
     build.onLoad({ filter: /commander\/lib\/command\.js$/ }, (args) => patch(args.path, COMMANDER_CHILD_PROCESS));
     // Every copy of string-width in Ink's tree measures through src/tui/text-width.ts.
     build.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === TEXT_WIDTH ? { external: true } : { path: TEXT_WIDTH }));

@@ -138,6 +138,7 @@ export function Dashboard(props: DashboardProps) {
     now,
     view: () => shownRows.current,
     filter: serverFilter(selection),
+    framePerPoll: view.kind === 'detail',
     ...(props.first === undefined ? {} : { first: props.first }),
   });
   refreshFleet.current = fleet.refresh;
@@ -403,8 +404,10 @@ export function Dashboard(props: DashboardProps) {
         paused={paused}
         readonly={readonly}
       />
-      <Box flexDirection="column" height={bodyHeight} overflow="hidden">
-        {/* Fixed height keeps the footer at the bottom; the body is clipped, never squeezed. */}
+      {/* Fixed height keeps the footer at the bottom; the body is clipped, never squeezed. Clipped
+          in height only: every line is cut to the width already, and a box clipped in width has
+          Ink cut each of its lines again (slice-ansi), a third of a frame's time. */}
+      <Box flexDirection="column" height={bodyHeight} overflowY="hidden">
         <Box flexDirection="column" flexShrink={0}>
           <RolloutsLine rollouts={fleet.rollouts} />
           {body}

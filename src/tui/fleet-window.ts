@@ -16,6 +16,7 @@
  *   refreshed.add(read.index);
  * }
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Gateway, GatewayFilter, Page } from '../domain/types.js';
 
 /** The first segment is small, so the first frame waits for no more than a screen. */
@@ -152,10 +153,17 @@ function readOf(index: number, segment: Segment): SegmentRead {
  * The window with `page` as segment `read.index`. When the segment now ends elsewhere (gateways
  * were added or removed in it), the segments after it no longer follow on and are dropped, to be
  * read again from its new end.
+ *
+ * A gateway read again unchanged keeps the object held (the table's rows compare by identity, so
+ * it is not drawn again), and a segment read again unchanged leaves the window as it was: the
+ * same object, so a poll that changed nothing draws no frame.
  */
 export function withRead(window: FleetWindow, read: SegmentRead, page: Page<Gateway>): FleetWindow {
   const previous = window.segments[read.index];
-  const segment: Segment = { cursor: read.page.cursor ?? null, size: page.items.length, items: page.items, next: page.nextCursor };
+  const held = previous?.items ?? null;
+  const items = held === null ? page.items : keptWhereUnchanged(held, page.items);
+  const segment: Segment = { cursor: read.page.cursor ?? null, size: items.length, items, next: page.nextCursor };
+  if (previous !== undefined && previous.items === items && previous.cursor === segment.cursor && previous.next === segment.next) return window;
   const moved = previous === undefined || previous.next !== segment.next || previous.size !== segment.size;
   const kept = moved ? window.segments.slice(0, read.index) : window.segments.slice();
   kept[read.index] = segment;
@@ -178,6 +186,22 @@ export function changesView(before: FleetWindow, after: FleetWindow, view: Windo
   if (Math.min(a.length, b.length) < to && (a.length !== b.length || a.more !== b.more)) return true;
   for (let index = from; index < to; index++) if (a.at(index) !== b.at(index)) return true;
   return false;
+}
+
+/**
+ * `read`, with each gateway equal to the one held by uuid replaced by it; `held` itself when every
+ * gateway is held unchanged, in the same order.
+ */
+function keptWhereUnchanged(held: Gateway[], read: Gateway[]): Gateway[] {
+  const byUuid = new Map(held.map((gateway) => [gateway.uuid, gateway]));
+  let same = held.length === read.length;
+  const kept = read.map((gateway, index) => {
+    const known = byUuid.get(gateway.uuid);
+    const unchanged = known !== undefined && isDeepStrictEqual(known, gateway);
+    if (!unchanged || held[index] !== known) same = false;
+    return unchanged ? known : gateway;
+  });
+  return same ? held : kept;
 }
 
 /** The window with the gateways of segments far from `view` dropped. */

@@ -9,12 +9,14 @@
  * the daemon, and a poll reads again only the segments on screen. Scrolling past what is held
  * reads the next segments at once, without waiting for a poll.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import type { Client } from '../client/client.js';
 import { AgentgwError } from '../domain/errors.js';
 import type { Rollout } from '../domain/rollouts.js';
 import type { Environment, Gateway, GatewayFilter } from '../domain/types.js';
 import { isRefusal, type FirstPoll } from './first-poll.js';
+import { useFrameRequest } from './use-frame-request.js';
 import {
   changesView,
   emptyWindow,
@@ -65,11 +67,14 @@ export interface FleetOptions {
   view: () => WindowView;
   /** The filter a large fleet is read with (a fleet held whole is filtered by the caller). */
   filter: GatewayFilter;
+  /** Draw a frame at the end of every poll, even one that changed nothing (the detail view's pane polls on it). */
+  framePerPoll?: boolean;
 }
 
-type FleetState = Omit<Fleet, 'gateways' | 'window'>;
+type FleetState = Omit<Fleet, 'gateways' | 'window' | 'updatedAt' | 'polls'>;
+type PollProgress = Pick<Fleet, 'updatedAt' | 'polls'>;
 
-const EMPTY_FLEET: FleetState = { environments: null, rollouts: null, updatedAt: null, error: null, polls: 0 };
+const EMPTY_FLEET: FleetState = { environments: null, rollouts: null, error: null };
 const UNFILTERED: GatewayFilter = {};
 /** More reads than this in one poll means the fleet changes faster than it can be read. */
 const MAX_READS_PER_POLL = 200;
@@ -82,9 +87,13 @@ function fleetError(error: unknown, since: Date): FleetError {
 
 
 function fleetAfter(first: FirstPoll | undefined): FleetState {
-  if (first === undefined) return EMPTY_FLEET;
-  if (first.ok) return { ...EMPTY_FLEET, updatedAt: first.at, polls: 1 };
-  return { ...EMPTY_FLEET, error: fleetError(first.error, first.at), polls: 1 };
+  if (first === undefined || first.ok) return EMPTY_FLEET;
+  return { ...EMPTY_FLEET, error: fleetError(first.error, first.at) };
+}
+
+function progressAfter(first: FirstPoll | undefined): PollProgress {
+  if (first === undefined) return { updatedAt: null, polls: 0 };
+  return { updatedAt: first.ok ? first.at : null, polls: 1 };
 }
 
 function windowAfter(first: FirstPoll | undefined): FleetWindow {
@@ -102,23 +111,37 @@ function wholeOf(window: FleetWindow): Gateway[] | null {
  * keys pressed meanwhile draw them without it.
  */
 const OFF_SCREEN_FRAME_MS = 150;
+/**
+ * How long rows read on screen (a poll's, a read's) wait for their frame: one frame at 60 a
+ * second, so a key pressed meanwhile draws them with its own frame (see use-frame-request.ts).
+ */
+const ON_SCREEN_FRAME_MS = 16;
 
 export function useFleet(client: Client, options: FleetOptions): Fleet & { refresh: () => void } {
   const [fleet, setFleet] = useState<FleetState>(() => fleetAfter(options.first));
+  /** The state as last set, to leave it alone (no render) when a poll brings nothing new. */
+  const latest = useRef(fleet);
+  latest.current = fleet;
+  const change = useCallback((next: (f: FleetState) => FleetState) => {
+    const changed = next(latest.current);
+    if (changed === latest.current) return;
+    latest.current = changed;
+    setFleet(changed);
+  }, []);
+  /**
+   * When the last good poll ended, and how many ended: a poll that changed nothing else draws no
+   * frame for them (the clock's next tick shows the new age, the detail view's pane polls on it).
+   */
+  const progress = useRef<PollProgress>(progressAfter(options.first));
   const windowRef = useRef<FleetWindow>(windowAfter(options.first));
   const [, windowChanged] = useReducer((n: number) => n + 1, 0);
+  const requestFrame = useFrameRequest();
   const inFlight = useRef(false);
   const again = useRef(false);
   const timer = useRef<NodeJS.Timeout | undefined>(undefined);
   const mounted = useRef(true);
   const settings = useRef(options);
   settings.current = options;
-  /** A frame owed to rows read off screen; any frame drawn meanwhile shows them. */
-  const offScreenFrame = useRef<NodeJS.Timeout | undefined>(undefined);
-  useEffect(() => {
-    clearTimeout(offScreenFrame.current);
-    offScreenFrame.current = undefined;
-  });
 
   /**
    * The window's filter for the view's: a fleet held whole is read unfiltered (the caller filters
@@ -147,7 +170,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
         if (!mounted.current) return false;
         if (windowRef.current !== window) return true;
         windowRef.current = withRead(window, { index: 0, page: { limit: WHOLE_FLEET } }, page);
-        windowChanged();
+        if (windowRef.current !== window) requestFrame(ON_SCREEN_FRAME_MS);
         return true;
       }
       for (let reads = 0; reads < MAX_READS_PER_POLL; reads++) {
@@ -159,14 +182,15 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
         refreshed?.add(read.index);
         const before = window;
         window = trimmed(withRead(window, read, page), settings.current.view());
+        // A segment read again unchanged (a poll's, mostly) changes nothing to draw.
+        if (window === before) continue;
         windowRef.current = window;
         // Rows read ahead, off screen, wait for the next frame, or a moment (see changesView).
-        if (changesView(before, window, settings.current.view())) windowChanged();
-        else if (offScreenFrame.current === undefined) offScreenFrame.current = setTimeout(windowChanged, OFF_SCREEN_FRAME_MS);
+        requestFrame(changesView(before, window, settings.current.view()) ? ON_SCREEN_FRAME_MS : OFF_SCREEN_FRAME_MS);
       }
       return true;
     },
-    [client, windowFor],
+    [client, windowFor, requestFrame],
   );
 
   /** One poll; `gatewaysKnown` when the gateways were just fetched (the first poll, before the first render). */
@@ -185,20 +209,25 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
       if (!gatewaysKnown) {
         if (!(await readGateways(new Set()))) return;
         counted = true;
-        setFleet((f) => ({ ...f, updatedAt: settings.current.now(), error: null, polls: f.polls + 1 }));
+        const first = progress.current.polls === 0;
+        progress.current = { updatedAt: settings.current.now(), polls: progress.current.polls + 1 };
+        change((f) => (f.error === null ? f : { ...f, error: null }));
+        // The first poll ends the loading frame (and a start-up benchmark): drawn at once.
+        if (first || settings.current.framePerPoll === true) windowChanged();
       }
       const environments = await client.environments.list();
       if (!mounted.current) return;
-      setFleet((f) => ({ ...f, environments }));
+      change((f) => (isDeepStrictEqual(f.environments, environments) ? f : { ...f, environments }));
       // Rollouts are extra: a source that cannot list them (an older daemon) does not make the fleet stale.
       const rollouts = await client.rollouts.list({ state: 'running' }).catch(() => null);
       if (!mounted.current) return;
-      setFleet((f) => ({ ...f, rollouts }));
+      change((f) => (isDeepStrictEqual(f.rollouts, rollouts) ? f : { ...f, rollouts }));
     } catch (error) {
       if (!mounted.current) return;
       // A refused token stays refused: no further poll (the dashboard ends on it).
       refused = isRefusal(error);
-      setFleet((f) => ({ ...f, error: fleetError(error, f.error?.since ?? settings.current.now()), polls: counted ? f.polls : f.polls + 1 }));
+      if (!counted) progress.current = { ...progress.current, polls: progress.current.polls + 1 };
+      change((f) => ({ ...f, error: fleetError(error, f.error?.since ?? settings.current.now()) }));
     } finally {
       inFlight.current = false;
       if (mounted.current) {
@@ -210,7 +239,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
         }
       }
     }
-  }, [client, readGateways]);
+  }, [client, readGateways, change]);
 
   // Scrolled (or filtered) past what the window holds: read it now, not at the next poll. A
   // poll in flight reads it when it ends.
@@ -218,7 +247,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
   const window = windowFor();
   useEffect(() => {
     // Before the first poll, and while the source fails, polls alone read (at their pace).
-    if (filling.current || fleet.polls === 0 || fleet.error !== null) return;
+    if (filling.current || progress.current.polls === 0 || fleet.error !== null) return;
     if (nextRead(windowFor(), settings.current.view(), null) === null) return;
     if (inFlight.current) {
       again.current = true;
@@ -228,7 +257,7 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
     inFlight.current = true;
     readGateways(null)
       .catch((error: unknown) => {
-        if (mounted.current) setFleet((f) => ({ ...f, error: fleetError(error, f.error?.since ?? settings.current.now()) }));
+        if (mounted.current) change((f) => ({ ...f, error: fleetError(error, f.error?.since ?? settings.current.now()) }));
       })
       .finally(() => {
         filling.current = false;
@@ -252,7 +281,6 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
     return () => {
       mounted.current = false;
       clearTimeout(timer.current);
-      clearTimeout(offScreenFrame.current);
     };
   }, [poll]);
 
@@ -265,5 +293,5 @@ export function useFleet(client: Client, options: FleetOptions): Fleet & { refre
   const refresh = useCallback(() => void poll(), [poll]);
   const whole = useMemo(() => wholeOf(window), [window]);
   const read = window.segments.length > 0;
-  return { ...fleet, gateways: read ? whole : null, window: read && whole === null ? windowRows(window) : null, refresh };
+  return { ...fleet, ...progress.current, gateways: read ? whole : null, window: read && whole === null ? windowRows(window) : null, refresh };
 }

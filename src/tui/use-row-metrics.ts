@@ -3,12 +3,20 @@
  * gateway would only time out), each at most once per `ttlMs`, at most CONCURRENCY at a time (so
  * one hung gateway does not hold up the others). A fleet of thousands therefore costs a screenful
  * of requests every ten seconds, not N every poll.
+ *
+ * Metrics that arrive are drawn with the next frame, or one a moment later (useFrameRequest); an
+ * answer that changes no figure shown (the same report again, or a failure again, whose message
+ * the table does not show) draws none.
  */
-import { useEffect, useRef, useState } from 'react';
+import { isDeepStrictEqual } from 'node:util';
+import { useEffect, useRef } from 'react';
 import type { Client } from '../client/client.js';
 import type { Gateway, GatewayMetricsReport } from '../domain/types.js';
+import { useFrameRequest } from './use-frame-request.js';
 
 const CONCURRENCY = 3;
+/** How long metrics that arrived wait for a frame of their own: one frame at 60 a second. */
+const FRAME_MS = 16;
 
 export interface RowMetrics {
   report: GatewayMetricsReport | null;
@@ -25,9 +33,11 @@ export interface RowMetricsOptions {
 }
 
 export function useRowMetrics(client: Client, rows: Gateway[], options: RowMetricsOptions): ReadonlyMap<string, RowMetrics> {
-  const [metrics, setMetrics] = useState<ReadonlyMap<string, RowMetrics>>(new Map());
-  const latest = useRef({ rows, options, metrics });
-  latest.current = { rows, options, metrics };
+  // Kept in a ref, not state: a render reads it, and an answer that changes nothing shown draws nothing.
+  const metrics = useRef(new Map<string, RowMetrics>());
+  const requestFrame = useFrameRequest();
+  const latest = useRef({ rows, options });
+  latest.current = { rows, options };
   const workers = useRef(0);
   const inFlight = useRef(new Set<string>());
   const mounted = useRef(true);
@@ -36,7 +46,8 @@ export function useRowMetrics(client: Client, rows: Gateway[], options: RowMetri
   useEffect(() => {
     mounted.current = true;
     const fetchOne = async (): Promise<boolean> => {
-      const { rows: current, options: settings, metrics: known } = latest.current;
+      const { rows: current, options: settings } = latest.current;
+      const known = metrics.current;
       const now = settings.now().getTime();
       const due = current.find(
         (g) => g.status === 'ACTIVE' && !inFlight.current.has(g.uuid) && now - (known.get(g.uuid)?.fetchedAt ?? -Infinity) >= settings.ttlMs,
@@ -52,9 +63,9 @@ export function useRowMetrics(client: Client, rows: Gateway[], options: RowMetri
         inFlight.current.delete(due.uuid);
       }
       if (!mounted.current) return false;
-      const next = new Map(latest.current.metrics).set(due.uuid, entry);
-      latest.current.metrics = next;
-      setMetrics(next);
+      const shown = metrics.current.get(due.uuid)?.report ?? null;
+      metrics.current.set(due.uuid, entry);
+      if (!isDeepStrictEqual(shown, entry.report)) requestFrame(FRAME_MS);
       return true;
     };
     const worker = async () => {
@@ -75,7 +86,7 @@ export function useRowMetrics(client: Client, rows: Gateway[], options: RowMetri
       mounted.current = false;
       clearInterval(ticker);
     };
-  }, [client, visibleKey, options.tickMs, options.paused]);
+  }, [client, visibleKey, options.tickMs, options.paused, requestFrame]);
 
-  return metrics;
+  return metrics.current;
 }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Dashboard, type DashboardProps } from '../../src/tui/app.js';
 import { AuthenticationError } from '../../src/domain/errors.js';
 import { firstPoll } from '../../src/tui/first-poll.js';
+import { lineRenders } from '../../src/tui/views/gateway-table.js';
 import { deployment, environment, FakeClient, gateway } from './fake-client.js';
 
 const KEY = { up: '\u001B[A', down: '\u001B[B', enter: '\r', escape: '\u001B', tab: '\t' };
@@ -369,6 +370,34 @@ describe('metrics per row', () => {
     expect(client.calls.metrics.length).toBe(fetched.size);
     expect(fetched.has('gw-59')).toBe(false);
     expect(client.calls.list).toBeGreaterThan(3);
+  });
+});
+
+describe('frames', () => {
+  // A clock that does not move: the ages shown stay as they are, and its ticks render nothing.
+  const at = new Date('2026-12-07T12:00:00.000Z');
+  const still = () => at;
+  const settled = (f: string) => /\s7\s+12\.5\s+0\.8/.test(rowOf(f, 'edge-1')) && /\s7\s+12\.5\s+0\.8/.test(rowOf(f, 'edge-2'));
+
+  it('draws no frame for a poll that changed nothing, and draws the change a later poll brings', async () => {
+    const client = fleet();
+    const app = mount(client, { refreshMs: 10, now: still });
+    await app.until(settled);
+    const frames = app.frames.length;
+    const polls = client.calls.list;
+    await vi.waitFor(() => expect(client.calls.list).toBeGreaterThan(polls + 5));
+    expect(app.frames.length).toBe(frames);
+    client.setStatus('edge-1', 'INACTIVE');
+    await app.until((f) => rowOf(f, 'edge-1').includes('INACTIVE'));
+  });
+
+  it('renders again only the two rows whose selection changed on ↓', async () => {
+    const app = mount(fleet(), { refreshMs: 60_000, now: still });
+    await app.until(settled);
+    lineRenders.count = 0;
+    await app.press(KEY.down);
+    await app.until((f) => selectedRow(f).startsWith('> edge-1'));
+    expect(lineRenders.count).toBe(2);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The dashboard's window over a large fleet (src/tui/fleet-window.ts): which reads change what
- * the screen shows, so that a read ahead of it does not draw a frame of its own.
+ * the screen shows, so that a read ahead of it does not draw a frame of its own, and a read that
+ * brings nothing new changes nothing.
  */
 import { describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/domain/types.js';
@@ -36,9 +37,11 @@ describe('changesView', () => {
     const first = windowOf(100);
     // Rows 100–349 arrive: the screen showed none of them.
     expect(changesView(first, windowOf(100, 250), view)).toBe(true);
-    // The same rows read again (a poll): each is a new gateway object.
+    // The same rows read again (a poll), one of them changed.
     const before = windowOf(100, 250);
-    const reread = withRead(before, { index: 1, page: { limit: 250, cursor: 'gw-00099' } }, page(100, 250));
+    const changed = page(100, 250);
+    changed.items[20] = { ...changed.items[20]!, status: 'INACTIVE' };
+    const reread = withRead(before, { index: 1, page: { limit: 250, cursor: 'gw-00099' } }, changed);
     expect(changesView(before, reread, view)).toBe(true);
     // Rows a Page Down away (150–199) only.
     expect(changesView(windowOf(100, 90), windowOf(100, 90, 250), view)).toBe(true);
@@ -53,5 +56,25 @@ describe('changesView', () => {
   it('is false for nothing read', () => {
     const window = windowOf(100, 250);
     expect(changesView(window, window, view)).toBe(false);
+  });
+});
+
+describe('withRead', () => {
+  const reread = { index: 1, page: { limit: 250, cursor: 'gw-00099' } };
+
+  it('leaves the window as it was when a segment is read again unchanged (each gateway a new object)', () => {
+    const before = windowOf(100, 250);
+    expect(withRead(before, reread, page(100, 250))).toBe(before);
+  });
+
+  it('keeps the gateways read again unchanged, and takes the one that changed', () => {
+    const before = windowOf(100, 250);
+    const read = page(100, 250);
+    read.items[3] = { ...read.items[3]!, status: 'INACTIVE' };
+    const after = withRead(before, reread, read);
+    expect(after).not.toBe(before);
+    const [held, now] = [before.segments[1]!.items!, after.segments[1]!.items!];
+    expect(now[3]).toBe(read.items[3]);
+    expect(now.filter((gateway, index) => gateway === held[index])).toHaveLength(249);
   });
 });
