@@ -16,6 +16,7 @@
  * const net = nets.hold(onTimeout);
  * adapter.checkHealth(target, { timeoutMs, signal: net.signal }).then((health) => { net.release(onTimeout); … });
  */
+import { setMaxListeners } from 'node:events';
 import type { MonitorClock } from './health-scheduler.js';
 
 /** How long one net takes new checks: the most a check's net fires past `afterMs`. */
@@ -28,6 +29,12 @@ export class SafetyNet {
   /** Cancels the firing timer; null once it fired or was cancelled. */
   #cancelFiring: (() => void) | null = null;
   #closed = false;
+
+  constructor() {
+    // Each check's adapter call listens on it: past the default 10 listeners Node would warn of
+    // a leak (with an inspect of the signal) on every net.
+    setMaxListeners(0, this.#controller.signal);
+  }
 
   get signal(): AbortSignal {
     return this.#controller.signal;

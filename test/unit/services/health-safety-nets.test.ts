@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SafetyNets } from '../../../src/services/health-safety-nets.js';
 import { ManualClock } from '../../support/manual-clock.js';
 
@@ -68,4 +68,16 @@ describe('SafetyNets', () => {
     clock.advance(BUCKET);
     expect(clock.sleeping()).toBe(0);
   });
+
+  it('lets every check of a net listen on its signal without a leak warning', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const nets = new SafetyNets(new ManualClock(), AFTER, BUCKET);
+      for (let i = 0; i < 50; i++) nets.hold(() => {}).signal.addEventListener('abort', () => {}, { once: true });
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });
+
