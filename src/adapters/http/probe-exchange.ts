@@ -291,6 +291,31 @@ export function createProbeTransport(policy: EgressPolicy, resolve?: Resolver): 
   };
 }
 
+/**
+ * The exchanges in flight that each abort signal would end. Exchanges sharing a signal (the health
+ * monitor gives the checks that start together one: `health-safety-nets.ts`) share one listener
+ * on it: EventTarget walks a signal's whole listener list to refuse duplicates, so a listener per
+ * exchange cost more with every exchange in flight (the most expensive function of a check).
+ */
+const abortable = new WeakMap<AbortSignal, Set<ProbeExchange>>();
+
+function watchAbort(signal: AbortSignal, exchange: ProbeExchange): void {
+  let exchanges = abortable.get(signal);
+  if (exchanges === undefined) {
+    const watched = (exchanges = new Set());
+    abortable.set(signal, watched);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const aborted of [...watched]) aborted.fail(new ExchangeAbortedError('aborted by the caller'));
+        watched.clear();
+      },
+      { once: true },
+    );
+  }
+  exchanges.add(exchange);
+}
+
 /** One request and its answer on one connection, under the exchange's caps. */
 class ProbeExchange implements Reader {
   readonly #parser: ResponseParser;
@@ -310,7 +335,7 @@ class ProbeExchange implements Reader {
     this.#parser = new ResponseParser(options.maxResponseBytes, options.method === 'HEAD');
     connection.reader = this;
     this.#total = setTimeout(timeOut, options.totalMs, this, 'total');
-    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (options.signal !== undefined) watchAbort(options.signal, this);
     if (fresh) {
       // The TCP connect, then (https) the TLS handshake, each under the handshake cap.
       this.#handshake = setTimeout(timeOut, options.handshakeMs, this, 'connect');
@@ -362,13 +387,11 @@ class ProbeExchange implements Reader {
     this.reject(error);
   }
 
-  readonly #onAbort = (): void => this.fail(new ExchangeAbortedError('aborted by the caller'));
-
   #settle(): void {
     this.#settled = true;
     clearTimeout(this.#total);
     clearTimeout(this.#handshake);
-    this.options.signal?.removeEventListener('abort', this.#onAbort);
+    if (this.options.signal !== undefined) abortable.get(this.options.signal)?.delete(this);
   }
 
   #complete(response: ParsedResponse): void {

@@ -298,6 +298,31 @@ describe('closing', () => {
   });
 });
 
+describe('aborting', () => {
+  it('gives exchanges sharing a signal one listener on it, and its abort ends every one still in flight', async () => {
+    // The third answers at once; the others never do.
+    const server = await rawServer((socket, _request, index) => {
+      if (index === 2) socket.write(ok('{}'));
+    });
+    const http = client();
+    const controller = new AbortController();
+    let listeners = 0;
+    const add = controller.signal.addEventListener.bind(controller.signal);
+    controller.signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      listeners += 1;
+      add(...args);
+    };
+    const ask = () => http.request({ method: 'GET', url: server.url, timeoutMs: 60_000, probe: true, signal: controller.signal });
+    const hanging = [failureOf(ask()), failureOf(ask())];
+    await expect.poll(() => server.requests.length).toBe(2);
+    expect((await ask()).status).toBe(200);
+    controller.abort();
+    for (const failure of await Promise.all(hanging)) expect(failure.kind).toBe('aborted');
+    expect(listeners).toBe(1);
+    await expect.poll(() => server.open()).toBe(1);
+  });
+});
+
 describe('the egress policy at connect time', () => {
   const denyLoopback: EgressPolicySettings = { ...OPEN, denyLoopback: true };
 
