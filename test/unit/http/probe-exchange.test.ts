@@ -128,6 +128,29 @@ describe('framing', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('keeps each connection’s bytes its own while several are read at once, a piece at a time', async () => {
+    // Each answer's head and body arrive in pieces, interleaved with the others': the bytes every
+    // plain connection reads pass through one shared buffer, and must be copied out of it.
+    const server = await rawServer((socket, request) => {
+      const name = /GET \/(\w+)/.exec(request)![1]!;
+      const body = JSON.stringify({ name, filler: name.repeat(60) });
+      const bytes = `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+      let at = 0;
+      const next = (): void => {
+        if (at >= bytes.length) return;
+        socket.write(bytes.slice(at, at + 40));
+        at += 40;
+        setTimeout(next, 1);
+      };
+      next();
+    });
+    const http = client();
+    const names = ['alpha', 'bravo', 'charlie', 'delta'];
+    const bodies = await Promise.all(names.map(async (name) => JSON.parse((await probe(http, `${server.url}/${name}`)).body) as { name: string; filler: string }));
+    expect(bodies).toEqual(names.map((name) => ({ name, filler: name.repeat(60) })));
+    expect(server.connections()).toBe(4);
+  });
+
   it('reads a body delimited by the server closing, and does not keep that connection', async () => {
     const server = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\n\r\n{"status":"healthy"}'));
     const http = client();
