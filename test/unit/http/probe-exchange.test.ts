@@ -76,6 +76,18 @@ function client(options: HttpClientOptions = {}, network: EgressPolicySettings =
 
 const probe = (http: HttpClient, url: string, timeoutMs = 2_000): Promise<HttpResponse> => http.request({ method: 'GET', url, timeoutMs, probe: true });
 
+/** Writes `bytes` `size` at a time, a millisecond apart, so the client reads them in pieces. */
+function writeInPieces(socket: net.Socket, bytes: string, size: number): void {
+  let at = 0;
+  const next = (): void => {
+    if (at >= bytes.length) return;
+    socket.write(bytes.slice(at, at + size));
+    at += size;
+    setTimeout(next, 1);
+  };
+  next();
+}
+
 const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 afterEach(async () => {
@@ -111,15 +123,7 @@ describe('the request', () => {
 describe('framing', () => {
   it('reads a chunked body sent a few bytes at a time, trailers included', async () => {
     const server = await rawServer((socket) => {
-      const bytes = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: yes\r\n\r\n';
-      let at = 0;
-      const next = (): void => {
-        if (at >= bytes.length) return;
-        socket.write(bytes.slice(at, at + 3));
-        at += 3;
-        setTimeout(next, 1);
-      };
-      next();
+      writeInPieces(socket, 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: yes\r\n\r\n', 3);
     });
     const http = client();
     expect((await probe(http, server.url)).body).toBe('hello, world');
@@ -134,15 +138,7 @@ describe('framing', () => {
     const server = await rawServer((socket, request) => {
       const name = /GET \/(\w+)/.exec(request)![1]!;
       const body = JSON.stringify({ name, filler: name.repeat(60) });
-      const bytes = `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
-      let at = 0;
-      const next = (): void => {
-        if (at >= bytes.length) return;
-        socket.write(bytes.slice(at, at + 40));
-        at += 40;
-        setTimeout(next, 1);
-      };
-      next();
+      writeInPieces(socket, `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`, 40);
     });
     const http = client();
     const names = ['alpha', 'bravo', 'charlie', 'delta'];
