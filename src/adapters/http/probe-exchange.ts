@@ -268,7 +268,12 @@ export function createProbeTransport(policy: EgressPolicy, resolve?: Resolver): 
           rejectUnauthorized: options?.insecureSkipVerify !== true,
           ALPNProtocols: ['http/1.1'],
         })
-      : net.connect({ host, port, lookup, onread: { buffer: readBuffer, callback: (size: number, bytes: Uint8Array): boolean => readInto(connection, size, bytes) } });
+      : net.connect({
+          host,
+          port,
+          lookup,
+          onread: { buffer: readBuffer, callback: (size: number, bytes: Uint8Array): boolean => readInto(connection, size, bytes) },
+        });
     socket.setNoDelay(true);
     const connection: Connection = new Connection(socket, !secure);
     connections.add(connection);
