@@ -12,7 +12,8 @@
  *    cadence.
  * 2. **Check.** A free slot takes the next queued gateway at once. A hanging gateway holds one
  *    slot for at most `timeout` (the adapter's own timeout, with a safety net here for adapters
- *    that ignore it); the other slots carry on.
+ *    that ignore it, shared by the checks that start together: `health-safety-nets.ts`); the
+ *    other slots carry on.
  * 3. **Store.** Results are written in batches (`health-writer.ts`): while one write is in flight the
  *    next results gather, so a sweep over thousands of gateways costs a few hundred statements.
  *    A write is fenced by the lease and conditional on the status the decision started from.
@@ -42,6 +43,7 @@ import { toTarget } from './credentials.js';
 import { cadenceOf, nextCheckDelay, systemClock, type Cadence, type MonitorClock } from './health-scheduler.js';
 import { quietObserver, type MonitorObserver } from './health-observer.js';
 import { nextHealthState, type HealthThresholds } from './health-state.js';
+import { SafetyNets } from './health-safety-nets.js';
 import { HealthResultWriter } from './health-writer.js';
 
 export interface HealthMonitorOptions {
@@ -121,6 +123,7 @@ export class HealthMonitor {
   #queue: ClaimedGateway[] = [];
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #writer: HealthResultWriter;
+  readonly #safetyNets: SafetyNets;
   /** Woken when the queue runs low, a check ends or the monitor stops. */
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -140,6 +143,7 @@ export class HealthMonitor {
     this.#cadence = cadenceOf(options.intervalMs, options.thresholds.healthyThreshold);
     this.#pollMs = options.pollMs ?? Math.max(1, Math.min(1000, Math.round(options.intervalMs / 10)));
     this.#observer = options.observer ?? quietObserver;
+    this.#safetyNets = new SafetyNets(this.#clock, options.timeoutMs + TIMEOUT_GRACE_MS);
     this.#writer = new HealthResultWriter({
       leases: this.#leases,
       ownerId: this.ownerId,
@@ -347,20 +351,18 @@ export class HealthMonitor {
   }
 
   /**
-   * One adapter call, which never throws and never outlives timeout + grace. One promise settled
-   * by whichever comes first, the call or the safety net (not a race of two): this runs per check.
+   * One adapter call, which never throws and never outlives timeout + grace (+ the safety nets'
+   * bucket: see `health-safety-nets.ts`). One promise settled by whichever comes first, the call
+   * or the safety net (not a race of two): this runs per check.
    */
   #probe(record: ClaimedGateway): Promise<HealthStatus> {
     const { adapter, secrets } = this.#options.deps;
     const { timeoutMs } = this.#options;
     return new Promise((resolve) => {
-      const abort = new AbortController();
-      const cancelSafetyNet = this.#clock.schedule(timeoutMs + TIMEOUT_GRACE_MS, () => {
-        abort.abort();
-        resolve(failure(`no answer within ${timeoutMs} ms`, 'timeout', false));
-      });
+      const timedOut = (): void => resolve(failure(`no answer within ${timeoutMs} ms`, 'timeout', false));
+      const net = this.#safetyNets.hold(timedOut);
       const settle = (health: HealthStatus): void => {
-        cancelSafetyNet();
+        net.release(timedOut);
         resolve(health);
       };
       const thrown = (error: unknown): void => {
@@ -369,7 +371,7 @@ export class HealthMonitor {
         settle(failure(`cannot check the gateway: ${describe(error)}`, null, permanent));
       };
       try {
-        adapter.checkHealth(toTarget(record, secrets), { timeoutMs, signal: abort.signal }).then(settle, thrown);
+        adapter.checkHealth(toTarget(record, secrets), { timeoutMs, signal: net.signal }).then(settle, thrown);
       } catch (error) {
         thrown(error);
       }

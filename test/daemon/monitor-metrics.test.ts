@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HealthMonitor, type RoundReport } from '../../src/services/health-monitor.js';
+import { NET_BUCKET_MS } from '../../src/services/health-safety-nets.js';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { http, startTestDaemon, type TestDaemon } from './support.js';
@@ -56,6 +57,7 @@ describe('health monitor metrics', () => {
     await db.updateTable('gateways').set({ lease_owner: 'another-daemon' }).where('name', '=', 'stalled').execute();
     // The other two stored first, so the safety net below times out only the hanging check.
     await vi.waitFor(async () => expect((await checkedAt('up')) !== null && (await checkedAt('down')) !== null).toBe(true), { timeout: 20_000 });
+    clock.advance(NET_BUCKET_MS);
     clock.advance(TIMEOUT + 1000);
     report = await round;
     text = (await http(d.url, 'GET', '/metrics')).text;

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { GatewayAdapter } from '../../src/adapters/adapter.js';
 import { openRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { HealthMonitor, type HealthMonitorOptions, type RoundReport } from '../../src/services/health-monitor.js';
+import { NET_BUCKET_MS } from '../../src/services/health-safety-nets.js';
 import { startGatewaySimulator, type GatewaySimulator } from '../../src/simulators/gateway-controller/index.js';
 import { testConfig } from '../support/harness.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -235,7 +236,8 @@ describe('a hanging gateway', { timeout: 120_000 }, () => {
     expect(hungRow.last_checked_at).toBeNull();
     expect(hungRow.lease_owner).not.toBeNull();
 
-    // Its timeout comes; the round ends with one failure.
+    // Its timeout comes (with the grace, and its safety net's bucket); the round ends with one failure.
+    c.clock.advance(NET_BUCKET_MS);
     c.clock.advance(60_000 + 1000);
     const reports = await round;
     expect(sum(reports)).toBe(GATEWAYS);

@@ -76,6 +76,18 @@ function client(options: HttpClientOptions = {}, network: EgressPolicySettings =
 
 const probe = (http: HttpClient, url: string, timeoutMs = 2_000): Promise<HttpResponse> => http.request({ method: 'GET', url, timeoutMs, probe: true });
 
+/** Writes `bytes` `size` at a time, a millisecond apart, so the client reads them in pieces. */
+function writeInPieces(socket: net.Socket, bytes: string, size: number): void {
+  let at = 0;
+  const next = (): void => {
+    if (at >= bytes.length) return;
+    socket.write(bytes.slice(at, at + size));
+    at += size;
+    setTimeout(next, 1);
+  };
+  next();
+}
+
 const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 afterEach(async () => {
@@ -111,21 +123,28 @@ describe('the request', () => {
 describe('framing', () => {
   it('reads a chunked body sent a few bytes at a time, trailers included', async () => {
     const server = await rawServer((socket) => {
-      const bytes = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: yes\r\n\r\n';
-      let at = 0;
-      const next = (): void => {
-        if (at >= bytes.length) return;
-        socket.write(bytes.slice(at, at + 3));
-        at += 3;
-        setTimeout(next, 1);
-      };
-      next();
+      writeInPieces(socket, 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: yes\r\n\r\n', 3);
     });
     const http = client();
     expect((await probe(http, server.url)).body).toBe('hello, world');
     // Whole and framed: the connection is kept for the next probe.
     expect((await probe(http, server.url)).body).toBe('hello, world');
     expect(server.connections()).toBe(1);
+  });
+
+  it('keeps each connection’s bytes its own while several are read at once, a piece at a time', async () => {
+    // Each answer's head and body arrive in pieces, interleaved with the others': the bytes every
+    // plain connection reads pass through one shared buffer, and must be copied out of it.
+    const server = await rawServer((socket, request) => {
+      const name = /GET \/(\w+)/.exec(request)![1]!;
+      const body = JSON.stringify({ name, filler: name.repeat(60) });
+      writeInPieces(socket, `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`, 40);
+    });
+    const http = client();
+    const names = ['alpha', 'bravo', 'charlie', 'delta'];
+    const bodies = await Promise.all(names.map(async (name) => JSON.parse((await probe(http, `${server.url}/${name}`)).body) as { name: string; filler: string }));
+    expect(bodies).toEqual(names.map((name) => ({ name, filler: name.repeat(60) })));
+    expect(server.connections()).toBe(4);
   });
 
   it('reads a body delimited by the server closing, and does not keep that connection', async () => {
@@ -295,6 +314,31 @@ describe('closing', () => {
     http.close();
     expect((await pending).message).toBe(`${server.url}/: network error: the HTTP client is closed`);
     await expect.poll(() => server.open()).toBe(0);
+  });
+});
+
+describe('aborting', () => {
+  it('gives exchanges sharing a signal one listener on it, and its abort ends every one still in flight', async () => {
+    // The third answers at once; the others never do.
+    const server = await rawServer((socket, _request, index) => {
+      if (index === 2) socket.write(ok('{}'));
+    });
+    const http = client();
+    const controller = new AbortController();
+    let listeners = 0;
+    const add = controller.signal.addEventListener.bind(controller.signal);
+    controller.signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => {
+      listeners += 1;
+      add(...args);
+    };
+    const ask = () => http.request({ method: 'GET', url: server.url, timeoutMs: 60_000, probe: true, signal: controller.signal });
+    const hanging = [failureOf(ask()), failureOf(ask())];
+    await expect.poll(() => server.requests.length).toBe(2);
+    expect((await ask()).status).toBe(200);
+    controller.abort();
+    for (const failure of await Promise.all(hanging)) expect(failure.kind).toBe('aborted');
+    expect(listeners).toBe(1);
+    await expect.poll(() => server.open()).toBe(1);
   });
 });
 

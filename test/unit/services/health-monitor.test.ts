@@ -11,6 +11,7 @@ import type { GatewayAdapter, GatewayTarget, HealthStatus } from '../../../src/a
 import { ValidationError } from '../../../src/domain/errors.js';
 import type { AdapterType, GatewayStatus } from '../../../src/domain/types.js';
 import { HealthMonitor, type HealthMonitorOptions } from '../../../src/services/health-monitor.js';
+import { NET_BUCKET_MS } from '../../../src/services/health-safety-nets.js';
 import { openStore, type Store } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
 import { GatewayRepository } from '../../../src/store/repositories/gateways.js';
@@ -344,12 +345,13 @@ describe.each(['sqlite', 'postgres'] as const)('health monitor (%s)', (dialect) 
     expect(report.writeBatches).toBeLessThan(report.checked / 4);
   });
 
-  it('gives up on a hanging check after timeout + grace on its own clock, while the other slots carry on', async () => {
+  it('gives up on a hanging check after timeout + grace (+ its safety net’s bucket) on its own clock, while the other slots carry on', async () => {
     for (let i = 0; i < 12; i++) await f.add(`gw-${String(i).padStart(2, '0')}`);
     f.adapter.answers.set('gw-00', ['hang']);
     const round = f.monitor({ concurrency: 2 }).runRound();
     await vi.waitFor(() => expect(f.adapter.calls.length).toBe(12));
     await vi.waitFor(() => expect(f.adapter.inFlight).toBe(1));
+    f.clock.advance(NET_BUCKET_MS);
     f.clock.advance(TIMEOUT + 1000);
     const report = await round;
     expect(report.checked).toBe(12);

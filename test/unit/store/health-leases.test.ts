@@ -1,8 +1,8 @@
 /**
  * The monitor's batched write (HealthLeaseRepository.complete) on both databases: what a check
  * said is stored exactly as said, whatever characters it holds (on PostgreSQL the batch travels
- * as one array per column, so quotes, backslashes, braces, commas and newlines must survive the
- * array literal), a status change writes its event rows in the same write, a result whose status
+ * as one JSON parameter, so quotes, backslashes, braces, commas and newlines must survive it, and
+ * a lone surrogate must not fail the batch), a status change writes its event rows in the same write, a result whose status
  * moved on is dropped but still reschedules, and one whose lease is gone touches nothing.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,4 +99,17 @@ describe.each(['sqlite', 'postgres'] as const)('health leases: storing a batch o
     expect(events[0]!.subject_name).toBe('down');
     expect(store.codec.readJson(events[0]!.data)).toMatchObject({ from: 'ACTIVE', to: 'INACTIVE', errorClass: 'http_5xx', reason: `3 consecutive failed checks: ${AWKWARD}` });
   });
+
+  // SQLite's driver stores one as three U+FFFD; it never failed a batch there.
+  it.runIf(dialect === 'postgres')('stores a message holding a lone UTF-16 surrogate as U+FFFD, with the rest of its batch', async () => {
+    const leases = new HealthLeaseRepository(store);
+    await leases.claim({ owner: OWNER, now, dueBy: now, leaseUntil: new Date(now.getTime() + 25_000), limit: 2, adapterType: 'on-premise' });
+    const report = await leases.complete(OWNER, [
+      result('down', { healthy: false, responseTimeMs: null, errorMessage: 'bad \ud800 answer', errorClass: 'network', consecutiveFailures: 1, consecutiveSuccesses: 0 }),
+      result('up', {}),
+    ]);
+    expect(report.applied).toHaveLength(2);
+    expect((await row('down')).error_message).toBe('bad \ufffd answer');
+  });
 });
+
