@@ -52,52 +52,41 @@ describe('gateway list --all', () => {
   });
 
   it('prints byte for byte what JSON.stringify(document, null, 2) would, in writes of a few kilobytes', async () => {
-    const gateways = Array.from({ length: 2500 }, (_, i) => gateway(`gw-${String(i).padStart(5, '0')}`));
-    const client = new FakeClient({ environments: [], gateways });
-    const writes: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        writes.push(chunk.toString());
-        done();
-      },
-    });
-    const io = { stdout: Object.assign(stream, { isTTY: false, columns: 80 }), stderr: stream, stdin: process.stdin, env: {} } as unknown as IO;
-    await printGatewayPages(createOutput('json', io), client, {}, { all: true });
-
+    const gateways = fleetOf(2500);
+    const { writes } = await printAllAsJson(new FakeClient({ environments: [], gateways }));
     expect(writes.join('')).toBe(`${JSON.stringify({ gateways }, null, 2)}\n`);
     // A page (~1 MB) written at once costs a megabyte of fresh memory for each copy of it.
     expect(Math.max(...writes.map((text) => text.length))).toBeLessThanOrEqual(3500);
   });
 
   it('prints an empty list as JSON.stringify would', async () => {
-    const client = new FakeClient({ environments: [], gateways: [] });
-    let text = '';
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        text += chunk.toString();
-        done();
-      },
-    });
-    const io = { stdout: Object.assign(stream, { isTTY: false, columns: 80 }), stderr: stream, stdin: process.stdin, env: {} } as unknown as IO;
-    await printGatewayPages(createOutput('json', io), client, {}, { all: true });
-    expect(text).toBe(`${JSON.stringify({ gateways: [] }, null, 2)}\n`);
+    const { writes } = await printAllAsJson(new FakeClient({ environments: [], gateways: [] }));
+    expect(writes.join('')).toBe(`${JSON.stringify({ gateways: [] }, null, 2)}\n`);
   });
 
   it('reads pages of 250 in-process, where a page is a query rather than a round trip, and of 1,000 from a daemon', async () => {
-    const gateways = Array.from({ length: 600 }, (_, i) => gateway(`gw-${String(i).padStart(5, '0')}`));
+    const gateways = fleetOf(600);
     for (const mode of ['local', 'remote'] as const) {
       const client = new FakeClient({ environments: [], gateways, description: { mode } });
-      let text = '';
-      const stream = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          text += chunk.toString();
-          done();
-        },
-      });
-      const io = { stdout: Object.assign(stream, { isTTY: false, columns: 80 }), stderr: stream, stdin: process.stdin, env: {} } as unknown as IO;
-      await printGatewayPages(createOutput('json', io), client, {}, { all: true });
+      const { writes } = await printAllAsJson(client);
       expect(client.calls.pages.map((page) => page.limit)).toEqual(mode === 'local' ? [250, 250, 250] : [1000]);
-      expect(text).toBe(`${JSON.stringify({ gateways }, null, 2)}\n`);
+      expect(writes.join('')).toBe(`${JSON.stringify({ gateways }, null, 2)}\n`);
     }
   });
 });
+
+const fleetOf = (size: number) => Array.from({ length: size }, (_, i) => gateway(`gw-${String(i).padStart(5, '0')}`));
+
+/** `gateway list --all -o json` into a stdout that takes every write at once; the writes, in order. */
+async function printAllAsJson(client: FakeClient): Promise<{ writes: string[] }> {
+  const writes: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(chunk.toString());
+      done();
+    },
+  });
+  const io = { stdout: Object.assign(stream, { isTTY: false, columns: 80 }), stderr: stream, stdin: process.stdin, env: {} } as unknown as IO;
+  await printGatewayPages(createOutput('json', io), client, {}, { all: true });
+  return { writes };
+}
