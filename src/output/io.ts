@@ -20,7 +20,13 @@ export function processIO(): IO {
       return process.stdin;
     },
     stdout: process.stdout,
-    stderr: process.stderr,
+    // Most commands never write to stderr either. Built, a pipe's stream loads Node's net module
+    // (~3 ms), and its handle, listed as a resource, keeps the launcher from exiting at once when
+    // the command is done (src/launcher/launch.ts): `gateway list` with stderr piped, Node 22,
+    // 4 ms less before the command starts and 3 ms less to exit.
+    get stderr() {
+      return process.stderr;
+    },
     env: process.env,
   };
 }

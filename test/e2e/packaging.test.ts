@@ -5,7 +5,7 @@
  * damaged code cache is never run, and AGENTGW_DEBUG=1 prints stacks that name src/…ts lines.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -122,6 +122,40 @@ describe('start-up of the installed CLI', () => {
     expect(envListCaches()).toEqual([]);
     expect((await run(['env', 'list'], dataDir)).exitCode).toBe(0);
     expect(envListCaches()).toHaveLength(1);
+  });
+
+  it('a command that says nothing on stderr never builds its stream: a piped stderr loads no net module', async () => {
+    // The probe runs first in the CLI's process and notes, as it exits, which of Node's modules loaded.
+    const probe = join(installation, 'probe.cjs');
+    const loaded = join(installation, 'modules-loaded.json');
+    writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(process.moduleLoadList)));`);
+    const netLoaded = () => (JSON.parse(readFileSync(loaded, 'utf8')) as string[]).includes('NativeModule net');
+    // stdout is a file (a pipe's stream would load net itself), stderr a pipe.
+    const output = join(installation, 'output');
+    const runProbed = async (args: string[]) => {
+      const stdout = openSync(output, 'w');
+      try {
+        return await execa(process.execPath, ['-r', probe, join(installation, 'bin', 'agentgw.js'), ...args], {
+          env: { PATH: process.env.PATH ?? '', HOME: installation, XDG_CACHE_HOME: cacheHome, NO_COLOR: '1', AGENTGW_DATA_DIR: join(installation, 'data') },
+          extendEnv: false,
+          stdout,
+          stderr: 'pipe',
+          reject: false,
+        });
+      } finally {
+        closeSync(stdout);
+      }
+    };
+    const listed = await runProbed(['gateway', 'list', '-o', 'json']);
+    expect(listed.exitCode).toBe(0);
+    expect(listed.stderr).toBe('');
+    expect(JSON.parse(readFileSync(output, 'utf8'))).toEqual({ gateways: [] });
+    expect(netLoaded()).toBe(false);
+    // A command with something to say on stderr says it.
+    const refused = await runProbed(['gateway', 'get', 'nowhere']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/nowhere/);
+    expect(netLoaded()).toBe(true);
   });
 
   it('a damaged code cache is ignored and rewritten, and the command still runs', async () => {
