@@ -17,6 +17,9 @@
 //     `gateway list -o json --all` over 1,000 gateways, Node 22: 212.9 ms with both in cli.cjs,
 //     193.5 ms without (`node -e 0` 78.4 ms; interleaved runs, a clean environment).
 //   - typebox.cjs: TypeBox, for the daemon's request schemas (250 KB).
+//   - kysely.cjs: Kysely (270 KB), loaded when the store first builds a query with it, not when a
+//     store module loads: the embedded store's reads run on their statements kept from an earlier
+//     run (src/store/statement-cache.ts). Kysely was half the functions `gateway list` compiled.
 //   cli.cjs requires each package through a one-line module (`require("./ui.cjs").ink`), a
 //   CommonJS one: a default import of it is the package's namespace, as for any CommonJS module
 //   (ora, whose default export is the function, stays in cli.cjs for that reason). A chunk holds
@@ -39,7 +42,14 @@ const BUNDLED_PACKAGES = /^(@sinclair\/typebox(\/(compiler|errors|value))?|bette
 const PACKAGE_CHUNKS = {
   'ui.cjs': { ink: 'ink', react: 'react', 'react/jsx-runtime': 'jsxRuntime' },
   'typebox.cjs': { '@sinclair/typebox': 'typebox', '@sinclair/typebox/compiler': 'compiler', '@sinclair/typebox/errors': 'errors', '@sinclair/typebox/value': 'value' },
+  'kysely.cjs': { kysely: 'kysely', 'kysely/helpers/postgres': 'helpersPostgres', 'kysely/helpers/sqlite': 'helpersSqlite' },
 };
+/**
+ * Chunks loaded when one of their exports is first read, not when a module importing them loads:
+ * every store module imports Kysely, and the embedded store's reads run without it (see
+ * src/store/sqlite/open-sqlite.ts).
+ */
+const LAZY_CHUNKS = new Set(['kysely.cjs']);
 /** Which chunk each package is in. */
 const CHUNK_OF = new Map(Object.entries(PACKAGE_CHUNKS).flatMap(([chunk, packages]) => Object.keys(packages).map((name) => [name, chunk])));
 const TEXT_WIDTH = resolve('src/tui/text-width.ts');
@@ -171,11 +181,15 @@ const imports = {
       build.onResolve({ filter: /\/manifest-validators\.generated\.js$/ }, () => ({ path: 'validators.cjs', namespace: 'chunk' }));
       build.onLoad({ filter: /.*/, namespace: 'chunk' }, (args) => {
         const [file, key] = args.path.split('#');
-        if (key !== undefined) return { contents: `module.exports = require("./${file}").${key};`, loader: 'js' };
+        if (key !== undefined && !LAZY_CHUNKS.has(file)) return { contents: `module.exports = require("./${file}").${key};`, loader: 'js' };
         // The migrations seal manifests, so every command that opens the store imports the
         // validators' module: each export is a getter, and the file loads when one is first read.
-        const getters = VALIDATOR_EXPORTS.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`);
-        return { contents: [`let loaded; const load = () => (loaded ??= require("./${file}"));`, 'Object.defineProperty(exports, "__esModule", { value: true });', ...getters].join('\n'), loader: 'js' };
+        // A lazy chunk's packages are imported the same way.
+        const loaded = key === undefined ? `require("./${file}")` : `require("./${file}").${key}`;
+        const getters = (key === undefined ? VALIDATOR_EXPORTS : CHUNK_EXPORTS[file][key]).map(
+          (name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`,
+        );
+        return { contents: [`let loaded; const load = () => (loaded ??= ${loaded});`, 'Object.defineProperty(exports, "__esModule", { value: true });', ...getters].join('\n'), loader: 'js' };
       });
       build.onResolve({ filter: /^\.\/[\w-]+\.cjs$/ }, () => ({ external: true }));
     }
@@ -228,7 +242,15 @@ await Promise.all([
   build({ ...bundle, entryPoints: { validators: 'src/domain/manifest-validators.generated.ts' } }),
 ]);
 // What validators.cjs exports, for cli.cjs's getters of them (above).
-const VALIDATOR_EXPORTS = Object.keys(createRequire(import.meta.url)(resolve(outdir, 'validators.cjs'))).filter((name) => name !== '__esModule');
+const exportsOf = (module) => Object.keys(module).filter((name) => name !== '__esModule');
+const VALIDATOR_EXPORTS = exportsOf(createRequire(import.meta.url)(resolve(outdir, 'validators.cjs')));
+/** What each package of a lazy chunk exports, for the getters cli.cjs finds them by. */
+const CHUNK_EXPORTS = Object.fromEntries(
+  [...LAZY_CHUNKS].map((chunk) => {
+    const loaded = createRequire(import.meta.url)(resolve(outdir, chunk));
+    return [chunk, Object.fromEntries(Object.values(PACKAGE_CHUNKS[chunk]).map((key) => [key, exportsOf(loaded[key])]))];
+  }),
+);
 await build({ ...bundle, entryPoints: { cli: 'src/cli.ts' } });
 const cli = resolve(outdir, 'cli.cjs');
 await requireBuiltinsLazily(cli);

@@ -10,6 +10,7 @@ import type { CommandSpec } from './commands/define.js';
 import { reportBug, reportError } from './commands/report-error.js';
 import { ExitCode, UsageError } from './domain/errors.js';
 import { processIO, type IO } from './output/io.js';
+import { STATEMENTS } from './store/statement-cache.js';
 import { VERSION } from './version.js';
 
 export { setModuleImporter } from './launcher/import-module.js';
@@ -209,6 +210,14 @@ export function reportUncaughtExceptions(io: IO = processIO()): void {
 
 /** For the launcher: whether to keep no code cache from this run (src/runtime/one-off-work.ts). */
 export { ranOneOffWork } from './runtime/one-off-work.js';
+
+/** For the launcher: the SQL statements a command compiled, kept from one run to the next. */
+export function rememberStatements(text: string): void {
+  STATEMENTS.remember(text);
+}
+export function statementsToRemember(): string | undefined {
+  return STATEMENTS.toRemember();
+}
 
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {
   // The shell's completion asks before commander parses anything: the words are not this run's flags.

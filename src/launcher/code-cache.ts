@@ -89,7 +89,7 @@ export function loadWithCodeCache<T>(file: string, options: CodeCacheOptions): C
   const cacheFile = cacheDir === null ? null : codeCacheFile(file, cacheDir, key, sourceHash);
   // The source's bytes are in the string now: the cache is read into their buffer when it fits.
   const stored = cacheFile === null ? undefined : readIfPresent(cacheFile, buffer);
-  const cachedData = stored === undefined ? undefined : bytecodeOf(stored, sourceHash);
+  const cachedData = stored === undefined ? undefined : payloadOf(stored, CODE_CACHE, sourceHash);
   const script = new Script(source, { filename: file, cachedData });
   const module = { exports: {} as T };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
@@ -103,7 +103,7 @@ export function loadWithCodeCache<T>(file: string, options: CodeCacheOptions): C
       if (cacheDir === null || cacheFile === null || codeCache === 'used') return;
       try {
         const bytecode = script.createCachedData();
-        writeAtomically(cacheDir, cacheFile, Buffer.concat([Buffer.from(header(sourceHash, bytecode), 'latin1'), bytecode]));
+        writeAtomically(cacheDir, cacheFile, Buffer.concat([Buffer.from(header(CODE_CACHE, sourceHash, bytecode), 'latin1'), bytecode]));
         // Caches of earlier builds of this installation will never be read again.
         const installation = `${installationId(file)}-`;
         const thisBuild = `${installation}${buildId(sourceHash)}-`;
@@ -138,27 +138,56 @@ function buildId(sourceHash: string): string {
 }
 
 /**
+ * The SQL statements a command compiled (src/store/statement-cache.ts), kept beside its code cache
+ * and checked as it is: a file of another build, or damaged, is never given to the CLI.
+ */
+export function readKeptStatements(file: string, cacheDir: string, key: string, sourceHash: string): string | undefined {
+  const stored = readIfPresent(statementsFile(file, cacheDir, key, sourceHash), Buffer.alloc(0));
+  const text = stored === undefined ? undefined : payloadOf(stored, STATEMENTS, sourceHash);
+  return text?.toString('utf8');
+}
+
+/** Keeps `text` as the statements of the command `key` (readKeptStatements). Never throws. */
+export function keepStatements(file: string, cacheDir: string, key: string, sourceHash: string, text: string): void {
+  try {
+    const payload = Buffer.from(text, 'utf8');
+    writeAtomically(cacheDir, statementsFile(file, cacheDir, key, sourceHash), Buffer.concat([Buffer.from(header(STATEMENTS, sourceHash, payload), 'latin1'), payload]));
+  } catch {
+    // As for the code cache: the next run compiles them again.
+  }
+}
+
+/** Named as the code cache is, so it goes with the caches of its build (saveCodeCache). */
+function statementsFile(file: string, cacheDir: string, key: string, sourceHash: string): string {
+  return codeCacheFile(file, cacheDir, key, sourceHash).replace(/\.bin$/, '.sql.json');
+}
+
+/** What a cache file holds, as its header says. */
+const CODE_CACHE = 'agentgw-code-cache 2';
+const STATEMENTS = 'agentgw-statements 1';
+
+/**
  * The first line of a cache file: what it is, the bundle it was compiled from, its checksum;
  * padded to a multiple of 8 bytes, so the bytecode after it starts 8-byte aligned in the buffer it
  * is read into. V8 copies cache data that is not aligned before it reads it: 1.2 MB of fresh
  * memory for `gateway list`, ~300 page faults.
  */
-function header(sourceHash: string, bytecode: Buffer): string {
-  const line = `agentgw-code-cache 2 ${sourceHash} ${crc32(bytecode).toString(16)}`;
+function header(kind: string, sourceHash: string, payload: Buffer): string {
+  const line = `${kind} ${sourceHash} ${crc32(payload).toString(16)}`;
   return `${line.padEnd(Math.ceil((line.length + 1) / 8) * 8 - 1)}\n`;
 }
 
 /**
- * The bytecode a cache file holds, when its header names this bundle and its checksum matches.
+ * What a cache file of `kind` holds, when its header names this bundle and its checksum matches.
  * V8 checks little more than the source's length, and runs damaged bytecode (it crashed on it).
  * The checksum is CRC-32, as in Node's own compile cache: with loading node:zlib, ~1 ms a start
  * for an 850 KB cache, where SHA-1 cost 4 ms (node:crypto loads 17 modules of its own).
  */
-function bytecodeOf(stored: Buffer, sourceHash: string): Buffer | undefined {
+function payloadOf(stored: Buffer, kind: string, sourceHash: string): Buffer | undefined {
   const end = stored.indexOf(0x0a);
   if (end === -1) return undefined;
-  const bytecode = stored.subarray(end + 1);
-  return stored.toString('latin1', 0, end + 1) === header(sourceHash, bytecode) ? bytecode : undefined;
+  const payload = stored.subarray(end + 1);
+  return stored.toString('latin1', 0, end + 1) === header(kind, sourceHash, payload) ? payload : undefined;
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
  * Loads the built CLI (dist/cli.cjs, one CommonJS file) and runs it, compiled as little as the
  * running Node allows:
- * - The bundles (cli.cjs, and ui.cjs or typebox.cjs when a command needs them) run from
+ * - The bundles (cli.cjs, and ui.cjs, typebox.cjs or kysely.cjs when a command needs them) run from
  *   agentgw's code cache (code-cache.ts), one per command, keyed by each bundle's hash from the
  *   build, on every Node version. Node 22's own compile cache would do it with less code, but it
  *   keeps only what V8 compiled before the module ran, so every run
  *   compiles again the functions its command calls: measured on Node 22, `gateway list` and
  *   `env list` each took 10 ms more with it.
+ * - Beside its code cache, a command keeps the SQL statements its first run compiled
+ *   (src/store/statement-cache.ts), and later runs read the embedded store with them, without
+ *   loading Kysely (kysely.cjs) at all.
  * - Node 22.1 and later also get Node's compile cache, for the packages Node loads itself from
  *   node_modules (the daemon's fastify, pino, prom-client: ~25 ms less of `serve`'s start).
  * - With source maps on (AGENTGW_DEBUG=1, or node --enable-source-maps), the bundle loads through
@@ -15,7 +18,7 @@
  */
 import nodeModule, { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { codeCacheDir, commandKey, loadWithCodeCache, type CachedModule } from './code-cache.js';
+import { codeCacheDir, commandKey, keepStatements, loadWithCodeCache, readKeptStatements, type CachedModule } from './code-cache.js';
 
 /** What dist/cli.cjs exports to its launcher (src/cli.ts). */
 export interface CliModule {
@@ -24,6 +27,10 @@ export interface CliModule {
   /** Whether the run did what an installation does once (migrating the store): no code cache is kept from it. */
   ranOneOffWork(): boolean;
   setModuleImporter(importer: (specifier: string) => Promise<unknown>): void;
+  /** The SQL statements an earlier run of the command compiled (src/store/statement-cache.ts). */
+  rememberStatements(text: string): void;
+  /** The statements to keep for the next run: undefined when this one compiled none. */
+  statementsToRemember(): string | undefined;
 }
 
 /** module.enableCompileCache and flushCompileCache (Node 22), which @types/node 20 does not declare. */
@@ -77,10 +84,16 @@ function loadCli(distDir: string, cacheDir: string | null, args: readonly string
     return chunks.get(name);
   };
   const cli = load('cli.cjs', Object.assign(requireChunk, requireFromDist)) as CliModule;
+  const sourceHash = AGENTGW_BUNDLE_HASHES['cli.cjs'] ?? '';
+  const statements = cacheDir === null ? undefined : readKeptStatements(file, cacheDir, key, sourceHash);
+  if (statements !== undefined) cli.rememberStatements(statements);
   return {
     cli,
     afterRun() {
-      if (!cli.ranOneOffWork()) loaded.forEach((module) => module.saveCodeCache());
+      if (cli.ranOneOffWork()) return;
+      loaded.forEach((module) => module.saveCodeCache());
+      const compiled = cli.statementsToRemember();
+      if (cacheDir !== null && compiled !== undefined) keepStatements(file, cacheDir, key, sourceHash, compiled);
     },
   };
 }

@@ -11,13 +11,17 @@
  * const store = await openStore('sqlite:/var/lib/agentgw/agentgw.sqlite');
  * await store.db.selectFrom('gateways').selectAll().execute();
  */
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { UsageError } from '../domain/errors.js';
 import type { Codec, Dialect } from './codec.js';
 import { redactUrl } from './database-url.js';
-import { openPostgres } from './postgres/open-postgres.js';
-import { openSqlite } from './sqlite/open-sqlite.js';
 import type { Database } from './schema.js';
+
+/** A statement as the database runs it: its SQL, and the values of its parameters in order. */
+export interface SqlStatement {
+  sql: string;
+  parameters: readonly unknown[];
+}
 
 export interface Store {
   db: Kysely<Database>;
@@ -34,7 +38,9 @@ export interface Store {
    * many rows (see CachedSqliteDatabase.values). Taken on Kysely's connection, so never inside
    * another caller's transaction.
    */
-  readValues: ((query: CompiledQuery) => Promise<unknown[][]>) | null;
+  readValues: ((statement: SqlStatement) => Promise<unknown[][]>) | null;
+  /** SQLite only (null on PostgreSQL): readValues, with each row as the object Kysely would give. */
+  readRows: ((statement: SqlStatement) => Promise<Array<Record<string, unknown>>>) | null;
   close(): Promise<void>;
 }
 
@@ -50,8 +56,8 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (url.startsWith('sqlite:')) return openSqlite(url);
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
+  if (url.startsWith('sqlite:')) return (await import('./sqlite/open-sqlite.js')).openSqlite(url);
+  if (/^postgres(ql)?:\/\//.test(url)) return (await import('./postgres/open-postgres.js')).openPostgres(url, options);
   throw new UsageError(`unsupported database URL "${redactUrl(url)}"`, {
     hint: 'use postgres://USER@HOST:PORT/DB or sqlite:PATH',
   });

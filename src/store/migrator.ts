@@ -16,7 +16,6 @@ import { sql, type Kysely } from 'kysely';
 import { migrations as allMigrations, type Migration, type MigrationContext } from '../../migrations/index.js';
 import { AgentgwError, ConfigError } from '../domain/errors.js';
 import type { Store } from './database.js';
-import { withoutStatementTimeout } from './postgres/postgres-driver.js';
 
 const TABLE = 'agentgw_migrations';
 
@@ -56,14 +55,14 @@ export async function migrateToLatest(store: Store, migrations: readonly Migrati
 }
 
 async function isUpToDate(store: Store, migrations: readonly Migration[]): Promise<boolean> {
-  const applied = await appliedMigrations(store.db as unknown as Kysely<any>, store, false);
+  const applied = await readAppliedMigrations(store);
   assertKnown(applied, migrations);
   return migrations.every((m) => applied.has(m.name));
 }
 
 /** Every known migration and when it was applied (null: pending). */
 export async function migrationStatus(store: Store, migrations: readonly Migration[] = allMigrations): Promise<MigrationState[]> {
-  const applied = await appliedMigrations(store.db as unknown as Kysely<any>, store, false);
+  const applied = await readAppliedMigrations(store);
   return migrations.map((m) => ({ name: m.name, appliedAt: applied.get(m.name) ?? null }));
 }
 
@@ -84,19 +83,33 @@ function assertKnown(applied: Map<string, Date>, migrations: readonly Migration[
   }
 }
 
-async function appliedMigrations(db: Kysely<any>, store: Store, create = true): Promise<Map<string, Date>> {
-  if (create) {
-    await db.schema
-      .createTable(TABLE)
-      .ifNotExists()
-      .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
-      .addColumn('applied_at', store.dialect === 'postgres' ? 'timestamptz' : 'text', (c) => c.notNull())
-      .execute();
-  } else if (!(await tableExists(db, store))) {
-    return new Map();
-  }
+/** The migrations applied so far, creating their table when there is none (under the lock). */
+async function appliedMigrations(db: Kysely<any>, store: Store): Promise<Map<string, Date>> {
+  await db.schema
+    .createTable(TABLE)
+    .ifNotExists()
+    .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+    .addColumn('applied_at', store.dialect === 'postgres' ? 'timestamptz' : 'text', (c) => c.notNull())
+    .execute();
   const rows: Array<{ name: string; applied_at: unknown }> = await db.selectFrom(TABLE).select(['name', 'applied_at']).execute();
   return new Map(rows.map((row) => [row.name, store.codec.readTime(row.applied_at)]));
+}
+
+/**
+ * The migrations applied so far, read without changing anything. Every command of the embedded
+ * store checks them first: there they are read on the connection itself, without loading Kysely
+ * (see src/store/sqlite/open-sqlite.ts).
+ */
+async function readAppliedMigrations(store: Store): Promise<Map<string, Date>> {
+  let rows: unknown[][];
+  if (store.readValues !== null) {
+    const [table] = await store.readValues({ sql: "select count(*) from sqlite_master where type = 'table' and name = ?", parameters: [TABLE] });
+    rows = table![0] === 0 ? [] : await store.readValues({ sql: `select name, applied_at from ${TABLE}`, parameters: [] });
+  } else {
+    const db = store.db as unknown as Kysely<any>;
+    rows = (await tableExists(db, store)) ? (await db.selectFrom(TABLE).select(['name', 'applied_at']).execute()).map((row) => [row.name, row.applied_at]) : [];
+  }
+  return new Map(rows.map(([name, appliedAt]) => [name as string, store.codec.readTime(appliedAt)]));
 }
 
 async function tableExists(db: Kysely<any>, store: Store): Promise<boolean> {
@@ -110,6 +123,8 @@ async function tableExists(db: Kysely<any>, store: Store): Promise<boolean> {
 
 async function withMigrationLock<T>(store: Store, body: (db: Kysely<any>) => Promise<T>): Promise<T> {
   if (store.dialect === 'postgres') {
+    // Imported here: the embedded store's commands never load PostgreSQL's driver.
+    const { withoutStatementTimeout } = await import('./postgres/postgres-driver.js');
     // Waiting for another replica's migration, or building an index, may take minutes.
     return withoutStatementTimeout(() =>
       store.db.transaction().execute(async (trx) => {

@@ -4,6 +4,7 @@
  * a supported Node), and the installed CLI's start-up: an upgrade always runs its own code, a
  * damaged code cache is never run, and AGENTGW_DEBUG=1 prints stacks that name src/…ts lines.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, cpSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -116,7 +117,7 @@ describe('start-up of the installed CLI', () => {
 
   it('keeps no code cache from a run that created the store: later runs would deserialise the migrations for nothing', async () => {
     const dataDir = join(installation, 'new-store');
-    const envListCaches = () => cacheFiles().filter((file) => file.endsWith('-env.list.bin'));
+    const envListCaches = () => cacheFiles().filter((file) => file.endsWith('-env.list.bin') && file.includes('cli.cjs-'));
     for (const file of envListCaches()) rmSync(file);
     expect((await run(['env', 'list'], dataDir)).exitCode).toBe(0);
     expect(envListCaches()).toEqual([]);
@@ -124,7 +125,32 @@ describe('start-up of the installed CLI', () => {
     expect(envListCaches()).toHaveLength(1);
   });
 
-  it('a command that says nothing on stderr never builds its stream: a piped stderr loads no net module', async () => {
+  it('a later run of a command reads the embedded store with the statements the first one compiled, without loading Kysely', async () => {
+    // The probe runs first in the CLI's process and notes every file read whole (the launcher reads each bundle so).
+    const probe = join(installation, 'read-probe.cjs');
+    const read = join(installation, 'files-read.json');
+    writeFileSync(
+      probe,
+      `const fs = require('node:fs'); const readFileSync = fs.readFileSync; const files = [];
+       fs.readFileSync = function (path, ...rest) { files.push(String(path)); return readFileSync.call(this, path, ...rest); };
+       process.on('exit', () => fs.writeFileSync(${JSON.stringify(read)}, JSON.stringify(files)));`,
+    );
+    const envList = async () => {
+      const result = await execa(process.execPath, ['-r', probe, join(installation, 'bin', 'agentgw.js'), 'env', 'list'], {
+        env: { PATH: process.env.PATH ?? '', HOME: installation, XDG_CACHE_HOME: cacheHome, NO_COLOR: '1', AGENTGW_DATA_DIR: join(installation, 'data') },
+        extendEnv: false,
+      });
+      expect(String(result.stdout)).toMatch(/^production\t/m);
+      return (JSON.parse(readFileSync(read, 'utf8')) as string[]).map((file) => file.replace(/^.*\//, ''));
+    };
+    await run(['env', 'list']); // creates the store, if no test has
+    for (const file of cacheFiles().filter((name) => name.includes('-env.list.'))) rmSync(file);
+    expect(await envList()).toContain('kysely.cjs');
+    expect(cacheFiles().filter((name) => name.endsWith('-env.list.sql.json'))).toHaveLength(1);
+    for (let attempt = 0; attempt < 2; attempt++) expect(await envList()).not.toContain('kysely.cjs');
+  });
+
+  it('a command that says nothing on stderr never builds its stream: a piped stderr loads no net module', () => {
     // The probe runs first in the CLI's process and notes, as it exits, which of Node's modules loaded.
     const probe = join(installation, 'probe.cjs');
     const loaded = join(installation, 'modules-loaded.json');
@@ -132,27 +158,26 @@ describe('start-up of the installed CLI', () => {
     const netLoaded = () => (JSON.parse(readFileSync(loaded, 'utf8')) as string[]).includes('NativeModule net');
     // stdout is a file (a pipe's stream would load net itself), stderr a pipe.
     const output = join(installation, 'output');
-    const runProbed = async (args: string[]) => {
+    const runProbed = (args: string[]) => {
       const stdout = openSync(output, 'w');
       try {
-        return await execa(process.execPath, ['-r', probe, join(installation, 'bin', 'agentgw.js'), ...args], {
+        const result = spawnSync(process.execPath, ['-r', probe, join(installation, 'bin', 'agentgw.js'), ...args], {
           env: { PATH: process.env.PATH ?? '', HOME: installation, XDG_CACHE_HOME: cacheHome, NO_COLOR: '1', AGENTGW_DATA_DIR: join(installation, 'data') },
-          extendEnv: false,
-          stdout,
-          stderr: 'pipe',
-          reject: false,
+          stdio: ['ignore', stdout, 'pipe'],
+          encoding: 'utf8',
         });
+        return { exitCode: result.status, stderr: result.stderr };
       } finally {
         closeSync(stdout);
       }
     };
-    const listed = await runProbed(['gateway', 'list', '-o', 'json']);
+    const listed = runProbed(['gateway', 'list', '-o', 'json']);
     expect(listed.exitCode).toBe(0);
     expect(listed.stderr).toBe('');
     expect(JSON.parse(readFileSync(output, 'utf8'))).toEqual({ gateways: [] });
     expect(netLoaded()).toBe(false);
     // A command with something to say on stderr says it.
-    const refused = await runProbed(['gateway', 'get', 'nowhere']);
+    const refused = runProbed(['gateway', 'get', 'nowhere']);
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toMatch(/nowhere/);
     expect(netLoaded()).toBe(true);

@@ -55,6 +55,7 @@ export async function openPostgres(url: string, options: OpenStoreOptions): Prom
     sqlitePath: null,
     schema,
     readValues: null,
+    readRows: null,
     close: () => db.destroy(),
   };
   try {

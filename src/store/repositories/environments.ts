@@ -11,6 +11,7 @@ import type { EnvironmentTable } from '../schema.js';
 import { DeploymentRepository } from './deployments.js';
 import { appendEvent } from './events.js';
 import { isUuid } from './refs.js';
+import { readCompiled } from '../statement-cache.js';
 
 export interface EnvironmentRecord {
   uuid: string;
@@ -72,12 +73,13 @@ export class EnvironmentRepository {
 
   /** By uuid or by name. */
   async find(ref: string): Promise<EnvironmentRecord | undefined> {
-    const row = await this.store.db
-      .selectFrom('environments')
-      .select(COLUMNS)
-      .where('organization_uuid', '=', this.organizationId)
-      .where(isUuid(ref) ? 'uuid' : 'name', '=', ref)
-      .executeTakeFirst();
+    const byUuid = isUuid(ref);
+    const [row] = await readCompiled(
+      this.store,
+      `environments:find:${byUuid}`,
+      (p) => this.store.db.selectFrom('environments').select(COLUMNS).where('organization_uuid', '=', p<string>('organization')).where(byUuid ? 'uuid' : 'name', '=', p<string>('ref')),
+      { organization: this.organizationId, ref },
+    );
     return row && this.toRecord(row);
   }
 
@@ -107,12 +109,12 @@ export class EnvironmentRepository {
   }
 
   async list(): Promise<EnvironmentRecord[]> {
-    const rows = await this.store.db
-      .selectFrom('environments')
-      .select(COLUMNS)
-      .where('organization_uuid', '=', this.organizationId)
-      .orderBy('name')
-      .execute();
+    const rows = await readCompiled(
+      this.store,
+      'environments:list',
+      (p) => this.store.db.selectFrom('environments').select(COLUMNS).where('organization_uuid', '=', p<string>('organization')).orderBy('name'),
+      { organization: this.organizationId },
+    );
     return rows.map((row) => this.toRecord(row));
   }
 

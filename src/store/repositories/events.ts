@@ -16,9 +16,12 @@ import type { Database, EventTable } from '../schema.js';
 /** The channel PostgreSQL streams listen on; the payload is the schema the event went to. */
 export const EVENTS_CHANNEL = 'agentgw_events';
 
+// The two below are built when used, not when this module loads: the embedded store's reads run
+// without Kysely (src/store/sqlite/open-sqlite.ts).
+
 /** The advisory lock that orders event ids, per schema (test files share one database). */
-export const orderLock = sql`pg_advisory_xact_lock(hashtext('agentgw.events.' || current_schema()))`;
-export const notifyEvents = sql`pg_notify(${sql.lit(EVENTS_CHANNEL)}, current_schema())`;
+export const orderLock = () => sql`pg_advisory_xact_lock(hashtext('agentgw.events.' || current_schema()))`;
+export const notifyEvents = () => sql`pg_notify(${sql.lit(EVENTS_CHANNEL)}, current_schema())`;
 
 const COLUMNS = ['id', 'occurred_at', 'type', 'organization_uuid', 'subject_kind', 'subject_uuid', 'subject_name', 'actor', 'data'] as const;
 
@@ -30,7 +33,7 @@ export async function appendEvent(db: Kysely<Database>, codec: Codec, event: New
 /** Appends events in one statement, on the transaction of the change they record. */
 export async function appendEvents(db: Kysely<Database>, codec: Codec, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  if (codec.dialect === 'postgres') await sql`select ${orderLock}`.execute(db);
+  if (codec.dialect === 'postgres') await sql`select ${orderLock()}`.execute(db);
   await db
     .insertInto('events')
     .values(
@@ -47,7 +50,7 @@ export async function appendEvents(db: Kysely<Database>, codec: Codec, events: r
       })),
     )
     .execute();
-  if (codec.dialect === 'postgres') await sql`select ${notifyEvents}`.execute(db);
+  if (codec.dialect === 'postgres') await sql`select ${notifyEvents()}`.execute(db);
 }
 
 /**
@@ -55,7 +58,7 @@ export async function appendEvents(db: Kysely<Database>, codec: Codec, events: r
  * transaction, and so does appendEvent on its `db`.
  */
 export async function inTransaction<T>(store: Store, work: (tx: Store) => Promise<T>): Promise<T> {
-  return store.db.transaction().execute((trx) => work({ ...store, db: trx, readValues: null }));
+  return store.db.transaction().execute((trx) => work({ ...store, db: trx, readValues: null, readRows: null }));
 }
 
 export class EventRepository {

@@ -7,7 +7,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { GatewayFilter } from '../../domain/types.js';
 import type { Dialect } from '../codec.js';
 import type { Database } from '../schema.js';
-import { StatementCache } from '../statement-cache.js';
+
 
 export interface PageOptions {
   limit?: number;
@@ -15,7 +15,6 @@ export interface PageOptions {
   after?: string;
 }
 
-export const STATEMENTS = new StatementCache();
 
 /** The values of a list query; its environment is a uuid, as a value or written into the SQL. */
 export type ListValues = Omit<GatewayFilter, 'environment'> & PageOptions & { organization: string; environment?: string | RawBuilder<string> };

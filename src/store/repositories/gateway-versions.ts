@@ -5,7 +5,8 @@
 import { sql } from 'kysely';
 import type { EnvironmentSummary, GatewayFilter } from '../../domain/types.js';
 import type { Store } from '../database.js';
-import { listQuery, listShape, listValues, placeholders, STATEMENTS, type ListValues, type PageOptions } from './gateway-list-query.js';
+import { listQuery, listShape, listValues, placeholders, type ListValues, type PageOptions } from './gateway-list-query.js';
+import { STATEMENTS } from '../statement-cache.js';
 import { COLUMNS, toGatewayRecord, type GatewayRecord } from './gateway-rows.js';
 
 /** A page of gateways as a cache of their renderings is checked against (see readVersions). */

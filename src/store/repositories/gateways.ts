@@ -3,7 +3,7 @@
  * written in one transaction, so a failed registration leaves nothing behind.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { jsonArrayFrom as jsonArrayFromPostgres } from 'kysely/helpers/postgres';
 import { jsonArrayFrom as jsonArrayFromSqlite } from 'kysely/helpers/sqlite';
 import { ConflictError } from '../../domain/errors.js';
@@ -14,7 +14,8 @@ import type { Store } from '../database.js';
 import { FailedRead, readBatcherOf } from '../read-batcher.js';
 import type { Database } from '../schema.js';
 import { EnvironmentRepository } from './environments.js';
-import { listQuery, listShape, listValues, placeholders, STATEMENTS, type ListValues, type PageOptions } from './gateway-list-query.js';
+import { listQuery, listShape, listValues, placeholders, type ListValues, type PageOptions } from './gateway-list-query.js';
+import { STATEMENTS } from '../statement-cache.js';
 import { COLUMNS, gatewayRowOf, RETURNED_COLUMNS, toGatewayRecordWith, type GatewayRecord, type GatewayRow } from './gateway-rows.js';
 import { appendEvent, statusChangedEvent } from './events.js';
 import { isUuid } from './refs.js';
@@ -209,9 +210,9 @@ export class GatewayRepository {
       return withEnvironments ? query.select((eb) => this.environmentsColumn(eb)) : query;
     };
     const values = listValues(this.organizationId, { ...filter, environment }, options);
-    const compiled = STATEMENTS.compiled(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values) ?? build(values).compile();
-    if (this.store.readValues !== null) return (await this.store.readValues(compiled)).map((row) => this.toRecord(gatewayRowOf(row)));
-    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(compiled);
+    const statement = STATEMENTS.statement(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values) ?? build(values).compile();
+    if (this.store.readValues !== null) return (await this.store.readValues(statement)).map((row) => this.toRecord(gatewayRowOf(row)));
+    const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(CompiledQuery.raw(statement.sql, [...statement.parameters]));
     return rows.map((row) => this.toRecord(row));
   }
 

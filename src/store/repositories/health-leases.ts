@@ -200,7 +200,7 @@ export class HealthLeaseRepository {
     // held before the first id is drawn, until the statement's commit; its RETURNING sends the
     // NOTIFY (once per statement: PostgreSQL folds identical notifications of a transaction).
     const transitions = results.some((r) => r.status !== r.previousStatus);
-    const lockFirst = transitions ? sql`order_lock as (select ${orderLock} as locked),` : sql``;
+    const lockFirst = transitions ? sql`order_lock as (select ${orderLock()} as locked),` : sql``;
     const changeEvents = sql`,
       change_events as (
         insert into events (occurred_at, type, organization_uuid, subject_kind, subject_uuid, subject_name, gateway_uuid, actor, data)
@@ -209,7 +209,7 @@ export class HealthLeaseRepository {
         from v join applied on applied.uuid = v.uuid cross join order_lock
         where v.status <> v.prev_status
         order by v.checked_at
-        returning ${notifyEvents} as woke
+        returning ${notifyEvents()} as woke
       )`;
     const { rows: written } = await sql<{ uuid: string; outcome: 'applied' | 'superseded' }>`
       with ${lockFirst} v (uuid, prev_status, status, checked_at, heartbeat, response_time_ms, error_message, error_class,

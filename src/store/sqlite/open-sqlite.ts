@@ -30,16 +30,28 @@ export async function openSqlite(url: string): Promise<Store> {
     });
   }
   const cachedConnection = withStatementCache(connection);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedConnection }) });
+  // Kysely is created when first used: the reads a command like `gateway list` makes run on the
+  // connection itself (readValues, with statements compiled at build time: ../statement-cache.ts),
+  // and loading Kysely was a quarter of that command's start (src/launcher/launch.ts).
+  let db: Kysely<Database> | undefined;
+  // Kysely runs its statements one at a time on the one connection, a transaction's included:
+  // once it exists, a read waits its turn there. Before, nothing else can be using the connection.
+  const onTheConnection = async <T>(read: () => T): Promise<T> => (db === undefined ? read() : db.connection().execute(async () => read()));
   return {
-    db,
+    get db() {
+      return (db ??= new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedConnection }) }));
+    },
     codec: sqliteCodec,
     dialect: 'sqlite',
     displayUrl: `sqlite:${path}`,
     sqlitePath: path,
     schema: null,
-    readValues: (query) => db.connection().execute(async () => cachedConnection.values(query.sql, query.parameters)),
-    close: () => db.destroy(),
+    readValues: (statement) => onTheConnection(() => cachedConnection.values(statement.sql, statement.parameters)),
+    readRows: (statement) => onTheConnection(() => cachedConnection.prepare(statement.sql).all(statement.parameters) as Array<Record<string, unknown>>),
+    close: async () => {
+      if (db === undefined) connection.close();
+      else await db.destroy();
+    },
   };
 }
 

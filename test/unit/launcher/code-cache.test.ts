@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { BUNDLE_FRAME, codeCacheDir, codeCacheFile, commandKey, loadWithCodeCache } from '../../../src/launcher/code-cache.js';
+import { BUNDLE_FRAME, codeCacheDir, codeCacheFile, commandKey, keepStatements, loadWithCodeCache, readKeptStatements } from '../../../src/launcher/code-cache.js';
 
 describe('commandKey', () => {
   it.each([
@@ -173,6 +173,40 @@ describe('loadWithCodeCache', () => {
     loaded.saveCodeCache();
     expect(readFileSync(file).length).toBeGreaterThan(1000);
     expect(readFileSync(file).equals(corrupt(valid))).toBe(false);
+  });
+
+  describe('the SQL statements kept beside a command’s cache', () => {
+    const statements = JSON.stringify({ 'environments:list:sqlite': { sql: 'select 1 where ? = ?', names: ['a', 'b'] } });
+    const keptFile = () => readdirSync(cacheDir).find((name) => name.endsWith('-env.list.sql.json'))!;
+
+    it('are read back as written, for that command and that build only', () => {
+      keepStatements(bundle, cacheDir, 'env.list', hashOf(bundle), statements);
+      expect(readKeptStatements(bundle, cacheDir, 'env.list', hashOf(bundle))).toBe(statements);
+      expect(readKeptStatements(bundle, cacheDir, 'gateway.list', hashOf(bundle))).toBeUndefined();
+      expect(keptFile()).toMatch(/^bundle\.cjs-[0-9a-f]{8}-/);
+      // Another build of the bundle names its own file, and never reads this one's.
+      writeBundle('51');
+      expect(readKeptStatements(bundle, cacheDir, 'env.list', hashOf(bundle))).toBeUndefined();
+    });
+
+    it.each([
+      ['a damaged byte', (valid: Buffer) => Buffer.from(valid.map((byte, index) => (index === valid.length - 5 ? byte ^ 0x01 : byte)))],
+      ['a truncated file', (valid: Buffer) => valid.subarray(0, valid.length - 10)],
+      ['no header', (valid: Buffer) => valid.subarray(valid.indexOf(0x0a) + 1)],
+      ['a code cache header', (valid: Buffer) => Buffer.concat([Buffer.from(valid.toString('latin1', 0, valid.indexOf(0x0a)).replace('agentgw-statements 1', 'agentgw-code-cache 2'), 'latin1'), valid.subarray(valid.indexOf(0x0a))])],
+    ])('are never given back from a file with %s', (_, corrupt) => {
+      keepStatements(bundle, cacheDir, 'env.list', hashOf(bundle), statements);
+      const file = join(cacheDir, keptFile());
+      writeFileSync(file, corrupt(readFileSync(file)));
+      expect(readKeptStatements(bundle, cacheDir, 'env.list', hashOf(bundle))).toBeUndefined();
+    });
+
+    it('go with the caches of their build when another build saves its cache', () => {
+      keepStatements(bundle, cacheDir, 'env.list', hashOf(bundle), statements);
+      writeBundle('51');
+      load().saveCodeCache();
+      expect(readdirSync(cacheDir).filter((name) => name.endsWith('.sql.json'))).toEqual([]);
+    });
   });
 
   it('keeps the caches of two installations apart', () => {
