@@ -5,7 +5,7 @@
  * Commands write through the IO they are given (output/io.ts), never to process.std* themselves.
  */
 import { Command, Option } from 'commander';
-import { command, group, loadTree, routed, type SpecLoader } from './commands/command-tree.js';
+import { command, group, loadCommand, loadTree, routed, type SpecLoader } from './commands/command-tree.js';
 import type { CommandSpec } from './commands/define.js';
 import { reportBug, reportError } from './commands/report-error.js';
 import { ExitCode, UsageError } from './domain/errors.js';
@@ -54,37 +54,41 @@ export function buildProgram(io: IO = processIO()): Command {
   );
   const add = (parent: Command, usage: string, description: string, load: SpecLoader, aliases: string[] = []) => command(parent, io, usage, description, load, aliases);
 
-  const environments = group(program, 'env', 'manage environments (development, staging, production, …)', ['environment']);
-  add(environments, 'create <name>', 'create an environment', from(env, (m) => m.create));
-  add(environments, 'list', 'list environments', from(env, (m) => m.list), ['ls']);
-  add(environments, 'get <env>', 'show one environment (by name or uuid)', from(env, (m) => m.get));
-  add(environments, 'update <env>', 'change an environment’s display name or description', from(env, (m) => m.update));
-  add(environments, 'delete <env>', 'delete an environment (refused while gateways are in it, unless --force)', from(env, (m) => m.remove), ['rm']);
-  add(environments, 'gateways <env>', 'list the gateways of an environment', from(env, (m) => m.gateways));
+  group(program, 'env', 'manage environments (development, staging, production, …)', ['environment'], (environments) => {
+    add(environments, 'create <name>', 'create an environment', from(env, (m) => m.create));
+    add(environments, 'list', 'list environments', from(env, (m) => m.list), ['ls']);
+    add(environments, 'get <env>', 'show one environment (by name or uuid)', from(env, (m) => m.get));
+    add(environments, 'update <env>', 'change an environment’s display name or description', from(env, (m) => m.update));
+    add(environments, 'delete <env>', 'delete an environment (refused while gateways are in it, unless --force)', from(env, (m) => m.remove), ['rm']);
+    add(environments, 'gateways <env>', 'list the gateways of an environment', from(env, (m) => m.gateways));
+  });
 
-  const gateways = group(program, 'gateway', 'manage gateways', ['gw']);
-  add(gateways, 'register <name>', 'register a gateway; its connectivity and health are checked before it is stored', from(gw, (m) => m.register));
-  add(gateways, 'list', 'list gateways, filtered as the seed’s environment query', from(gw, (m) => m.list), ['ls']);
-  add(gateways, 'get <gateway>', 'show one gateway (by name or uuid)', from(gw, (m) => m.get));
-  add(gateways, 'update <gateway>', 'change a gateway’s display name or adapter settings (a changed URL is checked again)', from(gw, (m) => m.update));
-  add(gateways, 'delete <gateway>', 'decommission a gateway (refused while resources are deployed to it, unless --drain)', from(gw, (m) => m.remove), ['rm']);
-  add(
-    gateways,
-    'health <gateway>',
-    'check a gateway’s health now (exit 0 when ACTIVE, 6 when not: see agentgw help exit-codes); or follow the status the health monitor records, or list its transitions',
-    from(gw, (m) => m.health),
-  );
-  add(gateways, 'metrics <gateway>', 'resource counts and request rates of a gateway (exit 1 when the gateway could not be read)', from(gw, (m) => m.metrics));
-  const gatewayEnvironments = group(gateways, 'env', 'a gateway’s environments');
-  add(gatewayEnvironments, 'add <gateway> <env>', 'put a gateway in an environment', from(gw, (m) => m.addEnvironment));
-  add(gatewayEnvironments, 'remove <gateway> <env>', 'take a gateway out of an environment', from(gw, (m) => m.removeEnvironment), ['rm']);
-  add(gatewayEnvironments, 'list <gateway>', 'list a gateway’s environments', from(gw, (m) => m.listEnvironments), ['ls']);
+  group(program, 'gateway', 'manage gateways', ['gw'], (gateways) => {
+    add(gateways, 'register <name>', 'register a gateway; its connectivity and health are checked before it is stored', from(gw, (m) => m.register));
+    add(gateways, 'list', 'list gateways, filtered as the seed’s environment query', from(gw, (m) => m.list), ['ls']);
+    add(gateways, 'get <gateway>', 'show one gateway (by name or uuid)', from(gw, (m) => m.get));
+    add(gateways, 'update <gateway>', 'change a gateway’s display name or adapter settings (a changed URL is checked again)', from(gw, (m) => m.update));
+    add(gateways, 'delete <gateway>', 'decommission a gateway (refused while resources are deployed to it, unless --drain)', from(gw, (m) => m.remove), ['rm']);
+    add(
+      gateways,
+      'health <gateway>',
+      'check a gateway’s health now (exit 0 when ACTIVE, 6 when not: see agentgw help exit-codes); or follow the status the health monitor records, or list its transitions',
+      from(gw, (m) => m.health),
+    );
+    add(gateways, 'metrics <gateway>', 'resource counts and request rates of a gateway (exit 1 when the gateway could not be read)', from(gw, (m) => m.metrics));
+    group(gateways, 'env', 'a gateway’s environments', (gatewayEnvironments) => {
+      add(gatewayEnvironments, 'add <gateway> <env>', 'put a gateway in an environment', from(gw, (m) => m.addEnvironment));
+      add(gatewayEnvironments, 'remove <gateway> <env>', 'take a gateway out of an environment', from(gw, (m) => m.removeEnvironment), ['rm']);
+      add(gatewayEnvironments, 'list <gateway>', 'list a gateway’s environments', from(gw, (m) => m.listEnvironments), ['ls']);
+    });
+  });
 
   add(program, 'serve', 'run the daemon: the REST API on 127.0.0.1:8080 (migrates the database first)', from(() => import('./commands/serve.js'), (m) => m.serve));
-  const tokens = group(program, 'token', 'API tokens for the daemon (local mode: they work on the database)');
-  add(tokens, 'create <name>', 'create a token; it is printed once, only its digest is stored', from(token, (m) => m.create));
-  add(tokens, 'list', 'list tokens (never the tokens themselves)', from(token, (m) => m.list), ['ls']);
-  add(tokens, 'revoke <name>', 'revoke a token at once', from(token, (m) => m.revoke));
+  group(program, 'token', 'API tokens for the daemon (local mode: they work on the database)', (tokens) => {
+    add(tokens, 'create <name>', 'create a token; it is printed once, only its digest is stored', from(token, (m) => m.create));
+    add(tokens, 'list', 'list tokens (never the tokens themselves)', from(token, (m) => m.list), ['ls']);
+    add(tokens, 'revoke <name>', 'revoke a token at once', from(token, (m) => m.revoke));
+  });
 
   add(
     program,
@@ -100,16 +104,17 @@ export function buildProgram(io: IO = processIO()): Command {
       '${VAR} in a manifest is replaced from the environment here, before it is sent; secret fields (API keys, Secret values) are stored encrypted and read back as {set: true}',
     from(resources, (m) => m.apply),
   );
-  const resource = group(program, 'resource', 'resources kept by the control plane (add them with: agentgw apply)');
-  add(resource, 'list', 'list resources and their latest revisions', from(resources, (m) => m.list), ['ls']);
-  add(
-    resource,
-    'get <resource>',
-    'print a resource’s manifest as YAML, as apply -f takes it (Kind/name, or a name only one kind has); -o json|yaml: the REST resource',
-    from(resources, (m) => m.get),
-  );
-  add(resource, 'history <resource>', 'every revision of a resource: time, actor, and what changed (secret values never shown)', from(rollouts, (m) => m.history));
-  add(resource, 'delete <resource>', 'delete a resource and its revisions (refused while it is deployed)', from(resources, (m) => m.remove), ['rm']);
+  group(program, 'resource', 'resources kept by the control plane (add them with: agentgw apply)', (resource) => {
+    add(resource, 'list', 'list resources and their latest revisions', from(resources, (m) => m.list), ['ls']);
+    add(
+      resource,
+      'get <resource>',
+      'print a resource’s manifest as YAML, as apply -f takes it (Kind/name, or a name only one kind has); -o json|yaml: the REST resource',
+      from(resources, (m) => m.get),
+    );
+    add(resource, 'history <resource>', 'every revision of a resource: time, actor, and what changed (secret values never shown)', from(rollouts, (m) => m.history));
+    add(resource, 'delete <resource>', 'delete a resource and its revisions (refused while it is deployed)', from(resources, (m) => m.remove), ['rm']);
+  });
   add(
     program,
     'deploy <resource>',
@@ -123,41 +128,46 @@ export function buildProgram(io: IO = processIO()): Command {
     'deploy an earlier revision (the one before the latest, or --to-revision N) to every gateway of an environment, or one gateway, that runs another one',
     from(rollouts, (m) => m.rollback),
   );
-  const rollout = group(program, 'rollout', 'progressive rollouts (start one with: agentgw deploy … --strategy canary)');
-  add(rollout, 'list', 'list rollouts, newest first', from(rollouts, (m) => m.list), ['ls']);
-  add(rollout, 'status <id>', 'a rollout: its waves, their gate results and why it stopped', from(rollouts, (m) => m.status));
-  add(rollout, 'pause <id>', 'stop a running rollout after its current step', from(rollouts, (m) => m.pause));
-  add(rollout, 'resume <id>', 'continue a paused rollout, or one whose process was killed, and follow it', from(rollouts, (m) => m.resume));
-  add(rollout, 'abort <id>', 'stop a rollout for good and roll its completed waves back (unless started with --no-rollback)', from(rollouts, (m) => m.abort));
+  group(program, 'rollout', 'progressive rollouts (start one with: agentgw deploy … --strategy canary)', (rollout) => {
+    add(rollout, 'list', 'list rollouts, newest first', from(rollouts, (m) => m.list), ['ls']);
+    add(rollout, 'status <id>', 'a rollout: its waves, their gate results and why it stopped', from(rollouts, (m) => m.status));
+    add(rollout, 'pause <id>', 'stop a running rollout after its current step', from(rollouts, (m) => m.pause));
+    add(rollout, 'resume <id>', 'continue a paused rollout, or one whose process was killed, and follow it', from(rollouts, (m) => m.resume));
+    add(rollout, 'abort <id>', 'stop a rollout for good and roll its completed waves back (unless started with --no-rollback)', from(rollouts, (m) => m.abort));
+  });
   add(program, 'deployments', 'which resources are deployed to which gateways', from(() => import('./commands/deployments.js'), (m) => m.deployments));
   add(program, 'diff', 'drift: what the gateways of an environment hold against what agentgw deployed there', from(() => import('./commands/diff.js'), (m) => m.diff));
 
-  const migrations = group(program, 'migrate', 'database schema migrations');
-  add(migrations, 'status', 'list migrations and whether each is applied', from(migrate, (m) => m.status));
-  add(migrations, 'up', 'apply pending migrations (safe when several processes run it at once)', from(migrate, (m) => m.up));
+  group(program, 'migrate', 'database schema migrations', (migrations) => {
+    add(migrations, 'status', 'list migrations and whether each is applied', from(migrate, (m) => m.status));
+    add(migrations, 'up', 'apply pending migrations (safe when several processes run it at once)', from(migrate, (m) => m.up));
+  });
 
   const events = () => import('./commands/events.js');
   add(program, 'events', 'the event log: every change and status change, oldest first (since 1h unless --since)', from(events, (m) => m.events));
   add(program, 'audit', 'who changed what: the event log without the health monitor’s status changes', from(events, (m) => m.auditLog));
-  const webhooks = group(program, 'webhook', 'webhooks: signed POSTs of events to a URL, sent by the daemon (see docs/webhooks.md)');
   const webhook = () => import('./commands/webhook.js');
-  add(webhooks, 'create <name>', 'create a webhook; without --secret-stdin a signing secret is generated and printed once', from(webhook, (m) => m.create));
-  add(webhooks, 'list', 'list webhooks (never their secrets)', from(webhook, (m) => m.list), ['ls']);
-  add(webhooks, 'get <name>', 'show one webhook', from(webhook, (m) => m.get));
-  add(webhooks, 'delete <name>', 'delete a webhook and its delivery log', from(webhook, (m) => m.remove), ['rm']);
-  add(webhooks, 'deliveries <name>', 'the delivery log: each event sent, its attempts and the last answer', from(webhook, (m) => m.deliveries));
+  group(program, 'webhook', 'webhooks: signed POSTs of events to a URL, sent by the daemon (see docs/webhooks.md)', (webhooks) => {
+    add(webhooks, 'create <name>', 'create a webhook; without --secret-stdin a signing secret is generated and printed once', from(webhook, (m) => m.create));
+    add(webhooks, 'list', 'list webhooks (never their secrets)', from(webhook, (m) => m.list), ['ls']);
+    add(webhooks, 'get <name>', 'show one webhook', from(webhook, (m) => m.get));
+    add(webhooks, 'delete <name>', 'delete a webhook and its delivery log', from(webhook, (m) => m.remove), ['rm']);
+    add(webhooks, 'deliveries <name>', 'the delivery log: each event sent, its attempts and the last answer', from(webhook, (m) => m.deliveries));
+  });
 
-  const config = group(program, 'config', 'configuration');
-  add(config, 'show', 'the effective configuration, where each value came from, secrets redacted', from(() => import('./commands/config.js'), (m) => m.show));
+  group(program, 'config', 'configuration', (config) => {
+    add(config, 'show', 'the effective configuration, where each value came from, secrets redacted', from(() => import('./commands/config.js'), (m) => m.show));
+  });
 
-  const tools = group(program, 'dev', 'tools for trying agentgw without real gateways');
-  add(
-    tools,
-    'gateway-sim',
-    'run simulated gateway-controllers shaped like real ones: the management API on --port, the admin API (health) on --admin-port; each gateway under /gateways/NAME on both, or at the root with --single',
-    from(dev, (m) => m.gatewaySimCommand),
-  );
-  add(tools, 'cloud-sim', 'run a simulated cloud provider that provisions simulated gateway-controllers', from(dev, (m) => m.cloudSimCommand));
+  group(program, 'dev', 'tools for trying agentgw without real gateways', (tools) => {
+    add(
+      tools,
+      'gateway-sim',
+      'run simulated gateway-controllers shaped like real ones: the management API on --port, the admin API (health) on --admin-port; each gateway under /gateways/NAME on both, or at the root with --single',
+      from(dev, (m) => m.gatewaySimCommand),
+    );
+    add(tools, 'cloud-sim', 'run a simulated cloud provider that provisions simulated gateway-controllers', from(dev, (m) => m.cloudSimCommand));
+  });
   add(
     program,
     'completion <shell>',
@@ -182,6 +192,7 @@ function helpCommand(program: Command): CommandSpec<[topic: string[]]> {
       }
       let target: Command = program;
       for (const word of topic) {
+        await loadCommand(target);
         const next = target.commands.find((c) => c.name() === word || c.aliases().includes(word));
         if (!next) throw new UsageError(`no help for "${name}"`, { hint: `topics: ${Object.keys(HELP_TOPICS).join(', ')}; or a command name` });
         target = next;
