@@ -116,6 +116,13 @@ export function configDirOf(files: string[]): string | undefined {
 
 /** The actor of changes made in-process: the OS user running the CLI. */
 export function localActor(): string {
+  // Asked for by every service a command creates; the user does not change while it runs.
+  return (osUser ??= currentUser());
+}
+
+let osUser: string | undefined;
+
+function currentUser(): string {
   try {
     return `local:${userInfo().username}`;
   } catch {
