@@ -32,7 +32,7 @@ function seed(dataDir, env) {
   db.close();
 }
 
-export async function run({ runs = 15 } = {}) {
+export async function run({ runs = 31 } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'agentgw-bench-'));
   const dataDir = join(home, 'data');
   const env = { PATH: process.env.PATH, HOME: home, AGENTGW_DATA_DIR: dataDir, AGENTGW_CONFIG_DIR: join(home, 'config'), NO_COLOR: '1' };
