@@ -31,8 +31,9 @@ export async function openSqlite(url: string): Promise<Store> {
   }
   const cachedConnection = withStatementCache(connection);
   // Kysely is created when first used: the reads a command like `gateway list` makes run on the
-  // connection itself (readValues, with statements compiled at build time: ../statement-cache.ts),
-  // and loading Kysely was a quarter of that command's start (src/launcher/launch.ts).
+  // connection itself (readValues, readRows), with the statements an earlier run of the command
+  // compiled (../statement-cache.ts). Kysely was half the functions that command compiled
+  // (docs/architecture.md, "Start-up").
   let db: Kysely<Database> | undefined;
   // Kysely runs its statements one at a time on the one connection, a transaction's included:
   // once it exists, a read waits its turn there. Before, nothing else can be using the connection.
