@@ -318,8 +318,8 @@ export class HealthLeaseRepository {
 
 /**
  * One result as `completePostgres` sends it (the keys are json_to_recordset's columns). Free text
- * is made well-formed: a lone surrogate would be a JSON escape PostgreSQL refuses, failing the
- * whole batch, where the driver used to send it as U+FFFD.
+ * is made storable: a lone surrogate or a NUL (which PostgreSQL text cannot hold) would be a JSON
+ * escape PostgreSQL refuses, failing the whole batch; each becomes U+FFFD.
  */
 function asJsonRow(r: CheckResult) {
   const checkedAt = r.checkedAt.toISOString();
@@ -345,5 +345,5 @@ function asJsonRow(r: CheckResult) {
 const LONE_SURROGATE = /\p{Cs}/gu;
 
 function wellFormed(text: string | null): string | null {
-  return text === null ? null : text.replace(LONE_SURROGATE, '\ufffd');
+  return text === null ? null : text.replace(LONE_SURROGATE, '\ufffd').replaceAll('\u0000', '\ufffd');
 }

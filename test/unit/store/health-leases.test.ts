@@ -2,7 +2,7 @@
  * The monitor's batched write (HealthLeaseRepository.complete) on both databases: what a check
  * said is stored exactly as said, whatever characters it holds (on PostgreSQL the batch travels
  * as one JSON parameter, so quotes, backslashes, braces, commas and newlines must survive it, and
- * a lone surrogate must not fail the batch), a status change writes its event rows in the same write, a result whose status
+ * a lone surrogate or a NUL must not fail the batch), a status change writes its event rows in the same write, a result whose status
  * moved on is dropped but still reschedules, and one whose lease is gone touches nothing.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -106,6 +106,18 @@ describe.each(['sqlite', 'postgres'] as const)('health leases: storing a batch o
     await leases.claim({ owner: OWNER, now, dueBy: now, leaseUntil: new Date(now.getTime() + 25_000), limit: 2, adapterType: 'on-premise' });
     const report = await leases.complete(OWNER, [
       result('down', { healthy: false, responseTimeMs: null, errorMessage: 'bad \ud800 answer', errorClass: 'network', consecutiveFailures: 1, consecutiveSuccesses: 0 }),
+      result('up', {}),
+    ]);
+    expect(report.applied).toHaveLength(2);
+    expect((await row('down')).error_message).toBe('bad \ufffd answer');
+  });
+
+  // PostgreSQL text cannot hold U+0000 at all; a custom adapter may relay whatever a gateway said.
+  it.runIf(dialect === 'postgres')('stores a message holding a NUL as U+FFFD, with the rest of its batch', async () => {
+    const leases = new HealthLeaseRepository(store);
+    await leases.claim({ owner: OWNER, now, dueBy: now, leaseUntil: new Date(now.getTime() + 25_000), limit: 2, adapterType: 'on-premise' });
+    const report = await leases.complete(OWNER, [
+      result('down', { healthy: false, responseTimeMs: null, errorMessage: 'bad \u0000 answer', errorClass: 'network', consecutiveFailures: 1, consecutiveSuccesses: 0 }),
       result('up', {}),
     ]);
     expect(report.applied).toHaveLength(2);
