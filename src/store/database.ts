@@ -33,15 +33,21 @@ export interface Store {
   sqlitePath: string | null;
   /** The PostgreSQL schema in use. */
   schema: string | null;
-  /**
-   * SQLite only (null on PostgreSQL): the rows of a read as arrays of column values, for reads of
-   * many rows (see CachedSqliteDatabase.values). Taken on Kysely's connection, so never inside
-   * another caller's transaction.
-   */
-  readValues: ((statement: SqlStatement) => Promise<unknown[][]>) | null;
-  /** SQLite only (null on PostgreSQL): readValues, with each row as the object Kysely would give. */
-  readRows: ((statement: SqlStatement) => Promise<Array<Record<string, unknown>>>) | null;
+  /** SQLite only (null on PostgreSQL, and in a transaction's work): reads without Kysely. */
+  directReads: DirectReads | null;
   close(): Promise<void>;
+}
+
+/**
+ * Reads on the SQLite connection itself (sqlite/open-sqlite.ts). Taken on Kysely's connection once
+ * it exists, so never inside another caller's transaction: a store given to a transaction's work
+ * has none, and reads there go through the transaction.
+ */
+export interface DirectReads {
+  /** The rows as arrays of column values, for reads of many rows (see CachedSqliteDatabase.values). */
+  values(statement: SqlStatement): Promise<unknown[][]>;
+  /** The rows as the objects Kysely would give. */
+  rows(statement: SqlStatement): Promise<Array<Record<string, unknown>>>;
 }
 
 export interface OpenStoreOptions {

@@ -102,9 +102,10 @@ async function appliedMigrations(db: Kysely<any>, store: Store): Promise<Map<str
  */
 async function readAppliedMigrations(store: Store): Promise<Map<string, Date>> {
   let rows: unknown[][];
-  if (store.readValues !== null) {
-    const [table] = await store.readValues({ sql: "select count(*) from sqlite_master where type = 'table' and name = ?", parameters: [TABLE] });
-    rows = table![0] === 0 ? [] : await store.readValues({ sql: `select name, applied_at from ${TABLE}`, parameters: [] });
+  const direct = store.directReads;
+  if (direct !== null) {
+    const [table] = await direct.values({ sql: "select count(*) from sqlite_master where type = 'table' and name = ?", parameters: [TABLE] });
+    rows = table![0] === 0 ? [] : await direct.values({ sql: `select name, applied_at from ${TABLE}`, parameters: [] });
   } else {
     const db = store.db as unknown as Kysely<any>;
     rows = (await tableExists(db, store)) ? (await db.selectFrom(TABLE).select(['name', 'applied_at']).execute()).map((row) => [row.name, row.applied_at]) : [];

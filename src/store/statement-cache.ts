@@ -79,6 +79,6 @@ export const STATEMENTS = new StatementCache();
  */
 export async function readCompiled<Row>(store: Store, key: string, build: (placeholder: <T>(name: string) => T) => Compilable<Row>, values: Record<string, unknown>): Promise<Row[]> {
   const statement = STATEMENTS.statement(`${key}:${store.dialect}`, build, values) ?? build((name) => values[name] as never).compile();
-  if (store.readRows !== null) return (await store.readRows(statement)) as Row[];
+  if (store.directReads !== null) return (await store.directReads.rows(statement)) as Row[];
   return (await store.db.executeQuery<Row>(CompiledQuery.raw(statement.sql, [...statement.parameters]))).rows;
 }

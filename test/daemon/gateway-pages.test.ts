@@ -312,7 +312,7 @@ describe('on SQLite', () => {
       }
       // Requests for one page that arrive together share one reading of it.
       let reads = 0;
-      const counted: Store = { ...sqlite, readValues: (query) => (reads++, sqlite.readValues!(query)) };
+      const counted: Store = { ...sqlite, directReads: { ...sqlite.directReads!, values: (query) => (reads++, sqlite.directReads!.values(query)) } };
       const bodies = await Promise.all(Array.from({ length: 12 }, () => renderedBody({}, { limit: 2 }, counted)));
       expect(new Set(bodies)).toEqual(new Set([await presentedBody({}, { limit: 2 }, sqlite)]));
       expect(reads).toBe(1);

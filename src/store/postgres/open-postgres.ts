@@ -54,8 +54,7 @@ export async function openPostgres(url: string, options: OpenStoreOptions): Prom
     displayUrl,
     sqlitePath: null,
     schema,
-    readValues: null,
-    readRows: null,
+    directReads: null,
     close: () => db.destroy(),
   };
   try {

@@ -58,7 +58,7 @@ export async function appendEvents(db: Kysely<Database>, codec: Codec, events: r
  * transaction, and so does appendEvent on its `db`.
  */
 export async function inTransaction<T>(store: Store, work: (tx: Store) => Promise<T>): Promise<T> {
-  return store.db.transaction().execute((trx) => work({ ...store, db: trx, readValues: null, readRows: null }));
+  return store.db.transaction().execute((trx) => work({ ...store, db: trx, directReads: null }));
 }
 
 export class EventRepository {

@@ -69,7 +69,7 @@ export const RETURNED_COLUMNS = COLUMNS.map((column) => column.slice(2) as Unqua
 type Unqualified<C> = C extends `g.${infer Name}` ? Name : never;
 
 /**
- * A row read as an array of values (Store.readValues) as the object Kysely would have given: the
+ * A row read as an array of values (Store.directReads.values) as the object Kysely would have given: the
  * columns of COLUMNS in their order, then environments when the read selected them.
  */
 export function gatewayRowOf(values: unknown[]): GatewayRow & { environments?: unknown } {

@@ -211,7 +211,7 @@ export class GatewayRepository {
     };
     const values = listValues(this.organizationId, { ...filter, environment }, options);
     const statement = STATEMENTS.statement(`list:${this.store.dialect}:${listShape(values)}:${withEnvironments}`, (p) => build(placeholders(values, p)), values) ?? build(values).compile();
-    if (this.store.readValues !== null) return (await this.store.readValues(statement)).map((row) => this.toRecord(gatewayRowOf(row)));
+    if (this.store.directReads !== null) return (await this.store.directReads.values(statement)).map((row) => this.toRecord(gatewayRowOf(row)));
     const { rows } = await this.store.db.executeQuery<GatewayRow & { environments?: unknown }>(CompiledQuery.raw(statement.sql, [...statement.parameters]));
     return rows.map((row) => this.toRecord(row));
   }

@@ -31,7 +31,7 @@ export async function openSqlite(url: string): Promise<Store> {
   }
   const cachedConnection = withStatementCache(connection);
   // Kysely is created when first used: the reads a command like `gateway list` makes run on the
-  // connection itself (readValues, readRows), with the statements an earlier run of the command
+  // connection itself (directReads), with the statements an earlier run of the command
   // compiled (../statement-cache.ts). Kysely was half the functions that command compiled
   // (docs/architecture.md, "Start-up").
   let db: Kysely<Database> | undefined;
@@ -47,8 +47,10 @@ export async function openSqlite(url: string): Promise<Store> {
     displayUrl: `sqlite:${path}`,
     sqlitePath: path,
     schema: null,
-    readValues: (statement) => onTheConnection(() => cachedConnection.values(statement.sql, statement.parameters)),
-    readRows: (statement) => onTheConnection(() => cachedConnection.prepare(statement.sql).all(statement.parameters) as Array<Record<string, unknown>>),
+    directReads: {
+      values: (statement) => onTheConnection(() => cachedConnection.values(statement.sql, statement.parameters)),
+      rows: (statement) => onTheConnection(() => cachedConnection.prepare(statement.sql).all(statement.parameters) as Array<Record<string, unknown>>),
+    },
     close: async () => {
       if (db === undefined) connection.close();
       else await db.destroy();

@@ -77,7 +77,7 @@ describe('gateway rows read as values', () => {
       await gateways.insert({ ...base, name: 'a', displayName: 'A', controlPlaneUrl: 'http://a:9090' }, [production.uuid], new Date());
       await gateways.insert({ ...base, name: 'b', displayName: 'B', controlPlaneUrl: null }, [], new Date());
       const viaValues = await gateways.list({}, { withEnvironments: true });
-      const viaObjects = await new GatewayRepository({ ...store, readValues: null }, DEFAULT_ORGANIZATION_UUID).list({}, { withEnvironments: true });
+      const viaObjects = await new GatewayRepository({ ...store, directReads: null }, DEFAULT_ORGANIZATION_UUID).list({}, { withEnvironments: true });
       expect(viaValues).toEqual(viaObjects);
       expect(viaValues.map((g) => g.name)).toEqual(['a', 'b']);
       expect(Object.keys(gatewayRowOf([]))).toEqual([...RETURNED_COLUMNS, 'environments']);
