@@ -28,7 +28,7 @@ export async function checkNow(context: ServiceContext, gateways: GatewayReposit
   return {
     gatewayId: current.uuid,
     status: decision.status,
-    lastHeartbeat: (check.healthy ? check.checkedAt : current.lastHeartbeat)?.toISOString() ?? null,
+    lastHeartbeat: check.healthy ? check.checkedAt.toISOString() : current.lastHeartbeat,
     responseTime: check.responseTimeMs === null ? null : `${check.responseTimeMs}ms`,
     responseTimeMs: check.responseTimeMs,
     errorMessage: check.errorMessage,

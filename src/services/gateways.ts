@@ -346,12 +346,12 @@ export class GatewayService {
     return {
       gatewayId: current.uuid,
       status: current.status,
-      lastHeartbeat: current.lastHeartbeat?.toISOString() ?? null,
+      lastHeartbeat: current.lastHeartbeat,
       responseTime: current.responseTimeMs === null ? null : `${current.responseTimeMs}ms`,
       responseTimeMs: current.responseTimeMs,
       errorMessage: current.errorMessage,
       errorClass: current.errorClass,
-      checkedAt: current.lastCheckedAt?.toISOString() ?? null,
+      checkedAt: current.lastCheckedAt,
     };
   }
 

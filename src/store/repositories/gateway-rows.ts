@@ -7,6 +7,7 @@ import type { AdapterType, EnvironmentSummary, GatewayStatus, GatewayType, Healt
 import type { Codec } from '../codec.js';
 import type { GatewayTable } from '../schema.js';
 
+/** A gateway as stored. Its times are ISO 8601 text, as the REST resource carries them (Codec.readIsoTime). */
 export interface GatewayRecord {
   uuid: string;
   organizationId: string;
@@ -14,7 +15,7 @@ export interface GatewayRecord {
   displayName: string;
   type: GatewayType;
   status: GatewayStatus;
-  statusChangedAt: Date;
+  statusChangedAt: string;
   controlPlaneUrl: string | null;
   endpoint: string | null;
   region: string | null;
@@ -24,15 +25,15 @@ export interface GatewayRecord {
   /** The sealed credentials envelope, or null. */
   credentials: string | null;
   version: number;
-  lastHeartbeat: Date | null;
-  lastCheckedAt: Date | null;
+  lastHeartbeat: string | null;
+  lastCheckedAt: string | null;
   responseTimeMs: number | null;
   errorMessage: string | null;
   errorClass: HealthErrorClass | null;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
-  createdAt: Date;
-  updatedAt: Date;
+  createdAt: string;
+  updatedAt: string;
   /** The gateway's environments (sorted by name), when the read asked for them. */
   environments?: EnvironmentSummary[];
 }
@@ -94,7 +95,7 @@ export function toGatewayRecord(codec: Codec, row: GatewayRow): GatewayRecord {
     displayName: row.display_name,
     type: row.gateway_type as GatewayType,
     status: row.status as GatewayStatus,
-    statusChangedAt: codec.readTime(row.status_changed_at),
+    statusChangedAt: codec.readIsoTime(row.status_changed_at),
     controlPlaneUrl: row.control_plane_url,
     endpoint: row.endpoint,
     region: row.region,
@@ -103,15 +104,15 @@ export function toGatewayRecord(codec: Codec, row: GatewayRow): GatewayRecord {
     metadata: codec.readJson<Record<string, unknown> | null>(row.metadata) ?? {},
     credentials: row.credentials,
     version: Number(row.version),
-    lastHeartbeat: codec.readTimeOrNull(row.last_heartbeat),
-    lastCheckedAt: codec.readTimeOrNull(row.last_checked_at),
+    lastHeartbeat: codec.readIsoTimeOrNull(row.last_heartbeat),
+    lastCheckedAt: codec.readIsoTimeOrNull(row.last_checked_at),
     responseTimeMs: row.response_time_ms === null ? null : Number(row.response_time_ms),
     errorMessage: row.error_message,
     errorClass: row.error_class as HealthErrorClass | null,
     consecutiveFailures: Number(row.consecutive_failures),
     consecutiveSuccesses: Number(row.consecutive_successes),
-    createdAt: codec.readTime(row.created_at),
-    updatedAt: codec.readTime(row.updated_at),
+    createdAt: codec.readIsoTime(row.created_at),
+    updatedAt: codec.readIsoTime(row.updated_at),
   };
 }
 

@@ -25,8 +25,11 @@ export type { GatewayRecord } from './gateway-rows.js';
 /** A gateway as it is registered: the rest of its record is the store's to fill in. */
 export type NewGateway = Pick<
   GatewayRecord,
-  'name' | 'displayName' | 'type' | 'status' | 'controlPlaneUrl' | 'endpoint' | 'region' | 'adapterType' | 'adapterConfig' | 'metadata' | 'credentials' | 'lastHeartbeat' | 'responseTimeMs'
->;
+  'name' | 'displayName' | 'type' | 'status' | 'controlPlaneUrl' | 'endpoint' | 'region' | 'adapterType' | 'adapterConfig' | 'metadata' | 'credentials' | 'responseTimeMs'
+> & {
+  /** When registration's check found it healthy; null when it did not. */
+  lastHeartbeat: Date | null;
+};
 
 export interface GatewayChanges {
   displayName?: string;
