@@ -85,4 +85,28 @@ describe('gateway rows read as values', () => {
       await store.close();
     }
   });
+
+  it("carry their times as toISOString's text, whatever form the row holds them in", async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      await migrateToLatest(store);
+      const gateways = new GatewayRepository(store, DEFAULT_ORGANIZATION_UUID);
+      const base = { type: 'EGRESS', status: 'ACTIVE', endpoint: null, region: null, adapterType: 'on-premise', adapterConfig: {}, metadata: {}, credentials: null, responseTimeMs: null, controlPlaneUrl: null } as const;
+      await gateways.insert({ ...base, name: 'a', displayName: 'A', lastHeartbeat: new Date('2026-02-27T10:11:12.345Z') }, [], new Date('2026-01-31T23:59:59.999Z'));
+      // As SQLite's own datetime() writes them, and a day past the 28th: read through a Date.
+      await store.db.updateTable('gateways').set({ created_at: '2026-12-08 00:41:07', updated_at: '2024-02-29T08:00:00.000Z' }).where('name', '=', 'a').execute();
+      for (const repository of [gateways, new GatewayRepository({ ...store, directReads: null }, DEFAULT_ORGANIZATION_UUID)]) {
+        const [record] = await repository.list({}, { withEnvironments: true });
+        expect(record).toMatchObject({
+          statusChangedAt: '2026-01-31T23:59:59.999Z',
+          lastHeartbeat: '2026-02-27T10:11:12.345Z',
+          lastCheckedAt: '2026-02-27T10:11:12.345Z',
+          createdAt: new Date('2026-12-08 00:41:07').toISOString(),
+          updatedAt: '2024-02-29T08:00:00.000Z',
+        });
+      }
+    } finally {
+      await store.close();
+    }
+  });
 });
