@@ -87,7 +87,7 @@ export class EventRepository {
 export function eventOfRow(row: Pick<Selectable<EventTable>, 'id' | 'occurred_at' | 'type' | 'organization_uuid' | 'subject_kind' | 'subject_uuid' | 'subject_name' | 'actor' | 'data'>, codec: Codec): AgentgwEvent {
   return {
     id: Number(row.id),
-    time: codec.readTime(row.occurred_at).toISOString(),
+    time: codec.readIsoTime(row.occurred_at),
     type: row.type as EventType,
     organizationId: row.organization_uuid,
     subject: { kind: row.subject_kind as EventSubjectKind, uuid: row.subject_uuid, name: row.subject_name },
